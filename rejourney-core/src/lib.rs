@@ -1,0 +1,31 @@
+//! `rejourney-core`: the whole Rejourney session-replay engine.
+//!
+//! Native shims hand us raw framebuffers and view trees; everything else happens here:
+//! the capture [`policy`], [`redact`]ion on the raw buffer, unchanged-frame detection
+//! ([`fingerprint`]), [`scale`], JPEG [`encode`], the bounded [`queue`]s, frame [`bundle`]s and
+//! [`telemetry`]. [`pipeline::Pipeline`] wires them together.
+
+pub mod bundle;
+pub mod config;
+pub mod encode;
+pub mod error;
+pub mod fingerprint;
+pub mod frame;
+pub mod masks;
+pub mod pipeline;
+pub mod policy;
+pub mod queue;
+pub mod redact;
+pub mod scale;
+pub mod telemetry;
+
+pub use bundle::{parse_bundle, Bundle, BundleFrame, ParseLimits};
+pub use config::Config;
+pub use error::{BundleError, ConfigError, EncodeError, FrameError, PolicyError};
+pub use frame::{FrameSpec, PixelFormat, Rect};
+pub use pipeline::{Pipeline, PipelineError, SessionTag};
+pub use policy::{Action, Decision};
+pub use telemetry::{DropReason, SkipReason, TelemetrySnapshot};
+
+/// SDK version reported to the backend (`sdkVersion`).
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,470 @@
+//! The capture pipeline: one frame from `submit_frame` to a sealed bundle.
+//!
+//! ```text
+//! host thread:  submit_frame ─ validate ─ redact (in place) ─▶ raw queue (drop-oldest, small)
+//! encoder:      raw queue ─ fingerprint ─ [skip unchanged] ─ downscale? ─ JPEG ─ bundle
+//!               bundle full / too old / flush ─ gzip ─▶ pending bundles (drop-oldest, 50/500)
+//! consumer:     take_bundle() (the spool/uploader, the demo, tests)
+//! ```
+//!
+//! Redaction happens on the caller's thread, before the buffer enters any queue, so no
+//! unmasked pixel ever leaves `submit_frame`. A frame whose masks are invalid is dropped and
+//! counted (fail closed). The caller never waits for an encode: the encoder runs on its own
+//! thread and the queues drop their oldest item instead of blocking.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::bundle::{Bundle, BundleBuilder};
+use crate::config::Config;
+use crate::encode::{Encoder, PixelsRef};
+use crate::error::{ConfigError, FrameError, PolicyError};
+use crate::fingerprint::fingerprint;
+use crate::frame::{FrameSpec, Rect};
+use crate::policy::{CapturePolicy, Decision};
+use crate::queue::DropOldestQueue;
+use crate::redact::Redactor;
+use crate::scale::{target_size, Downscaler};
+use crate::telemetry::{DropReason, Stage, Telemetry, TelemetrySnapshot};
+
+/// How often the encoder thread wakes to seal an open bundle that has grown too old.
+const AGE_CHECK: Duration = Duration::from_millis(100);
+
+/// The session frames are recorded for. Frames carry it so a session switch is ordered with
+/// the frames around it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionTag {
+    pub id: Arc<str>,
+    pub start_ms: u64,
+}
+
+/// A masked frame waiting for the encoder.
+struct RawFrame {
+    pixels: Vec<u8>,
+    spec: FrameSpec,
+    ts_ms: u64,
+    session: Arc<SessionTag>,
+}
+
+/// State shared between the caller side and the encoder thread.
+struct Shared {
+    config: Config,
+    telemetry: Arc<Telemetry>,
+    raw: DropOldestQueue<RawFrame>,
+    pending: DropOldestQueue<Bundle>,
+    pending_frames: AtomicUsize,
+    /// Latest time (epoch ms) the host told us about, for sealing old bundles.
+    clock_ms: AtomicU64,
+    paused: AtomicBool,
+    stopping: AtomicBool,
+    flush_requested: AtomicU64,
+    flush_done: Mutex<u64>,
+    flush_cv: Condvar,
+}
+
+/// The pipeline. Cheap to call from any thread; owns one encoder thread.
+pub struct Pipeline {
+    shared: Arc<Shared>,
+    policy: Mutex<CapturePolicy>,
+    redactor: Mutex<Redactor>,
+    session: Mutex<Arc<SessionTag>>,
+    stopped: AtomicBool,
+    worker: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline").finish_non_exhaustive()
+    }
+}
+
+/// Errors creating a pipeline.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("could not start the encoder thread: {0}")]
+    Thread(String),
+    #[error("could not create the JPEG encoder: {0}")]
+    Encoder(String),
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding one of our locks cannot leave the data unusable (they guard
+    // scratch buffers and plain state), so recover rather than propagate the poison.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Pipeline {
+    /// Validates `config` and starts the encoder thread for `session`.
+    pub fn new(config: Config, session: SessionTag) -> Result<Self, PipelineError> {
+        config.validate()?;
+        let encoder = Encoder::new(config.jpeg_quality_percent())
+            .map_err(|e| PipelineError::Encoder(e.to_string()))?;
+        let shared = Arc::new(Shared {
+            telemetry: Arc::new(Telemetry::new()),
+            raw: DropOldestQueue::new(config.max_queued_raw_frames),
+            pending: DropOldestQueue::new(config.max_pending_batches),
+            pending_frames: AtomicUsize::new(0),
+            clock_ms: AtomicU64::new(session.start_ms),
+            paused: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+            flush_requested: AtomicU64::new(0),
+            flush_done: Mutex::new(0),
+            flush_cv: Condvar::new(),
+            config: config.clone(),
+        });
+        let session = Arc::new(session);
+        let worker_shared = shared.clone();
+        let builder = BundleBuilder::new(session.id.clone(), session.start_ms);
+        let worker = std::thread::Builder::new()
+            .name("rejourney-encoder".into())
+            .spawn(move || EncoderThread::new(worker_shared, encoder, builder).run())
+            .map_err(|e| PipelineError::Thread(e.to_string()))?;
+        Ok(Self {
+            policy: Mutex::new(CapturePolicy::new(&config)),
+            redactor: Mutex::new(Redactor::new()),
+            session: Mutex::new(session),
+            stopped: AtomicBool::new(false),
+            worker: Mutex::new(Some(worker)),
+            shared,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    pub fn telemetry(&self) -> TelemetrySnapshot {
+        self.shared.telemetry.snapshot()
+    }
+
+    /// The live counters (for layers above that add their own, e.g. delivery).
+    pub fn counters(&self) -> &Arc<Telemetry> {
+        &self.shared.telemetry
+    }
+
+    pub fn session(&self) -> Arc<SessionTag> {
+        lock(&self.session).clone()
+    }
+
+    /// Frames submitted after this call belong to `session`; the open bundle of the previous
+    /// session is sealed when the first frame of the new one reaches the encoder.
+    pub fn set_session(&self, session: SessionTag) {
+        *lock(&self.session) = Arc::new(session);
+        *lock(&self.policy) = CapturePolicy::new(&self.shared.config);
+    }
+
+    /// Asks the policy whether to capture at `now_ms` (the host's clock, epoch ms).
+    pub fn tick(&self, now_ms: u64) -> Decision {
+        self.shared.clock_ms.fetch_max(now_ms, Relaxed);
+        let saturated = self.shared.raw.is_full();
+        let (decision, counted) = lock(&self.policy).tick(now_ms, saturated);
+        if let Some(reason) = counted {
+            self.shared.telemetry.skipped(reason);
+        }
+        decision
+    }
+
+    /// Runs `f` on the capture policy (touch/scroll/background/cost reports).
+    pub fn with_policy<R>(&self, f: impl FnOnce(&mut CapturePolicy) -> R) -> R {
+        f(&mut lock(&self.policy))
+    }
+
+    pub fn report_capture_cost(&self, ms: f64) -> Result<(), PolicyError> {
+        lock(&self.policy).report_capture_cost(ms)
+    }
+
+    /// Hands a captured frame to the pipeline: validates it, paints `masks` (points) black in
+    /// place, and queues it for encoding. Never encodes on the caller's thread.
+    ///
+    /// On any error the frame is dropped and counted; nothing of it is ever encoded.
+    pub fn submit_frame(
+        &self,
+        mut pixels: Vec<u8>,
+        spec: FrameSpec,
+        masks: &[Rect],
+        ts_ms: u64,
+    ) -> Result<(), FrameError> {
+        let start = Instant::now();
+        let t = &self.shared.telemetry;
+        Telemetry::add(&t.frames_offered, 1);
+        Telemetry::add(&t.bytes_in, pixels.len() as u64);
+        if self.stopped.load(Acquire) {
+            t.dropped(DropReason::Stopped, 1);
+            return Err(FrameError::Stopped);
+        }
+        let cfg = &self.shared.config;
+        if let Err(e) = spec.validate(pixels.len(), cfg.max_frame_side_px, cfg.max_frame_bytes) {
+            t.dropped(DropReason::InvalidFrame, 1);
+            return Err(e);
+        }
+        let redact_start = Instant::now();
+        let regions = match lock(&self.redactor).apply(&mut pixels, &spec, masks) {
+            Ok(n) => n,
+            Err(e) => {
+                // Fail closed: the partly masked buffer is freed here, never queued.
+                t.dropped(DropReason::InvalidMask, 1);
+                return Err(e);
+            }
+        };
+        t.time(Stage::Redact, redact_start.elapsed());
+        Telemetry::add(&t.masked_regions, regions as u64);
+        self.shared.clock_ms.fetch_max(ts_ms, Relaxed);
+        let session = self.session();
+        if self
+            .shared
+            .raw
+            .push(RawFrame {
+                pixels,
+                spec,
+                ts_ms,
+                session,
+            })
+            .is_some()
+        {
+            t.dropped(DropReason::RawQueueFull, 1);
+        }
+        t.time(Stage::Submit, start.elapsed());
+        Ok(())
+    }
+
+    /// Takes the oldest sealed bundle, if any.
+    pub fn take_bundle(&self) -> Option<Bundle> {
+        let b = self.shared.pending.pop()?;
+        self.shared.pending_frames.fetch_sub(b.frame_count, AcqRel);
+        Some(b)
+    }
+
+    /// Blocks up to `timeout` for a bundle to be sealed (for consumer threads).
+    pub fn wait_for_bundle(&self, timeout: Duration) -> Option<Bundle> {
+        if let Some(b) = self.take_bundle() {
+            return Some(b);
+        }
+        self.shared.pending.wait(Some(timeout));
+        self.take_bundle()
+    }
+
+    pub fn pending_bundles(&self) -> usize {
+        self.shared.pending.len()
+    }
+
+    /// Holds (or releases) the encoder thread: frames queue up and are dropped oldest-first.
+    /// Used when the host needs every cycle (and by tests to stall the encoder).
+    pub fn set_encoder_paused(&self, paused: bool) {
+        self.shared.paused.store(paused, Release);
+        self.shared.raw.ring();
+    }
+
+    /// Asks the encoder to seal the open bundle after the frames already queued. Returns a
+    /// token for [`Pipeline::wait_flushed`].
+    pub fn flush(&self) -> u64 {
+        let token = self.shared.flush_requested.fetch_add(1, AcqRel) + 1;
+        self.shared.raw.ring();
+        token
+    }
+
+    /// Waits until the flush `token` is done. Returns false on timeout.
+    pub fn wait_flushed(&self, token: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut done = lock(&self.shared.flush_done);
+        while *done < token {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.worker_finished() {
+                return *done >= token;
+            }
+            done = self
+                .shared
+                .flush_cv
+                .wait_timeout(done, left)
+                .map(|r| r.0)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+        true
+    }
+
+    fn worker_finished(&self) -> bool {
+        lock(&self.worker).as_ref().is_none_or(|h| h.is_finished())
+    }
+
+    /// Stops accepting frames, encodes what is queued, seals the open bundle and joins the
+    /// encoder thread. Bundles stay available through [`Pipeline::take_bundle`].
+    pub fn stop(&self) {
+        self.stopped.store(true, Release);
+        lock(&self.policy).set_stopped(true);
+        self.shared.paused.store(false, Release);
+        self.shared.stopping.store(true, Release);
+        self.shared.raw.ring();
+        if let Some(h) = lock(&self.worker).take() {
+            // The thread body catches nothing that can panic on host data; a join error
+            // would mean a bug in our code, which we record rather than propagate.
+            if h.join().is_err() {
+                self.shared.telemetry.dropped(DropReason::EncodeFailed, 0);
+            }
+        }
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Acquire)
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The encoder thread's private state: scratch buffers reused across frames.
+struct EncoderThread {
+    shared: Arc<Shared>,
+    encoder: Encoder,
+    builder: BundleBuilder,
+    downscaler: Downscaler,
+    scaled: Vec<u8>,
+    last_fingerprint: Option<u64>,
+    flushed: u64,
+}
+
+impl EncoderThread {
+    fn new(shared: Arc<Shared>, encoder: Encoder, builder: BundleBuilder) -> Self {
+        Self {
+            shared,
+            encoder,
+            builder,
+            downscaler: Downscaler::new(),
+            scaled: Vec::new(),
+            last_fingerprint: None,
+            flushed: 0,
+        }
+    }
+
+    fn run(mut self) {
+        loop {
+            let stopping = self.shared.stopping.load(Acquire);
+            if !stopping && self.shared.paused.load(Acquire) {
+                self.shared.raw.wait(Some(AGE_CHECK));
+                continue;
+            }
+            while let Some(frame) = self.shared.raw.pop() {
+                self.process(frame);
+            }
+            let requested = self.shared.flush_requested.load(Acquire);
+            if requested > self.flushed || stopping {
+                self.seal();
+                self.flushed = requested;
+                *lock(&self.shared.flush_done) = requested;
+                self.shared.flush_cv.notify_all();
+            } else if let Some(oldest) = self.builder.oldest_ms() {
+                let now = self.shared.clock_ms.load(Relaxed);
+                if now.saturating_sub(oldest) >= self.shared.config.batch_max_age_ms() {
+                    self.seal();
+                }
+            }
+            if stopping && self.shared.raw.is_empty() {
+                return;
+            }
+            let timeout = if self.builder.is_empty() {
+                None
+            } else {
+                Some(AGE_CHECK)
+            };
+            self.shared.raw.wait(timeout);
+        }
+    }
+
+    fn process(&mut self, frame: RawFrame) {
+        let t = self.shared.telemetry.clone();
+        let start = Instant::now();
+        if *self.builder.session_id() != frame.session.id {
+            self.seal();
+            self.builder
+                .reset_session(frame.session.id.clone(), frame.session.start_ms);
+            self.last_fingerprint = None;
+        }
+        let cfg = &self.shared.config;
+        if cfg.skip_unchanged_frames {
+            let fp_start = Instant::now();
+            let fp = fingerprint(&frame.pixels, &frame.spec);
+            t.time(Stage::Fingerprint, fp_start.elapsed());
+            if self.last_fingerprint == Some(fp) {
+                Telemetry::add(&t.frames_skipped_unchanged, 1);
+                return;
+            }
+            self.last_fingerprint = Some(fp);
+        }
+        let img = match target_size(&frame.spec, cfg.capture_scale) {
+            Some((w, h)) => {
+                let ds_start = Instant::now();
+                self.downscaler
+                    .downscale(&frame.pixels, &frame.spec, w, h, &mut self.scaled);
+                t.time(Stage::Downscale, ds_start.elapsed());
+                PixelsRef {
+                    pixels: &self.scaled,
+                    width: w,
+                    height: h,
+                    stride: w as usize * 4,
+                    format: frame.spec.format,
+                }
+            }
+            None => PixelsRef {
+                pixels: &frame.pixels,
+                width: frame.spec.width,
+                height: frame.spec.height,
+                stride: frame.spec.stride,
+                format: frame.spec.format,
+            },
+        };
+        let enc_start = Instant::now();
+        match self.encoder.encode(img) {
+            Ok(jpeg) => {
+                t.time(Stage::Encode, enc_start.elapsed());
+                Telemetry::add(&t.bytes_encoded, jpeg.len() as u64);
+                Telemetry::add(&t.frames_captured, 1);
+                self.builder.push(frame.ts_ms, jpeg);
+            }
+            Err(_) => {
+                t.dropped(DropReason::EncodeFailed, 1);
+                return;
+            }
+        }
+        t.time(Stage::Frame, start.elapsed());
+        if self.builder.len() >= cfg.batch_size {
+            self.seal();
+        }
+    }
+
+    fn seal(&mut self) {
+        let t = &self.shared.telemetry;
+        let start = Instant::now();
+        let Some(bundle) = self.builder.seal(self.shared.config.gzip_level) else {
+            return;
+        };
+        t.time(Stage::Bundle, start.elapsed());
+        Telemetry::add(&t.bundles, 1);
+        Telemetry::add(&t.bytes_out, bundle.gz.len() as u64);
+        let frames = bundle.frame_count;
+        self.shared.pending_frames.fetch_add(frames, AcqRel);
+        if let Some(old) = self.shared.pending.push(bundle) {
+            self.count_dropped_bundle(&old, DropReason::PendingBatchesFull);
+        }
+        while self.shared.pending_frames.load(Acquire) > self.shared.config.max_buffered_frames {
+            match self.shared.pending.pop() {
+                Some(old) => self.count_dropped_bundle(&old, DropReason::BufferedFramesFull),
+                None => break,
+            }
+        }
+    }
+
+    fn count_dropped_bundle(&self, old: &Bundle, reason: DropReason) {
+        self.shared
+            .pending_frames
+            .fetch_sub(old.frame_count, AcqRel);
+        Telemetry::add(&self.shared.telemetry.bundles_dropped, 1);
+        self.shared
+            .telemetry
+            .dropped(reason, old.frame_count as u64);
+    }
+}

@@ -1,1 +1,282 @@
+//! Shared support for the demo, the integration tests and the benchmarks: loads the screen
+//! corpus (PNG framebuffers + view trees) the way a native shim would hand it to the core.
 
+use std::path::{Path, PathBuf};
+
+use rejourney_core::frame::{FrameSpec, PixelFormat, Rect};
+use rejourney_core::masks::{MaskTag, NodeKind, ViewNode};
+use rejourney_core::scale::Downscaler;
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CorpusError {
+    #[error("reading {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("decoding PNG {path}: {msg}")]
+    Png { path: PathBuf, msg: String },
+    #[error("parsing {path}: {source}")]
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+}
+
+/// The corpus shipped with the repo (`examples/corpus`), or `REJOURNEY_CORPUS` if set.
+pub fn corpus_dir() -> PathBuf {
+    std::env::var_os("REJOURNEY_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/corpus"))
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct TreeFile {
+    scale: f32,
+    #[serde(rename = "widthPoints")]
+    width_points: f32,
+    #[serde(rename = "heightPoints")]
+    height_points: f32,
+    root: JsonNode,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct JsonNode {
+    id: u64,
+    #[serde(rename = "type")]
+    class: String,
+    kind: String,
+    x: f32,
+    y: f32,
+    width: f32,
+    height: f32,
+    #[serde(default)]
+    children: Vec<JsonNode>,
+}
+
+/// One corpus screen: its native framebuffer (RGBA) and its flattened view tree.
+#[derive(Debug, Clone)]
+pub struct Screen {
+    pub id: String,
+    pub width_pt: f32,
+    pub height_pt: f32,
+    /// Native scale of `rgba` (3.0 for the corpus).
+    pub scale: f32,
+    pub width: u32,
+    pub height: u32,
+    pub rgba: Vec<u8>,
+    pub nodes: Vec<ViewNode>,
+    /// Node ids parallel to `nodes`.
+    pub node_ids: Vec<u64>,
+}
+
+pub fn kind_of(kind: &str) -> NodeKind {
+    match kind {
+        "container" => NodeKind::Container,
+        "text" => NodeKind::Text,
+        "text_input" => NodeKind::TextInput,
+        "secure_input" => NodeKind::SecureInput,
+        "image" => NodeKind::Image,
+        "video" => NodeKind::Video,
+        "camera" => NodeKind::Camera,
+        "map" => NodeKind::Map,
+        "webview" | "web_view" => NodeKind::WebView,
+        _ => NodeKind::Other,
+    }
+}
+
+fn flatten(node: &JsonNode, parent: Option<u32>, nodes: &mut Vec<ViewNode>, ids: &mut Vec<u64>) {
+    let index = nodes.len() as u32;
+    nodes.push(ViewNode {
+        parent,
+        class_name: node.class.clone(),
+        frame: Rect::new(node.x, node.y, node.width, node.height),
+        kind: kind_of(&node.kind),
+        tag: MaskTag::None,
+    });
+    ids.push(node.id);
+    for c in &node.children {
+        flatten(c, Some(index), nodes, ids);
+    }
+}
+
+/// The ids of the corpus screens in order (`index.json`).
+pub fn screen_ids(dir: &Path) -> Result<Vec<String>, CorpusError> {
+    let path = dir.join("index.json");
+    let text = std::fs::read_to_string(&path).map_err(|source| CorpusError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| CorpusError::Json { path, source })
+}
+
+pub fn load_screen(dir: &Path, id: &str) -> Result<Screen, CorpusError> {
+    let tree_path = dir.join(format!("{id}.json"));
+    let text = std::fs::read_to_string(&tree_path).map_err(|source| CorpusError::Io {
+        path: tree_path.clone(),
+        source,
+    })?;
+    let tree: TreeFile = serde_json::from_str(&text).map_err(|source| CorpusError::Json {
+        path: tree_path,
+        source,
+    })?;
+    let png_path = dir.join(format!("{id}.png"));
+    let (width, height, rgba) = load_png_rgba(&png_path)?;
+    let mut nodes = Vec::new();
+    let mut node_ids = Vec::new();
+    flatten(&tree.root, None, &mut nodes, &mut node_ids);
+    Ok(Screen {
+        id: id.to_string(),
+        width_pt: tree.width_points,
+        height_pt: tree.height_points,
+        scale: tree.scale,
+        width,
+        height,
+        rgba,
+        nodes,
+        node_ids,
+    })
+}
+
+pub fn load_corpus(dir: &Path) -> Result<Vec<Screen>, CorpusError> {
+    screen_ids(dir)?
+        .iter()
+        .map(|id| load_screen(dir, id))
+        .collect()
+}
+
+fn load_png_rgba(path: &Path) -> Result<(u32, u32, Vec<u8>), CorpusError> {
+    let png_err = |msg: String| CorpusError::Png {
+        path: path.to_path_buf(),
+        msg,
+    };
+    let file = std::fs::File::open(path).map_err(|source| CorpusError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().map_err(|e| png_err(e.to_string()))?;
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader
+        .next_frame(&mut buf)
+        .map_err(|e| png_err(e.to_string()))?;
+    let (w, h) = (info.width, info.height);
+    let rgba = match info.color_type {
+        png::ColorType::Rgba => buf[..(w * h * 4) as usize].to_vec(),
+        png::ColorType::Rgb => {
+            let mut out = Vec::with_capacity((w * h * 4) as usize);
+            for px in buf[..(w * h * 3) as usize].chunks_exact(3) {
+                out.extend_from_slice(&[px[0], px[1], px[2], 255]);
+            }
+            out
+        }
+        other => return Err(png_err(format!("unsupported colour type {other:?}"))),
+    };
+    Ok((w, h, rgba))
+}
+
+impl Screen {
+    pub fn native_spec(&self) -> FrameSpec {
+        FrameSpec::packed(self.width, self.height, PixelFormat::Rgba, self.scale)
+    }
+
+    /// The framebuffer a host rendering at `scale` px/pt would hand us (RGBA, packed).
+    pub fn render_at(&self, scale: f32) -> (Vec<u8>, FrameSpec) {
+        let w = (self.width_pt * scale).round() as u32;
+        let h = (self.height_pt * scale).round() as u32;
+        let mut out = Vec::new();
+        Downscaler::new().downscale(&self.rgba, &self.native_spec(), w, h, &mut out);
+        (
+            out,
+            FrameSpec::packed(w, h, PixelFormat::Rgba, w as f32 / self.width_pt),
+        )
+    }
+
+    /// Rects of the nodes that must come out black: text inputs, secure inputs, cameras.
+    pub fn private_rects(&self) -> Vec<Rect> {
+        self.nodes
+            .iter()
+            .filter(|n| {
+                matches!(
+                    n.kind,
+                    NodeKind::TextInput | NodeKind::SecureInput | NodeKind::Camera
+                )
+            })
+            .map(|n| n.frame)
+            .collect()
+    }
+}
+
+/// Converts a packed RGBA buffer to BGRA with a padded stride (as iOS hands them over).
+pub fn to_bgra_padded(rgba: &[u8], spec: &FrameSpec, pad: usize) -> (Vec<u8>, FrameSpec) {
+    let stride = spec.width as usize * 4 + pad;
+    let mut out = vec![0xAB; stride * spec.height as usize];
+    for y in 0..spec.height as usize {
+        let src = &rgba[y * spec.stride..y * spec.stride + spec.width as usize * 4];
+        let dst = &mut out[y * stride..y * stride + spec.width as usize * 4];
+        for (d, s) in dst.chunks_exact_mut(4).zip(src.chunks_exact(4)) {
+            d.copy_from_slice(&[s[2], s[1], s[0], s[3]]);
+        }
+    }
+    (
+        out,
+        FrameSpec {
+            stride,
+            format: PixelFormat::Bgra,
+            ..*spec
+        },
+    )
+}
+
+/// A decoded JPEG as RGB.
+pub struct Decoded {
+    pub width: u32,
+    pub height: u32,
+    pub rgb: Vec<u8>,
+}
+
+pub fn decode_jpeg(jpeg: &[u8]) -> Result<Decoded, String> {
+    let mut d = zune_jpeg::JpegDecoder::new(jpeg);
+    let rgb = d.decode().map_err(|e| format!("{e:?}"))?;
+    let (w, h) = d.dimensions().ok_or("no dimensions")?;
+    Ok(Decoded {
+        width: w as u32,
+        height: h as u32,
+        rgb,
+    })
+}
+
+/// The privacy tolerance, defined once for every test.
+///
+/// Before encode, masked pixels are exactly black (tested on the raw buffer). After a lossy
+/// JPEG round trip, blocks that straddle a mask edge ring: pixels within [`EDGE_PX`] output
+/// pixels of the mask edge are not checked; every pixel deeper inside must have all channels
+/// at most [`MAX_CHANNEL`] — far too dark to carry any readable content.
+pub const EDGE_PX: u32 = 2;
+pub const MAX_CHANNEL: u8 = 40;
+
+/// Returns the brightest channel inside `rect` (points) inset by the edge tolerance, or
+/// `None` if the inset rect is empty or off-frame.
+pub fn brightest_inside(img: &Decoded, rect: &Rect, scale: f32) -> Option<u8> {
+    let x0 = ((rect.x * scale).floor().max(0.0) as u32).saturating_add(EDGE_PX);
+    let y0 = ((rect.y * scale).floor().max(0.0) as u32).saturating_add(EDGE_PX);
+    let x1 = (((rect.x + rect.width) * scale).ceil().min(img.width as f32) as u32)
+        .saturating_sub(EDGE_PX);
+    let y1 = (((rect.y + rect.height) * scale)
+        .ceil()
+        .min(img.height as f32) as u32)
+        .saturating_sub(EDGE_PX);
+    if x1 <= x0 || y1 <= y0 {
+        return None;
+    }
+    let mut max = 0u8;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let i = ((y * img.width + x) * 3) as usize;
+            max = max.max(img.rgb[i]).max(img.rgb[i + 1]).max(img.rgb[i + 2]);
+        }
+    }
+    Some(max)
+}

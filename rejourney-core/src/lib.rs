@@ -6,6 +6,7 @@
 //! [`telemetry`]. [`pipeline::Pipeline`] wires them together.
 
 pub mod bundle;
+pub mod client;
 pub mod config;
 pub mod encode;
 pub mod error;
@@ -17,9 +18,13 @@ pub mod policy;
 pub mod queue;
 pub mod redact;
 pub mod scale;
+pub mod session;
+pub mod spool;
 pub mod telemetry;
+pub mod upload;
 
 pub use bundle::{parse_bundle, Bundle, BundleFrame, ParseLimits};
+pub use client::{Client, ClientError, ClientOptions, ClientSnapshot};
 pub use config::Config;
 pub use error::{BundleError, ConfigError, EncodeError, FrameError, PolicyError};
 pub use frame::{FrameSpec, PixelFormat, Rect};

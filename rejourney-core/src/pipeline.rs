@@ -62,7 +62,12 @@ struct Shared {
     flush_requested: AtomicU64,
     flush_done: Mutex<u64>,
     flush_cv: Condvar,
+    /// Called after each sealed bundle (wakes the uploader).
+    on_bundle: Mutex<Option<Notify>>,
 }
+
+/// A callback that wakes a consumer.
+pub type Notify = Arc<dyn Fn() + Send + Sync>;
 
 /// The pipeline. Cheap to call from any thread; owns one encoder thread.
 pub struct Pipeline {
@@ -114,6 +119,7 @@ impl Pipeline {
             flush_requested: AtomicU64::new(0),
             flush_done: Mutex::new(0),
             flush_cv: Condvar::new(),
+            on_bundle: Mutex::new(None),
             config: config.clone(),
         });
         let session = Arc::new(session);
@@ -229,6 +235,11 @@ impl Pipeline {
         }
         t.time(Stage::Submit, start.elapsed());
         Ok(())
+    }
+
+    /// Registers the callback run after each sealed bundle.
+    pub fn set_bundle_notify(&self, notify: Notify) {
+        *lock(&self.shared.on_bundle) = Some(notify);
     }
 
     /// Takes the oldest sealed bundle, if any.
@@ -455,6 +466,10 @@ impl EncoderThread {
                 Some(old) => self.count_dropped_bundle(&old, DropReason::BufferedFramesFull),
                 None => break,
             }
+        }
+        let notify = lock(&self.shared.on_bundle).clone();
+        if let Some(n) = notify {
+            n();
         }
     }
 

@@ -1,0 +1,545 @@
+//! The on-disk spool: every artifact (frame bundle, hierarchy snapshot, event batch, session
+//! end, fault) is persisted here before its first upload attempt and removed only after the
+//! backend confirmed it. A crash, a kill or a reboot loses nothing that reached the spool.
+//!
+//! One file per artifact, written crash-safely (temp file, fsync, rename, fsync of the
+//! directory). File layout: `RJSPOOL1` magic, u32 BE header length, header JSON
+//! ([`ArtifactMeta`]), u64 BE body length, u32 BE CRC-32 of the body, body. A file that fails
+//! any check is moved to `quarantine/` and counted, never a crash. The spool has a byte quota:
+//! past it the oldest artifacts are evicted and counted.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+const MAGIC: &[u8; 8] = b"RJSPOOL1";
+const EXT: &str = "rjs";
+/// Headers are small JSON; anything larger is corruption.
+const MAX_HEADER: usize = 64 * 1024;
+/// Quarantined files kept for inspection; older ones are deleted.
+const MAX_QUARANTINED: usize = 20;
+
+/// What an artifact is, which decides the endpoints it is uploaded through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArtifactKind {
+    /// Frame bundle: segment presign (kind "screenshots") → PUT → segment complete.
+    Screenshots,
+    /// Hierarchy snapshot: segment presign (kind "hierarchy") → PUT → segment complete.
+    Hierarchy,
+    /// Event batch: presign (contentType "events") → PUT → batch complete.
+    Events,
+    /// Session end call (JSON body).
+    SessionEnd,
+    /// Crash/ANR incident (JSON body).
+    Fault,
+}
+
+impl ArtifactKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Screenshots => "screenshots",
+            Self::Hierarchy => "hierarchy",
+            Self::Events => "events",
+            Self::SessionEnd => "session_end",
+            Self::Fault => "fault",
+        }
+    }
+}
+
+/// Everything needed to upload an artifact, persisted with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactMeta {
+    pub kind: ArtifactKind,
+    pub session_id: String,
+    /// Epoch ms of the first and last item (frames, events).
+    pub start_ms: u64,
+    pub end_ms: u64,
+    /// Frames in a bundle, events in a batch, 0 otherwise.
+    pub item_count: u64,
+    /// Events batch number within the session.
+    #[serde(default)]
+    pub batch_number: u64,
+    /// Sent as `Idempotency-Key`; stable across retries and restarts.
+    pub idempotency_key: String,
+    pub created_ms: u64,
+    #[serde(default = "yes")]
+    pub is_sampled_in: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Limits of the spool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpoolLimits {
+    /// Most bytes of artifacts on disk (bodies and headers).
+    pub quota_bytes: u64,
+    /// Most artifacts on disk.
+    pub max_files: usize,
+}
+
+impl Default for SpoolLimits {
+    fn default() -> Self {
+        Self {
+            quota_bytes: 50 * 1024 * 1024,
+            max_files: 2_000,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpoolError {
+    #[error("spool I/O on {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("artifact of {size} bytes exceeds the spool quota of {quota}")]
+    TooLarge { size: u64, quota: u64 },
+    #[error("spool entry {0} is corrupt and was quarantined")]
+    Corrupt(u64),
+    #[error("no spool entry {0}")]
+    Missing(u64),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SpoolError + '_ {
+    move |source| SpoolError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// An artifact on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpoolEntry {
+    pub id: u64,
+    pub meta: ArtifactMeta,
+    pub file_bytes: u64,
+}
+
+/// What [`Spool::open`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenReport {
+    pub resumed: usize,
+    pub quarantined: usize,
+    pub temp_files_removed: usize,
+}
+
+/// Counters the spool keeps (reported through telemetry).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SpoolCounters {
+    pub written: u64,
+    pub removed: u64,
+    pub evicted: u64,
+    pub evicted_bytes: u64,
+    pub quarantined: u64,
+    pub write_errors: u64,
+}
+
+#[derive(Debug)]
+pub struct Spool {
+    dir: PathBuf,
+    limits: SpoolLimits,
+    entries: BTreeMap<u64, SpoolEntry>,
+    total_bytes: u64,
+    next_id: u64,
+    pub counters: SpoolCounters,
+}
+
+impl Spool {
+    /// Opens (creating) the spool at `dir` and indexes what earlier runs left. Leftover temp
+    /// files are removed; corrupt files are quarantined.
+    pub fn open(
+        dir: impl Into<PathBuf>,
+        limits: SpoolLimits,
+    ) -> Result<(Self, OpenReport), SpoolError> {
+        let dir = dir.into();
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let mut spool = Self {
+            dir,
+            limits,
+            entries: BTreeMap::new(),
+            total_bytes: 0,
+            next_id: 1,
+            counters: SpoolCounters::default(),
+        };
+        let mut report = OpenReport::default();
+        let listing = fs::read_dir(&spool.dir).map_err(io(&spool.dir))?;
+        let mut names: Vec<PathBuf> = listing
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        names.sort();
+        for path in names {
+            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+            let id = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.parse::<u64>().ok());
+            match (ext, id) {
+                ("tmp", _) => {
+                    let _ = fs::remove_file(&path);
+                    report.temp_files_removed += 1;
+                }
+                (EXT, Some(id)) => match read_file(&path, false) {
+                    Ok((meta, file_bytes, _)) => {
+                        spool.total_bytes += file_bytes;
+                        spool.next_id = spool.next_id.max(id + 1);
+                        spool.entries.insert(
+                            id,
+                            SpoolEntry {
+                                id,
+                                meta,
+                                file_bytes,
+                            },
+                        );
+                        report.resumed += 1;
+                    }
+                    Err(_) => {
+                        spool.quarantine(&path);
+                        report.quarantined += 1;
+                    }
+                },
+                _ => {}
+            }
+        }
+        spool.enforce_limits(0);
+        Ok((spool, report))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn total_bytes(&self) -> u64 {
+        self.total_bytes
+    }
+
+    /// Entries oldest first.
+    pub fn entries(&self) -> impl Iterator<Item = &SpoolEntry> {
+        self.entries.values()
+    }
+
+    pub fn oldest(&self) -> Option<&SpoolEntry> {
+        self.entries.values().next()
+    }
+
+    fn path_of(&self, id: u64) -> PathBuf {
+        self.dir.join(format!("{id:016}.{EXT}"))
+    }
+
+    /// Persists an artifact durably and returns its id. Makes room by evicting the oldest
+    /// artifacts if the quota requires it (each eviction counted).
+    pub fn put(&mut self, meta: &ArtifactMeta, body: &[u8]) -> Result<u64, SpoolError> {
+        let header = serde_json::to_vec(meta).map_err(|e| SpoolError::Io {
+            path: self.dir.clone(),
+            source: e.into(),
+        })?;
+        let size = (MAGIC.len() + 4 + header.len() + 8 + 4 + body.len()) as u64;
+        if size > self.limits.quota_bytes {
+            return Err(SpoolError::TooLarge {
+                size,
+                quota: self.limits.quota_bytes,
+            });
+        }
+        self.enforce_limits(size);
+        let id = self.next_id;
+        self.next_id += 1;
+        let path = self.path_of(id);
+        let tmp = path.with_extension("tmp");
+        let result = (|| {
+            let mut f = File::create(&tmp)?;
+            let mut crc = flate2::Crc::new();
+            crc.update(body);
+            f.write_all(MAGIC)?;
+            f.write_all(&(header.len() as u32).to_be_bytes())?;
+            f.write_all(&header)?;
+            f.write_all(&(body.len() as u64).to_be_bytes())?;
+            f.write_all(&crc.sum().to_be_bytes())?;
+            f.write_all(body)?;
+            f.sync_all()?;
+            fs::rename(&tmp, &path)?;
+            // The rename is durable only once the directory entry is.
+            File::open(&self.dir).and_then(|d| d.sync_all())
+        })();
+        if let Err(source) = result {
+            let _ = fs::remove_file(&tmp);
+            self.counters.write_errors += 1;
+            return Err(SpoolError::Io { path, source });
+        }
+        self.entries.insert(
+            id,
+            SpoolEntry {
+                id,
+                meta: meta.clone(),
+                file_bytes: size,
+            },
+        );
+        self.total_bytes += size;
+        self.counters.written += 1;
+        Ok(id)
+    }
+
+    /// Reads an artifact's body, verifying its checksum. A corrupt file is quarantined.
+    pub fn read(&mut self, id: u64) -> Result<(ArtifactMeta, Vec<u8>), SpoolError> {
+        if !self.entries.contains_key(&id) {
+            return Err(SpoolError::Missing(id));
+        }
+        let path = self.path_of(id);
+        match read_file(&path, true) {
+            Ok((meta, _, Some(body))) => Ok((meta, body)),
+            _ => {
+                self.forget(id);
+                self.quarantine(&path);
+                Err(SpoolError::Corrupt(id))
+            }
+        }
+    }
+
+    /// Deletes an artifact (after the backend confirmed it, or when dropping it on purpose).
+    pub fn remove(&mut self, id: u64) {
+        if self.delete(id) {
+            self.counters.removed += 1;
+        }
+    }
+
+    fn delete(&mut self, id: u64) -> bool {
+        let known = self.forget(id);
+        if known {
+            let _ = fs::remove_file(self.path_of(id));
+        }
+        known
+    }
+
+    /// Deletes every artifact (opt-out).
+    pub fn clear(&mut self) {
+        let ids: Vec<u64> = self.entries.keys().copied().collect();
+        for id in ids {
+            self.remove(id);
+        }
+    }
+
+    fn forget(&mut self, id: u64) -> bool {
+        match self.entries.remove(&id) {
+            Some(e) => {
+                self.total_bytes -= e.file_bytes;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Evicts oldest entries until `incoming` more bytes and one more file fit.
+    fn enforce_limits(&mut self, incoming: u64) {
+        let need_file = u64::from(incoming > 0);
+        while let Some((&id, e)) = self.entries.iter().next() {
+            let over_bytes = self.total_bytes + incoming > self.limits.quota_bytes;
+            let over_files = self.entries.len() as u64 + need_file > self.limits.max_files as u64;
+            if !over_bytes && !over_files {
+                break;
+            }
+            self.counters.evicted += 1;
+            self.counters.evicted_bytes += e.file_bytes;
+            self.delete(id);
+        }
+    }
+
+    fn quarantine(&mut self, path: &Path) {
+        self.counters.quarantined += 1;
+        let qdir = self.dir.join("quarantine");
+        let moved = fs::create_dir_all(&qdir)
+            .and_then(|_| fs::rename(path, qdir.join(path.file_name().unwrap_or_default())));
+        if moved.is_err() {
+            let _ = fs::remove_file(path);
+        }
+        // Keep the quarantine bounded too.
+        if let Ok(rd) = fs::read_dir(&qdir) {
+            let mut files: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            files.sort();
+            let excess = files.len().saturating_sub(MAX_QUARANTINED);
+            for f in files.into_iter().take(excess) {
+                let _ = fs::remove_file(f);
+            }
+        }
+    }
+}
+
+/// Reads and checks one spool file; with `body`, also reads and checksums the body.
+fn read_file(
+    path: &Path,
+    body: bool,
+) -> Result<(ArtifactMeta, u64, Option<Vec<u8>>), &'static str> {
+    let mut f = File::open(path).map_err(|_| "open")?;
+    let file_len = f.metadata().map_err(|_| "metadata")?.len();
+    let mut magic = [0u8; 8];
+    f.read_exact(&mut magic).map_err(|_| "short magic")?;
+    if &magic != MAGIC {
+        return Err("bad magic");
+    }
+    let mut u32buf = [0u8; 4];
+    f.read_exact(&mut u32buf)
+        .map_err(|_| "short header length")?;
+    let header_len = u32::from_be_bytes(u32buf) as usize;
+    if header_len > MAX_HEADER {
+        return Err("header too large");
+    }
+    let mut header = vec![0u8; header_len];
+    f.read_exact(&mut header).map_err(|_| "short header")?;
+    let meta: ArtifactMeta = serde_json::from_slice(&header).map_err(|_| "bad header")?;
+    let mut u64buf = [0u8; 8];
+    f.read_exact(&mut u64buf).map_err(|_| "short body length")?;
+    let body_len = u64::from_be_bytes(u64buf);
+    f.read_exact(&mut u32buf).map_err(|_| "short checksum")?;
+    let expected = (MAGIC.len() + 4 + header_len + 8 + 4) as u64 + body_len;
+    if expected != file_len {
+        return Err("length mismatch");
+    }
+    if !body {
+        return Ok((meta, file_len, None));
+    }
+    let mut data = Vec::with_capacity(body_len as usize);
+    f.read_to_end(&mut data).map_err(|_| "short body")?;
+    let mut crc = flate2::Crc::new();
+    crc.update(&data);
+    if crc.sum() != u32::from_be_bytes(u32buf) {
+        return Err("checksum mismatch");
+    }
+    Ok((meta, file_len, Some(data)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(n: u64) -> ArtifactMeta {
+        ArtifactMeta {
+            kind: ArtifactKind::Screenshots,
+            session_id: "s1".into(),
+            start_ms: n,
+            end_ms: n + 1,
+            item_count: 3,
+            batch_number: 0,
+            idempotency_key: format!("s1-screenshots-{n}"),
+            created_ms: n,
+            is_sampled_in: true,
+        }
+    }
+
+    fn tempdir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!(
+            "rj-spool-{name}-{}-{}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        let _ = fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn put_read_remove_and_resume_across_reopen() {
+        let dir = tempdir("resume");
+        let (mut s, r) = Spool::open(&dir, SpoolLimits::default()).unwrap();
+        assert_eq!(r, OpenReport::default());
+        let a = s.put(&meta(1), b"alpha").unwrap();
+        let b = s.put(&meta(2), b"beta").unwrap();
+        assert_eq!(s.read(a).unwrap(), (meta(1), b"alpha".to_vec()));
+        s.remove(a);
+        drop(s);
+        fs::write(dir.join("0000000000000099.tmp"), b"half written").unwrap();
+        let (mut s, r) = Spool::open(&dir, SpoolLimits::default()).unwrap();
+        assert_eq!((r.resumed, r.temp_files_removed), (1, 1));
+        assert_eq!(s.oldest().unwrap().id, b);
+        assert_eq!(s.read(b).unwrap().1, b"beta");
+        let c = s.put(&meta(3), b"gamma").unwrap();
+        assert!(c > b, "ids keep increasing across restarts");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn quota_evicts_oldest_and_counts() {
+        let dir = tempdir("quota");
+        let one = (8 + 4 + serde_json::to_vec(&meta(1)).unwrap().len() + 12 + 1000) as u64;
+        let (mut s, _) = Spool::open(
+            &dir,
+            SpoolLimits {
+                quota_bytes: one * 3,
+                max_files: 100,
+            },
+        )
+        .unwrap();
+        let body = vec![1u8; 1000];
+        let ids: Vec<u64> = (1..=5).map(|i| s.put(&meta(i), &body).unwrap()).collect();
+        assert_eq!(s.len(), 3);
+        assert!(s.total_bytes() <= one * 3);
+        assert_eq!(s.counters.evicted, 2);
+        assert_eq!(
+            s.entries().map(|e| e.id).collect::<Vec<_>>(),
+            ids[2..].to_vec()
+        );
+        assert!(matches!(
+            s.put(&meta(9), &vec![0u8; (one * 4) as usize]),
+            Err(SpoolError::TooLarge { .. })
+        ));
+        let (mut s2, _) = Spool::open(
+            &dir,
+            SpoolLimits {
+                quota_bytes: one * 3,
+                max_files: 1,
+            },
+        )
+        .unwrap();
+        assert_eq!(s2.len(), 1, "file cap enforced on open");
+        s2.clear();
+        assert!(s2.is_empty());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn corrupt_and_truncated_files_are_quarantined_not_fatal() {
+        let dir = tempdir("corrupt");
+        let (mut s, _) = Spool::open(&dir, SpoolLimits::default()).unwrap();
+        let a = s.put(&meta(1), &[7u8; 100]).unwrap();
+        let b = s.put(&meta(2), &[8u8; 100]).unwrap();
+        let c = s.put(&meta(3), &[9u8; 100]).unwrap();
+        drop(s);
+        // a: truncated; b: body flipped (checksum); c intact; plus garbage files.
+        let pa = dir.join(format!("{a:016}.rjs"));
+        let data = fs::read(&pa).unwrap();
+        fs::write(&pa, &data[..data.len() - 10]).unwrap();
+        let pb = dir.join(format!("{b:016}.rjs"));
+        let mut data = fs::read(&pb).unwrap();
+        let n = data.len();
+        data[n - 1] ^= 0xFF;
+        fs::write(&pb, data).unwrap();
+        fs::write(
+            dir.join("0000000000000777.rjs"),
+            b"RJSPOOL1\xff\xff\xff\xff",
+        )
+        .unwrap();
+        fs::write(dir.join("0000000000000778.rjs"), b"").unwrap();
+        let (mut s, r) = Spool::open(&dir, SpoolLimits::default()).unwrap();
+        assert_eq!(r.quarantined, 3, "truncated + two garbage files");
+        assert_eq!(r.resumed, 2);
+        assert!(
+            matches!(s.read(b), Err(SpoolError::Corrupt(_))),
+            "checksum caught on read"
+        );
+        assert_eq!(s.read(c).unwrap().1, vec![9u8; 100]);
+        assert_eq!(s.counters.quarantined, 4);
+        assert!(dir.join("quarantine").read_dir().unwrap().count() >= 3);
+        let _ = fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,849 @@
+//! The uploader: a background thread that persists every artifact to the spool first, then
+//! delivers the spool oldest-first through device auth → presign → PUT → complete, applying
+//! the retry policy. The host never waits on it; every outcome is counted.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use super::http::{Response, Timeouts, Transport, TransportError};
+use super::protocol::{self, Presign};
+use super::retry::{classify, RetryPolicy, StatusClass};
+use crate::bundle::Bundle;
+use crate::queue::DropOldestQueue;
+use crate::spool::{ArtifactKind, ArtifactMeta, Spool, SpoolError, SpoolLimits};
+
+/// Where and how to deliver.
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    /// Base URL of the ingest API, e.g. `https://api.rejourney.co`.
+    pub api_url: String,
+    /// Public project key (`x-rejourney-key`).
+    pub api_key: String,
+    /// Stable, hashed device id for device auth.
+    pub device_id: String,
+    /// Sent with device auth.
+    pub device_metadata: Value,
+    pub spool_dir: PathBuf,
+    pub spool: SpoolLimits,
+    pub retry: RetryPolicy,
+    pub timeouts: Timeouts,
+    /// Artifacts waiting to be spooled (events, hierarchy, session end, faults).
+    pub max_inbox: usize,
+    pub sdk_version: String,
+}
+
+impl DeliveryConfig {
+    pub fn new(
+        api_url: &str,
+        api_key: &str,
+        device_id: &str,
+        spool_dir: impl Into<PathBuf>,
+    ) -> Self {
+        Self {
+            api_url: api_url.trim_end_matches('/').to_owned(),
+            api_key: api_key.to_owned(),
+            device_id: device_id.to_owned(),
+            device_metadata: Value::Object(Default::default()),
+            spool_dir: spool_dir.into(),
+            spool: SpoolLimits::default(),
+            retry: RetryPolicy::default(),
+            timeouts: Timeouts::default(),
+            max_inbox: 256,
+            sdk_version: crate::SDK_VERSION.to_owned(),
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), DeliveryError> {
+        let url = url::Url::parse(&self.api_url)
+            .map_err(|e| DeliveryError::Url(format!("{}: {e}", self.api_url)))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(DeliveryError::Url(format!(
+                "{}: need an http(s) URL with a host",
+                self.api_url
+            )));
+        }
+        if self.api_key.trim().is_empty() {
+            return Err(DeliveryError::ApiKey);
+        }
+        if self.device_id.trim().is_empty() {
+            return Err(DeliveryError::DeviceId);
+        }
+        if self.max_inbox == 0 || self.retry.max_attempts == 0 {
+            return Err(DeliveryError::Limit);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("invalid API URL {0}")]
+    Url(String),
+    #[error("the API key is empty")]
+    ApiKey,
+    #[error("the device id is empty")]
+    DeviceId,
+    #[error("delivery limits must be positive")]
+    Limit,
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("could not start the upload thread: {0}")]
+    Thread(String),
+}
+
+/// An artifact for delivery: metadata plus the exact upload body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    pub meta: ArtifactMeta,
+    pub body: Vec<u8>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Artifact {
+    /// A frame bundle as an artifact, with a fresh idempotency key.
+    pub fn from_bundle(b: Bundle, is_sampled_in: bool) -> Self {
+        let meta = ArtifactMeta {
+            kind: ArtifactKind::Screenshots,
+            session_id: b.session_id.to_string(),
+            start_ms: b.start_ms,
+            end_ms: b.end_ms,
+            item_count: b.frame_count as u64,
+            batch_number: 0,
+            idempotency_key: idempotency_key(&b.session_id, ArtifactKind::Screenshots, b.start_ms),
+            created_ms: now_ms(),
+            is_sampled_in,
+        };
+        Self { meta, body: b.gz }
+    }
+}
+
+/// `<session>:<kind>:<start>:<random>`: unique per artifact, generated once and persisted with
+/// it so retries and restarts send the same key.
+pub fn idempotency_key(session_id: &str, kind: ArtifactKind, start_ms: u64) -> String {
+    format!(
+        "{session_id}:{}:{start_ms}:{:016x}",
+        kind.as_str(),
+        fastrand::u64(..)
+    )
+}
+
+/// Where the uploader pulls frame bundles from (the pipeline).
+pub trait BundleSource: Send + Sync {
+    fn take_bundle(&self) -> Option<Bundle>;
+}
+
+impl BundleSource for crate::pipeline::Pipeline {
+    fn take_bundle(&self) -> Option<Bundle> {
+        crate::pipeline::Pipeline::take_bundle(self)
+    }
+}
+
+/// Why an artifact was dropped without delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DeliveryDrop {
+    /// 400, 413 or another non-retryable 4xx.
+    Rejected,
+    MaxAttempts,
+    MaxAge,
+    /// The backend answered `skipUpload` for the session.
+    SkipUpload,
+    /// 402: billing blocked for the session.
+    Billing,
+    SpoolCorrupt,
+    SpoolWriteFailed,
+    InboxFull,
+}
+
+impl DeliveryDrop {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rejected => "rejected",
+            Self::MaxAttempts => "max_attempts",
+            Self::MaxAge => "max_age",
+            Self::SkipUpload => "skip_upload",
+            Self::Billing => "billing",
+            Self::SpoolCorrupt => "spool_corrupt",
+            Self::SpoolWriteFailed => "spool_write_failed",
+            Self::InboxFull => "inbox_full",
+        }
+    }
+}
+
+/// Everything the uploader counted.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct DeliverySnapshot {
+    pub spooled: u64,
+    pub delivered: BTreeMap<String, u64>,
+    pub bytes_uploaded: u64,
+    pub requests: u64,
+    pub retries: u64,
+    pub connect_errors: u64,
+    pub timeouts: u64,
+    pub io_errors: u64,
+    pub bad_responses: u64,
+    pub statuses: BTreeMap<u16, u64>,
+    pub dropped: BTreeMap<String, u64>,
+    pub auth_failures: u64,
+    pub presign_expired: u64,
+    pub spool_files: u64,
+    pub spool_bytes: u64,
+    pub spool_evicted: u64,
+    pub spool_quarantined: u64,
+    pub resumed_from_spool: u64,
+    pub uploads_paused: bool,
+}
+
+#[derive(Default)]
+struct Counters {
+    snap: Mutex<DeliverySnapshot>,
+}
+
+impl Counters {
+    fn with(&self, f: impl FnOnce(&mut DeliverySnapshot)) {
+        f(&mut self.snap.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+}
+
+struct Shared {
+    config: DeliveryConfig,
+    inbox: DropOldestQueue<Artifact>,
+    source: Mutex<Option<Arc<dyn BundleSource>>>,
+    sampled_in: AtomicBool,
+    counters: Counters,
+    closed_sessions: Mutex<HashSet<String>>,
+    stop: AtomicBool,
+    drain_until: Mutex<Option<Instant>>,
+    opt_out: AtomicBool,
+    idle_requested: AtomicU64,
+    idle_acked: Mutex<u64>,
+    idle_cv: Condvar,
+}
+
+/// Handle to the upload thread.
+pub struct Uploader {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Uploader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Uploader").finish_non_exhaustive()
+    }
+}
+
+impl Uploader {
+    /// Opens the spool (resuming what earlier runs left) and starts the upload thread.
+    pub fn start(config: DeliveryConfig) -> Result<Self, DeliveryError> {
+        config.validate()?;
+        let (spool, report) = Spool::open(&config.spool_dir, config.spool)?;
+        let transport = Transport::new(
+            config.timeouts,
+            &format!("rejourney-sdk/{}", config.sdk_version),
+        )?;
+        let shared = Arc::new(Shared {
+            inbox: DropOldestQueue::new(config.max_inbox),
+            config,
+            source: Mutex::new(None),
+            sampled_in: AtomicBool::new(true),
+            counters: Counters::default(),
+            closed_sessions: Mutex::new(HashSet::new()),
+            stop: AtomicBool::new(false),
+            drain_until: Mutex::new(None),
+            opt_out: AtomicBool::new(false),
+            idle_requested: AtomicU64::new(0),
+            idle_acked: Mutex::new(0),
+            idle_cv: Condvar::new(),
+        });
+        shared.counters.with(|c| {
+            c.resumed_from_spool = report.resumed as u64;
+            c.spool_quarantined = report.quarantined as u64;
+        });
+        let worker = Worker {
+            shared: shared.clone(),
+            spool,
+            transport,
+            token: None,
+            progress: HashMap::new(),
+            not_before: None,
+            consecutive_failures: 0,
+            auth_failures: 0,
+        };
+        let thread = std::thread::Builder::new()
+            .name("rejourney-upload".into())
+            .spawn(move || worker.run())
+            .map_err(|e| DeliveryError::Thread(e.to_string()))?;
+        Ok(Self {
+            shared,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Pulls frame bundles from `source` whenever [`Uploader::notify`] rings.
+    pub fn set_source(&self, source: Arc<dyn BundleSource>) {
+        *self.shared.source.lock().unwrap_or_else(|p| p.into_inner()) = Some(source);
+        self.notify();
+    }
+
+    /// Whether new bundles are marked `isSampledIn`.
+    pub fn set_sampled_in(&self, sampled: bool) {
+        self.shared.sampled_in.store(sampled, Relaxed);
+    }
+
+    /// Wakes the upload thread (new bundles are ready).
+    pub fn notify(&self) {
+        self.shared.inbox.ring();
+    }
+
+    /// A closure that wakes the upload thread, for the pipeline to call on each sealed bundle.
+    pub fn notifier(&self) -> Arc<dyn Fn() + Send + Sync> {
+        let shared = self.shared.clone();
+        Arc::new(move || shared.inbox.ring())
+    }
+
+    /// Queues an artifact for spooling and delivery. Never blocks; if the inbox is full the
+    /// oldest waiting artifact is dropped and counted.
+    pub fn enqueue(&self, artifact: Artifact) {
+        if self.shared.inbox.push(artifact).is_some() {
+            self.shared.counters.with(|c| {
+                *c.dropped
+                    .entry(DeliveryDrop::InboxFull.as_str().into())
+                    .or_default() += 1
+            });
+        }
+    }
+
+    /// Whether the backend told us to stop uploading this session (skipUpload or 402).
+    pub fn is_session_closed(&self, session_id: &str) -> bool {
+        self.shared
+            .closed_sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(session_id)
+    }
+
+    pub fn snapshot(&self) -> DeliverySnapshot {
+        self.shared
+            .counters
+            .snap
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Waits until everything handed over before this call is delivered or dropped, or until
+    /// `timeout`. Returns whether it got there.
+    pub fn wait_idle(&self, timeout: Duration) -> bool {
+        let token = self.shared.idle_requested.fetch_add(1, AcqRel) + 1;
+        self.shared.inbox.ring();
+        let deadline = Instant::now() + timeout;
+        let mut acked = self
+            .shared
+            .idle_acked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        while *acked < token {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.finished() {
+                return *acked >= token;
+            }
+            acked = self
+                .shared
+                .idle_cv
+                .wait_timeout(acked, left)
+                .map(|r| r.0)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+        true
+    }
+
+    /// Opt-out: deletes every spooled artifact and everything waiting.
+    pub fn purge(&self) {
+        self.shared.opt_out.store(true, Release);
+        while self.shared.inbox.pop().is_some() {}
+        self.shared.inbox.ring();
+    }
+
+    fn finished(&self) -> bool {
+        self.thread
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_none_or(|t| t.is_finished())
+    }
+
+    /// Stops the upload thread after trying to deliver for up to `drain`. What is not
+    /// delivered stays in the spool for the next start.
+    pub fn shutdown(&self, drain: Duration) {
+        *self
+            .shared
+            .drain_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + drain);
+        self.shared.stop.store(true, Release);
+        self.shared.inbox.ring();
+        if let Some(t) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Uploader {
+    fn drop(&mut self) {
+        self.shutdown(Duration::ZERO);
+    }
+}
+
+/// Per-artifact progress kept in memory (a restart redoes presign, which is idempotent).
+#[derive(Debug, Default)]
+struct Progress {
+    attempts: u32,
+    represigns: u32,
+    presigned: Option<(String, String)>,
+    uploaded: bool,
+}
+
+/// How one attempt ended.
+#[derive(Debug)]
+enum Outcome {
+    Done,
+    Retry {
+        hint: Option<Duration>,
+        charge: bool,
+    },
+    Drop(DeliveryDrop),
+    Unauthorized,
+    CloseSession(DeliveryDrop),
+}
+
+struct Worker {
+    shared: Arc<Shared>,
+    spool: Spool,
+    transport: Transport,
+    token: Option<String>,
+    progress: HashMap<u64, Progress>,
+    not_before: Option<Instant>,
+    consecutive_failures: u32,
+    auth_failures: u32,
+}
+
+impl Worker {
+    fn run(mut self) {
+        loop {
+            let requested = self.shared.idle_requested.load(Acquire);
+            self.ingest();
+            if self.shared.opt_out.swap(false, AcqRel) {
+                self.spool.clear();
+                self.progress.clear();
+            }
+            self.publish();
+            let stopping = self.shared.stop.load(Acquire);
+            let drain_until = *self
+                .shared
+                .drain_until
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if stopping
+                && (self.spool.is_empty() || drain_until.is_none_or(|d| Instant::now() >= d))
+            {
+                return;
+            }
+            let Some(entry) = self.spool.oldest().cloned() else {
+                self.ack_idle(requested);
+                self.shared.inbox.wait(if stopping {
+                    Some(Duration::from_millis(10))
+                } else {
+                    None
+                });
+                continue;
+            };
+            if let Some(t) = self.not_before {
+                let now = Instant::now();
+                if t > now {
+                    let mut wait = t - now;
+                    if let Some(d) = drain_until.filter(|_| stopping) {
+                        wait = wait.min(d.saturating_duration_since(now));
+                    }
+                    self.shared.inbox.wait(Some(wait));
+                    continue;
+                }
+            }
+            let outcome = self.attempt(&entry);
+            self.settle(&entry, outcome);
+        }
+    }
+
+    fn ack_idle(&self, requested: u64) {
+        let mut acked = self
+            .shared
+            .idle_acked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if requested > *acked {
+            *acked = requested;
+            self.shared.idle_cv.notify_all();
+        }
+    }
+
+    fn count_drop(&self, reason: DeliveryDrop) {
+        self.shared
+            .counters
+            .with(|c| *c.dropped.entry(reason.as_str().into()).or_default() += 1);
+    }
+
+    /// Moves every waiting bundle and artifact into the spool (persist before upload).
+    fn ingest(&mut self) {
+        let source = self
+            .shared
+            .source
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let sampled = self.shared.sampled_in.load(Relaxed);
+        loop {
+            let next = match source.as_ref().and_then(|s| s.take_bundle()) {
+                Some(b) => Some(Artifact::from_bundle(b, sampled)),
+                None => self.shared.inbox.pop(),
+            };
+            let Some(a) = next else { break };
+            if self.session_closed(&a.meta.session_id) {
+                self.count_drop(DeliveryDrop::SkipUpload);
+                continue;
+            }
+            match self.spool.put(&a.meta, &a.body) {
+                Ok(_) => self.shared.counters.with(|c| c.spooled += 1),
+                Err(_) => self.count_drop(DeliveryDrop::SpoolWriteFailed),
+            }
+        }
+    }
+
+    fn publish(&self) {
+        let (files, bytes, sc) = (
+            self.spool.len() as u64,
+            self.spool.total_bytes(),
+            self.spool.counters.clone(),
+        );
+        let paused = self.token.is_none() && self.auth_failures > 0;
+        self.shared.counters.with(|c| {
+            c.spool_files = files;
+            c.spool_bytes = bytes;
+            c.spool_evicted = sc.evicted;
+            c.spool_quarantined = c.spool_quarantined.max(sc.quarantined);
+            c.uploads_paused = paused;
+        });
+    }
+
+    fn session_closed(&self, id: &str) -> bool {
+        self.shared
+            .closed_sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(id)
+    }
+
+    fn attempt(&mut self, entry: &crate::spool::SpoolEntry) -> Outcome {
+        let age_ms = now_ms().saturating_sub(entry.meta.created_ms);
+        if age_ms > self.shared.config.retry.max_age.as_millis() as u64 {
+            return Outcome::Drop(DeliveryDrop::MaxAge);
+        }
+        if self.session_closed(&entry.meta.session_id) {
+            return Outcome::Drop(DeliveryDrop::SkipUpload);
+        }
+        let (meta, body) = match self.spool.read(entry.id) {
+            Ok(x) => x,
+            Err(_) => {
+                self.progress.remove(&entry.id);
+                self.count_drop(DeliveryDrop::SpoolCorrupt);
+                return Outcome::Done; // already removed by the spool; nothing to settle
+            }
+        };
+        if self.token.is_none() {
+            if let Some(failed) = self.authenticate() {
+                return failed;
+            }
+        }
+        match meta.kind {
+            ArtifactKind::SessionEnd => {
+                self.post_json_artifact(protocol::SESSION_END, &meta, &body)
+            }
+            ArtifactKind::Fault => self.post_json_artifact(protocol::FAULT, &meta, &body),
+            _ => self.upload(entry.id, &meta, body),
+        }
+    }
+
+    fn headers<'a>(
+        &'a self,
+        session: Option<&'a str>,
+        key: Option<&'a str>,
+    ) -> Vec<(&'a str, &'a str)> {
+        let mut h = vec![("x-rejourney-key", self.shared.config.api_key.as_str())];
+        if let Some(t) = &self.token {
+            h.push(("x-upload-token", t.as_str()));
+        }
+        if let Some(s) = session {
+            h.push(("x-session-id", s));
+        }
+        if let Some(k) = key {
+            h.push(("idempotency-key", k));
+        }
+        h
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.shared.config.api_url)
+    }
+
+    /// Sends and counts one request.
+    fn send(&self, result: Result<Response, TransportError>) -> Result<Response, Outcome> {
+        self.shared.counters.with(|c| c.requests += 1);
+        match result {
+            Ok(r) => {
+                self.shared
+                    .counters
+                    .with(|c| *c.statuses.entry(r.status).or_default() += 1);
+                Ok(r)
+            }
+            Err(e) => {
+                self.shared.counters.with(|c| match e {
+                    TransportError::Connect(_) => c.connect_errors += 1,
+                    TransportError::Timeout => c.timeouts += 1,
+                    _ => c.io_errors += 1,
+                });
+                // Unreachable server: offline, not the artifact's fault.
+                let charge = !matches!(e, TransportError::Connect(_));
+                Err(Outcome::Retry { hint: None, charge })
+            }
+        }
+    }
+
+    /// The outcome for a non-2xx answer to an SDK API call.
+    fn failure(&self, r: &Response) -> Outcome {
+        match classify(r.status) {
+            StatusClass::Success => Outcome::Done,
+            StatusClass::Retryable => Outcome::Retry {
+                hint: r.retry_after,
+                charge: true,
+            },
+            StatusClass::Unauthorized => Outcome::Unauthorized,
+            StatusClass::PaymentRequired => Outcome::CloseSession(DeliveryDrop::Billing),
+            StatusClass::Rejected => Outcome::Drop(DeliveryDrop::Rejected),
+        }
+    }
+
+    fn bad_response(&self) -> Outcome {
+        self.shared.counters.with(|c| c.bad_responses += 1);
+        Outcome::Retry {
+            hint: None,
+            charge: true,
+        }
+    }
+
+    /// Device auth. Returns the failure outcome, or `None` once a token is held.
+    fn authenticate(&mut self) -> Option<Outcome> {
+        let cfg = &self.shared.config;
+        let body = protocol::device_auth_body(&cfg.device_id, &cfg.device_metadata);
+        let res = self.transport.post_json(
+            &self.url(protocol::DEVICE_AUTH),
+            &self.headers(None, None),
+            &body,
+        );
+        let r = match self.send(res) {
+            Ok(r) => r,
+            Err(o) => return Some(o),
+        };
+        if classify(r.status) != StatusClass::Success {
+            return Some(match self.failure(&r) {
+                Outcome::Drop(_) | Outcome::CloseSession(_) => Outcome::Unauthorized,
+                o => o,
+            });
+        }
+        match protocol::parse_auth(&r.body) {
+            Ok(t) => {
+                self.token = Some(t);
+                self.auth_failures = 0;
+                None
+            }
+            Err(_) => Some(self.bad_response()),
+        }
+    }
+
+    fn post_json_artifact(&mut self, path: &str, meta: &ArtifactMeta, body: &[u8]) -> Outcome {
+        let Ok(json) = serde_json::from_slice::<Value>(body) else {
+            return Outcome::Drop(DeliveryDrop::Rejected);
+        };
+        let res = self.transport.post_json(
+            &self.url(path),
+            &self.headers(Some(&meta.session_id), Some(&meta.idempotency_key)),
+            &json,
+        );
+        match self.send(res) {
+            Ok(r) if classify(r.status) == StatusClass::Success => Outcome::Done,
+            Ok(r) => self.failure(&r),
+            Err(o) => o,
+        }
+    }
+
+    /// presign → PUT → complete, resuming from whatever step last succeeded.
+    fn upload(&mut self, id: u64, meta: &ArtifactMeta, body: Vec<u8>) -> Outcome {
+        let size = body.len();
+        let sdk = self.shared.config.sdk_version.clone();
+        let represigns = self.progress.entry(id).or_default().represigns;
+        if self
+            .progress
+            .get(&id)
+            .is_some_and(|p| p.presigned.is_none())
+        {
+            let key = if represigns == 0 {
+                meta.idempotency_key.clone()
+            } else {
+                format!("{}:r{represigns}", meta.idempotency_key)
+            };
+            let req = protocol::presign_body(meta, size, &sdk);
+            let res = self.transport.post_json(
+                &self.url(protocol::presign_path(meta.kind)),
+                &self.headers(Some(&meta.session_id), Some(&key)),
+                &req,
+            );
+            let r = match self.send(res) {
+                Ok(r) => r,
+                Err(o) => return o,
+            };
+            if classify(r.status) != StatusClass::Success {
+                return self.failure(&r);
+            }
+            match protocol::parse_presign(r.status, &r.body) {
+                Ok(Presign::Upload { url, batch_id }) => {
+                    if let Some(p) = self.progress.get_mut(&id) {
+                        p.presigned = Some((url, batch_id));
+                    }
+                }
+                Ok(Presign::Skip { .. }) => return Outcome::CloseSession(DeliveryDrop::SkipUpload),
+                Ok(Presign::Later(d)) => {
+                    return Outcome::Retry {
+                        hint: Some(d),
+                        charge: false,
+                    }
+                }
+                Err(_) => return self.bad_response(),
+            }
+        }
+        let Some((url, batch_id)) = self.progress.get(&id).and_then(|p| p.presigned.clone()) else {
+            return self.bad_response();
+        };
+        if !self.progress.get(&id).is_some_and(|p| p.uploaded) {
+            let res = self.transport.put_gzip(&url, body);
+            let r = match self.send(res) {
+                Ok(r) => r,
+                Err(o) => return o,
+            };
+            match r.status {
+                200..=299 => {
+                    self.shared
+                        .counters
+                        .with(|c| c.bytes_uploaded += size as u64);
+                    if let Some(p) = self.progress.get_mut(&id) {
+                        p.uploaded = true;
+                    }
+                }
+                // An expired or revoked presigned URL: presign again, do not retry the PUT.
+                401 | 403 => {
+                    self.shared.counters.with(|c| c.presign_expired += 1);
+                    if let Some(p) = self.progress.get_mut(&id) {
+                        p.presigned = None;
+                        p.represigns += 1;
+                    }
+                    return Outcome::Retry {
+                        hint: Some(Duration::ZERO),
+                        charge: true,
+                    };
+                }
+                _ => return self.failure(&r),
+            }
+        }
+        let (path, req) = protocol::complete_request(meta, &batch_id, size, &sdk);
+        let key = format!("{}:complete", meta.idempotency_key);
+        let res = self.transport.post_json(
+            &self.url(path),
+            &self.headers(Some(&meta.session_id), Some(&key)),
+            &req,
+        );
+        match self.send(res) {
+            Ok(r) if classify(r.status) == StatusClass::Success => Outcome::Done,
+            Ok(r) => self.failure(&r),
+            Err(o) => o,
+        }
+    }
+
+    fn settle(&mut self, entry: &crate::spool::SpoolEntry, outcome: Outcome) {
+        let policy = self.shared.config.retry;
+        match outcome {
+            Outcome::Done => {
+                if self.spool.entries().any(|e| e.id == entry.id) {
+                    self.spool.remove(entry.id);
+                    self.shared.counters.with(|c| {
+                        *c.delivered
+                            .entry(entry.meta.kind.as_str().into())
+                            .or_default() += 1
+                    });
+                }
+                self.progress.remove(&entry.id);
+                self.consecutive_failures = 0;
+                self.not_before = None;
+            }
+            Outcome::Retry { hint, charge } => {
+                self.shared.counters.with(|c| c.retries += 1);
+                let p = self.progress.entry(entry.id).or_default();
+                if charge {
+                    p.attempts += 1;
+                }
+                if p.attempts >= policy.max_attempts {
+                    self.drop_entry(entry.id, DeliveryDrop::MaxAttempts);
+                    return;
+                }
+                self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+                let wait = policy.delay(self.consecutive_failures, hint, fastrand::f64());
+                self.not_before = Some(Instant::now() + wait);
+            }
+            Outcome::Drop(reason) => {
+                self.drop_entry(entry.id, reason);
+                self.not_before = None;
+            }
+            Outcome::CloseSession(reason) => {
+                self.shared
+                    .closed_sessions
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(entry.meta.session_id.clone());
+                self.drop_entry(entry.id, reason);
+            }
+            Outcome::Unauthorized => {
+                // Credentials, not the artifact, are at fault: keep it, drop the token, and
+                // pause uploads with back-off until device auth succeeds again.
+                self.token = None;
+                self.auth_failures = self.auth_failures.saturating_add(1);
+                self.shared.counters.with(|c| c.auth_failures += 1);
+                let wait = policy.backoff(self.auth_failures, 0.5 + fastrand::f64() / 2.0);
+                self.not_before = Some(Instant::now() + wait);
+            }
+        }
+    }
+
+    fn drop_entry(&mut self, id: u64, reason: DeliveryDrop) {
+        self.spool.remove(id);
+        self.progress.remove(&id);
+        self.count_drop(reason);
+    }
+}

@@ -69,7 +69,14 @@ pub struct ClientSnapshot {
     pub delivery: DeliverySnapshot,
 }
 
+/// Told when sessions start and end (the host may show a badge, log, or link ids).
+pub trait SessionObserver: Send + Sync {
+    fn session_started(&self, session_id: &str);
+    fn session_ended(&self, session_id: &str, reason: &str);
+}
+
 pub struct Client {
+    observer: Mutex<Option<Arc<dyn SessionObserver>>>,
     pipeline: Arc<Pipeline>,
     uploader: Uploader,
     sessions: Mutex<SessionManager>,
@@ -107,6 +114,7 @@ impl Client {
         pipeline.set_bundle_notify(uploader.notifier());
         uploader.set_source(pipeline.clone());
         Ok(Self {
+            observer: Mutex::new(None),
             pipeline,
             uploader,
             sessions: Mutex::new(sessions),
@@ -146,6 +154,15 @@ impl Client {
         // An unsampled session captures nothing; its events and end call still say so.
         self.pipeline.with_policy(|p| p.set_stopped(!s.sampled_in));
         self.recording.store(true, Release);
+        let observer = lock(&self.observer).clone();
+        if let Some(o) = observer {
+            o.session_started(&s.id);
+        }
+    }
+
+    /// Registers (or clears) the session observer.
+    pub fn set_observer(&self, observer: Option<Arc<dyn SessionObserver>>) {
+        *lock(&self.observer) = observer;
     }
 
     /// Seals the ended session's frames and queues its end call behind them.

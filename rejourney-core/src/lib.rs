@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod encode;
 pub mod error;
+pub mod ffi;
 pub mod fingerprint;
 pub mod frame;
 pub mod masks;
@@ -31,6 +32,8 @@ pub use frame::{FrameSpec, PixelFormat, Rect};
 pub use pipeline::{Pipeline, PipelineError, SessionTag};
 pub use policy::{Action, Decision};
 pub use telemetry::{DropReason, SkipReason, TelemetrySnapshot};
+
+uniffi::setup_scaffolding!();
 
 /// SDK version reported to the backend (`sdkVersion`).
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,515 @@
+//! The FFI surface (UniFFI, proc-macro style). This is the only module with UniFFI
+//! attributes: it converts foreign types to the core's and forwards to [`Client`]. Every call
+//! runs inside a panic guard, so even a bug of ours reaches the host as a typed error, never
+//! as a crash.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::client::{Client, ClientError, ClientOptions, SessionObserver};
+use crate::error::{ConfigError, FrameError};
+use crate::frame::{FrameSpec, PixelFormat as CorePixelFormat, Rect};
+use crate::masks::{
+    MaskOptions, MaskTag as CoreMaskTag, NodeKind as CoreNodeKind, ViewNode as CoreViewNode,
+};
+use crate::pipeline::PipelineError;
+use crate::policy::Action;
+use crate::session::SessionConfig;
+use crate::upload::{DeliveryConfig, DeliveryError};
+
+/// Errors every call may return. Messages say what was wrong with the input.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum RejourneyError {
+    #[error("invalid configuration: {message}")]
+    InvalidConfig { message: String },
+    #[error("invalid API URL: {message}")]
+    InvalidUrl { message: String },
+    #[error("invalid frame: {message}")]
+    InvalidFrame { message: String },
+    #[error("invalid mask: {message}")]
+    InvalidMask { message: String },
+    #[error("invalid view tree: {message}")]
+    InvalidNodes { message: String },
+    #[error("invalid argument: {message}")]
+    InvalidArgument { message: String },
+    #[error("storage failed: {message}")]
+    Storage { message: String },
+    #[error("recording has not been started")]
+    NotStarted,
+    #[error("the client is shut down")]
+    Closed,
+    #[error("internal error (reported, not crashed): {message}")]
+    Internal { message: String },
+}
+
+impl From<ClientError> for RejourneyError {
+    fn from(e: ClientError) -> Self {
+        let message = e.to_string();
+        match e {
+            ClientError::Pipeline(PipelineError::Config(_)) | ClientError::Session(_) => {
+                Self::InvalidConfig { message }
+            }
+            ClientError::Pipeline(_) => Self::Internal { message },
+            ClientError::Delivery(DeliveryError::Url(_)) => Self::InvalidUrl { message },
+            ClientError::Delivery(DeliveryError::Spool(_)) => Self::Storage { message },
+            ClientError::Delivery(
+                DeliveryError::ApiKey | DeliveryError::DeviceId | DeliveryError::Limit,
+            ) => Self::InvalidConfig { message },
+            ClientError::Delivery(_) => Self::Internal { message },
+            ClientError::Frame(FrameError::Mask { .. }) => Self::InvalidMask { message },
+            ClientError::Frame(FrameError::Stopped) | ClientError::Closed => Self::Closed,
+            ClientError::Frame(_) => Self::InvalidFrame { message },
+            ClientError::Nodes(_) => Self::InvalidNodes { message },
+            ClientError::Policy(_) => Self::InvalidArgument { message },
+            ClientError::NotStarted => Self::NotStarted,
+        }
+    }
+}
+
+impl From<ConfigError> for RejourneyError {
+    fn from(e: ConfigError) -> Self {
+        Self::InvalidConfig {
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Runs `f`, turning a panic into [`RejourneyError::Internal`].
+fn guard<T>(f: impl FnOnce() -> Result<T, RejourneyError>) -> Result<T, RejourneyError> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into());
+            Err(RejourneyError::Internal { message })
+        }
+    }
+}
+
+/// How the host's framebuffer stores a pixel.
+#[derive(Debug, Clone, Copy, uniffi::Enum)]
+pub enum PixelFormat {
+    Rgba,
+    Bgra,
+}
+
+/// What a view is, for masking.
+#[derive(Debug, Clone, Copy, uniffi::Enum)]
+pub enum NodeKind {
+    Container,
+    Text,
+    TextInput,
+    SecureInput,
+    Image,
+    Video,
+    Camera,
+    Map,
+    WebView,
+    Other,
+}
+
+/// A developer's explicit privacy tag (`rj-mask` / `rj-unmask`).
+#[derive(Debug, Clone, Copy, uniffi::Enum)]
+pub enum MaskTag {
+    None,
+    Mask,
+    Unmask,
+}
+
+/// One view, as the shim's tree walk reports it (pre-order, parent index before child).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ViewNode {
+    pub parent: Option<u32>,
+    pub class_name: String,
+    pub x: f32,
+    pub y: f32,
+    pub width: f32,
+    pub height: f32,
+    pub kind: NodeKind,
+    pub tag: MaskTag,
+}
+
+/// A mask rectangle in points.
+#[derive(Debug, Clone, Copy, uniffi::Record)]
+pub struct MaskRect {
+    pub x: f32,
+    pub y: f32,
+    pub width: f32,
+    pub height: f32,
+}
+
+/// The core's answer to a tick.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct CaptureDecision {
+    /// Capture a frame now and submit it.
+    pub capture: bool,
+    /// Why not, when a due capture is held back (`touch`, `scroll`, `background`, …).
+    pub skip_reason: Option<String>,
+    /// When to tick again, in ms.
+    pub next_check_ms: u64,
+}
+
+/// Options a host passes to [`Rejourney::new`]. Defaults follow the protocol's reference
+/// client.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct RejourneyOptions {
+    pub api_key: String,
+    pub api_url: String,
+    /// Stable, hashed device id.
+    pub device_id: String,
+    /// A directory the SDK owns (spool of pending uploads).
+    pub storage_dir: String,
+    #[uniffi(default = 1000)]
+    pub capture_interval_ms: u64,
+    #[uniffi(default = 1.25)]
+    pub capture_scale: f32,
+    #[uniffi(default = 0.5)]
+    pub jpeg_quality: f32,
+    #[uniffi(default = 3)]
+    pub batch_size: u32,
+    #[uniffi(default = 1.0)]
+    pub sample_rate: f64,
+    #[uniffi(default = 60000)]
+    pub background_timeout_ms: u64,
+    #[uniffi(default = false)]
+    pub mask_all_text: bool,
+    #[uniffi(default = false)]
+    pub mask_all_images: bool,
+    #[uniffi(default = true)]
+    pub mask_web_views: bool,
+    #[uniffi(default = false)]
+    pub mask_video: bool,
+    /// Class names masked like an `rj-mask` tag.
+    #[uniffi(default = [])]
+    pub masked_classes: Vec<String>,
+    #[uniffi(default = 52428800)]
+    pub spool_quota_bytes: u64,
+}
+
+/// Capture and delivery counters.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Telemetry {
+    pub session_id: Option<String>,
+    pub frames_offered: u64,
+    pub frames_captured: u64,
+    pub frames_skipped_unchanged: u64,
+    pub frames_skipped_policy: u64,
+    pub frames_dropped: u64,
+    pub bundles: u64,
+    pub bytes_out: u64,
+    pub masked_regions: u64,
+    pub artifacts_delivered: u64,
+    pub artifacts_dropped: u64,
+    pub requests: u64,
+    pub retries: u64,
+    pub spool_files: u64,
+    pub spool_bytes: u64,
+    /// Everything, as JSON (stage timings, drops by reason, statuses).
+    pub json: String,
+}
+
+/// Session start/end notifications, implemented by the host.
+#[uniffi::export(with_foreign)]
+pub trait RejourneyListener: Send + Sync {
+    fn on_session_started(&self, session_id: String);
+    fn on_session_ended(&self, session_id: String, reason: String);
+}
+
+struct ListenerAdapter(Arc<dyn RejourneyListener>);
+
+impl SessionObserver for ListenerAdapter {
+    fn session_started(&self, session_id: &str) {
+        let l = self.0.clone();
+        let id = session_id.to_owned();
+        // A throwing foreign callback must not unwind into us.
+        let _ = catch_unwind(AssertUnwindSafe(move || l.on_session_started(id)));
+    }
+    fn session_ended(&self, session_id: &str, reason: &str) {
+        let l = self.0.clone();
+        let (id, reason) = (session_id.to_owned(), reason.to_owned());
+        let _ = catch_unwind(AssertUnwindSafe(move || l.on_session_ended(id, reason)));
+    }
+}
+
+fn convert_nodes(nodes: Vec<ViewNode>) -> Vec<CoreViewNode> {
+    nodes
+        .into_iter()
+        .map(|n| CoreViewNode {
+            parent: n.parent,
+            class_name: n.class_name,
+            frame: Rect::new(n.x, n.y, n.width, n.height),
+            kind: match n.kind {
+                NodeKind::Container => CoreNodeKind::Container,
+                NodeKind::Text => CoreNodeKind::Text,
+                NodeKind::TextInput => CoreNodeKind::TextInput,
+                NodeKind::SecureInput => CoreNodeKind::SecureInput,
+                NodeKind::Image => CoreNodeKind::Image,
+                NodeKind::Video => CoreNodeKind::Video,
+                NodeKind::Camera => CoreNodeKind::Camera,
+                NodeKind::Map => CoreNodeKind::Map,
+                NodeKind::WebView => CoreNodeKind::WebView,
+                NodeKind::Other => CoreNodeKind::Other,
+            },
+            tag: match n.tag {
+                MaskTag::None => CoreMaskTag::None,
+                MaskTag::Mask => CoreMaskTag::Mask,
+                MaskTag::Unmask => CoreMaskTag::Unmask,
+            },
+        })
+        .collect()
+}
+
+fn spec(width: u32, height: u32, stride: u32, format: PixelFormat, scale: f32) -> FrameSpec {
+    let format = match format {
+        PixelFormat::Rgba => CorePixelFormat::Rgba,
+        PixelFormat::Bgra => CorePixelFormat::Bgra,
+    };
+    FrameSpec {
+        width,
+        height,
+        stride: stride as usize,
+        format,
+        scale,
+    }
+}
+
+/// The SDK client. One per process; every method is thread-safe.
+#[derive(uniffi::Object)]
+pub struct Rejourney {
+    client: Client,
+}
+
+impl Rejourney {
+    fn options(o: RejourneyOptions) -> Result<ClientOptions, RejourneyError> {
+        let mut delivery =
+            DeliveryConfig::new(&o.api_url, &o.api_key, &o.device_id, &o.storage_dir);
+        delivery.spool.quota_bytes = o.spool_quota_bytes;
+        if o.storage_dir.trim().is_empty() {
+            return Err(RejourneyError::InvalidConfig {
+                message: "storage_dir is empty".into(),
+            });
+        }
+        if o.batch_size == 0 {
+            return Err(RejourneyError::InvalidConfig {
+                message: "batch_size must be positive".into(),
+            });
+        }
+        let mut opts = ClientOptions::new(delivery);
+        opts.capture.capture_interval_ms = o.capture_interval_ms;
+        opts.capture.capture_scale = o.capture_scale;
+        opts.capture.jpeg_quality = o.jpeg_quality;
+        opts.capture.batch_size = o.batch_size as usize;
+        opts.session = SessionConfig {
+            sample_rate: o.sample_rate,
+            background_timeout_ms: o.background_timeout_ms,
+            ..SessionConfig::default()
+        };
+        opts.masks = MaskOptions {
+            mask_all_text: o.mask_all_text,
+            mask_all_images: o.mask_all_images,
+            mask_web_views: o.mask_web_views,
+            mask_video: o.mask_video,
+            masked_classes: o.masked_classes,
+            ..MaskOptions::default()
+        };
+        opts.capture.validate()?;
+        Ok(opts)
+    }
+}
+
+#[uniffi::export]
+impl Rejourney {
+    /// Validates the options, opens the storage (resuming earlier uploads) and starts the
+    /// SDK's two background threads. Recording starts with `start`.
+    #[uniffi::constructor]
+    pub fn new(options: RejourneyOptions) -> Result<Arc<Self>, RejourneyError> {
+        guard(|| {
+            let client = Client::new(Self::options(options)?)?;
+            Ok(Arc::new(Self { client }))
+        })
+    }
+
+    /// Starts a new session; returns its id.
+    pub fn start(&self, now_ms: u64) -> Result<String, RejourneyError> {
+        guard(|| Ok(self.client.start(now_ms)?))
+    }
+
+    /// Ends the session and stops capturing.
+    pub fn stop(&self, now_ms: u64) -> Result<(), RejourneyError> {
+        guard(|| Ok(self.client.stop(now_ms)?))
+    }
+
+    /// Should the host capture now? Call from the capture timer; schedule the next tick
+    /// after `next_check_ms`.
+    pub fn tick(&self, now_ms: u64) -> Result<CaptureDecision, RejourneyError> {
+        guard(|| {
+            let d = self.client.tick(now_ms)?;
+            let (capture, skip_reason) = match d.action {
+                Action::Capture => (true, None),
+                Action::NotDue => (false, None),
+                Action::Skip(r) => (false, Some(r.as_str().to_owned())),
+            };
+            Ok(CaptureDecision {
+                capture,
+                skip_reason,
+                next_check_ms: d.next_check_ms,
+            })
+        })
+    }
+
+    /// Hands over a captured framebuffer and the view tree it showed. Returns at once: the
+    /// core masks, encodes and uploads on its own threads.
+    #[allow(clippy::too_many_arguments)]
+    pub fn submit_frame(
+        &self,
+        pixels: Vec<u8>,
+        width: u32,
+        height: u32,
+        stride: u32,
+        format: PixelFormat,
+        scale: f32,
+        timestamp_ms: u64,
+        nodes: Vec<ViewNode>,
+    ) -> Result<(), RejourneyError> {
+        guard(|| {
+            let nodes = convert_nodes(nodes);
+            Ok(self.client.submit_frame(
+                pixels,
+                spec(width, height, stride, format, scale),
+                &nodes,
+                timestamp_ms,
+            )?)
+        })
+    }
+
+    /// Like `submit_frame` with explicit mask rectangles (points) instead of a view tree.
+    #[allow(clippy::too_many_arguments)]
+    pub fn submit_frame_with_masks(
+        &self,
+        pixels: Vec<u8>,
+        width: u32,
+        height: u32,
+        stride: u32,
+        format: PixelFormat,
+        scale: f32,
+        timestamp_ms: u64,
+        masks: Vec<MaskRect>,
+    ) -> Result<(), RejourneyError> {
+        guard(|| {
+            let masks: Vec<Rect> = masks
+                .iter()
+                .map(|m| Rect::new(m.x, m.y, m.width, m.height))
+                .collect();
+            Ok(self.client.submit_frame_with_masks(
+                pixels,
+                spec(width, height, stride, format, scale),
+                &masks,
+                timestamp_ms,
+            )?)
+        })
+    }
+
+    /// How long the last capture took on the host's main thread (ms).
+    pub fn report_capture_cost(&self, ms: f64) -> Result<(), RejourneyError> {
+        guard(|| Ok(self.client.report_capture_cost(ms)?))
+    }
+
+    pub fn touch_began(&self) -> Result<(), RejourneyError> {
+        guard(|| Ok(self.client.touch_began()))
+    }
+    pub fn touch_ended(&self, now_ms: u64) -> Result<(), RejourneyError> {
+        guard(|| Ok(self.client.touch_ended(now_ms)))
+    }
+    pub fn scroll_began(&self) -> Result<(), RejourneyError> {
+        guard(|| Ok(self.client.scroll_began()))
+    }
+    pub fn scroll_ended(&self, now_ms: u64) -> Result<(), RejourneyError> {
+        guard(|| Ok(self.client.scroll_ended(now_ms)))
+    }
+    pub fn app_backgrounded(&self, now_ms: u64) -> Result<(), RejourneyError> {
+        guard(|| Ok(self.client.app_backgrounded(now_ms)))
+    }
+    pub fn app_foregrounded(&self, now_ms: u64) -> Result<(), RejourneyError> {
+        guard(|| Ok(self.client.app_foregrounded(now_ms)))
+    }
+
+    /// Sets (or clears, with `None`) the user id.
+    pub fn identify(&self, user_id: Option<String>) -> Result<(), RejourneyError> {
+        guard(|| Ok(self.client.identify(user_id)))
+    }
+
+    /// The current session id, if recording.
+    pub fn session_id(&self) -> Option<String> {
+        guard(|| Ok(self.client.session_id())).ok().flatten()
+    }
+
+    /// Registers (or clears) the session listener.
+    pub fn set_listener(
+        &self,
+        listener: Option<Arc<dyn RejourneyListener>>,
+    ) -> Result<(), RejourneyError> {
+        guard(|| {
+            let adapter =
+                listener.map(|l| Arc::new(ListenerAdapter(l)) as Arc<dyn SessionObserver>);
+            Ok(self.client.set_observer(adapter))
+        })
+    }
+
+    /// Waits up to `timeout_ms` until everything captured so far is delivered. For shutdown
+    /// paths and tests; never call it on the main thread.
+    pub fn flush(&self, timeout_ms: u64) -> Result<bool, RejourneyError> {
+        guard(|| Ok(self.client.flush(Duration::from_millis(timeout_ms))))
+    }
+
+    /// Opt-out: stops capture and deletes everything not yet delivered.
+    pub fn opt_out(&self, now_ms: u64) -> Result<(), RejourneyError> {
+        guard(|| Ok(self.client.opt_out(now_ms)))
+    }
+
+    pub fn telemetry(&self) -> Result<Telemetry, RejourneyError> {
+        guard(|| {
+            let t = self.client.telemetry();
+            Ok(Telemetry {
+                session_id: t.session_id.clone(),
+                frames_offered: t.capture.frames_offered,
+                frames_captured: t.capture.frames_captured,
+                frames_skipped_unchanged: t.capture.frames_skipped_unchanged,
+                frames_skipped_policy: t.capture.frames_skipped_policy,
+                frames_dropped: t.capture.frames_dropped,
+                bundles: t.capture.bundles,
+                bytes_out: t.capture.bytes_out,
+                masked_regions: t.capture.masked_regions,
+                artifacts_delivered: t.delivery.delivered.values().sum(),
+                artifacts_dropped: t.delivery.dropped.values().sum(),
+                requests: t.delivery.requests,
+                retries: t.delivery.retries,
+                spool_files: t.delivery.spool_files,
+                spool_bytes: t.delivery.spool_bytes,
+                json: serde_json::to_string(&t).unwrap_or_default(),
+            })
+        })
+    }
+
+    /// Stops the SDK's threads, delivering for up to `drain_ms`; the rest stays stored for
+    /// the next launch.
+    pub fn shutdown(&self, drain_ms: u64) -> Result<(), RejourneyError> {
+        guard(|| Ok(self.client.shutdown(Duration::from_millis(drain_ms))))
+    }
+}
+
+/// Self-test of the last line of defence: panics inside the FFI guard and returns what the
+/// host would receive. Bindings tests call it to prove no panic crosses the boundary.
+#[uniffi::export]
+pub fn panic_guard_self_test() -> Result<(), RejourneyError> {
+    guard(|| panic!("deliberate panic inside the FFI guard"))
+}
+
+/// The SDK version (`sdkVersion` on the wire).
+#[uniffi::export]
+pub fn sdk_version() -> String {
+    crate::SDK_VERSION.to_owned()
+}

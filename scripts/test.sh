@@ -30,6 +30,11 @@ run_suite() {
 }
 
 run_suite rust cargo test --workspace --release --all-targets --no-fail-fast
+for platform in kotlin swift; do
+  if [[ -x scripts/test-$platform.sh ]]; then
+    run_suite "$platform" ./scripts/test-$platform.sh
+  fi
+done
 run_suite demo bash -c 'cargo run --release --example record_session -- --speed 30 --out target/demo-check && echo "1 passed, 0 failed"'
 
 echo

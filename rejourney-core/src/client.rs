@@ -304,6 +304,13 @@ impl Client {
         Ok(())
     }
 
+    /// Seals the open bundle and waits up to `timeout` until it is handed to the spooler
+    /// (encoding done), without waiting for delivery.
+    pub fn flush_capture(&self, timeout: Duration) -> bool {
+        let token = self.pipeline.flush();
+        self.pipeline.wait_flushed(token, timeout)
+    }
+
     /// Seals the open bundle and waits up to `timeout` for everything to be delivered.
     /// Returns whether all of it was. Meant for tests, demos and app shutdown paths, not the
     /// main thread.

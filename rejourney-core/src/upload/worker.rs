@@ -220,7 +220,15 @@ impl Counters {
 
 struct Shared {
     config: DeliveryConfig,
+    /// The spool, written by the spooler thread and read/pruned by the upload thread. Never
+    /// held across a network call.
+    spool: Mutex<Spool>,
+    /// Artifacts waiting to be persisted; its doorbell wakes the spooler thread.
     inbox: DropOldestQueue<Artifact>,
+    /// Doorbell of the upload thread (rung when something was persisted).
+    upload_bell: DropOldestQueue<()>,
+    /// Highest idle-request token the spooler has persisted everything for.
+    spooled_ack: AtomicU64,
     source: Mutex<Option<Arc<dyn BundleSource>>>,
     sampled_in: AtomicBool,
     counters: Counters,
@@ -233,10 +241,15 @@ struct Shared {
     idle_cv: Condvar,
 }
 
-/// Handle to the upload thread.
+/// Handle to the spooler and upload threads.
 pub struct Uploader {
     shared: Arc<Shared>,
+    spooler: Mutex<Option<JoinHandle<()>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl std::fmt::Debug for Uploader {
@@ -255,7 +268,10 @@ impl Uploader {
             &format!("rejourney-sdk/{}", config.sdk_version),
         )?;
         let shared = Arc::new(Shared {
+            spool: Mutex::new(spool),
             inbox: DropOldestQueue::new(config.max_inbox),
+            upload_bell: DropOldestQueue::new(1),
+            spooled_ack: AtomicU64::new(0),
             config,
             source: Mutex::new(None),
             sampled_in: AtomicBool::new(true),
@@ -272,9 +288,13 @@ impl Uploader {
             c.resumed_from_spool = report.resumed as u64;
             c.spool_quarantined = report.quarantined as u64;
         });
+        let spooler_shared = shared.clone();
+        let spooler = std::thread::Builder::new()
+            .name("rejourney-spool".into())
+            .spawn(move || run_spooler(spooler_shared))
+            .map_err(|e| DeliveryError::Thread(e.to_string()))?;
         let worker = Worker {
             shared: shared.clone(),
-            spool,
             transport,
             token: None,
             progress: HashMap::new(),
@@ -286,10 +306,7 @@ impl Uploader {
             .name("rejourney-upload".into())
             .spawn(move || worker.run())
             .map_err(|e| DeliveryError::Thread(e.to_string()))?;
-        Ok(Self {
-            shared,
-            thread: Mutex::new(Some(thread)),
-        })
+        Ok(Self { shared, spooler: Mutex::new(Some(spooler)), thread: Mutex::new(Some(thread)) })
     }
 
     /// Pulls frame bundles from `source` whenever [`Uploader::notify`] rings.
@@ -374,7 +391,8 @@ impl Uploader {
     pub fn purge(&self) {
         self.shared.opt_out.store(true, Release);
         while self.shared.inbox.pop().is_some() {}
-        self.shared.inbox.ring();
+        lock(&self.shared.spool).clear();
+        self.shared.upload_bell.ring();
     }
 
     fn finished(&self) -> bool {
@@ -395,7 +413,12 @@ impl Uploader {
             .unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + drain);
         self.shared.stop.store(true, Release);
         self.shared.inbox.ring();
-        if let Some(t) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        // The spooler persists what is waiting, then exits; then the upload thread drains.
+        if let Some(t) = lock(&self.spooler).take() {
+            let _ = t.join();
+        }
+        self.shared.upload_bell.ring();
+        if let Some(t) = lock(&self.thread).take() {
             let _ = t.join();
         }
     }
@@ -429,9 +452,54 @@ enum Outcome {
     CloseSession(DeliveryDrop),
 }
 
+/// The spooler thread: persists bundles and artifacts as soon as they exist, independent of
+/// how long an upload takes, then wakes the upload thread.
+fn run_spooler(shared: Arc<Shared>) {
+    loop {
+        let requested = shared.idle_requested.load(Acquire);
+        ingest(&shared);
+        shared.spooled_ack.fetch_max(requested, AcqRel);
+        shared.upload_bell.ring();
+        if shared.stop.load(Acquire) {
+            ingest(&shared);
+            return;
+        }
+        shared.inbox.wait(None);
+    }
+}
+
+fn count_drop(shared: &Shared, reason: DeliveryDrop) {
+    shared.counters.with(|c| *c.dropped.entry(reason.as_str().into()).or_default() += 1);
+}
+
+fn session_closed(shared: &Shared, id: &str) -> bool {
+    lock(&shared.closed_sessions).contains(id)
+}
+
+/// Moves every waiting bundle and artifact into the spool (persist before upload).
+fn ingest(shared: &Shared) {
+    let source = lock(&shared.source).clone();
+    let sampled = shared.sampled_in.load(Relaxed);
+    loop {
+        let next = match source.as_ref().and_then(|s| s.take_bundle()) {
+            Some(b) => Some(Artifact::from_bundle(b, sampled)),
+            None => shared.inbox.pop(),
+        };
+        let Some(a) = next else { break };
+        if session_closed(shared, &a.meta.session_id) {
+            count_drop(shared, DeliveryDrop::SkipUpload);
+            continue;
+        }
+        let result = lock(&shared.spool).put(&a.meta, &a.body);
+        match result {
+            Ok(_) => shared.counters.with(|c| c.spooled += 1),
+            Err(_) => count_drop(shared, DeliveryDrop::SpoolWriteFailed),
+        }
+    }
+}
+
 struct Worker {
     shared: Arc<Shared>,
-    spool: Spool,
     transport: Transport,
     token: Option<String>,
     progress: HashMap<u64, Progress>,
@@ -443,31 +511,21 @@ struct Worker {
 impl Worker {
     fn run(mut self) {
         loop {
-            let requested = self.shared.idle_requested.load(Acquire);
-            self.ingest();
+            let spooled = self.shared.spooled_ack.load(Acquire);
             if self.shared.opt_out.swap(false, AcqRel) {
-                self.spool.clear();
+                lock(&self.shared.spool).clear();
                 self.progress.clear();
             }
             self.publish();
             let stopping = self.shared.stop.load(Acquire);
-            let drain_until = *self
-                .shared
-                .drain_until
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            if stopping
-                && (self.spool.is_empty() || drain_until.is_none_or(|d| Instant::now() >= d))
-            {
+            let drain_until = *lock(&self.shared.drain_until);
+            let oldest = lock(&self.shared.spool).oldest().cloned();
+            if stopping && (oldest.is_none() || drain_until.is_none_or(|d| Instant::now() >= d)) {
                 return;
             }
-            let Some(entry) = self.spool.oldest().cloned() else {
-                self.ack_idle(requested);
-                self.shared.inbox.wait(if stopping {
-                    Some(Duration::from_millis(10))
-                } else {
-                    None
-                });
+            let Some(entry) = oldest else {
+                self.ack_idle(spooled);
+                self.shared.upload_bell.wait(if stopping { Some(Duration::from_millis(10)) } else { None });
                 continue;
             };
             if let Some(t) = self.not_before {
@@ -477,7 +535,7 @@ impl Worker {
                     if let Some(d) = drain_until.filter(|_| stopping) {
                         wait = wait.min(d.saturating_duration_since(now));
                     }
-                    self.shared.inbox.wait(Some(wait));
+                    self.shared.upload_bell.wait(Some(wait));
                     continue;
                 }
             }
@@ -487,11 +545,7 @@ impl Worker {
     }
 
     fn ack_idle(&self, requested: u64) {
-        let mut acked = self
-            .shared
-            .idle_acked
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut acked = lock(&self.shared.idle_acked);
         if requested > *acked {
             *acked = requested;
             self.shared.idle_cv.notify_all();
@@ -499,43 +553,14 @@ impl Worker {
     }
 
     fn count_drop(&self, reason: DeliveryDrop) {
-        self.shared
-            .counters
-            .with(|c| *c.dropped.entry(reason.as_str().into()).or_default() += 1);
-    }
-
-    /// Moves every waiting bundle and artifact into the spool (persist before upload).
-    fn ingest(&mut self) {
-        let source = self
-            .shared
-            .source
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let sampled = self.shared.sampled_in.load(Relaxed);
-        loop {
-            let next = match source.as_ref().and_then(|s| s.take_bundle()) {
-                Some(b) => Some(Artifact::from_bundle(b, sampled)),
-                None => self.shared.inbox.pop(),
-            };
-            let Some(a) = next else { break };
-            if self.session_closed(&a.meta.session_id) {
-                self.count_drop(DeliveryDrop::SkipUpload);
-                continue;
-            }
-            match self.spool.put(&a.meta, &a.body) {
-                Ok(_) => self.shared.counters.with(|c| c.spooled += 1),
-                Err(_) => self.count_drop(DeliveryDrop::SpoolWriteFailed),
-            }
-        }
+        count_drop(&self.shared, reason);
     }
 
     fn publish(&self) {
-        let (files, bytes, sc) = (
-            self.spool.len() as u64,
-            self.spool.total_bytes(),
-            self.spool.counters.clone(),
-        );
+        let (files, bytes, sc) = {
+            let spool = lock(&self.shared.spool);
+            (spool.len() as u64, spool.total_bytes(), spool.counters.clone())
+        };
         let paused = self.token.is_none() && self.auth_failures > 0;
         self.shared.counters.with(|c| {
             c.spool_files = files;
@@ -562,7 +587,8 @@ impl Worker {
         if self.session_closed(&entry.meta.session_id) {
             return Outcome::Drop(DeliveryDrop::SkipUpload);
         }
-        let (meta, body) = match self.spool.read(entry.id) {
+        let read = lock(&self.shared.spool).read(entry.id);
+        let (meta, body) = match read {
             Ok(x) => x,
             Err(_) => {
                 self.progress.remove(&entry.id);
@@ -791,8 +817,13 @@ impl Worker {
         let policy = self.shared.config.retry;
         match outcome {
             Outcome::Done => {
-                if self.spool.entries().any(|e| e.id == entry.id) {
-                    self.spool.remove(entry.id);
+                let removed = {
+                    let mut spool = lock(&self.shared.spool);
+                    let known = spool.entries().any(|e| e.id == entry.id);
+                    spool.remove(entry.id);
+                    known
+                };
+                if removed {
                     self.shared.counters.with(|c| {
                         *c.delivered
                             .entry(entry.meta.kind.as_str().into())
@@ -842,7 +873,7 @@ impl Worker {
     }
 
     fn drop_entry(&mut self, id: u64, reason: DeliveryDrop) {
-        self.spool.remove(id);
+        lock(&self.shared.spool).remove(id);
         self.progress.remove(&id);
         self.count_drop(reason);
     }

@@ -23,6 +23,9 @@ pub fn target_size(spec: &FrameSpec, capture_scale: f32) -> Option<(u32, u32)> {
 pub struct Downscaler {
     x_spans: Vec<(u32, u32)>,
     acc: Vec<u32>,
+    /// Fixed-point reciprocals (16.16) of each output pixel's box area, per band height:
+    /// divisions dominate otherwise. Band heights take one or two values, so this is tiny.
+    recips: Vec<(u32, Vec<u32>)>,
 }
 
 impl Downscaler {
@@ -31,6 +34,9 @@ impl Downscaler {
     }
 
     /// Writes a tightly packed `dst_w × dst_h` image (same pixel format) into `out`.
+    ///
+    /// Separable: each output row first sums its band of source rows into a full-width
+    /// accumulator (a straight, vectorisable add), then averages horizontal spans of it.
     pub fn downscale(
         &mut self,
         src: &[u8],
@@ -41,34 +47,52 @@ impl Downscaler {
     ) {
         let (sw, sh) = (spec.width as usize, spec.height as usize);
         let (dw, dh) = (dst_w as usize, dst_h as usize);
-        spans(sw, dw, &mut self.x_spans);
+        if self.x_spans.len() != dw || self.x_spans.last().map(|s| s.1 as usize) != Some(sw) {
+            spans(sw, dw, &mut self.x_spans);
+            self.recips.clear();
+        }
         out.clear();
         out.resize(dw * dh * 4, 0);
         self.acc.clear();
-        self.acc.resize(dw * 4, 0);
+        self.acc.resize(sw * 4, 0);
         for oy in 0..dh {
             let y0 = oy * sh / dh;
             let y1 = ((oy + 1) * sh / dh).max(y0 + 1).min(sh);
-            self.acc.iter_mut().for_each(|a| *a = 0);
-            for sy in y0..y1 {
+            let first = &src[y0 * spec.stride..y0 * spec.stride + sw * 4];
+            for (a, &p) in self.acc.iter_mut().zip(first) {
+                *a = p as u32;
+            }
+            for sy in y0 + 1..y1 {
                 let row = &src[sy * spec.stride..sy * spec.stride + sw * 4];
-                for (ox, &(x0, x1)) in self.x_spans.iter().enumerate() {
-                    let a = &mut self.acc[ox * 4..ox * 4 + 4];
-                    for px in row[x0 as usize * 4..x1 as usize * 4].chunks_exact(4) {
-                        a[0] += px[0] as u32;
-                        a[1] += px[1] as u32;
-                        a[2] += px[2] as u32;
-                        a[3] += px[3] as u32;
-                    }
+                for (a, &p) in self.acc.iter_mut().zip(row) {
+                    *a += p as u32;
                 }
             }
             let rows = (y1 - y0) as u32;
+            let recip_at = match self.recips.iter().position(|(r, _)| *r == rows) {
+                Some(i) => i,
+                None => {
+                    let table = self
+                        .x_spans
+                        .iter()
+                        .map(|&(x0, x1)| (1u32 << 16) / (rows * (x1 - x0)))
+                        .collect();
+                    self.recips.push((rows, table));
+                    self.recips.len() - 1
+                }
+            };
+            let recip = &self.recips[recip_at].1;
             let dst = &mut out[oy * dw * 4..(oy + 1) * dw * 4];
-            for (ox, &(x0, x1)) in self.x_spans.iter().enumerate() {
-                let n = rows * (x1 - x0);
-                let half = n / 2;
+            for ((px, &(x0, x1)), &inv) in dst.chunks_exact_mut(4).zip(&self.x_spans).zip(recip) {
+                let mut sum = [0u32; 4];
+                for a in self.acc[x0 as usize * 4..x1 as usize * 4].chunks_exact(4) {
+                    sum[0] += a[0];
+                    sum[1] += a[1];
+                    sum[2] += a[2];
+                    sum[3] += a[3];
+                }
                 for c in 0..4 {
-                    dst[ox * 4 + c] = ((self.acc[ox * 4 + c] + half) / n) as u8;
+                    px[c] = ((sum[c] * inv + (1 << 15)) >> 16).min(255) as u8;
                 }
             }
         }

@@ -35,13 +35,25 @@ fn frames() -> Vec<Frame> {
             let mut masks = Vec::new();
             mask_rects(&s.nodes, &MaskOptions::default(), &mut masks).expect("masks");
             let native_spec = s.native_spec();
-            Frame { pixels, spec, masks, native: s.rgba, native_spec }
+            Frame {
+                pixels,
+                spec,
+                masks,
+                native: s.rgba,
+                native_spec,
+            }
         })
         .collect()
 }
 
 fn px(f: &Frame) -> PixelsRef<'_> {
-    PixelsRef { pixels: &f.pixels, width: f.spec.width, height: f.spec.height, stride: f.spec.stride, format: f.spec.format }
+    PixelsRef {
+        pixels: &f.pixels,
+        width: f.spec.width,
+        height: f.spec.height,
+        stride: f.spec.stride,
+        format: f.spec.format,
+    }
 }
 
 fn stages(c: &mut Criterion) {
@@ -50,7 +62,9 @@ fn stages(c: &mut Criterion) {
     let quality = Config::default().jpeg_quality_percent();
     let mut g = c.benchmark_group("per_frame");
     g.throughput(Throughput::Elements(n));
-    g.sample_size(20).measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    g.sample_size(20)
+        .measurement_time(Duration::from_secs(4))
+        .warm_up_time(Duration::from_secs(1));
 
     g.bench_function("memcpy_baseline", |b| {
         b.iter(|| {
@@ -100,7 +114,10 @@ fn stages(c: &mut Criterion) {
             }
         })
     });
-    let jpegs: Vec<Vec<u8>> = frames.iter().map(|f| enc.encode(px(f)).expect("encode").to_vec()).collect();
+    let jpegs: Vec<Vec<u8>> = frames
+        .iter()
+        .map(|f| enc.encode(px(f)).expect("encode").to_vec())
+        .collect();
     for level in [1u32, 6, 9] {
         g.bench_function(format!("bundle_gzip_l{level}"), |b| {
             b.iter(|| {
@@ -124,7 +141,15 @@ fn stages(c: &mut Criterion) {
                 redactor.apply(buf, &f.spec, &f.masks).expect("redact");
                 black_box(fingerprint(buf, &f.spec));
                 let spec = f.spec;
-                let jpeg = enc.encode(PixelsRef { pixels: buf, width: spec.width, height: spec.height, stride: spec.stride, format: spec.format }).expect("encode");
+                let jpeg = enc
+                    .encode(PixelsRef {
+                        pixels: buf,
+                        width: spec.width,
+                        height: spec.height,
+                        stride: spec.stride,
+                        format: spec.format,
+                    })
+                    .expect("encode");
                 builder.push(i as u64 * 1000, jpeg);
                 if builder.len() == 3 {
                     black_box(builder.seal(level));
@@ -145,7 +170,13 @@ fn stages(c: &mut Criterion) {
     g.bench_function("downscale_3x_to_1.25x", |b| {
         b.iter(|| {
             for f in &frames {
-                ds.downscale(&f.native, &f.native_spec, f.spec.width, f.spec.height, &mut out);
+                ds.downscale(
+                    &f.native,
+                    &f.native_spec,
+                    f.spec.width,
+                    f.spec.height,
+                    &mut out,
+                );
                 black_box(out.len());
             }
         })
@@ -157,10 +188,15 @@ fn stages(c: &mut Criterion) {
     for level in [1u32, 6, 9] {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
         for j in &jpegs {
-            e.write_all(&[0u8; 12]).and_then(|_| e.write_all(j)).expect("gzip");
+            e.write_all(&[0u8; 12])
+                .and_then(|_| e.write_all(j))
+                .expect("gzip");
         }
         let gz = e.finish().expect("gzip").len();
-        println!("gzip level {level}: {gz} of {raw} bytes = {:.1} %", gz as f64 * 100.0 / raw as f64);
+        println!(
+            "gzip level {level}: {gz} of {raw} bytes = {:.1} %",
+            gz as f64 * 100.0 / raw as f64
+        );
     }
     let jpeg_kb = jpegs.iter().map(|j| j.len()).sum::<usize>() as f64 / jpegs.len() as f64 / 1024.0;
     println!("mean JPEG size at q{quality}: {jpeg_kb:.1} KB");

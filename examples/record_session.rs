@@ -1,23 +1,29 @@
-//! The main job: a realistic 60-second recorded session through the real pipeline.
+//! The main job: a realistic 60-second recorded session through the whole SDK into an ingest
+//! server.
 //!
-//! Plays the screen corpus (`examples/corpus`) as a user would use the app: reading a chat,
-//! scrolling, logging in, shopping, reading an article, a dashboard, a map, settings, a video.
-//! The host side does only what a native shim does: on each tick it asks the core whether to
-//! capture, hands over the framebuffer and the view tree's mask rects, and reports touches,
-//! scrolls and its capture cost. Bundles are written to `demo-output/`, read back with the
-//! strict parser, decoded, and every masked region is checked black.
+//! Starts the local ingest server on 127.0.0.1 (or uses `--endpoint URL`, any Rejourney
+//! backend), then plays the screen corpus (`examples/corpus`) as a user would use the app:
+//! reading a chat, scrolling, logging in, shopping, an article, a dashboard, a map, settings, a
+//! video. The host side does only what a native shim does: on each tick it asks the core
+//! whether to capture, hands over the framebuffer and the view tree, and reports touches,
+//! scrolls and its capture cost. The core masks, encodes, bundles, spools and uploads. At the
+//! end the server's stored bundles are read back with the strict parser, decoded, and every
+//! private node (text input, secure input, camera) is checked black.
 //!
-//! Usage: `cargo run --release --example record_session [-- --speed 10 --out demo-output]`
+//! Usage: `cargo run --release --example record_session [-- --speed 10 --out demo-output
+//!         --endpoint URL --api-key KEY]`
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rejourney_core::masks::{mask_rects, MaskOptions};
-use rejourney_core::{parse_bundle, Action, Config, FrameSpec, ParseLimits, Pipeline, SessionTag};
+use rejourney_core::client::{Client, ClientOptions};
+use rejourney_core::upload::DeliveryConfig;
+use rejourney_core::{parse_bundle, Action, FrameSpec, ParseLimits};
 use rejourney_harness::{
     brightest_inside, corpus_dir, decode_jpeg, load_corpus, Screen, MAX_CHANNEL,
 };
+use rejourney_ingest::{IngestServer, ServerOptions};
 
 /// What the user does, at virtual second `at`.
 #[derive(Clone, Copy)]
@@ -82,12 +88,16 @@ const TICK_MS: u64 = 100;
 struct Args {
     speed: f64,
     out: PathBuf,
+    endpoint: Option<String>,
+    api_key: String,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         speed: 10.0,
         out: PathBuf::from("demo-output"),
+        endpoint: None,
+        api_key: "rj_demo_public_key".into(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -105,22 +115,21 @@ fn parse_args() -> Result<Args, String> {
                     .map(PathBuf::from)
                     .ok_or("--out takes a directory")?
             }
-            other => {
-                return Err(format!(
-                    "unknown argument {other}; use --speed N, --out DIR"
-                ))
-            }
+            "--endpoint" => args.endpoint = Some(it.next().ok_or("--endpoint takes a URL")?),
+            "--api-key" => args.api_key = it.next().ok_or("--api-key takes a key")?,
+            other => return Err(format!(
+                "unknown argument {other}; use --speed N, --out DIR, --endpoint URL, --api-key KEY"
+            )),
         }
     }
     Ok(args)
 }
 
-/// A prepared screen: the framebuffer at capture scale and its mask rects.
+/// A prepared screen: the framebuffer at capture scale.
 struct Prepared {
     screen: Screen,
     pixels: Vec<u8>,
     spec: FrameSpec,
-    masks: Vec<rejourney_core::Rect>,
 }
 
 fn main() {
@@ -132,41 +141,59 @@ fn main() {
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
-    let config = Config::default();
+    let _ = std::fs::remove_dir_all(&args.out);
+    std::fs::create_dir_all(&args.out)?;
     let dir = corpus_dir();
     println!("Loading corpus from {}", dir.display());
+    let mut options = ClientOptions::new(DeliveryConfig::new(
+        "http://127.0.0.1",
+        &args.api_key,
+        "demo-device-hash",
+        args.out.join("spool"),
+    ));
     let mut screens = HashMap::new();
     for screen in load_corpus(&dir)? {
-        let (pixels, spec) = screen.render_at(config.capture_scale);
-        let mut masks = Vec::new();
-        mask_rects(&screen.nodes, &MaskOptions::default(), &mut masks)?;
+        let (pixels, spec) = screen.render_at(options.capture.capture_scale);
         screens.insert(
             screen.id.clone(),
             Prepared {
                 screen,
                 pixels,
                 spec,
-                masks,
             },
         );
     }
 
-    let start_ms = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64;
-    let session_id = format!("session_{start_ms}_demo");
-    let pipeline = Pipeline::new(
-        config.clone(),
-        SessionTag {
-            id: session_id.as_str().into(),
-            start_ms,
-        },
-    )?;
-    let out_dir = args.out.join(&session_id);
-    std::fs::create_dir_all(&out_dir)?;
+    let server = match &args.endpoint {
+        Some(_) => None,
+        None => Some(IngestServer::start(ServerOptions::new(
+            args.out.join("ingest-data"),
+        ))?),
+    };
+    let url = match (&args.endpoint, &server) {
+        (Some(u), _) => u.clone(),
+        (None, Some(s)) => s.url(),
+        (None, None) => unreachable!("a server is started when no endpoint is given"),
+    };
+    println!(
+        "Uploading to {url}{}",
+        if server.is_some() {
+            " (local ingest server)"
+        } else {
+            ""
+        }
+    );
+    options.delivery = DeliveryConfig {
+        api_url: url.trim_end_matches('/').to_owned(),
+        ..options.delivery
+    };
+    let client = Client::new(options)?;
 
+    let start_ms = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64;
+    let session_id = client.start(start_ms)?;
     let wall = Instant::now();
     let mut shown = "chat-000";
     let mut submitted: HashMap<u64, &'static str> = HashMap::new();
-    let mut bundles = Vec::new();
     let mut step = 0;
     let mut interaction_until: Option<(u64, Option<&'static str>)> = None;
     for tick in 0..=(SESSION_SECS * 1000 / TICK_MS) {
@@ -176,15 +203,15 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             match SCRIPT[step].1 {
                 Step::Show(id) => shown = id,
                 Step::Tap => {
-                    pipeline.with_policy(|p| p.touch_began());
+                    client.touch_began();
                     interaction_until = Some((vt + 120, None));
                 }
                 Step::Scroll { secs, then } => {
-                    pipeline.with_policy(|p| p.scroll_began());
+                    client.scroll_began();
                     interaction_until = Some((vt + (secs * 1000.0) as u64, Some(then)));
                 }
                 Step::Pinch { secs } => {
-                    pipeline.with_policy(|p| p.touch_began());
+                    client.touch_began();
                     interaction_until = Some((vt + (secs * 1000.0) as u64, None));
                 }
             }
@@ -192,119 +219,146 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         if let Some((until, then)) = interaction_until {
             if vt >= until {
-                pipeline.with_policy(|p| {
-                    p.touch_ended(now);
-                    p.scroll_ended(now);
-                });
+                client.touch_ended(now);
+                client.scroll_ended(now);
                 if let Some(id) = then {
                     shown = id;
                 }
                 interaction_until = None;
             }
         }
-        if pipeline.tick(now).action == Action::Capture {
+        if client.tick(now)?.action == Action::Capture {
             let p = &screens[shown];
-            // The shim's work: read the framebuffer into a fresh buffer, report its cost.
+            // The shim's work: read the framebuffer into a fresh buffer, report its cost,
+            // hand it over with the view tree. The core decides what to mask.
             let capture = Instant::now();
             let pixels = p.pixels.clone();
-            pipeline.report_capture_cost(capture.elapsed().as_secs_f64() * 1000.0)?;
-            pipeline.submit_frame(pixels, p.spec, &p.masks, now)?;
+            client.report_capture_cost(capture.elapsed().as_secs_f64() * 1000.0)?;
+            client.submit_frame(pixels, p.spec, &p.screen.nodes, now)?;
             submitted.insert(vt, shown);
-        }
-        while let Some(b) = pipeline.take_bundle() {
-            bundles.push(b);
         }
         let due = Duration::from_secs_f64((vt + TICK_MS) as f64 / 1000.0 / args.speed);
         if let Some(wait) = due.checked_sub(wall.elapsed()) {
             std::thread::sleep(wait);
         }
     }
-    pipeline.stop();
-    while let Some(b) = pipeline.take_bundle() {
-        bundles.push(b);
-    }
+    client.stop(start_ms + SESSION_SECS * 1000)?;
+    let delivered = client.flush(Duration::from_secs(60));
+    let t = client.telemetry();
+    client.shutdown(Duration::from_secs(5));
 
-    // Write and verify every bundle: strict parse, decode each JPEG, check masks are black.
-    let mut frames_verified = 0;
-    let mut regions_verified = 0;
-    let mut worst_channel = 0u8;
-    for (i, b) in bundles.iter().enumerate() {
-        std::fs::write(out_dir.join(format!("bundle-{:04}.gz", i + 1)), &b.gz)?;
-        for f in parse_bundle(&b.gz, ParseLimits::default())? {
-            let img = decode_jpeg(&f.jpeg)?;
-            let id = submitted
-                .get(&f.offset_ms)
-                .ok_or("bundle frame with an unknown timestamp")?;
-            let p = &screens[*id];
-            let scale = img.width as f32 / p.screen.width_pt;
-            for rect in &p.masks {
-                if let Some(max) = brightest_inside(&img, rect, scale) {
-                    worst_channel = worst_channel.max(max);
-                    regions_verified += 1;
-                }
-            }
-            std::fs::write(
-                out_dir.join(format!("frame-{:06}-{id}.jpg", f.offset_ms)),
-                &f.jpeg,
-            )?;
-            frames_verified += 1;
-        }
-    }
-    if worst_channel > MAX_CHANNEL {
-        return Err(format!(
-            "privacy check failed: a masked region has a channel at {worst_channel}"
-        )
-        .into());
-    }
-
-    let t = pipeline.telemetry();
-    let mut summary = serde_json::to_value(&t)?;
+    let mut summary = serde_json::to_value(&t.capture)?;
     summary["session_id"] = session_id.clone().into();
     summary["session_seconds"] = SESSION_SECS.into();
-    summary["bundles_written"] = bundles.len().into();
-    summary["frames_verified"] = frames_verified.into();
-    summary["masked_regions_verified_black"] = regions_verified.into();
+    summary["endpoint"] = url.clone().into();
+    summary["all_delivered"] = delivered.into();
+    summary["delivery"] = serde_json::to_value(&t.delivery)?;
     summary["wall_seconds"] = wall.elapsed().as_secs_f64().into();
+
+    // Verify what the server stored: strict parse, decode, privacy check.
+    let (mut frames_verified, mut regions_verified, mut worst) = (0, 0, 0u8);
+    if let Some(srv) = &server {
+        let frames_dir = args.out.join("frames");
+        std::fs::create_dir_all(&frames_dir)?;
+        let arts = srv.artifacts();
+        for a in arts
+            .iter()
+            .filter(|a| a.kind == "screenshots" && a.session_id == session_id)
+        {
+            for f in parse_bundle(&std::fs::read(&a.path)?, ParseLimits::default())? {
+                let img = decode_jpeg(&f.jpeg)?;
+                let id = submitted
+                    .get(&f.offset_ms)
+                    .ok_or("stored frame with an unknown timestamp")?;
+                let p = &screens[*id];
+                let scale = img.width as f32 / p.screen.width_pt;
+                for rect in p.screen.private_rects() {
+                    if let Some(max) = brightest_inside(&img, &rect, scale) {
+                        worst = worst.max(max);
+                        regions_verified += 1;
+                    }
+                }
+                std::fs::write(
+                    frames_dir.join(format!("{:06}-{id}.jpg", f.offset_ms)),
+                    &f.jpeg,
+                )?;
+                frames_verified += 1;
+            }
+        }
+        let stats = srv.stats();
+        summary["server"] = serde_json::json!({
+            "artifacts": arts.len(),
+            "screenshots": arts.iter().filter(|a| a.kind == "screenshots").count(),
+            "frames_stored": frames_verified,
+            "session_end_stored": args.out.join("ingest-data").join(&session_id).join("session-end.json").exists(),
+            "stats": format!("{stats:?}"),
+        });
+        summary["frames_verified"] = frames_verified.into();
+        summary["private_regions_verified_black"] = regions_verified.into();
+        if worst > MAX_CHANNEL {
+            return Err(
+                format!("privacy check failed: a private region has a channel at {worst}").into(),
+            );
+        }
+        if frames_verified as u64 != t.capture.frames_captured {
+            return Err(format!(
+                "server stored {frames_verified} frames, {} were captured",
+                t.capture.frames_captured
+            )
+            .into());
+        }
+    }
     std::fs::write(
         args.out.join("summary.json"),
         serde_json::to_string_pretty(&summary)?,
     )?;
 
-    let raw_mb = t.bytes_in as f64 / 1e6;
+    let c = &t.capture;
+    let d = &t.delivery;
     println!(
         "\nRecorded a {SESSION_SECS}s session ({session_id}) in {:.1}s wall",
         wall.elapsed().as_secs_f64()
     );
     println!(
         "  frames offered {:>5}   captured {:>4}   unchanged-skipped {:>3}   dropped {:>3}",
-        t.frames_offered, t.frames_captured, t.frames_skipped_unchanged, t.frames_dropped
+        c.frames_offered, c.frames_captured, c.frames_skipped_unchanged, c.frames_dropped
     );
     println!(
         "  policy skips   {:>5}   {:?}",
-        t.frames_skipped_policy,
-        t.skipped_policy
+        c.frames_skipped_policy,
+        c.skipped_policy
             .iter()
             .filter(|(_, v)| **v > 0)
             .collect::<Vec<_>>()
     );
     println!(
-        "  bundles        {:>5}   bytes out {} ({:.1} KB/frame; raw in {raw_mb:.1} MB)",
-        t.bundles,
-        t.bytes_out,
-        t.bytes_out as f64 / 1024.0 / t.frames_captured.max(1) as f64
+        "  bundles        {:>5}   bytes out {} ({:.1} KB/frame; raw in {:.1} MB)",
+        c.bundles,
+        c.bytes_out,
+        c.bytes_out as f64 / 1024.0 / c.frames_captured.max(1) as f64,
+        c.bytes_in as f64 / 1e6
     );
-    println!("  masked regions {:>5}   verified black after decode: {regions_verified} (max channel {worst_channel} <= {MAX_CHANNEL})", t.masked_regions);
-    for (stage, s) in &t.stage_ms {
+    println!("  masked regions {:>5}", c.masked_regions);
+    println!(
+        "  delivery       {:>5} requests, delivered {:?}, dropped {:?}, retries {}",
+        d.requests, d.delivered, d.dropped, d.retries
+    );
+    if server.is_some() {
+        println!("  server stored  {frames_verified} frames; {regions_verified} private regions verified black (max channel {worst} <= {MAX_CHANNEL})");
+    }
+    for (stage, s) in &c.stage_ms {
         println!(
             "  stage {stage:<12} p50 {:>7.3} ms   p95 {:>7.3} ms   n={}",
             s.p50, s.p95, s.count
         );
     }
     println!(
-        "Wrote {} bundles and {frames_verified} decoded frames to {}, summary to {}",
-        bundles.len(),
-        out_dir.display(),
-        args.out.join("summary.json").display()
+        "Summary: {}   decoded frames: {}",
+        args.out.join("summary.json").display(),
+        args.out.join("frames").display()
     );
+    if !delivered {
+        return Err("not everything was delivered within 60 s".into());
+    }
     Ok(())
 }

@@ -18,7 +18,8 @@ use crate::session::{EndReason, Ended, Rotation, SessionConfig, SessionError, Se
 use crate::spool::{ArtifactKind, ArtifactMeta};
 use crate::telemetry::{SkipReason, TelemetrySnapshot};
 use crate::upload::{
-    idempotency_key, Artifact, DeliveryConfig, DeliveryError, DeliverySnapshot, Uploader,
+    idempotency_key, wall_clock_ms, Artifact, DeliveryConfig, DeliveryError, DeliverySnapshot,
+    Uploader,
 };
 
 /// Everything a host configures.
@@ -185,7 +186,7 @@ impl Client {
                 ArtifactKind::SessionEnd,
                 ended.ended_at_ms,
             ),
-            created_ms: ended.ended_at_ms,
+            created_ms: wall_clock_ms(),
             is_sampled_in: ended.session.sampled_in,
         };
         self.uploader.enqueue(Artifact {
@@ -309,6 +310,19 @@ impl Client {
     pub fn flush_capture(&self, timeout: Duration) -> bool {
         let token = self.pipeline.flush();
         self.pipeline.wait_flushed(token, timeout)
+    }
+
+    /// Seals the open bundle and waits up to `timeout` until everything captured so far is
+    /// on disk in the spool (safe from a kill), without waiting for delivery.
+    pub fn persist(&self, timeout: Duration) -> bool {
+        let token = self.pipeline.flush();
+        self.pipeline.wait_flushed(token, timeout) && self.uploader.wait_spooled(timeout)
+    }
+
+    /// Waits up to `timeout` until every submitted frame is encoded, without sealing the
+    /// open bundle.
+    pub fn sync_capture(&self, timeout: Duration) -> bool {
+        self.pipeline.sync(timeout)
     }
 
     /// Seals the open bundle and waits up to `timeout` for everything to be delivered.

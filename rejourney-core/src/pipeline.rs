@@ -60,10 +60,19 @@ struct Shared {
     paused: AtomicBool,
     stopping: AtomicBool,
     flush_requested: AtomicU64,
-    flush_done: Mutex<u64>,
+    /// Requests to acknowledge once queued frames are encoded, without sealing.
+    sync_requested: AtomicU64,
+    flush_done: Mutex<FlushState>,
     flush_cv: Condvar,
     /// Called after each sealed bundle (wakes the uploader).
     on_bundle: Mutex<Option<Notify>>,
+}
+
+/// Progress of the encoder thread through flush and sync requests.
+#[derive(Debug, Default)]
+struct FlushState {
+    flushed: u64,
+    synced: u64,
 }
 
 /// A callback that wakes a consumer.
@@ -117,7 +126,8 @@ impl Pipeline {
             paused: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
             flush_requested: AtomicU64::new(0),
-            flush_done: Mutex::new(0),
+            sync_requested: AtomicU64::new(0),
+            flush_done: Mutex::new(FlushState::default()),
             flush_cv: Condvar::new(),
             on_bundle: Mutex::new(None),
             config: config.clone(),
@@ -279,17 +289,29 @@ impl Pipeline {
 
     /// Waits until the flush `token` is done. Returns false on timeout.
     pub fn wait_flushed(&self, token: u64, timeout: Duration) -> bool {
+        self.wait_for(|st| st.flushed >= token, timeout)
+    }
+
+    /// Waits until every frame submitted so far is encoded into the open bundle, without
+    /// sealing it (for hosts and tests that pace submissions). Returns false on timeout.
+    pub fn sync(&self, timeout: Duration) -> bool {
+        let token = self.shared.sync_requested.fetch_add(1, AcqRel) + 1;
+        self.shared.raw.ring();
+        self.wait_for(|st| st.synced >= token, timeout)
+    }
+
+    fn wait_for(&self, done: impl Fn(&FlushState) -> bool, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
-        let mut done = lock(&self.shared.flush_done);
-        while *done < token {
+        let mut st = lock(&self.shared.flush_done);
+        while !done(&st) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() || self.worker_finished() {
-                return *done >= token;
+                return done(&st);
             }
-            done = self
+            st = self
                 .shared
                 .flush_cv
-                .wait_timeout(done, left)
+                .wait_timeout(st, left)
                 .map(|r| r.0)
                 .unwrap_or_else(|p| p.into_inner().0);
         }
@@ -359,19 +381,28 @@ impl EncoderThread {
                 self.shared.raw.wait(Some(AGE_CHECK));
                 continue;
             }
+            // Read the requests before draining: every frame submitted before a request was
+            // queued before it, so it is drained below and covered by the acknowledgement.
+            let requested = self.shared.flush_requested.load(Acquire);
+            let synced = self.shared.sync_requested.load(Acquire);
             while let Some(frame) = self.shared.raw.pop() {
                 self.process(frame);
             }
-            let requested = self.shared.flush_requested.load(Acquire);
             if requested > self.flushed || stopping {
                 self.seal();
                 self.flushed = requested;
-                *lock(&self.shared.flush_done) = requested;
-                self.shared.flush_cv.notify_all();
             } else if let Some(oldest) = self.builder.oldest_ms() {
                 let now = self.shared.clock_ms.load(Relaxed);
                 if now.saturating_sub(oldest) >= self.shared.config.batch_max_age_ms() {
                     self.seal();
+                }
+            }
+            {
+                let mut st = lock(&self.shared.flush_done);
+                if st.flushed < self.flushed || st.synced < synced {
+                    st.flushed = self.flushed;
+                    st.synced = synced;
+                    self.shared.flush_cv.notify_all();
                 }
             }
             if stopping && self.shared.raw.is_empty() {

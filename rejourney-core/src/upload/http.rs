@@ -4,7 +4,7 @@
 //! huge response costs bounded time and memory.
 
 use std::io::Read;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::retry::parse_retry_after;
 
@@ -111,28 +111,42 @@ impl Transport {
     }
 
     fn send(&self, req: reqwest::blocking::RequestBuilder) -> Result<Response, TransportError> {
-        let resp = req.send().map_err(from_reqwest)?;
+        let started = Instant::now();
+        let mut resp = req.send().map_err(from_reqwest)?;
         let status = resp.status().as_u16();
         let retry_after = resp
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        // reqwest's blocking timeout bounds each read, not the whole body: a server dripping
+        // a byte at a time would hold us forever. Enforce the total deadline ourselves.
         let limit = self.timeouts.max_response_bytes;
         let mut body = Vec::new();
-        resp.take(limit as u64 + 1)
-            .read_to_end(&mut body)
-            .map_err(|e| {
-                // reqwest surfaces its own timeout through io::Error on body reads.
-                let text = e.to_string();
-                if text.contains("timed out") || e.kind() == std::io::ErrorKind::TimedOut {
-                    TransportError::Timeout
-                } else {
-                    TransportError::Io(text)
+        let mut chunk = [0u8; 8192];
+        loop {
+            if started.elapsed() > self.timeouts.request {
+                return Err(TransportError::Timeout);
+            }
+            let n = match resp.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let text = e.to_string();
+                    return Err(
+                        if text.contains("timed out") || e.kind() == std::io::ErrorKind::TimedOut {
+                            TransportError::Timeout
+                        } else {
+                            TransportError::Io(text)
+                        },
+                    );
                 }
-            })?;
-        if body.len() > limit {
-            return Err(TransportError::BodyTooLarge(limit));
+            };
+            if body.len() + n > limit {
+                return Err(TransportError::BodyTooLarge(limit));
+            }
+            body.extend_from_slice(&chunk[..n]);
         }
         Ok(Response {
             status,

@@ -12,6 +12,6 @@ pub mod worker;
 pub use http::Timeouts;
 pub use retry::RetryPolicy;
 pub use worker::{
-    idempotency_key, Artifact, BundleSource, DeliveryConfig, DeliveryDrop, DeliveryError,
-    DeliverySnapshot, Uploader,
+    idempotency_key, wall_clock_ms, Artifact, BundleSource, DeliveryConfig, DeliveryDrop,
+    DeliveryError, DeliverySnapshot, Uploader,
 };

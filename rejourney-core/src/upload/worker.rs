@@ -106,7 +106,8 @@ pub struct Artifact {
     pub body: Vec<u8>,
 }
 
-fn now_ms() -> u64 {
+/// Wall-clock epoch ms: artifact ages are measured on it, never on host-supplied times.
+pub fn wall_clock_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -124,7 +125,7 @@ impl Artifact {
             item_count: b.frame_count as u64,
             batch_number: 0,
             idempotency_key: idempotency_key(&b.session_id, ArtifactKind::Screenshots, b.start_ms),
-            created_ms: now_ms(),
+            created_ms: wall_clock_ms(),
             is_sampled_in,
         };
         Self { meta, body: b.gz }
@@ -306,7 +307,11 @@ impl Uploader {
             .name("rejourney-upload".into())
             .spawn(move || worker.run())
             .map_err(|e| DeliveryError::Thread(e.to_string()))?;
-        Ok(Self { shared, spooler: Mutex::new(Some(spooler)), thread: Mutex::new(Some(thread)) })
+        Ok(Self {
+            shared,
+            spooler: Mutex::new(Some(spooler)),
+            thread: Mutex::new(Some(thread)),
+        })
     }
 
     /// Pulls frame bundles from `source` whenever [`Uploader::notify`] rings.
@@ -383,6 +388,23 @@ impl Uploader {
                 .wait_timeout(acked, left)
                 .map(|r| r.0)
                 .unwrap_or_else(|p| p.into_inner().0);
+        }
+        true
+    }
+
+    /// Waits until everything handed over before this call is on disk (not necessarily
+    /// delivered), or until `timeout`. Returns whether it got there.
+    pub fn wait_spooled(&self, timeout: Duration) -> bool {
+        let token = self.shared.idle_requested.fetch_add(1, AcqRel) + 1;
+        self.shared.inbox.ring();
+        let deadline = Instant::now() + timeout;
+        while self.shared.spooled_ack.load(Acquire) < token {
+            if Instant::now() >= deadline
+                || lock(&self.spooler).as_ref().is_none_or(|t| t.is_finished())
+            {
+                return self.shared.spooled_ack.load(Acquire) >= token;
+            }
+            std::thread::sleep(Duration::from_millis(1));
         }
         true
     }
@@ -469,7 +491,9 @@ fn run_spooler(shared: Arc<Shared>) {
 }
 
 fn count_drop(shared: &Shared, reason: DeliveryDrop) {
-    shared.counters.with(|c| *c.dropped.entry(reason.as_str().into()).or_default() += 1);
+    shared
+        .counters
+        .with(|c| *c.dropped.entry(reason.as_str().into()).or_default() += 1);
 }
 
 fn session_closed(shared: &Shared, id: &str) -> bool {
@@ -525,7 +549,11 @@ impl Worker {
             }
             let Some(entry) = oldest else {
                 self.ack_idle(spooled);
-                self.shared.upload_bell.wait(if stopping { Some(Duration::from_millis(10)) } else { None });
+                self.shared.upload_bell.wait(if stopping {
+                    Some(Duration::from_millis(10))
+                } else {
+                    None
+                });
                 continue;
             };
             if let Some(t) = self.not_before {
@@ -559,7 +587,11 @@ impl Worker {
     fn publish(&self) {
         let (files, bytes, sc) = {
             let spool = lock(&self.shared.spool);
-            (spool.len() as u64, spool.total_bytes(), spool.counters.clone())
+            (
+                spool.len() as u64,
+                spool.total_bytes(),
+                spool.counters.clone(),
+            )
         };
         let paused = self.token.is_none() && self.auth_failures > 0;
         self.shared.counters.with(|c| {
@@ -580,7 +612,7 @@ impl Worker {
     }
 
     fn attempt(&mut self, entry: &crate::spool::SpoolEntry) -> Outcome {
-        let age_ms = now_ms().saturating_sub(entry.meta.created_ms);
+        let age_ms = wall_clock_ms().saturating_sub(entry.meta.created_ms);
         if age_ms > self.shared.config.retry.max_age.as_millis() as u64 {
             return Outcome::Drop(DeliveryDrop::MaxAge);
         }

@@ -117,9 +117,11 @@ fn parse_args() -> Result<Args, String> {
             }
             "--endpoint" => args.endpoint = Some(it.next().ok_or("--endpoint takes a URL")?),
             "--api-key" => args.api_key = it.next().ok_or("--api-key takes a key")?,
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "unknown argument {other}; use --speed N, --out DIR, --endpoint URL, --api-key KEY"
-            )),
+            ))
+            }
         }
     }
     Ok(args)

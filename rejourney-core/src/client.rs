@@ -193,6 +193,10 @@ impl Client {
             meta,
             body: serde_json::to_vec(&body).unwrap_or_default(),
         });
+        let observer = lock(&self.observer).clone();
+        if let Some(o) = observer {
+            o.session_ended(&ended.session.id, ended.reason.as_str());
+        }
     }
 
     fn rotate(&self, r: Rotation) {

@@ -358,12 +358,20 @@ impl Uploader {
     }
 
     pub fn snapshot(&self) -> DeliverySnapshot {
-        self.shared
+        let mut snap = self
+            .shared
             .counters
             .snap
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .clone();
+        // Spool figures are read live: the upload thread may be asleep in a back-off.
+        let spool = lock(&self.shared.spool);
+        snap.spool_files = spool.len() as u64;
+        snap.spool_bytes = spool.total_bytes();
+        snap.spool_evicted = spool.counters.evicted;
+        snap.spool_quarantined = snap.spool_quarantined.max(spool.counters.quarantined);
+        snap
     }
 
     /// Waits until everything handed over before this call is delivered or dropped, or until

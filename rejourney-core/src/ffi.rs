@@ -21,26 +21,26 @@ use crate::upload::{DeliveryConfig, DeliveryError};
 /// Errors every call may return. Messages say what was wrong with the input.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum RejourneyError {
-    #[error("invalid configuration: {message}")]
-    InvalidConfig { message: String },
-    #[error("invalid API URL: {message}")]
-    InvalidUrl { message: String },
-    #[error("invalid frame: {message}")]
-    InvalidFrame { message: String },
-    #[error("invalid mask: {message}")]
-    InvalidMask { message: String },
-    #[error("invalid view tree: {message}")]
-    InvalidNodes { message: String },
-    #[error("invalid argument: {message}")]
-    InvalidArgument { message: String },
-    #[error("storage failed: {message}")]
-    Storage { message: String },
+    #[error("invalid configuration: {detail}")]
+    InvalidConfig { detail: String },
+    #[error("invalid API URL: {detail}")]
+    InvalidUrl { detail: String },
+    #[error("invalid frame: {detail}")]
+    InvalidFrame { detail: String },
+    #[error("invalid mask: {detail}")]
+    InvalidMask { detail: String },
+    #[error("invalid view tree: {detail}")]
+    InvalidNodes { detail: String },
+    #[error("invalid argument: {detail}")]
+    InvalidArgument { detail: String },
+    #[error("storage failed: {detail}")]
+    Storage { detail: String },
     #[error("recording has not been started")]
     NotStarted,
     #[error("the client is shut down")]
     Closed,
-    #[error("internal error (reported, not crashed): {message}")]
-    Internal { message: String },
+    #[error("internal error (reported, not crashed): {detail}")]
+    Internal { detail: String },
 }
 
 impl From<ClientError> for RejourneyError {
@@ -48,20 +48,20 @@ impl From<ClientError> for RejourneyError {
         let message = e.to_string();
         match e {
             ClientError::Pipeline(PipelineError::Config(_)) | ClientError::Session(_) => {
-                Self::InvalidConfig { message }
+                Self::InvalidConfig { detail: message }
             }
-            ClientError::Pipeline(_) => Self::Internal { message },
-            ClientError::Delivery(DeliveryError::Url(_)) => Self::InvalidUrl { message },
-            ClientError::Delivery(DeliveryError::Spool(_)) => Self::Storage { message },
+            ClientError::Pipeline(_) => Self::Internal { detail: message },
+            ClientError::Delivery(DeliveryError::Url(_)) => Self::InvalidUrl { detail: message },
+            ClientError::Delivery(DeliveryError::Spool(_)) => Self::Storage { detail: message },
             ClientError::Delivery(
                 DeliveryError::ApiKey | DeliveryError::DeviceId | DeliveryError::Limit,
-            ) => Self::InvalidConfig { message },
-            ClientError::Delivery(_) => Self::Internal { message },
-            ClientError::Frame(FrameError::Mask { .. }) => Self::InvalidMask { message },
+            ) => Self::InvalidConfig { detail: message },
+            ClientError::Delivery(_) => Self::Internal { detail: message },
+            ClientError::Frame(FrameError::Mask { .. }) => Self::InvalidMask { detail: message },
             ClientError::Frame(FrameError::Stopped) | ClientError::Closed => Self::Closed,
-            ClientError::Frame(_) => Self::InvalidFrame { message },
-            ClientError::Nodes(_) => Self::InvalidNodes { message },
-            ClientError::Policy(_) => Self::InvalidArgument { message },
+            ClientError::Frame(_) => Self::InvalidFrame { detail: message },
+            ClientError::Nodes(_) => Self::InvalidNodes { detail: message },
+            ClientError::Policy(_) => Self::InvalidArgument { detail: message },
             ClientError::NotStarted => Self::NotStarted,
         }
     }
@@ -70,7 +70,7 @@ impl From<ClientError> for RejourneyError {
 impl From<ConfigError> for RejourneyError {
     fn from(e: ConfigError) -> Self {
         Self::InvalidConfig {
-            message: e.to_string(),
+            detail: e.to_string(),
         }
     }
 }
@@ -85,7 +85,7 @@ fn guard<T>(f: impl FnOnce() -> Result<T, RejourneyError>) -> Result<T, Rejourne
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "panic".into());
-            Err(RejourneyError::Internal { message })
+            Err(RejourneyError::Internal { detail: message })
         }
     }
 }
@@ -290,12 +290,12 @@ impl Rejourney {
         delivery.spool.quota_bytes = o.spool_quota_bytes;
         if o.storage_dir.trim().is_empty() {
             return Err(RejourneyError::InvalidConfig {
-                message: "storage_dir is empty".into(),
+                detail: "storage_dir is empty".into(),
             });
         }
         if o.batch_size == 0 {
             return Err(RejourneyError::InvalidConfig {
-                message: "batch_size must be positive".into(),
+                detail: "batch_size must be positive".into(),
             });
         }
         let mut opts = ClientOptions::new(delivery);

@@ -1,0 +1,11 @@
+package io.rejourney.android
+
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.platform.testTag
+import io.rejourney.core.MaskRegistry
+
+/** Masks this composable in recordings (the walk reads the `rj-mask` semantics tag). */
+fun Modifier.rejourneyMask(): Modifier = this.testTag(MaskRegistry.MASK_TAG)
+
+/** Lifts kind-based masking below this composable (secure fields stay masked). */
+fun Modifier.rejourneyUnmask(): Modifier = this.testTag(MaskRegistry.UNMASK_TAG)

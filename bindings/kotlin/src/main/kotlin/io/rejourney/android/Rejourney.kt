@@ -1,0 +1,65 @@
+package io.rejourney.android
+
+import android.app.Application
+import android.content.Context
+import android.os.Handler
+import android.os.Looper
+import android.provider.Settings
+import io.rejourney.RejourneyOptions
+import io.rejourney.core.CaptureLoop
+import io.rejourney.core.MaskRegistry
+import io.rejourney.core.SessionCallbacks
+import java.security.MessageDigest
+
+/**
+ * The Android entry point: `Rejourney.start(context, RejourneyOptions(apiKey = "…"))`.
+ * This adapter only wires platform pieces (PixelCopy capture, view walk, touch and lifecycle
+ * hooks) to the core; every decision (when to capture, what to mask, retries) is in Rust.
+ * Needs the Android SDK to compile; the plain-Kotlin parts it uses are tested on the JVM.
+ */
+object Rejourney {
+    private var core: uniffi.rejourney_core.Rejourney? = null
+    private var loop: CaptureLoop? = null
+    val masks = MaskRegistry()
+
+    @Synchronized
+    fun start(context: Context, options: RejourneyOptions, onSession: SessionCallbacks? = null): String? {
+        val app = context.applicationContext as Application
+        val storage = app.noBackupFilesDir.resolve("rejourney").path
+        val client = core ?: uniffi.rejourney_core.Rejourney(options.toFfi(deviceId(app), storage)).also { core = it }
+        onSession?.let { client.setListener(it) }
+        val main = Handler(Looper.getMainLooper())
+        val capture = WindowCapture(app, masks, options.captureScale)
+        val l = CaptureLoop(client, capture, { delay, tick -> main.postDelayed(tick, delay) })
+        loop = l
+        LifecycleHooks.install(app, client, capture)
+        val session = client.start(System.currentTimeMillis())
+        l.start()
+        return session
+    }
+
+    @Synchronized
+    fun stop() {
+        loop?.stop()
+        core?.stop(System.currentTimeMillis())
+    }
+
+    fun identify(userId: String?) = core?.identify(userId)
+
+    /** Masks this view (and everything inside it) in recordings. */
+    fun mask(view: android.view.View) = masks.mask(view)
+
+    /** Lifts kind-based masking for this view's subtree (secure fields stay masked). */
+    fun unmask(view: android.view.View) = masks.unmask(view)
+
+    fun maskClass(className: String) = masks.maskClass(className)
+
+    /** Hashed, app-scoped id: the raw ANDROID_ID never leaves the device. */
+    private fun deviceId(context: Context): String {
+        val raw = Settings.Secure.getString(context.contentResolver, Settings.Secure.ANDROID_ID) ?: "unknown"
+        val digest = MessageDigest.getInstance("SHA-256").digest((context.packageName + ":" + raw).toByteArray())
+        return digest.joinToString("") { "%02x".format(it) }
+    }
+
+    internal fun client(): uniffi.rejourney_core.Rejourney? = core
+}

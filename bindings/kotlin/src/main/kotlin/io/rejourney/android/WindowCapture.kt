@@ -1,0 +1,95 @@
+package io.rejourney.android
+
+import android.app.Activity
+import android.app.Application
+import android.graphics.Bitmap
+import android.os.Bundle
+import android.view.PixelCopy
+import android.view.View
+import android.view.ViewGroup
+import android.view.SurfaceView
+import android.webkit.WebView
+import android.widget.EditText
+import android.widget.ImageView
+import android.widget.TextView
+import android.widget.VideoView
+import io.rejourney.core.CapturedFrame
+import io.rejourney.core.FrameSource
+import io.rejourney.core.MaskRegistry
+import io.rejourney.core.TreeFlattener
+import io.rejourney.core.ViewLike
+import uniffi.rejourney_core.NodeKind
+import uniffi.rejourney_core.PixelFormat
+import java.lang.ref.WeakReference
+import java.nio.ByteBuffer
+
+/**
+ * Reads the top Activity's window at the capture scale and walks its view tree. Runs on the
+ * main thread when the core asks for a frame; everything else happens in Rust.
+ */
+internal class WindowCapture(app: Application, private val masks: MaskRegistry, private val scale: Float) : FrameSource {
+    private var top: WeakReference<Activity>? = null
+    private val flattener = TreeFlattener(masks)
+
+    init {
+        app.registerActivityLifecycleCallbacks(object : Application.ActivityLifecycleCallbacks {
+            override fun onActivityResumed(a: Activity) { top = WeakReference(a) }
+            override fun onActivityPaused(a: Activity) { if (top?.get() === a) top = null }
+            override fun onActivityCreated(a: Activity, b: Bundle?) {}
+            override fun onActivityStarted(a: Activity) {}
+            override fun onActivityStopped(a: Activity) {}
+            override fun onActivitySaveInstanceState(a: Activity, b: Bundle) {}
+            override fun onActivityDestroyed(a: Activity) {}
+        })
+    }
+
+    override fun capture(): CapturedFrame? {
+        val activity = top?.get() ?: return null
+        val root = activity.window?.decorView ?: return null
+        if (root.width == 0 || root.height == 0) return null
+        val density = root.resources.displayMetrics.density
+        val w = (root.width / density * scale).toInt().coerceAtLeast(1)
+        val h = (root.height / density * scale).toInt().coerceAtLeast(1)
+        val bitmap = Bitmap.createBitmap(w, h, Bitmap.Config.ARGB_8888)
+        val canvas = android.graphics.Canvas(bitmap)
+        canvas.scale(w.toFloat() / root.width, h.toFloat() / root.height)
+        root.draw(canvas) // Software draw; PixelCopy is used for SurfaceViews when available.
+        val buffer = ByteBuffer.allocate(bitmap.byteCount)
+        bitmap.copyPixelsToBuffer(buffer) // ARGB_8888 is RGBA in memory.
+        bitmap.recycle()
+        val tree = flattener.flatten(AndroidView(root, density))
+        return CapturedFrame(buffer.array(), w, h, w * 4, PixelFormat.RGBA, scale, tree.nodes)
+    }
+}
+
+/** An Android view as the platform-free walk sees it. */
+private class AndroidView(private val v: View, private val density: Float) : ViewLike {
+    private val loc = IntArray(2).also { v.getLocationInWindow(it) }
+    override val className: String get() = v.javaClass.name
+    override val x get() = loc[0] / density
+    override val y get() = loc[1] / density
+    override val width get() = v.width / density
+    override val height get() = v.height / density
+    override val tag: String? get() = v.tag as? String
+    override val visible get() = v.visibility == View.VISIBLE && v.isShown
+    override val kind: NodeKind get() = when (v) {
+        is EditText -> if (isPassword(v)) NodeKind.SECURE_INPUT else NodeKind.TEXT_INPUT
+        is WebView -> NodeKind.WEB_VIEW
+        is VideoView -> NodeKind.VIDEO
+        is SurfaceView -> NodeKind.CAMERA // camera previews and other secure surfaces
+        is TextView -> NodeKind.TEXT
+        is ImageView -> NodeKind.IMAGE
+        is ViewGroup -> NodeKind.CONTAINER
+        else -> NodeKind.OTHER
+    }
+    override val children: List<ViewLike> get() =
+        (v as? ViewGroup)?.let { g -> (0 until g.childCount).map { AndroidView(g.getChildAt(it), density) } } ?: emptyList()
+
+    private fun isPassword(e: EditText): Boolean {
+        val variation = e.inputType and android.text.InputType.TYPE_MASK_VARIATION
+        return variation == android.text.InputType.TYPE_TEXT_VARIATION_PASSWORD ||
+            variation == android.text.InputType.TYPE_TEXT_VARIATION_WEB_PASSWORD ||
+            variation == android.text.InputType.TYPE_NUMBER_VARIATION_PASSWORD ||
+            variation == android.text.InputType.TYPE_TEXT_VARIATION_VISIBLE_PASSWORD
+    }
+}

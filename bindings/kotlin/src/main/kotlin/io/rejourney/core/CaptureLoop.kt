@@ -1,0 +1,86 @@
+package io.rejourney.core
+
+import uniffi.rejourney_core.PixelFormat
+import uniffi.rejourney_core.Rejourney
+import uniffi.rejourney_core.RejourneyException
+import uniffi.rejourney_core.ViewNode
+
+/** One captured frame, as the platform adapter reads it. */
+class CapturedFrame(
+    val pixels: ByteArray,
+    val width: Int,
+    val height: Int,
+    val stride: Int,
+    val format: PixelFormat,
+    /** Pixels per point of `pixels`. */
+    val scale: Float,
+    val nodes: List<ViewNode>,
+)
+
+/** Reads the screen; on Android this runs on the main thread (PixelCopy + view walk). */
+fun interface FrameSource {
+    /** Returns null when nothing can be captured right now (no window, not laid out). */
+    fun capture(): CapturedFrame?
+}
+
+/** Schedules the next tick; Android posts to the main Handler, tests run it by hand. */
+fun interface TickScheduler {
+    fun schedule(delayMs: Long, tick: () -> Unit)
+}
+
+/**
+ * The capture timer: asks the core whether to capture, captures if told to, hands the frame
+ * over and reports how long the main thread spent, then schedules itself when the core says.
+ * The core drives; this loop only answers. Errors from the core are counted, never thrown into
+ * the host's main thread.
+ */
+class CaptureLoop(
+    private val core: Rejourney,
+    private val source: FrameSource,
+    private val scheduler: TickScheduler,
+    private val clockMs: () -> Long = System::currentTimeMillis,
+    private val nanoTime: () -> Long = System::nanoTime,
+) {
+    @Volatile var running = false
+        private set
+    @Volatile var errors = 0L
+        private set
+    @Volatile var captures = 0L
+        private set
+
+    fun start() {
+        if (running) return
+        running = true
+        scheduler.schedule(0) { tick() }
+    }
+
+    fun stop() {
+        running = false
+    }
+
+    /** One timer firing. Public so tests (and the adapter's first frame) can drive it. */
+    fun tick() {
+        if (!running) return
+        var next = 1000L
+        try {
+            val decision = core.tick(clockMs().toULong())
+            next = decision.nextCheckMs.toLong().coerceIn(16, 60_000)
+            if (decision.capture) {
+                val t0 = nanoTime()
+                val frame = source.capture()
+                val costMs = (nanoTime() - t0) / 1_000_000.0
+                core.reportCaptureCost(costMs)
+                if (frame != null) {
+                    core.submitFrame(
+                        frame.pixels, frame.width.toUInt(), frame.height.toUInt(), frame.stride.toUInt(),
+                        frame.format, frame.scale, clockMs().toULong(), frame.nodes,
+                    )
+                    captures++
+                }
+            }
+        } catch (e: RejourneyException) {
+            errors++
+        }
+        if (running) scheduler.schedule(next) { tick() }
+    }
+}

@@ -1,0 +1,218 @@
+package io.rejourney
+
+import io.rejourney.core.CaptureLoop
+import io.rejourney.core.CapturedFrame
+import io.rejourney.core.MaskRegistry
+import io.rejourney.core.SessionCallbacks
+import io.rejourney.core.TreeFlattener
+import io.rejourney.core.ViewLike
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
+import org.junit.Assert.assertNotNull
+import org.junit.Assert.assertTrue
+import org.junit.Assert.fail
+import org.junit.Test
+import uniffi.rejourney_core.MaskTag
+import uniffi.rejourney_core.NodeKind
+import uniffi.rejourney_core.PixelFormat
+import uniffi.rejourney_core.Rejourney
+import uniffi.rejourney_core.RejourneyException
+import uniffi.rejourney_core.ViewNode
+import uniffi.rejourney_core.panicGuardSelfTest
+import java.util.Collections
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.Executors
+import java.util.concurrent.TimeUnit
+
+class RejourneyJvmTest {
+    private fun client(url: String = "http://127.0.0.1:9", configure: (RejourneyOptions) -> RejourneyOptions = { it }): Rejourney =
+        Rejourney(configure(RejourneyOptions(apiKey = "pk_test", apiUrl = url)).toFfi("device-kt", tempDir("rj-kt-spool").path))
+
+    private fun small(v: Int) = ByteArray(16 * 16 * 4) { v.toByte() }
+
+    @Test
+    fun fullCorpusSessionThroughTheKotlinApiIntoTheIngestServer() {
+        IngestProcess().use { server ->
+            val core = client(server.url)
+            val started = Collections.synchronizedList(mutableListOf<String>())
+            core.setListener(SessionCallbacks(onStarted = { started.add(it) }))
+            val sessionId = core.start(1_000_000uL)
+            val screens = Corpus.ids().map { Corpus.load(it) }
+            var now = 1_000_000L
+            var index = 0
+            val pending = ArrayDeque<() -> Unit>()
+            val loop = CaptureLoop(
+                core,
+                source = {
+                    val s = screens[index++ % screens.size]
+                    CapturedFrame(s.pixels, s.width, s.height, s.width * 4, PixelFormat.RGBA, s.scale, Corpus.nodes(s))
+                },
+                scheduler = { _, tick -> pending.addLast(tick) },
+                clockMs = { now },
+            )
+            loop.start()
+            // Drive the timer with a fake clock: one tick per simulated second.
+            repeat(screens.size) {
+                pending.removeFirstOrNull()?.invoke()
+                now += 1000
+            }
+            loop.stop()
+            assertEquals(0L, loop.errors)
+            assertEquals(screens.size.toLong(), loop.captures)
+            core.stop(now.toULong())
+            assertTrue("everything delivered", core.flush(30_000uL))
+            val t = core.telemetry()
+            assertEquals(sessionId, started.single())
+            assertTrue("masked regions counted", t.maskedRegions > 0uL)
+            val bundles = server.bundles(sessionId)
+            assertTrue("server stored bundles", bundles.isNotEmpty())
+            assertEquals(t.bundles.toInt(), bundles.size)
+            assertTrue(server.sessionEnded(sessionId))
+            core.shutdown(1000uL)
+        }
+    }
+
+    @Test
+    fun badInputIsAKotlinExceptionNeverACrash() {
+        val core = client()
+        core.start(1uL)
+        fun expect(type: Class<out RejourneyException>, block: () -> Unit) {
+            try {
+                block()
+                fail("expected ${type.simpleName}")
+            } catch (e: RejourneyException) {
+                assertTrue("${e::class.simpleName}: ${e.message}", type.isInstance(e))
+            }
+        }
+        expect(RejourneyException.InvalidFrame::class.java) { core.submitFrame(ByteArray(10), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, emptyList()) }
+        expect(RejourneyException.InvalidFrame::class.java) { core.submitFrame(ByteArray(0), 0u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, emptyList()) }
+        expect(RejourneyException.InvalidFrame::class.java) { core.submitFrame(small(1), 16u, 16u, 8u, PixelFormat.RGBA, 1f, 2uL, emptyList()) }
+        val nanNode = ViewNode(null, "EditText", Float.NaN, 0f, 10f, 10f, NodeKind.TEXT_INPUT, MaskTag.NONE)
+        expect(RejourneyException.InvalidMask::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, listOf(nanNode)) }
+        val orphan = ViewNode(7u, "View", 0f, 0f, 1f, 1f, NodeKind.CONTAINER, MaskTag.NONE)
+        expect(RejourneyException.InvalidNodes::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, listOf(orphan)) }
+        expect(RejourneyException.InvalidArgument::class.java) { core.reportCaptureCost(Double.NaN) }
+        expect(RejourneyException.InvalidUrl::class.java) { client("not a url") }
+        expect(RejourneyException.InvalidConfig::class.java) { Rejourney(RejourneyOptions(apiKey = "").toFfi("d", tempDir("x").path)) }
+        expect(RejourneyException.InvalidConfig::class.java) { client { it.copy(jpegQuality = 3f) } }
+        expect(RejourneyException.Internal::class.java) { panicGuardSelfTest() }
+        core.shutdown(0uL)
+        expect(RejourneyException.Closed::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 3uL, emptyList()) }
+        expect(RejourneyException.Closed::class.java) { core.start(4uL) }
+    }
+
+    @Test
+    fun listenerHearsSessionStartAndEnd() {
+        val core = client()
+        val events = Collections.synchronizedList(mutableListOf<String>())
+        core.setListener(SessionCallbacks({ events.add("start $it") }, { id, reason -> events.add("end $id $reason") }))
+        val id = core.start(10uL)
+        core.stop(20uL)
+        assertEquals(listOf("start $id", "end $id stopped"), events)
+        // A throwing callback stays on the app's side.
+        core.setListener(SessionCallbacks(onStarted = { throw IllegalStateException("app bug") }))
+        assertNotNull(core.start(30uL))
+        core.shutdown(0uL)
+    }
+
+    @Test
+    fun manyThreadsSubmittingAtOnce() {
+        val core = client()
+        core.start(1uL)
+        val threads = 8
+        val perThread = 25
+        val pool = Executors.newFixedThreadPool(threads)
+        val go = CountDownLatch(1)
+        val failures = Collections.synchronizedList(mutableListOf<Throwable>())
+        repeat(threads) { t ->
+            pool.submit {
+                go.await()
+                repeat(perThread) { i ->
+                    try {
+                        core.submitFrame(small(t * 31 + i), 16u, 16u, 64u, PixelFormat.BGRA, 1.25f, (t * 1000 + i).toULong(), emptyList())
+                        core.tick((t * 1000 + i).toULong())
+                    } catch (e: Throwable) {
+                        failures.add(e)
+                    }
+                }
+            }
+        }
+        go.countDown()
+        pool.shutdown()
+        assertTrue(pool.awaitTermination(60, TimeUnit.SECONDS))
+        assertTrue(failures.toString(), failures.isEmpty())
+        // Shutdown drains the encoder, so every frame is accounted for afterwards.
+        core.shutdown(0uL)
+        val t = core.telemetry()
+        assertEquals((threads * perThread).toULong(), t.framesOffered)
+        assertEquals("every frame captured, skipped as unchanged or counted as dropped",
+            t.framesOffered, t.framesCaptured + t.framesSkippedUnchanged + t.framesDropped)
+        assertTrue(t.framesCaptured > 0uL)
+    }
+
+    private class Node(
+        override val className: String,
+        override val kind: NodeKind = NodeKind.CONTAINER,
+        override val tag: String? = null,
+        override val visible: Boolean = true,
+        override val children: List<ViewLike> = emptyList(),
+    ) : ViewLike {
+        override val x = 0f
+        override val y = 0f
+        override val width = 10f
+        override val height = 10f
+    }
+
+    @Test
+    fun flattenerKeepsPreOrderParentsTagsAndBudget() {
+        val registry = MaskRegistry()
+        val secret = Node("com.app.CardView")
+        registry.maskClass("CardView")
+        val tree = Node("Root", children = listOf(
+            Node("A", tag = "rj-unmask", children = listOf(Node("A1", NodeKind.TEXT_INPUT))),
+            Node("Hidden", visible = false, children = listOf(Node("H1"))),
+            secret,
+            Node("B", tag = "rj-mask"),
+        ))
+        val nodes = TreeFlattener(registry).flatten(tree).nodes
+        assertEquals(listOf("Root", "A", "A1", "com.app.CardView", "B"), nodes.map { it.className })
+        assertEquals(listOf(null, 0u, 1u, 0u, 0u), nodes.map { it.parent })
+        assertEquals(listOf(MaskTag.NONE, MaskTag.UNMASK, MaskTag.NONE, MaskTag.MASK, MaskTag.MASK), nodes.map { it.tag })
+        val wide = Node("Root", children = List(50) { Node("C$it") })
+        val limited = TreeFlattener(registry, maxNodes = 10).flatten(wide)
+        assertTrue(limited.truncated)
+        assertEquals(10, limited.nodes.size)
+        assertFalse(TreeFlattener(registry).flatten(wide).truncated)
+    }
+
+    @Test
+    fun captureLoopFollowsTheCoresDecisions() {
+        val core = client()
+        core.start(0uL)
+        var now = 0L
+        val delays = mutableListOf<Long>()
+        val pending = ArrayDeque<() -> Unit>()
+        var captured = 0
+        val loop = CaptureLoop(core, { captured++; CapturedFrame(small(captured), 16, 16, 64, PixelFormat.RGBA, 1.25f, emptyList()) },
+            { d, tick -> delays.add(d); pending.addLast(tick) }, clockMs = { now })
+        loop.start()
+        pending.removeFirst().invoke() // t=0: capture
+        assertEquals(1, captured)
+        now = 500
+        pending.removeFirst().invoke() // not due
+        assertEquals(1, captured)
+        core.touchBegan()
+        now = 1_000
+        pending.removeFirst().invoke() // due, but a touch is in progress
+        assertEquals(1, captured)
+        core.touchEnded(1_000uL)
+        now = 1_400
+        pending.removeFirst().invoke()
+        assertEquals(2, captured)
+        assertEquals(listOf(0L, 1000L, 500L), delays.take(3))
+        loop.stop()
+        pending.removeFirst().invoke()
+        assertTrue("a stopped loop schedules nothing", pending.isEmpty())
+        core.shutdown(0uL)
+    }
+}

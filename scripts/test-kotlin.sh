@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Kotlin SDK tests on the JVM: generates the bindings from the host-built library, compiles
+# them with the plain-Kotlin wrapper and the JUnit tests, and runs them against the host .so
+# and the local ingest server. The Kotlin compiler comes from npm (kotlin-compiler ships
+# kotlinc) and is cached in ~/.cache/rejourney; JNA and JUnit come from Debian.
+# Prints "kotlin: N passed, M failed" last.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+kotlin_version=2.4.20
+cache=${REJOURNEY_CACHE:-$HOME/.cache/rejourney}/kotlin-$kotlin_version
+kotlinc=$cache/package/bin/kotlinc
+if [[ ! -x $kotlinc ]]; then
+  echo "kotlin: fetching kotlin-compiler@$kotlin_version into $cache"
+  rm -rf "$cache" && mkdir -p "$cache"
+  (cd "$cache" && npm pack "kotlin-compiler@$kotlin_version" --silent >/dev/null && tar xzf kotlin-compiler-*.tgz && rm kotlin-compiler-*.tgz)
+fi
+stdlib=$cache/package/lib/kotlin-stdlib.jar
+jna=/usr/share/java/jna.jar
+junit=/usr/share/java/junit4.jar
+hamcrest=/usr/share/java/hamcrest-core.jar
+for jar in "$jna" "$junit" "$hamcrest"; do
+  [[ -f $jar ]] || { echo "kotlin: missing $jar (run scripts/setup.sh --tests)"; echo "kotlin: 0 passed, 1 failed"; exit 1; }
+done
+
+./scripts/gen-bindings.sh kotlin
+cargo build --release -p rejourney-ingest >&2
+
+out=target/kotlin-test
+rm -rf "$out" && mkdir -p "$out"
+sources=$(find bindings/kotlin/generated bindings/kotlin/src/main/kotlin/io/rejourney/core bindings/kotlin/src/main/kotlin/io/rejourney/RejourneyOptions.kt bindings/kotlin/src/test/kotlin -name '*.kt')
+echo "kotlin: compiling $(echo "$sources" | wc -l) files"
+"$kotlinc" -nowarn -jvm-target 17 -cp "$jna:$junit:$hamcrest" -d "$out" $sources
+
+classes=$(cd "$out" && find . -name '*Test.class' | sed 's|^\./||; s|\.class$||; s|/|.|g')
+log=$out/junit.log
+rc=0
+java -Djna.library.path="$root/target/release" -Drejourney.root="$root" -Djava.awt.headless=true \
+  -cp "$out:$stdlib:$jna:$junit:$hamcrest" org.junit.runner.JUnitCore $classes 2>&1 | tee "$log" || rc=$?
+if grep -qE '^OK \(([0-9]+) tests?\)' "$log"; then
+  n=$(grep -oE '^OK \(([0-9]+)' "$log" | grep -oE '[0-9]+')
+  echo "kotlin: $n passed, 0 failed"
+else
+  run=$(grep -oE 'Tests run: [0-9]+' "$log" | grep -oE '[0-9]+' | tail -1)
+  failed=$(grep -oE 'Failures: [0-9]+' "$log" | grep -oE '[0-9]+' | tail -1)
+  echo "kotlin: $(( ${run:-0} - ${failed:-1} )) passed, ${failed:-1} failed"
+  rc=1
+fi
+exit $rc

@@ -176,6 +176,11 @@ fn kill_child_records_and_uploads() {
 fn kill_mid_upload_and_resume_from_the_spool() {
     let srv = IngestServer::start(ServerOptions::new(tmp("ksrv"))).unwrap();
     let spool = tmp("kspool");
+    // Two PUTs go through, the third stalls: the child will be mid-upload when it dies.
+    // Queued before the child starts, so a fast child cannot slip past the fault.
+    srv.faults().push_n(Route::SegmentPut, Fault::Pass, 2);
+    srv.faults()
+        .push(Route::SegmentPut, Fault::Stall(Duration::from_secs(60)));
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--ignored",
@@ -189,19 +194,6 @@ fn kill_mid_upload_and_resume_from_the_spool() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    let completes = |s: &IngestServer| {
-        s.requests()
-            .iter()
-            .filter(|r| r.route == Route::SegmentComplete)
-            .count()
-    };
-    while completes(&srv) < 2 {
-        assert!(Instant::now() < deadline, "child made no progress");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // The next PUT stalls: the child will be mid-upload when it dies.
-    srv.faults()
-        .push_n(Route::SegmentPut, Fault::Stall(Duration::from_secs(60)), 1);
     // Wait until the stalled PUT is in flight and every bundle is spooled or delivered.
     loop {
         assert!(

@@ -6,17 +6,23 @@ use std::sync::atomic::{AtomicBool, Ordering::*};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{json, Value};
 
+use crate::anr::{AnrReport, Watchdog};
 use crate::config::Config;
 use crate::error::{FrameError, PolicyError};
+use crate::events::{
+    batch_body, EventConfig, EventCounters, EventError, EventRecorder, Gesture, NetworkRequest,
+    PropValue,
+};
 use crate::frame::{FrameSpec, Rect};
-use crate::masks::{mask_rects, MaskOptions, NodeError, ViewNode};
+use crate::hierarchy::{HierarchyConfig, HierarchyCounters, Recorder as HierarchyRecorder};
+use crate::masks::{mask_decisions, MaskOptions, NodeError, ViewNode};
 use crate::pipeline::{Pipeline, PipelineError, SessionTag};
 use crate::policy::{Action, Decision};
 use crate::session::{EndReason, Ended, Rotation, SessionConfig, SessionError, SessionManager};
 use crate::spool::{ArtifactKind, ArtifactMeta};
-use crate::telemetry::{SkipReason, TelemetrySnapshot};
+use crate::telemetry::{DropReason, SkipReason, TelemetrySnapshot};
 use crate::upload::{
     idempotency_key, wall_clock_ms, Artifact, DeliveryConfig, DeliveryError, DeliverySnapshot,
     Uploader,
@@ -29,6 +35,12 @@ pub struct ClientOptions {
     pub delivery: DeliveryConfig,
     pub session: SessionConfig,
     pub masks: MaskOptions,
+    pub events: EventConfig,
+    pub hierarchy: HierarchyConfig,
+    /// Main-thread silence that counts as an ANR; 0 turns the watchdog off.
+    pub anr_threshold_ms: u64,
+    /// `deviceInfo` of event batches (platform, model, osVersion, appVersion, appId, screen).
+    pub device_info: Value,
 }
 
 impl ClientOptions {
@@ -38,6 +50,10 @@ impl ClientOptions {
             delivery,
             session: SessionConfig::default(),
             masks: MaskOptions::default(),
+            events: EventConfig::default(),
+            hierarchy: HierarchyConfig::default(),
+            anr_threshold_ms: 5_000,
+            device_info: json!({}),
         }
     }
 }
@@ -56,6 +72,8 @@ pub enum ClientError {
     Nodes(#[from] NodeError),
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    #[error(transparent)]
+    Event(#[from] EventError),
     #[error("recording has not been started")]
     NotStarted,
     #[error("the client is shut down")]
@@ -68,6 +86,9 @@ pub struct ClientSnapshot {
     pub session_id: Option<String>,
     pub capture: TelemetrySnapshot,
     pub delivery: DeliverySnapshot,
+    pub events: EventCounters,
+    pub hierarchy: HierarchyCounters,
+    pub anrs: u64,
 }
 
 /// Told when sessions start and end (the host may show a badge, log, or link ids).
@@ -82,10 +103,65 @@ pub struct Client {
     uploader: Uploader,
     sessions: Mutex<SessionManager>,
     masks: MaskOptions,
-    mask_scratch: Mutex<Vec<Rect>>,
+    mask_scratch: Mutex<(Vec<Rect>, Vec<bool>)>,
+    events: Mutex<EventState>,
+    hierarchy: Mutex<HierarchyRecorder>,
+    /// The session artifacts are attributed to (shared with the ANR watchdog's thread).
+    current: Arc<Mutex<Option<SessionRef>>>,
+    watchdog: Mutex<Option<Watchdog>>,
+    anrs: Arc<std::sync::atomic::AtomicU64>,
+    device_info: Value,
+    /// Hosts of the SDK's own API: its requests are never recorded as network events.
+    own_hosts: Vec<String>,
     recording: AtomicBool,
     closed: AtomicBool,
     sdk_version: String,
+}
+
+/// Which session new artifacts belong to.
+#[derive(Debug, Clone, PartialEq)]
+struct SessionRef {
+    id: String,
+    sampled_in: bool,
+}
+
+#[derive(Debug)]
+struct EventState {
+    rec: EventRecorder,
+    /// Next batch number within the current session.
+    batch_number: u64,
+}
+
+fn gzip(raw: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let _ = enc.write_all(raw);
+    enc.finish().unwrap_or_default()
+}
+
+fn artifact(
+    s: &SessionRef,
+    kind: ArtifactKind,
+    start_ms: u64,
+    end_ms: u64,
+    items: u64,
+    batch: u64,
+    body: Vec<u8>,
+) -> Artifact {
+    Artifact {
+        meta: ArtifactMeta {
+            kind,
+            session_id: s.id.clone(),
+            start_ms,
+            end_ms,
+            item_count: items,
+            batch_number: batch,
+            idempotency_key: idempotency_key(&s.id, kind, start_ms),
+            created_ms: wall_clock_ms(),
+            is_sampled_in: s.sampled_in,
+        },
+        body,
+    }
 }
 
 impl std::fmt::Debug for Client {
@@ -114,13 +190,57 @@ impl Client {
         pipeline.with_policy(|p| p.set_stopped(true));
         pipeline.set_bundle_notify(uploader.notifier());
         uploader.set_source(pipeline.clone());
+        let current: Arc<Mutex<Option<SessionRef>>> = Arc::new(Mutex::new(None));
+        let anrs = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let watchdog = if opts.anr_threshold_ms > 0 {
+            let (current, anrs, enqueue) = (current.clone(), anrs.clone(), uploader.enqueuer());
+            let (sdk, device) = (opts.delivery.sdk_version.clone(), opts.device_info.clone());
+            // Runs on the watchdog thread while the main thread is stuck: the incident goes
+            // to the spool at once, so it survives the OS killing the app.
+            let sink = move |r: AnrReport| {
+                let AnrReport::Started { duration_ms } = r else {
+                    return;
+                };
+                anrs.fetch_add(1, Relaxed);
+                let Some(s) = lock(&current).clone() else {
+                    return;
+                };
+                let now = wall_clock_ms();
+                let body = json!({"sessionId": s.id, "type": "anr", "timestamp": now,
+                    "durationMs": duration_ms, "threadState": "main thread unresponsive",
+                    "sdkVersion": sdk, "deviceInfo": device});
+                let body = serde_json::to_vec(&body).unwrap_or_default();
+                enqueue(artifact(&s, ArtifactKind::Fault, now, now, 1, 0, body));
+            };
+            Some(
+                Watchdog::start(opts.anr_threshold_ms, sink)
+                    .map_err(|e| ClientError::Delivery(DeliveryError::Thread(e.to_string())))?,
+            )
+        } else {
+            None
+        };
+        let own_hosts = url::Url::parse(&opts.delivery.api_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .into_iter()
+            .collect();
         Ok(Self {
             observer: Mutex::new(None),
             pipeline,
             uploader,
             sessions: Mutex::new(sessions),
             masks: opts.masks,
-            mask_scratch: Mutex::new(Vec::new()),
+            mask_scratch: Mutex::new((Vec::new(), Vec::new())),
+            events: Mutex::new(EventState {
+                rec: EventRecorder::new(opts.events),
+                batch_number: 0,
+            }),
+            hierarchy: Mutex::new(HierarchyRecorder::new(opts.hierarchy)),
+            current,
+            watchdog: Mutex::new(watchdog),
+            anrs,
+            device_info: opts.device_info,
+            own_hosts,
             recording: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             sdk_version: opts.delivery.sdk_version,
@@ -147,6 +267,12 @@ impl Client {
     }
 
     fn begin_capture(&self, s: &crate::session::Session) {
+        *lock(&self.current) = Some(SessionRef {
+            id: s.id.clone(),
+            sampled_in: s.sampled_in,
+        });
+        lock(&self.events).batch_number = 0;
+        lock(&self.hierarchy).reset();
         self.pipeline.set_session(SessionTag {
             id: s.id.as_str().into(),
             start_ms: s.start_ms,
@@ -166,8 +292,36 @@ impl Client {
         *lock(&self.observer) = observer;
     }
 
+    /// Cuts and queues event batches for the current session: the due ones, or everything
+    /// buffered when `force`.
+    fn flush_events(&self, now_ms: u64, force: bool) {
+        let Some(session) = lock(&self.current).clone() else {
+            return;
+        };
+        let mut st = lock(&self.events);
+        while let Some(batch) = st.rec.take_batch(now_ms, force) {
+            let body = gzip(&batch_body(&batch, &self.device_info));
+            let n = st.batch_number;
+            st.batch_number += 1;
+            let items = batch.events.len() as u64;
+            self.uploader.enqueue(artifact(
+                &session,
+                ArtifactKind::Events,
+                batch.first_ms,
+                batch.last_ms,
+                items,
+                n,
+                body,
+            ));
+            if !force {
+                break;
+            }
+        }
+    }
+
     /// Seals the ended session's frames and queues its end call behind them.
     fn finish_session(&self, ended: Ended) {
+        self.flush_events(ended.ended_at_ms, true);
         let token = self.pipeline.flush();
         // Bounded: the encoder holds at most a few raw frames.
         self.pipeline.wait_flushed(token, Duration::from_secs(2));
@@ -193,6 +347,7 @@ impl Client {
             meta,
             body: serde_json::to_vec(&body).unwrap_or_default(),
         });
+        *lock(&self.current) = None;
         let observer = lock(&self.observer).clone();
         if let Some(o) = observer {
             o.session_ended(&ended.session.id, ended.reason.as_str());
@@ -228,6 +383,7 @@ impl Client {
                 self.pipeline.with_policy(|p| p.set_stopped(true));
             }
         }
+        self.flush_events(now_ms, false);
         Ok(self.pipeline.tick(now_ms))
     }
 
@@ -243,9 +399,48 @@ impl Client {
         if !self.recording.load(Acquire) {
             return Err(ClientError::NotStarted);
         }
-        let mut masks = lock(&self.mask_scratch);
-        mask_rects(nodes, &self.masks, &mut masks)?;
-        Ok(self.pipeline.submit_frame(pixels, spec, &masks, ts_ms)?)
+        let mut scratch = lock(&self.mask_scratch);
+        let (masks, masked) = &mut *scratch;
+        mask_decisions(nodes, &self.masks, masks, masked)?;
+        self.observe_hierarchy(nodes, masked, ts_ms, false);
+        Ok(self.pipeline.submit_frame(pixels, spec, masks, ts_ms)?)
+    }
+
+    /// A frame whose view tree the shim could not walk completely (its node or time budget
+    /// ran out). Privacy fails closed: parts of the screen were never examined, so the frame
+    /// is dropped and counted (`tree_truncated`); the partial tree is still recorded as a
+    /// hierarchy snapshot marked partial.
+    pub fn submit_partial_frame(&self, nodes: &[ViewNode], ts_ms: u64) -> Result<(), ClientError> {
+        self.check_open()?;
+        if !self.recording.load(Acquire) {
+            return Err(ClientError::NotStarted);
+        }
+        let mut scratch = lock(&self.mask_scratch);
+        let (masks, masked) = &mut *scratch;
+        mask_decisions(nodes, &self.masks, masks, masked)?;
+        self.observe_hierarchy(nodes, masked, ts_ms, true);
+        self.pipeline.count_drop(DropReason::TreeTruncated);
+        Ok(())
+    }
+
+    fn observe_hierarchy(&self, nodes: &[ViewNode], masked: &[bool], ts_ms: u64, partial: bool) {
+        if nodes.is_empty() {
+            return;
+        }
+        let snapshot = lock(&self.hierarchy).observe(nodes, masked, ts_ms, partial);
+        let (Some(snap), Some(session)) = (snapshot, lock(&self.current).clone()) else {
+            return;
+        };
+        let body = gzip(&snap.json);
+        self.uploader.enqueue(artifact(
+            &session,
+            ArtifactKind::Hierarchy,
+            snap.timestamp_ms,
+            snap.timestamp_ms,
+            1,
+            0,
+            body,
+        ));
     }
 
     /// Hands over a frame with explicit mask rectangles (points).
@@ -283,6 +478,11 @@ impl Client {
     /// The app went to background: capture pauses and the open bundle is sealed so it can
     /// be delivered (the OS may kill us in background).
     pub fn app_backgrounded(&self, now_ms: u64) {
+        if let Some(w) = lock(&self.watchdog).as_ref() {
+            w.set_paused(true);
+        }
+        lock(&self.events).rec.app_state(now_ms, "background");
+        self.flush_events(now_ms, true);
         self.pipeline.with_policy(|p| p.set_background(true));
         lock(&self.sessions).backgrounded(now_ms);
         self.pipeline.flush();
@@ -294,12 +494,116 @@ impl Client {
         if let Some(r) = rotation {
             self.rotate(r);
         }
+        lock(&self.events).rec.app_state(now_ms, "active");
+        if let Some(w) = lock(&self.watchdog).as_ref() {
+            w.set_paused(false);
+        }
         self.pipeline.with_policy(|p| p.set_background(false));
     }
 
     /// Sets (or clears) the user id for this and later sessions.
     pub fn identify(&self, user_id: Option<String>) {
+        let now = wall_clock_ms();
+        lock(&self.events).rec.identity(now, user_id.as_deref());
         lock(&self.sessions).identify(user_id);
+    }
+
+    fn check_recording(&self) -> Result<(), ClientError> {
+        self.check_open()?;
+        if self.recording.load(Acquire) {
+            Ok(())
+        } else {
+            Err(ClientError::NotStarted)
+        }
+    }
+
+    /// A touch gesture at (x, y) points; taps feed the rage-tap and dead-tap detectors.
+    pub fn gesture(
+        &self,
+        kind: Gesture,
+        ts_ms: u64,
+        x: f32,
+        y: f32,
+        target: Option<&str>,
+    ) -> Result<(), ClientError> {
+        self.check_recording()?;
+        Ok(lock(&self.events).rec.gesture(kind, ts_ms, x, y, target)?)
+    }
+
+    pub fn screen_changed(&self, ts_ms: u64, name: &str) -> Result<(), ClientError> {
+        self.check_recording()?;
+        lock(&self.events).rec.screen_changed(ts_ms, name);
+        Ok(())
+    }
+
+    /// A custom event with properties.
+    pub fn log_event(
+        &self,
+        ts_ms: u64,
+        name: &str,
+        props: &[(String, PropValue)],
+    ) -> Result<(), ClientError> {
+        self.check_recording()?;
+        Ok(lock(&self.events).rec.custom(ts_ms, name, props)?)
+    }
+
+    pub fn log_message(&self, ts_ms: u64, level: &str, message: &str) -> Result<(), ClientError> {
+        self.check_recording()?;
+        lock(&self.events).rec.log(ts_ms, level, message);
+        Ok(())
+    }
+
+    /// Records a network request (URL sanitised; denied hosts and the SDK's own API are not
+    /// recorded). Returns whether it was recorded.
+    pub fn network_request(&self, ts_ms: u64, req: &NetworkRequest) -> Result<bool, ClientError> {
+        self.check_recording()?;
+        Ok(lock(&self.events)
+            .rec
+            .network(ts_ms, req, &self.own_hosts)?)
+    }
+
+    pub fn keyboard(&self, ts_ms: u64, shown: bool, height: f32) -> Result<(), ClientError> {
+        self.check_recording()?;
+        lock(&self.events).rec.keyboard(ts_ms, shown, height);
+        Ok(())
+    }
+
+    /// The host's main thread is alive (call from its capture timer or a run-loop observer).
+    pub fn heartbeat(&self) {
+        if let Some(w) = lock(&self.watchdog).as_ref() {
+            w.heartbeat();
+        }
+    }
+
+    /// Records a crash from the host's crash handler: the incident is written to the spool
+    /// before this returns (bounded by `timeout`) and delivered on this or the next launch.
+    pub fn record_crash(
+        &self,
+        ts_ms: u64,
+        name: &str,
+        reason: &str,
+        stack: &str,
+        timeout: Duration,
+    ) -> Result<bool, ClientError> {
+        self.check_open()?;
+        let Some(session) = lock(&self.current).clone() else {
+            return Err(ClientError::NotStarted);
+        };
+        let cut = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+        let body = json!({"sessionId": session.id, "type": "crash", "timestamp": ts_ms,
+            "name": cut(name, 256), "reason": cut(reason, 4_096), "stack": cut(stack, 64 * 1024),
+            "sdkVersion": self.sdk_version, "deviceInfo": self.device_info});
+        let body = serde_json::to_vec(&body).unwrap_or_default();
+        self.uploader.enqueue(artifact(
+            &session,
+            ArtifactKind::Fault,
+            ts_ms,
+            ts_ms,
+            1,
+            0,
+            body,
+        ));
+        Ok(self.persist(timeout))
     }
 
     /// Queues an artifact built elsewhere (event batches, hierarchy snapshots, faults).
@@ -319,6 +623,7 @@ impl Client {
     /// Seals the open bundle and waits up to `timeout` until everything captured so far is
     /// on disk in the spool (safe from a kill), without waiting for delivery.
     pub fn persist(&self, timeout: Duration) -> bool {
+        self.flush_events(wall_clock_ms(), true);
         let token = self.pipeline.flush();
         self.pipeline.wait_flushed(token, timeout) && self.uploader.wait_spooled(timeout)
     }
@@ -333,6 +638,7 @@ impl Client {
     /// Returns whether all of it was. Meant for tests, demos and app shutdown paths, not the
     /// main thread.
     pub fn flush(&self, timeout: Duration) -> bool {
+        self.flush_events(wall_clock_ms(), true);
         let token = self.pipeline.flush();
         let sealed = self.pipeline.wait_flushed(token, timeout);
         sealed && self.uploader.wait_idle(timeout)
@@ -358,6 +664,8 @@ impl Client {
         self.recording.store(false, Release);
         self.pipeline.with_policy(|p| p.set_stopped(true));
         lock(&self.sessions).end(now_ms, EndReason::OptOut);
+        *lock(&self.current) = None;
+        lock(&self.events).rec.clear();
         while self.pipeline.take_bundle().is_some() {}
         self.uploader.purge();
     }
@@ -367,6 +675,9 @@ impl Client {
             session_id: self.session_id(),
             capture: self.pipeline.telemetry(),
             delivery: self.uploader.snapshot(),
+            events: lock(&self.events).rec.counters(),
+            hierarchy: lock(&self.hierarchy).counters(),
+            anrs: self.anrs.load(Relaxed),
         }
     }
 
@@ -377,6 +688,10 @@ impl Client {
             return;
         }
         self.recording.store(false, Release);
+        if let Some(mut w) = lock(&self.watchdog).take() {
+            w.stop();
+        }
+        self.flush_events(wall_clock_ms(), true);
         self.pipeline.stop();
         self.uploader.notify();
         self.uploader.shutdown(drain);

@@ -3,12 +3,14 @@
 //! runs inside a panic guard, so even a bug of ours reaches the host as a typed error, never
 //! as a crash.
 
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::{Client, ClientError, ClientOptions, SessionObserver};
 use crate::error::{ConfigError, FrameError};
+use crate::events::{Gesture, NetworkRequest, PropValue};
 use crate::frame::{FrameSpec, PixelFormat as CorePixelFormat, Rect};
 use crate::masks::{
     MaskOptions, MaskTag as CoreMaskTag, NodeKind as CoreNodeKind, ViewNode as CoreViewNode,
@@ -61,7 +63,9 @@ impl From<ClientError> for RejourneyError {
             ClientError::Frame(FrameError::Stopped) | ClientError::Closed => Self::Closed,
             ClientError::Frame(_) => Self::InvalidFrame { detail: message },
             ClientError::Nodes(_) => Self::InvalidNodes { detail: message },
-            ClientError::Policy(_) => Self::InvalidArgument { detail: message },
+            ClientError::Policy(_) | ClientError::Event(_) => {
+                Self::InvalidArgument { detail: message }
+            }
             ClientError::NotStarted => Self::NotStarted,
         }
     }
@@ -131,6 +135,48 @@ pub struct ViewNode {
     pub height: f32,
     pub kind: NodeKind,
     pub tag: MaskTag,
+    /// A stable id for the view (e.g. its identity hash), if the shim has one.
+    #[uniffi(default = None)]
+    pub view_id: Option<u64>,
+    /// Test id / accessibility identifier.
+    #[uniffi(default = None)]
+    pub test_id: Option<String>,
+    /// A text input's content length (never the content).
+    #[uniffi(default = None)]
+    pub text_length: Option<u32>,
+}
+
+/// A touch gesture the host recognised.
+#[derive(Debug, Clone, Copy, uniffi::Enum)]
+pub enum GestureKind {
+    Tap,
+    LongPress,
+    Swipe,
+    Pinch,
+}
+
+/// A custom event property value.
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum EventValue {
+    Text { value: String },
+    Number { value: f64 },
+    Flag { value: bool },
+    Null,
+}
+
+/// A network request the host observed (URL is sanitised by the core).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct NetworkRequestInfo {
+    pub method: String,
+    pub url: String,
+    pub status_code: Option<u16>,
+    pub duration_ms: f64,
+    #[uniffi(default = None)]
+    pub request_bytes: Option<u64>,
+    #[uniffi(default = None)]
+    pub response_bytes: Option<u64>,
+    #[uniffi(default = None)]
+    pub error: Option<String>,
 }
 
 /// A mask rectangle in points.
@@ -188,6 +234,33 @@ pub struct RejourneyOptions {
     pub masked_classes: Vec<String>,
     #[uniffi(default = 52428800)]
     pub spool_quota_bytes: u64,
+    /// Main-thread silence reported as an ANR (ms); 0 disables the watchdog.
+    #[uniffi(default = 5000)]
+    pub anr_threshold_ms: u64,
+    /// Network requests to these hosts (or URL prefixes) are never recorded.
+    #[uniffi(default = [])]
+    pub url_deny_list: Vec<String>,
+    /// Record hierarchy snapshots with the frames.
+    #[uniffi(default = true)]
+    pub capture_hierarchy: bool,
+    /// `deviceInfo` sent with event batches.
+    #[uniffi(default = "")]
+    pub platform: String,
+    #[uniffi(default = "")]
+    pub device_model: String,
+    #[uniffi(default = "")]
+    pub os_version: String,
+    #[uniffi(default = "")]
+    pub app_id: String,
+    #[uniffi(default = "")]
+    pub app_version: String,
+    /// Screen size in points and the pixel scale (0 when unknown).
+    #[uniffi(default = 0.0)]
+    pub screen_width: f32,
+    #[uniffi(default = 0.0)]
+    pub screen_height: f32,
+    #[uniffi(default = 0.0)]
+    pub screen_scale: f32,
 }
 
 /// Capture and delivery counters.
@@ -208,6 +281,10 @@ pub struct Telemetry {
     pub retries: u64,
     pub spool_files: u64,
     pub spool_bytes: u64,
+    pub events_recorded: u64,
+    pub events_dropped: u64,
+    pub hierarchy_snapshots: u64,
+    pub anrs: u64,
     /// Everything, as JSON (stage timings, drops by reason, statuses).
     pub json: String,
 }
@@ -259,6 +336,9 @@ fn convert_nodes(nodes: Vec<ViewNode>) -> Vec<CoreViewNode> {
                 MaskTag::Mask => CoreMaskTag::Mask,
                 MaskTag::Unmask => CoreMaskTag::Unmask,
             },
+            id: n.view_id,
+            test_id: n.test_id,
+            text_length: n.text_length,
         })
         .collect()
 }
@@ -316,6 +396,21 @@ impl Rejourney {
             masked_classes: o.masked_classes,
             ..MaskOptions::default()
         };
+        opts.anr_threshold_ms = o.anr_threshold_ms;
+        opts.events.url_deny_list = o.url_deny_list;
+        opts.hierarchy.enabled = o.capture_hierarchy;
+        let finite = |v: f32| if v.is_finite() && v >= 0.0 { v } else { 0.0 };
+        let (w, h, scale) = (
+            finite(o.screen_width),
+            finite(o.screen_height),
+            finite(o.screen_scale),
+        );
+        opts.device_info = serde_json::json!({
+            "platform": o.platform, "model": o.device_model, "osVersion": o.os_version,
+            "appId": o.app_id, "appVersion": o.app_version, "sdkVersion": crate::SDK_VERSION,
+            "screenWidth": w, "screenHeight": h, "pixelRatio": scale,
+            "screenWidthPx": (w * scale).round(), "screenHeightPx": (h * scale).round(),
+        });
         opts.capture.validate()?;
         Ok(opts)
     }
@@ -413,6 +508,136 @@ impl Rejourney {
         })
     }
 
+    /// A frame whose view walk was cut short by the shim's budget: the core cannot know
+    /// what the unseen views hold, so the frame is not recorded (counted as
+    /// `tree_truncated`); the partial tree is kept as a hierarchy snapshot marked partial.
+    pub fn submit_partial_frame(
+        &self,
+        timestamp_ms: u64,
+        nodes: Vec<ViewNode>,
+    ) -> Result<(), RejourneyError> {
+        guard(|| {
+            Ok(self
+                .client
+                .submit_partial_frame(&convert_nodes(nodes), timestamp_ms)?)
+        })
+    }
+
+    /// A custom event.
+    pub fn log_event(
+        &self,
+        timestamp_ms: u64,
+        name: String,
+        properties: HashMap<String, EventValue>,
+    ) -> Result<(), RejourneyError> {
+        guard(|| {
+            let mut props: Vec<(String, PropValue)> = properties
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        EventValue::Text { value } => PropValue::Str(value),
+                        EventValue::Number { value } => PropValue::Num(value),
+                        EventValue::Flag { value } => PropValue::Bool(value),
+                        EventValue::Null => PropValue::Null,
+                    };
+                    (k, v)
+                })
+                .collect();
+            props.sort_by(|a, b| a.0.cmp(&b.0));
+            Ok(self.client.log_event(timestamp_ms, &name, &props)?)
+        })
+    }
+
+    /// A touch gesture at (x, y) in points; `target` is the touched view's class or label.
+    pub fn track_gesture(
+        &self,
+        kind: GestureKind,
+        timestamp_ms: u64,
+        x: f32,
+        y: f32,
+        target: Option<String>,
+    ) -> Result<(), RejourneyError> {
+        guard(|| {
+            let kind = match kind {
+                GestureKind::Tap => Gesture::Tap,
+                GestureKind::LongPress => Gesture::LongPress,
+                GestureKind::Swipe => Gesture::Swipe,
+                GestureKind::Pinch => Gesture::Pinch,
+            };
+            Ok(self
+                .client
+                .gesture(kind, timestamp_ms, x, y, target.as_deref())?)
+        })
+    }
+
+    pub fn screen_changed(&self, timestamp_ms: u64, name: String) -> Result<(), RejourneyError> {
+        guard(|| Ok(self.client.screen_changed(timestamp_ms, &name)?))
+    }
+
+    /// A log line (`level`: debug, info, warn, error).
+    pub fn log_message(
+        &self,
+        timestamp_ms: u64,
+        level: String,
+        message: String,
+    ) -> Result<(), RejourneyError> {
+        guard(|| Ok(self.client.log_message(timestamp_ms, &level, &message)?))
+    }
+
+    /// A network request; returns whether it was recorded (deny-listed ones are not).
+    pub fn network_request(
+        &self,
+        timestamp_ms: u64,
+        request: NetworkRequestInfo,
+    ) -> Result<bool, RejourneyError> {
+        guard(|| {
+            let req = NetworkRequest {
+                method: request.method,
+                url: request.url,
+                status: request.status_code,
+                duration_ms: request.duration_ms,
+                request_bytes: request.request_bytes,
+                response_bytes: request.response_bytes,
+                error: request.error,
+            };
+            Ok(self.client.network_request(timestamp_ms, &req)?)
+        })
+    }
+
+    pub fn keyboard_shown(&self, timestamp_ms: u64, height: f32) -> Result<(), RejourneyError> {
+        guard(|| Ok(self.client.keyboard(timestamp_ms, true, height)?))
+    }
+
+    pub fn keyboard_hidden(&self, timestamp_ms: u64) -> Result<(), RejourneyError> {
+        guard(|| Ok(self.client.keyboard(timestamp_ms, false, 0.0)?))
+    }
+
+    /// The main thread is alive; the ANR watchdog reports silences beyond its threshold.
+    pub fn heartbeat(&self) -> Result<(), RejourneyError> {
+        guard(|| Ok(self.client.heartbeat()))
+    }
+
+    /// From the host's crash handler: stores the incident (waiting up to `timeout_ms` for
+    /// the disk) so it is sent on this or the next launch. Returns whether it is on disk.
+    pub fn record_crash(
+        &self,
+        timestamp_ms: u64,
+        name: String,
+        reason: String,
+        stack: String,
+        timeout_ms: u64,
+    ) -> Result<bool, RejourneyError> {
+        guard(|| {
+            Ok(self.client.record_crash(
+                timestamp_ms,
+                &name,
+                &reason,
+                &stack,
+                Duration::from_millis(timeout_ms),
+            )?)
+        })
+    }
+
     /// How long the last capture took on the host's main thread (ms).
     pub fn report_capture_cost(&self, ms: f64) -> Result<(), RejourneyError> {
         guard(|| Ok(self.client.report_capture_cost(ms)?))
@@ -489,6 +714,10 @@ impl Rejourney {
                 retries: t.delivery.retries,
                 spool_files: t.delivery.spool_files,
                 spool_bytes: t.delivery.spool_bytes,
+                events_recorded: t.events.recorded,
+                events_dropped: t.events.dropped_buffer_full,
+                hierarchy_snapshots: t.hierarchy.snapshots,
+                anrs: t.anrs,
                 json: serde_json::to_string(&t).unwrap_or_default(),
             })
         })

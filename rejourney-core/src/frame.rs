@@ -99,7 +99,7 @@ impl FrameSpec {
 }
 
 /// An axis-aligned rectangle in points (the unit of view frames on both platforms).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Rect {
     pub x: f32,
     pub y: f32,

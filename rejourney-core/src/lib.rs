@@ -5,14 +5,18 @@
 //! ([`fingerprint`]), [`scale`], JPEG [`encode`], the bounded [`queue`]s, frame [`bundle`]s and
 //! [`telemetry`]. [`pipeline::Pipeline`] wires them together.
 
+pub mod anr;
 pub mod bundle;
 pub mod client;
 pub mod config;
+pub mod diff;
 pub mod encode;
 pub mod error;
+pub mod events;
 pub mod ffi;
 pub mod fingerprint;
 pub mod frame;
+pub mod hierarchy;
 pub mod masks;
 pub mod pipeline;
 pub mod policy;

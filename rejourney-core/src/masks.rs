@@ -9,9 +9,12 @@
 use crate::frame::Rect;
 
 /// What a view is, as far as privacy is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeKind {
+    #[default]
     Container,
     Text,
     TextInput,
@@ -35,7 +38,7 @@ pub enum MaskTag {
 }
 
 /// One node of the view tree as the shim reports it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ViewNode {
     /// Index of the parent in the same list (must be smaller than this node's index).
     pub parent: Option<u32>,
@@ -44,6 +47,13 @@ pub struct ViewNode {
     pub frame: Rect,
     pub kind: NodeKind,
     pub tag: MaskTag,
+    /// A stable id from the shim (e.g. a view's identity hash), when it has one; otherwise
+    /// the hierarchy derives one from the node's position (see `hierarchy`).
+    pub id: Option<u64>,
+    /// Test id / accessibility identifier, for replay search and the hierarchy snapshot.
+    pub test_id: Option<String>,
+    /// Length of a text input's content: the content itself is never reported.
+    pub text_length: Option<u32>,
 }
 
 /// Which kinds are masked without an explicit tag.
@@ -55,7 +65,7 @@ pub struct MaskOptions {
     pub mask_video: bool,
     pub mask_all_text: bool,
     pub mask_all_images: bool,
-    /// Class names (exact) masked like an `rj-mask` tag.
+    /// Class names masked like an `rj-mask` tag (exact, or the simple name of a qualified one).
     pub masked_classes: Vec<String>,
 }
 
@@ -88,6 +98,15 @@ enum Inherited {
 }
 
 impl MaskOptions {
+    /// A listed class matches exactly or as the simple name of a qualified class
+    /// (`CardView` matches `com.app.CardView`; Swift `Module.CardView` likewise).
+    fn class_masked(&self, class_name: &str) -> bool {
+        let simple = class_name.rsplit('.').next().unwrap_or(class_name);
+        self.masked_classes
+            .iter()
+            .any(|c| c == class_name || c == simple)
+    }
+
     fn kind_masked(&self, kind: NodeKind) -> bool {
         match kind {
             NodeKind::SecureInput => true,
@@ -109,21 +128,32 @@ pub fn mask_rects(
     opts: &MaskOptions,
     out: &mut Vec<Rect>,
 ) -> Result<(), NodeError> {
+    let mut masked = Vec::new();
+    mask_decisions(nodes, opts, out, &mut masked)
+}
+
+/// Like [`mask_rects`], and also reports per node whether it is masked (itself or through an
+/// ancestor): the hierarchy snapshot marks those nodes.
+pub fn mask_decisions(
+    nodes: &[ViewNode],
+    opts: &MaskOptions,
+    out: &mut Vec<Rect>,
+    masked_nodes: &mut Vec<bool>,
+) -> Result<(), NodeError> {
     out.clear();
+    masked_nodes.clear();
     let mut state = Vec::with_capacity(nodes.len());
     for (index, node) in nodes.iter().enumerate() {
         let inherited = match node.parent {
             None => Inherited::Nothing,
-            Some(p) => *state
-                .get(p as usize)
-                .ok_or(NodeError::Parent { index, parent: p })?,
+            Some(p) if (p as usize) < index => state[p as usize],
+            Some(p) => return Err(NodeError::Parent { index, parent: p }),
         };
         if inherited == Inherited::Masked {
             state.push(Inherited::Masked);
             continue;
         }
-        let tagged_mask =
-            node.tag == MaskTag::Mask || opts.masked_classes.iter().any(|c| *c == node.class_name);
+        let tagged_mask = node.tag == MaskTag::Mask || opts.class_masked(&node.class_name);
         let unmasked = node.tag == MaskTag::Unmask || inherited == Inherited::Unmasked;
         let masked = node.kind == NodeKind::SecureInput
             || tagged_mask
@@ -139,6 +169,7 @@ pub fn mask_rects(
             });
         }
     }
+    masked_nodes.extend(state.iter().map(|s| *s == Inherited::Masked));
     Ok(())
 }
 
@@ -153,6 +184,7 @@ mod tests {
             frame: Rect::new(x, 0.0, 10.0, 10.0),
             kind,
             tag,
+            ..ViewNode::default()
         }
     }
 

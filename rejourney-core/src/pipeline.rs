@@ -189,6 +189,14 @@ impl Pipeline {
         f(&mut lock(&self.policy))
     }
 
+    /// Counts a frame the host offered but the caller dropped before submitting (e.g. its
+    /// view tree was truncated, so masks could not be trusted).
+    pub fn count_drop(&self, reason: DropReason) {
+        let t = &self.shared.telemetry;
+        Telemetry::add(&t.frames_offered, 1);
+        t.dropped(reason, 1);
+    }
+
     pub fn report_capture_cost(&self, ms: f64) -> Result<(), PolicyError> {
         lock(&self.policy).report_capture_cost(ms)
     }

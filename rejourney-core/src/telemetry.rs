@@ -35,6 +35,7 @@ named_enum!(
         PendingBatchesFull => "pending_batches_full",
         BufferedFramesFull => "buffered_frames_full",
         EncodeFailed => "encode_failed",
+        TreeTruncated => "tree_truncated",
         Stopped => "stopped",
     }
 );

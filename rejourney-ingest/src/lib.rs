@@ -90,6 +90,10 @@ pub enum Fault {
     Huge(usize),
     /// A `200` JSON body dripped at this rate (slowloris).
     SlowBody { bytes_per_sec: usize },
+    /// Handle the request normally. Queued ahead of another fault, it lets the first
+    /// requests through so the fault lands on a chosen later one, with no race against
+    /// a fast client.
+    Pass,
     /// Handle the request normally, but the presigned URL it issues is already expired
     /// (its PUT answers 403).
     ExpireNextPut,
@@ -379,7 +383,7 @@ fn serve(inner: &Inner, mut stream: TcpStream) {
         st.requests.len() - 1
     };
     let response = match inner.faults.take(route) {
-        None => handle(inner, route, &req, json.as_ref(), false),
+        None | Some(Fault::Pass) => handle(inner, route, &req, json.as_ref(), false),
         Some(Fault::ExpireNextPut) => handle(inner, route, &req, json.as_ref(), true),
         Some(fault) => match injected(inner, fault, &mut stream) {
             Some(r) => r,
@@ -470,7 +474,7 @@ fn injected(inner: &Inner, fault: Fault, stream: &mut TcpStream) -> Option<Respo
             }
             None
         }
-        Fault::ExpireNextPut => unreachable!("handled by the caller"),
+        Fault::ExpireNextPut | Fault::Pass => unreachable!("handled by the caller"),
     }
 }
 

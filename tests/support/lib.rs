@@ -94,6 +94,8 @@ fn flatten(node: &JsonNode, parent: Option<u32>, nodes: &mut Vec<ViewNode>, ids:
         frame: Rect::new(node.x, node.y, node.width, node.height),
         kind: kind_of(&node.kind),
         tag: MaskTag::None,
+        id: Some(node.id),
+        ..ViewNode::default()
     });
     ids.push(node.id);
     for c in &node.children {

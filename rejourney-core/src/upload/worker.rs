@@ -336,6 +336,21 @@ impl Uploader {
         Arc::new(move || shared.inbox.ring())
     }
 
+    /// A closure that queues an artifact, for threads that do not own the uploader (the ANR
+    /// watchdog).
+    pub fn enqueuer(&self) -> Arc<dyn Fn(Artifact) + Send + Sync> {
+        let shared = self.shared.clone();
+        Arc::new(move |artifact| {
+            if shared.inbox.push(artifact).is_some() {
+                shared.counters.with(|c| {
+                    *c.dropped
+                        .entry(DeliveryDrop::InboxFull.as_str().into())
+                        .or_default() += 1
+                });
+            }
+        })
+    }
+
     /// Queues an artifact for spooling and delivery. Never blocks; if the inbox is full the
     /// oldest waiting artifact is dropped and counted.
     pub fn enqueue(&self, artifact: Artifact) {

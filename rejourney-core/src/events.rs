@@ -449,6 +449,8 @@ impl EventRecorder {
 
     pub fn app_state(&mut self, ts: u64, state: &str) {
         self.expire_dead(ts);
+        // A tap that took the user out of the app (a link, a share sheet) was answered.
+        self.responded(ts);
         self.push(json!({"type": "app_state", "timestamp": ts, "state": state}));
     }
 
@@ -462,10 +464,10 @@ impl EventRecorder {
     }
 
     /// Cuts a batch when one is due at `now` (full, or oldest event old enough), or any
-    /// buffered events when `force` (background, stop, flush). Pending dead-tap candidates
-    /// are resolved first when forced so they are not lost with the session.
+    /// buffered events when `force` (background, stop, flush). A tap whose window is still
+    /// open stays a candidate: calling it dead because the host flushed would be a lie.
     pub fn take_batch(&mut self, now: u64, force: bool) -> Option<Batch> {
-        self.expire_dead(if force { u64::MAX } else { now });
+        self.expire_dead(now);
         let oldest = self.buf.front().and_then(|e| e["timestamp"].as_u64())?;
         let due = self.buf.len() >= self.cfg.batch_max
             || now.saturating_sub(oldest) >= self.cfg.flush_interval_ms;

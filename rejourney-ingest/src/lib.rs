@@ -624,16 +624,59 @@ fn verify(kind: &str, body: &[u8]) -> Result<u64, String> {
             )
             .map_err(|e| format!("gzip: {e}"))?;
             let v: Value = serde_json::from_slice(&raw).map_err(|e| format!("json: {e}"))?;
-            if kind == "events" {
-                v.get("events")
-                    .and_then(Value::as_array)
-                    .map(|a| a.len() as u64)
-                    .ok_or_else(|| "no events array".to_owned())
-            } else {
-                Ok(1)
+            match kind {
+                "events" => verify_events(&v),
+                "hierarchy" => verify_hierarchy(&v),
+                _ => Ok(1),
             }
         }
     }
+}
+
+/// `{"events": [{"type": string, "timestamp": number, ...}], "deviceInfo": {...}}`.
+fn verify_events(v: &Value) -> Result<u64, String> {
+    let events = v
+        .get("events")
+        .and_then(Value::as_array)
+        .ok_or("no events array")?;
+    if !v.get("deviceInfo").is_some_and(Value::is_object) {
+        return Err("no deviceInfo object".into());
+    }
+    for (i, e) in events.iter().enumerate() {
+        if !e.get("type").is_some_and(Value::is_string) {
+            return Err(format!("event {i} has no string type"));
+        }
+        if !e.get("timestamp").is_some_and(Value::is_number) {
+            return Err(format!("event {i} has no numeric timestamp"));
+        }
+    }
+    Ok(events.len() as u64)
+}
+
+/// A snapshot: numeric `timestamp` and a `root` object whose nodes all have finite frames.
+/// Walked with an explicit stack so a deep tree cannot overflow the server's stack.
+fn verify_hierarchy(v: &Value) -> Result<u64, String> {
+    if !v.get("timestamp").is_some_and(Value::is_number) {
+        return Err("no numeric timestamp".into());
+    }
+    let root = v.get("root").ok_or("no root")?;
+    let mut stack = vec![root];
+    let mut nodes = 0u64;
+    while let Some(n) = stack.pop() {
+        let obj = n.as_object().ok_or("node is not an object")?;
+        nodes += 1;
+        if let Some(frame) = obj.get("frame") {
+            for k in ["x", "y", "width", "height"] {
+                if !frame.get(k).is_some_and(Value::is_number) {
+                    return Err(format!("node frame.{k} is not a number"));
+                }
+            }
+        }
+        if let Some(children) = obj.get("children") {
+            stack.extend(children.as_array().ok_or("children is not an array")?);
+        }
+    }
+    Ok(nodes)
 }
 
 fn put(inner: &Inner, req: &Request) -> Response {

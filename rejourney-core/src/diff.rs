@@ -12,6 +12,46 @@
 //! Moves and reparenting need no special case: they show up as children-order changes.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use xxhash_rust::xxh3::xxh3_64;
+
+/// Hasher for node ids: one multiply (Fibonacci hashing). Ids are either already hashes
+/// (hierarchy derives them with xxh3) or small integers from the shim; SipHash's DoS
+/// resistance buys nothing for a tree the app itself reports, and costs most of a diff.
+#[derive(Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, id: u64) {
+        self.0 = (self.0 ^ id).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type IdBuild = BuildHasherDefault<IdHasher>;
+type IdSet = HashSet<u64, IdBuild>;
+type IdMap<V> = HashMap<u64, V, IdBuild>;
+
+/// Children lists of a whole tree in one allocation: node `i`'s child ids, in order, are
+/// `ids[start[i]..start[i + 1]]`.
+struct Children {
+    start: Vec<u32>,
+    ids: Vec<u64>,
+}
+
+impl Children {
+    fn of(&self, i: usize) -> &[u64] {
+        &self.ids[self.start[i] as usize..self.start[i + 1] as usize]
+    }
+}
 
 /// Visual style a wireframe node may carry (the subset replay uses).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
@@ -47,21 +87,54 @@ pub struct Node {
 }
 
 impl Node {
-    /// Attribute equality. Floats compare by bits so a NaN that did not change is not an
-    /// update (hierarchy sanitises them anyway).
-    #[inline]
-    fn same_attrs(&self, o: &Node) -> bool {
-        self.x.to_bits() == o.x.to_bits()
-            && self.y.to_bits() == o.y.to_bits()
-            && self.width.to_bits() == o.width.to_bits()
-            && self.height.to_bits() == o.height.to_bits()
-            && self.masked == o.masked
-            && self.text_length == o.text_length
-            && self.kind == o.kind
-            && self.text == o.text
-            && self.style == o.style
-            && self.class_name == o.class_name
-            && self.test_id == o.test_id
+    /// A 64-bit fingerprint of every attribute except id and parent, written into `buf`
+    /// (reused) and hashed with xxh3. Computed once when a tree is built, so diffing compares
+    /// one word per node instead of chasing five heap strings in both trees. Floats enter by
+    /// bits (an unchanged NaN is not an update); every variable-length field is
+    /// length-prefixed so field boundaries cannot alias.
+    fn signature(&self, buf: &mut Vec<u8>) -> u64 {
+        fn text(buf: &mut Vec<u8>, s: Option<&str>) {
+            match s {
+                None => buf.push(0),
+                Some(s) => {
+                    buf.push(1);
+                    buf.extend_from_slice(&(s.len() as u64).to_le_bytes());
+                    buf.extend_from_slice(s.as_bytes());
+                }
+            }
+        }
+        buf.clear();
+        for f in [self.x, self.y, self.width, self.height] {
+            buf.extend_from_slice(&f.to_bits().to_le_bytes());
+        }
+        buf.push(self.masked as u8);
+        match self.text_length {
+            None => buf.push(0),
+            Some(n) => {
+                buf.push(1);
+                buf.extend_from_slice(&n.to_le_bytes());
+            }
+        }
+        text(buf, Some(&self.kind));
+        text(buf, Some(&self.class_name));
+        text(buf, self.text.as_deref());
+        text(buf, self.test_id.as_deref());
+        match &self.style {
+            None => buf.push(0),
+            Some(st) => {
+                buf.push(1);
+                text(buf, st.background.as_deref());
+                text(buf, st.color.as_deref());
+                match st.font_size {
+                    None => buf.push(0),
+                    Some(f) => {
+                        buf.push(1);
+                        buf.extend_from_slice(&f.to_bits().to_le_bytes());
+                    }
+                }
+            }
+        }
+        xxh3_64(buf)
     }
 }
 
@@ -69,6 +142,11 @@ impl Node {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Tree {
     nodes: Vec<Node>,
+    /// Parallel to `nodes`, packed so the stable-structure check is a pair of memcmps:
+    /// ids, parent indices (`u32::MAX` for the root) and attribute signatures.
+    ids: Vec<u64>,
+    parents: Vec<u32>,
+    sigs: Vec<u64>,
 }
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
@@ -84,7 +162,7 @@ pub enum TreeError {
 impl Tree {
     /// Checks the invariants the differ relies on.
     pub fn new(nodes: Vec<Node>) -> Result<Self, TreeError> {
-        let mut ids = HashSet::with_capacity(nodes.len());
+        let mut ids = IdSet::with_capacity_and_hasher(nodes.len(), IdBuild::default());
         // Open ancestors of the current node: pre-order means a node's parent is on it.
         let mut open: Vec<u32> = Vec::new();
         for (index, n) in nodes.iter().enumerate() {
@@ -105,7 +183,13 @@ impl Tree {
                 return Err(TreeError::DuplicateId { id: n.id });
             }
         }
-        Ok(Self { nodes })
+        let mut buf = Vec::with_capacity(256);
+        Ok(Self {
+            ids: nodes.iter().map(|n| n.id).collect(),
+            parents: nodes.iter().map(|n| n.parent.unwrap_or(u32::MAX)).collect(),
+            sigs: nodes.iter().map(|n| n.signature(&mut buf)).collect(),
+            nodes,
+        })
     }
 
     pub fn nodes(&self) -> &[Node] {
@@ -124,15 +208,28 @@ impl Tree {
         self.nodes.first().map(|n| n.id)
     }
 
-    /// Children ids per node, in order.
-    fn children(&self) -> Vec<Vec<u64>> {
-        let mut out = vec![Vec::new(); self.nodes.len()];
-        for n in &self.nodes {
-            if let Some(p) = n.parent {
-                out[p as usize].push(n.id);
+    /// Children ids per node, in order (a counting sort by parent: pre-order keeps
+    /// siblings in order).
+    fn children(&self) -> Children {
+        let n = self.ids.len();
+        let mut start = vec![0u32; n + 1];
+        for &p in &self.parents {
+            if p != u32::MAX {
+                start[p as usize + 1] += 1;
             }
         }
-        out
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut ids = vec![0u64; start[n] as usize];
+        for (&p, &id) in self.parents.iter().zip(&self.ids) {
+            if p != u32::MAX {
+                ids[fill[p as usize] as usize] = id;
+                fill[p as usize] += 1;
+            }
+        }
+        Children { start, ids }
     }
 }
 
@@ -166,36 +263,31 @@ impl Diff {
         self.root_changed = false;
     }
 
-    /// Owned mutations, independent of the new tree.
-    pub fn materialize(&self, new: &Tree) -> Mutations {
+    /// rrweb-style mutations naming the new tree's nodes by reference: nothing is copied,
+    /// so the cost is the lists themselves (the serialiser or a replay applies them).
+    pub fn materialize<'a>(&self, new: &'a Tree) -> Mutations<'a> {
         let children = if self.reordered.is_empty() {
-            Vec::new()
+            None
         } else {
-            new.children()
+            Some(new.children())
         };
-        let attrs = |i: &u32| {
-            let mut n = new.nodes[*i as usize].clone();
-            n.parent = None;
-            n
-        };
+        let node = |i: &u32| &new.nodes[*i as usize];
         Mutations {
             root: new.root_id(),
             adds: self
                 .added
                 .iter()
-                .map(|i| {
-                    let parent = new.nodes[*i as usize]
-                        .parent
-                        .map(|p| new.nodes[p as usize].id);
-                    (parent, attrs(i))
-                })
+                .map(|i| (node(i).parent.map(|p| new.ids[p as usize]), node(i)))
                 .collect(),
             removes: self.removed.clone(),
-            updates: self.updated.iter().map(attrs).collect(),
+            updates: self.updated.iter().map(node).collect(),
             order: self
                 .reordered
                 .iter()
-                .map(|i| (new.nodes[*i as usize].id, children[*i as usize].clone()))
+                .filter_map(|i| {
+                    let kids = children.as_ref()?.of(*i as usize).to_vec();
+                    Some((new.ids[*i as usize], kids))
+                })
                 .collect(),
         }
     }
@@ -205,8 +297,8 @@ impl Diff {
 /// allocate.
 #[derive(Debug, Default)]
 pub struct Differ {
-    index: HashMap<u64, u32>,
-    new_ids: HashSet<u64>,
+    index: IdMap<u32>,
+    new_ids: IdSet,
 }
 
 impl Differ {
@@ -217,8 +309,13 @@ impl Differ {
     /// Computes `old → new` into `out` (cleared first).
     pub fn diff(&mut self, old: &Tree, new: &Tree, out: &mut Diff) {
         out.clear();
-        let (a, b) = (&old.nodes, &new.nodes);
-        if a.len() == b.len() && stable_pass(a, b, out) {
+        if old.ids == new.ids && old.parents == new.parents {
+            // Same structure: only attributes can differ.
+            for (j, (o, n)) in old.sigs.iter().zip(&new.sigs).enumerate() {
+                if o != n {
+                    out.updated.push(j as u32);
+                }
+            }
             return;
         }
         out.clear();
@@ -238,15 +335,15 @@ impl Differ {
             match self.index.get(&n.id) {
                 None => {
                     out.added.push(j as u32);
-                    if !new_children[j].is_empty() {
+                    if !new_children.of(j).is_empty() {
                         out.reordered.push(j as u32);
                     }
                 }
                 Some(&i) => {
-                    if !a[i as usize].same_attrs(n) {
+                    if old.sigs[i as usize] != new.sigs[j] {
                         out.updated.push(j as u32);
                     }
-                    if old_children[i as usize] != new_children[j] {
+                    if old_children.of(i as usize) != new_children.of(j) {
                         out.reordered.push(j as u32);
                     }
                 }
@@ -260,35 +357,21 @@ impl Differ {
     }
 }
 
-/// The structure-unchanged case: one pass, comparing node i with node i. Returns false as
-/// soon as ids or parents differ (the caller then takes the structural path).
-#[inline]
-fn stable_pass(a: &[Node], b: &[Node], out: &mut Diff) -> bool {
-    for (j, (o, n)) in a.iter().zip(b).enumerate() {
-        if o.id != n.id || o.parent != n.parent {
-            return false;
-        }
-        if !o.same_attrs(n) {
-            out.updated.push(j as u32);
-        }
-    }
-    true
-}
-
-/// Owned, serialisable changes (rrweb-like).
+/// rrweb-like changes (node attributes borrowed from the new tree; a node's own `parent`
+/// index is meaningless here, the parent id travels beside it).
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Mutations {
+pub struct Mutations<'a> {
     pub root: Option<u64>,
     /// (parent id, node attributes) for each new node.
-    pub adds: Vec<(Option<u64>, Node)>,
+    pub adds: Vec<(Option<u64>, &'a Node)>,
     pub removes: Vec<u64>,
     /// New attributes of nodes whose attributes changed.
-    pub updates: Vec<Node>,
+    pub updates: Vec<&'a Node>,
     /// (parent id, ordered child ids) for each parent whose children changed.
     pub order: Vec<(u64, Vec<u64>)>,
 }
 
-impl Mutations {
+impl Mutations<'_> {
     pub fn is_empty(&self) -> bool {
         self.adds.is_empty()
             && self.removes.is_empty()
@@ -312,19 +395,19 @@ pub fn apply(old: &Tree, m: &Mutations) -> Result<Tree, ApplyError> {
     let mut kids: HashMap<u64, Vec<u64>> = HashMap::with_capacity(old.len());
     for (i, n) in old.nodes.iter().enumerate() {
         attrs.insert(n.id, n.clone());
-        kids.insert(n.id, old_children[i].clone());
+        kids.insert(n.id, old_children.of(i).to_vec());
     }
     for id in &m.removes {
         attrs.remove(id);
         kids.remove(id);
     }
     for (_, n) in &m.adds {
-        attrs.insert(n.id, n.clone());
+        attrs.insert(n.id, (*n).clone());
         kids.insert(n.id, Vec::new());
     }
     for n in &m.updates {
         let slot = attrs.get_mut(&n.id).ok_or(ApplyError::UnknownNode(n.id))?;
-        *slot = n.clone();
+        *slot = (*n).clone();
     }
     for (parent, children) in &m.order {
         let slot = kids

@@ -14,5 +14,22 @@ gen() {
   echo "generated $lang bindings in $out" >&2
 }
 [[ $which == kotlin || $which == all ]] && gen kotlin bindings/kotlin/generated
-[[ $which == swift || $which == all ]] && gen swift bindings/swift/generated
+if [[ $which == swift || $which == all ]]; then
+  gen swift bindings/swift/generated
+  # Lay the output out as the Swift package expects: the Swift file in its own target, the
+  # header with a module map for the C library. On Linux that module links the host .so; the
+  # Apple module map (inside the xcframework) is written by scripts/build-xcframework.sh.
+  pkg=bindings/swift/Sources
+  rm -rf "$pkg/RejourneyBindings" "$pkg/rejourney_coreFFI"
+  mkdir -p "$pkg/RejourneyBindings" "$pkg/rejourney_coreFFI"
+  cp bindings/swift/generated/rejourney_core.swift "$pkg/RejourneyBindings/"
+  cp bindings/swift/generated/rejourney_coreFFI.h "$pkg/rejourney_coreFFI/"
+  cat > "$pkg/rejourney_coreFFI/module.modulemap" <<'MAP'
+module rejourney_coreFFI {
+    header "rejourney_coreFFI.h"
+    link "rejourney_core"
+    export *
+}
+MAP
+fi
 exit 0

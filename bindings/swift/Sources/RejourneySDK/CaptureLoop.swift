@@ -1,0 +1,123 @@
+import Foundation
+import RejourneyBindings
+
+/// One captured frame, as the platform adapter reads it.
+public struct CapturedFrame {
+    public var pixels: Data
+    public var width: UInt32
+    public var height: UInt32
+    /// Bytes per row (iOS pixel buffers pad rows).
+    public var stride: UInt32
+    public var format: PixelFormat
+    /// Pixels per point of `pixels`.
+    public var scale: Float
+    public var nodes: [ViewNode]
+    /// The view walk ran out of budget: the frame must not be sent.
+    public var truncated: Bool
+
+    public init(pixels: Data, width: UInt32, height: UInt32, stride: UInt32, format: PixelFormat,
+                scale: Float, nodes: [ViewNode], truncated: Bool = false) {
+        self.pixels = pixels
+        self.width = width
+        self.height = height
+        self.stride = stride
+        self.format = format
+        self.scale = scale
+        self.nodes = nodes
+        self.truncated = truncated
+    }
+}
+
+/// Reads the screen; on iOS this runs on the main thread (drawHierarchy + view walk).
+public protocol FrameSource: AnyObject {
+    /// nil when nothing can be captured now (no key window, not laid out).
+    func capture() -> CapturedFrame?
+}
+
+/// Schedules the next tick: iOS uses a `Timer` in the default run-loop mode (so it naturally
+/// pauses while a scroll view tracks), tests run ticks by hand.
+public protocol TickScheduler: AnyObject {
+    func schedule(after seconds: Double, _ tick: @escaping () -> Void)
+}
+
+/// The capture timer: asks the core whether to capture, captures if told to, hands the frame
+/// over with the main thread's cost, then schedules itself when the core says. Each tick is
+/// also the ANR heartbeat. The core drives; this loop only answers. Errors from the core are
+/// counted, never thrown into the host's main thread.
+public final class CaptureLoop: @unchecked Sendable {
+    private let core: RejourneyBindings.Rejourney
+    private let source: FrameSource
+    private let scheduler: TickScheduler
+    private let clockMs: () -> UInt64
+    private let uptime: () -> Double
+    private let lock = NSLock()
+    private var _running = false
+
+    public private(set) var errors: UInt64 = 0
+    public private(set) var captures: UInt64 = 0
+    public private(set) var partialFrames: UInt64 = 0
+
+    public init(
+        core: RejourneyBindings.Rejourney,
+        source: FrameSource,
+        scheduler: TickScheduler,
+        clockMs: @escaping () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) },
+        uptime: @escaping () -> Double = { ProcessInfo.processInfo.systemUptime }
+    ) {
+        self.core = core
+        self.source = source
+        self.scheduler = scheduler
+        self.clockMs = clockMs
+        self.uptime = uptime
+    }
+
+    public var running: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return _running
+    }
+
+    public func start() {
+        lock.lock()
+        let was = _running
+        _running = true
+        lock.unlock()
+        if !was { scheduler.schedule(after: 0) { [weak self] in self?.tick() } }
+    }
+
+    public func stop() {
+        lock.lock()
+        _running = false
+        lock.unlock()
+    }
+
+    /// One timer firing. Public so tests (and the adapter's first frame) can drive it.
+    public func tick() {
+        guard running else { return }
+        var next = 1.0
+        do {
+            try core.heartbeat()
+            let decision = try core.tick(nowMs: clockMs())
+            next = min(max(Double(decision.nextCheckMs) / 1000, 0.016), 60)
+            if decision.capture {
+                let t0 = uptime()
+                let frame = source.capture()
+                try core.reportCaptureCost(ms: (uptime() - t0) * 1000)
+                if let f = frame {
+                    if f.truncated {
+                        try core.submitPartialFrame(timestampMs: clockMs(), nodes: f.nodes)
+                        partialFrames += 1
+                    } else {
+                        try core.submitFrame(
+                            pixels: f.pixels, width: f.width, height: f.height, stride: f.stride,
+                            format: f.format, scale: f.scale, timestampMs: clockMs(), nodes: f.nodes)
+                        captures += 1
+                    }
+                }
+            }
+        } catch {
+            errors += 1
+        }
+        if running { scheduler.schedule(after: next) { [weak self] in self?.tick() } }
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import RejourneyBindings
+
+/// What an app configures. Plain Swift (no UIKit) so it is tested on Linux; the Rust core
+/// validates every value again and is the authority on defaults.
+public struct RejourneyOptions: Equatable, Sendable {
+    public var apiKey: String
+    public var apiUrl: String
+    /// Seconds between captures.
+    public var captureInterval: TimeInterval
+    /// Pixels per point of captured frames.
+    public var captureScale: Float
+    public var jpegQuality: Float
+    /// Fraction of sessions recorded (0...1).
+    public var sampleRate: Double
+    /// Seconds in background after which the next foreground starts a new session.
+    public var backgroundTimeout: TimeInterval
+    public var maskAllText: Bool
+    public var maskAllImages: Bool
+    public var maskWebViews: Bool
+    public var maskVideo: Bool
+    /// Class names (`UITextView`, `MyApp.CardView`) masked like an `rj-mask` tag.
+    public var maskedClasses: [String]
+    /// Accessibility identifiers masked like an `rj-mask` tag.
+    public var maskedAccessibilityIdentifiers: [String]
+    /// Upper bound of the on-disk spool of pending uploads.
+    public var spoolQuotaBytes: UInt64
+    /// Main-thread silence reported as an ANR, in seconds; 0 disables the watchdog.
+    public var anrThreshold: TimeInterval
+    /// Network requests to these hosts (or URL prefixes) are never recorded.
+    public var urlDenyList: [String]
+    public var captureHierarchy: Bool
+    /// Views visited per capture before the walk stops (the frame is then dropped: fail closed).
+    public var maxNodesPerCapture: Int
+
+    public init(
+        apiKey: String,
+        apiUrl: String = "https://api.rejourney.co",
+        captureInterval: TimeInterval = 1.0,
+        captureScale: Float = 1.25,
+        jpegQuality: Float = 0.5,
+        sampleRate: Double = 1.0,
+        backgroundTimeout: TimeInterval = 60,
+        maskAllText: Bool = false,
+        maskAllImages: Bool = false,
+        maskWebViews: Bool = true,
+        maskVideo: Bool = false,
+        maskedClasses: [String] = [],
+        maskedAccessibilityIdentifiers: [String] = [],
+        spoolQuotaBytes: UInt64 = 50 * 1024 * 1024,
+        anrThreshold: TimeInterval = 5,
+        urlDenyList: [String] = [],
+        captureHierarchy: Bool = true,
+        maxNodesPerCapture: Int = 2_000
+    ) {
+        self.apiKey = apiKey
+        self.apiUrl = apiUrl
+        self.captureInterval = captureInterval
+        self.captureScale = captureScale
+        self.jpegQuality = jpegQuality
+        self.sampleRate = sampleRate
+        self.backgroundTimeout = backgroundTimeout
+        self.maskAllText = maskAllText
+        self.maskAllImages = maskAllImages
+        self.maskWebViews = maskWebViews
+        self.maskVideo = maskVideo
+        self.maskedClasses = maskedClasses
+        self.maskedAccessibilityIdentifiers = maskedAccessibilityIdentifiers
+        self.spoolQuotaBytes = spoolQuotaBytes
+        self.anrThreshold = anrThreshold
+        self.urlDenyList = urlDenyList
+        self.captureHierarchy = captureHierarchy
+        self.maxNodesPerCapture = maxNodesPerCapture
+    }
+
+    /// Durations become whole milliseconds; values no UInt64 can hold are errors here rather
+    /// than a trap in the conversion (Swift traps on `UInt64(Double.nan)`).
+    static func millis(_ seconds: TimeInterval, _ name: String) throws -> UInt64 {
+        guard seconds.isFinite, seconds >= 0, seconds < 1e9 else {
+            throw RejourneySDKError.invalidOption("\(name) must be a finite, non-negative number of seconds")
+        }
+        return UInt64((seconds * 1000).rounded())
+    }
+
+    /// The FFI record, for a device id and a storage directory the SDK owns.
+    public func toFFI(deviceId: String, storageDir: String, device: DeviceInfo = DeviceInfo()) throws
+        -> RejourneyBindings.RejourneyOptions
+    {
+        guard maxNodesPerCapture > 0 else {
+            throw RejourneySDKError.invalidOption("maxNodesPerCapture must be positive")
+        }
+        return RejourneyBindings.RejourneyOptions(
+            apiKey: apiKey,
+            apiUrl: apiUrl,
+            deviceId: deviceId,
+            storageDir: storageDir,
+            captureIntervalMs: try Self.millis(captureInterval, "captureInterval"),
+            captureScale: captureScale,
+            jpegQuality: jpegQuality,
+            batchSize: 3,
+            sampleRate: sampleRate,
+            backgroundTimeoutMs: try Self.millis(backgroundTimeout, "backgroundTimeout"),
+            maskAllText: maskAllText,
+            maskAllImages: maskAllImages,
+            maskWebViews: maskWebViews,
+            maskVideo: maskVideo,
+            maskedClasses: maskedClasses,
+            spoolQuotaBytes: spoolQuotaBytes,
+            anrThresholdMs: try Self.millis(anrThreshold, "anrThreshold"),
+            urlDenyList: urlDenyList,
+            captureHierarchy: captureHierarchy,
+            platform: device.platform,
+            deviceModel: device.model,
+            osVersion: device.osVersion,
+            appId: device.appId,
+            appVersion: device.appVersion,
+            screenWidth: device.screenWidth,
+            screenHeight: device.screenHeight,
+            screenScale: device.screenScale
+        )
+    }
+}
+
+/// `deviceInfo` of event batches; the UIKit adapter fills it from `UIDevice` and `UIScreen`.
+public struct DeviceInfo: Equatable, Sendable {
+    public var platform = "ios"
+    public var model = ""
+    public var osVersion = ""
+    public var appId = ""
+    public var appVersion = ""
+    public var screenWidth: Float = 0
+    public var screenHeight: Float = 0
+    public var screenScale: Float = 0
+    public init() {}
+}
+
+/// Errors the Swift layer raises itself (the core's are `RejourneyError`).
+public enum RejourneySDKError: Error, Equatable {
+    case invalidOption(String)
+    case notStarted
+}

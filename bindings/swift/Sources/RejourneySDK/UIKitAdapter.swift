@@ -1,0 +1,234 @@
+// The iOS adapter: reads pixels and walks views, nothing else. Every decision (when to
+// capture, what to mask, whether a frame is worth sending) is made by the Rust core.
+// Not compiled on Linux (no UIKit); kept thin so the tested platform-free layer carries the logic.
+#if canImport(UIKit) && !os(watchOS)
+import UIKit
+import WebKit
+import AVFoundation
+import RejourneyBindings
+
+/// `UIView` as the tree walk sees it.
+final class UIViewNode: ViewLike {
+    let view: UIView
+    let window: UIWindow
+    init(_ view: UIView, window: UIWindow) {
+        self.view = view
+        self.window = window
+    }
+
+    var className: String { NSStringFromClass(type(of: view)) }
+    var windowFrame: (x: Float, y: Float, width: Float, height: Float) {
+        let r = view.convert(view.bounds, to: window)
+        return (Float(r.origin.x), Float(r.origin.y), Float(r.size.width), Float(r.size.height))
+    }
+    var kind: NodeKind {
+        switch view {
+        case let t as UITextField: return t.isSecureTextEntry ? .secureInput : .textInput
+        case let t as UITextView: return t.isEditable ? .textInput : .text
+        case is UILabel: return .text
+        case is UIImageView: return .image
+        case is WKWebView: return .webView
+        default:
+            if view.layer is AVPlayerLayer || view.layer.sublayers?.contains(where: { $0 is AVPlayerLayer }) == true {
+                return .video
+            }
+            if view.layer is AVCaptureVideoPreviewLayer
+                || view.layer.sublayers?.contains(where: { $0 is AVCaptureVideoPreviewLayer }) == true {
+                return .camera
+            }
+            return .container
+        }
+    }
+    var accessibilityIdentifier: String? { view.accessibilityIdentifier }
+    var isVisible: Bool { !view.isHidden && view.alpha > 0.01 && view.bounds.width > 0 && view.bounds.height > 0 }
+    var textLength: UInt32? {
+        switch view {
+        case let t as UITextField: return UInt32(clamping: t.text?.count ?? 0)
+        case let t as UITextView where t.isEditable: return UInt32(clamping: t.text.count)
+        default: return nil
+        }
+    }
+    var childViews: [ViewLike] { view.subviews.map { UIViewNode($0, window: window) } }
+}
+
+/// Captures the key window: `drawHierarchy(in:afterScreenUpdates: false)` into an RGBA bitmap
+/// at the configured scale, then the view walk.
+final class KeyWindowSource: FrameSource {
+    let flattener: TreeFlattener
+    let scale: CGFloat
+    init(flattener: TreeFlattener, scale: CGFloat) {
+        self.flattener = flattener
+        self.scale = scale
+    }
+
+    func capture() -> CapturedFrame? {
+        guard let window = UIApplication.shared.connectedScenes
+            .compactMap({ $0 as? UIWindowScene })
+            .flatMap({ $0.windows })
+            .first(where: { $0.isKeyWindow }) else { return nil }
+        let size = window.bounds.size
+        let w = Int((size.width * scale).rounded()), h = Int((size.height * scale).rounded())
+        guard w > 0, h > 0 else { return nil }
+        let stride = w * 4
+        var data = Data(count: stride * h)
+        let drawn: Bool = data.withUnsafeMutableBytes { buf in
+            guard let ctx = CGContext(
+                data: buf.baseAddress, width: w, height: h, bitsPerComponent: 8, bytesPerRow: stride,
+                space: CGColorSpaceCreateDeviceRGB(),
+                bitmapInfo: CGImageAlphaInfo.premultipliedLast.rawValue) else { return false }
+            ctx.translateBy(x: 0, y: CGFloat(h))
+            ctx.scaleBy(x: scale, y: -scale)
+            UIGraphicsPushContext(ctx)
+            defer { UIGraphicsPopContext() }
+            return window.drawHierarchy(in: window.bounds, afterScreenUpdates: false)
+        }
+        guard drawn else { return nil }
+        let tree = flattener.flatten(UIViewNode(window, window: window))
+        return CapturedFrame(pixels: data, width: UInt32(w), height: UInt32(h), stride: UInt32(stride),
+                             format: .rgba, scale: Float(scale), nodes: tree.nodes, truncated: tree.truncated)
+    }
+}
+
+/// A `Timer` in the default run-loop mode: it does not fire while a scroll view tracks
+/// (`UITrackingRunLoopMode`), which is exactly when capturing would cost the most.
+final class RunLoopScheduler: TickScheduler {
+    private var timer: Timer?
+    func schedule(after seconds: Double, _ tick: @escaping () -> Void) {
+        timer?.invalidate()
+        let t = Timer(timeInterval: seconds, repeats: false) { _ in tick() }
+        RunLoop.main.add(t, forMode: .default)
+        timer = t
+    }
+    func cancel() { timer?.invalidate() }
+}
+
+/// Observes touches on the window without taking part in them.
+final class TouchObserver: UIGestureRecognizer {
+    var onBegan: () -> Void = {}
+    var onEnded: (_ point: CGPoint, _ moved: Bool, _ long: Bool) -> Void = { _, _, _ in }
+    private var start: (CGPoint, TimeInterval)?
+
+    override init(target: Any?, action: Selector?) {
+        super.init(target: target, action: action)
+        cancelsTouchesInView = false
+        delaysTouchesBegan = false
+        delaysTouchesEnded = false
+    }
+
+    override func touchesBegan(_ touches: Set<UITouch>, with event: UIEvent) {
+        if let t = touches.first { start = (t.location(in: view), t.timestamp) }
+        onBegan()
+    }
+    override func touchesEnded(_ touches: Set<UITouch>, with event: UIEvent) {
+        if let t = touches.first, let (p0, t0) = start {
+            let p = t.location(in: view)
+            onEnded(p, hypot(p.x - p0.x, p.y - p0.y) > 10, t.timestamp - t0 > 0.5)
+        }
+        state = .failed
+    }
+    override func touchesCancelled(_ touches: Set<UITouch>, with event: UIEvent) { state = .failed }
+    override func canPrevent(_ preventedGestureRecognizer: UIGestureRecognizer) -> Bool { false }
+    override func canBePrevented(by preventingGestureRecognizer: UIGestureRecognizer) -> Bool { false }
+}
+
+final class UIKitAdapter {
+    let client: RejourneyClient
+    let scheduler = RunLoopScheduler()
+    var loop: CaptureLoop?
+    var observers: [NSObjectProtocol] = []
+    let touches = TouchObserver(target: nil, action: nil)
+
+    init(client: RejourneyClient) { self.client = client }
+
+    static func fill(_ d: inout DeviceInfo) {
+        d.platform = "ios"
+        var sys = utsname()
+        uname(&sys)
+        d.model = withUnsafeBytes(of: &sys.machine) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        d.osVersion = UIDevice.current.systemVersion
+        d.screenWidth = Float(UIScreen.main.bounds.width)
+        d.screenHeight = Float(UIScreen.main.bounds.height)
+        d.screenScale = Float(UIScreen.main.scale)
+    }
+
+    func install() {
+        let run = {
+            let flattener = TreeFlattener(registry: self.client.masks, maxNodes: self.client.options.maxNodesPerCapture)
+            let source = KeyWindowSource(flattener: flattener, scale: CGFloat(self.client.options.captureScale))
+            let loop = CaptureLoop(core: self.client.core, source: source, scheduler: self.scheduler)
+            self.loop = loop
+            loop.start()
+            self.attachTouches()
+            let nc = NotificationCenter.default
+            let on = { (name: Notification.Name, f: @escaping () -> Void) in
+                self.observers.append(nc.addObserver(forName: name, object: nil, queue: .main) { _ in f() })
+            }
+            on(UIApplication.didEnterBackgroundNotification) { self.client.appBackgrounded() }
+            on(UIApplication.willEnterForegroundNotification) { self.client.appForegrounded() }
+            on(UIResponder.keyboardDidShowNotification) { self.client.keyboard(shown: true) }
+            on(UIResponder.keyboardDidHideNotification) { self.client.keyboard(shown: false) }
+            on(UIWindow.didBecomeKeyNotification) { self.attachTouches() }
+        }
+        if Thread.isMainThread { run() } else { DispatchQueue.main.async(execute: run) }
+    }
+
+    func attachTouches() {
+        touches.onBegan = { [client] in try? client.core.touchBegan() }
+        touches.onEnded = { [client] p, moved, long in
+            try? client.core.touchEnded(nowMs: client.now)
+            client.gesture(moved ? .swipe : (long ? .longPress : .tap), x: Float(p.x), y: Float(p.y))
+        }
+        touches.view?.removeGestureRecognizer(touches)
+        let key = UIApplication.shared.connectedScenes.compactMap { $0 as? UIWindowScene }
+            .flatMap { $0.windows }.first { $0.isKeyWindow }
+        key?.addGestureRecognizer(touches)
+    }
+
+    func uninstall() {
+        let run = {
+            self.loop?.stop()
+            self.scheduler.cancel()
+            self.touches.view?.removeGestureRecognizer(self.touches)
+            self.observers.forEach(NotificationCenter.default.removeObserver)
+            self.observers.removeAll()
+        }
+        if Thread.isMainThread { run() } else { DispatchQueue.main.sync(execute: run) }
+    }
+}
+
+// MARK: - Masking API
+
+public extension UIView {
+    /// Always black out this view and everything inside it in recordings.
+    func rejourneyMask() { Rejourney.shared?.masks.mask(self) }
+    /// Record this view (and its subtree) even if its kind is masked by default.
+    /// Secure text fields stay masked regardless.
+    func rejourneyUnmask() { Rejourney.shared?.masks.unmask(self) }
+}
+#endif
+
+#if canImport(SwiftUI) && canImport(UIKit) && !os(watchOS)
+import SwiftUI
+
+/// A zero-cost marker view placed behind SwiftUI content: the walk finds it at the content's
+/// frame and its registration decides the tag.
+private struct MaskMarker: UIViewRepresentable {
+    let mask: Bool
+    func makeUIView(context: Context) -> UIView {
+        let v = UIView()
+        v.isUserInteractionEnabled = false
+        v.backgroundColor = .clear
+        v.accessibilityIdentifier = mask ? MaskRegistry.maskTag : MaskRegistry.unmaskTag
+        return v
+    }
+    func updateUIView(_ uiView: UIView, context: Context) {}
+}
+
+@available(iOS 13.0, *)
+public extension View {
+    /// Black out this view's area in recordings.
+    func rejourneyMask() -> some View { background(MaskMarker(mask: true)) }
+    /// Record this view even if its kind is masked by default (secure fields stay masked).
+    func rejourneyUnmask() -> some View { background(MaskMarker(mask: false)) }
+}
+#endif

@@ -1,0 +1,293 @@
+import Foundation
+import XCTest
+@testable import RejourneySDK
+
+final class SessionTests: XCTestCase {
+    /// The whole corpus through the Swift API into the real ingest server: the capture loop
+    /// asks the core, the flattener walks each screen, frames and snapshots are stored.
+    func testFullCorpusSessionIntoTheIngestServer() throws {
+        let env = try TestEnv.load()
+        let screens = try Screen.loadAll(env.corpus)
+        XCTAssertEqual(screens.count, 12)
+        let clock = Clock(1_700_000_000_000)
+        let client = try RejourneyClient(
+            options: RejourneyOptions(apiKey: "pk_test", apiUrl: env.url, anrThreshold: 0),
+            storageDirectory: tempDir("session"), deviceId: "swift-test-device",
+            clockMs: { clock.ms })
+        let sessionId = try client.start()
+        let source = CorpusSource(flattener: TreeFlattener(registry: client.masks))
+        let scheduler = ManualScheduler()
+        let loop = CaptureLoop(core: client.core, source: source, scheduler: scheduler,
+                               clockMs: { clock.ms })
+        loop.start()
+        for s in screens {
+            source.screen = s
+            clock.advance(1_000)
+            loop.tick()
+        }
+        client.logEvent("checkout", properties: ["amount": 12.5, "items": 3, "express": true, "coupon": nil])
+        client.screenChanged("Receipt")
+        loop.stop()
+        try client.stop()
+        XCTAssertTrue(try client.flush(timeout: 30))
+
+        XCTAssertEqual(loop.errors, 0)
+        XCTAssertEqual(loop.captures, 12)
+        XCTAssertEqual(scheduler.delays.first, 0, "the first tick runs at once")
+        XCTAssertTrue(scheduler.delays.dropFirst().allSatisfy { $0 >= 0.016 && $0 <= 60 }, "\(scheduler.delays)")
+        let t = try client.telemetry()
+        XCTAssertEqual(t.framesCaptured, 11, "chat-120 and chat-240 show the same pixels: \(t.json)")
+        XCTAssertEqual(t.framesSkippedUnchanged, 1)
+        let privateNodes = screens.map(\.privateCount).reduce(0, +)
+        XCTAssertGreaterThanOrEqual(t.maskedRegions, UInt64(privateNodes / 2), "inputs and cameras masked")
+        // Every screen is a new set of view objects (new ids), so each gets a snapshot.
+        XCTAssertEqual(t.hierarchySnapshots, 12)
+        XCTAssertEqual(t.eventsRecorded, 2)
+        XCTAssertEqual(client.droppedEvents, 0)
+
+        let session = env.data.appendingPathComponent(sessionId)
+        XCTAssertEqual(files(session.appendingPathComponent("screenshots"), ext: "gz").count, 4, "11 frames, 3 per bundle")
+        XCTAssertEqual(files(session.appendingPathComponent("hierarchy"), ext: "gz").count, 12)
+        XCTAssertEqual(files(session.appendingPathComponent("events"), ext: "gz").count, 1)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: session.appendingPathComponent("session-end.json").path))
+        client.shutdown()
+    }
+
+    /// A walk cut by its budget is never sent as pixels: the core drops it and counts why.
+    func testTruncatedWalkFailsClosed() throws {
+        let env = try TestEnv.load()
+        let screen = try XCTUnwrap(Screen.loadAll(env.corpus).first)
+        let clock = Clock(1_700_000_000_000)
+        let client = try RejourneyClient(
+            options: RejourneyOptions(apiKey: "pk_test", apiUrl: env.url, anrThreshold: 0),
+            storageDirectory: tempDir("partial"), deviceId: "swift-test-device", clockMs: { clock.ms })
+        try client.start()
+        let source = CorpusSource(flattener: TreeFlattener(registry: client.masks, maxNodes: 5))
+        let loop = CaptureLoop(core: client.core, source: source, scheduler: ManualScheduler(),
+                               clockMs: { clock.ms })
+        loop.start()
+        source.screen = screen
+        clock.advance(1_000)
+        loop.tick()
+        XCTAssertEqual(loop.partialFrames, 1)
+        XCTAssertEqual(loop.captures, 0)
+        try client.stop()
+        XCTAssertTrue(try client.flush(timeout: 30))
+        let t = try client.telemetry()
+        XCTAssertEqual(t.framesCaptured, 0)
+        XCTAssertEqual(t.framesDropped, 1)
+        XCTAssertTrue(t.json.contains("tree_truncated"), t.json)
+        client.shutdown()
+    }
+}
+
+final class ErrorTests: XCTestCase {
+    private func client(_ options: RejourneyOptions) throws -> RejourneyClient {
+        try RejourneyClient(options: options, storageDirectory: tempDir("errors"), deviceId: "d")
+    }
+
+    func testBadOptionsAreSwiftErrors() {
+        XCTAssertThrowsError(try client(RejourneyOptions(apiKey: "k", apiUrl: "not a url"))) { e in
+            guard case RejourneyError.InvalidUrl = e else { return XCTFail("\(e)") }
+        }
+        XCTAssertThrowsError(try client(RejourneyOptions(apiKey: "k", apiUrl: "ftp://x.example"))) { e in
+            guard case RejourneyError.InvalidUrl = e else { return XCTFail("\(e)") }
+        }
+        XCTAssertThrowsError(try client(RejourneyOptions(apiKey: "k", jpegQuality: 2))) { e in
+            guard case RejourneyError.InvalidConfig = e else { return XCTFail("\(e)") }
+        }
+        XCTAssertThrowsError(try client(RejourneyOptions(apiKey: "k", captureInterval: .nan))) { e in
+            XCTAssertEqual(e as? RejourneySDKError,
+                           .invalidOption("captureInterval must be a finite, non-negative number of seconds"))
+        }
+        XCTAssertThrowsError(try client(RejourneyOptions(apiKey: "k", captureScale: .infinity))) { e in
+            guard case RejourneyError.InvalidConfig = e else { return XCTFail("\(e)") }
+        }
+    }
+
+    func testBadInputIsRejectedWithoutCrashing() throws {
+        let env = try TestEnv.load()
+        let c = try client(RejourneyOptions(apiKey: "k", apiUrl: env.url, anrThreshold: 0))
+        let node = ViewNode(parent: nil, className: "UIView", x: 0, y: 0, width: 10, height: 10,
+                            kind: .container, tag: .none, viewId: nil, testId: nil, textLength: nil)
+        XCTAssertThrowsError(try c.core.submitFrame(pixels: Data(count: 16), width: 2, height: 2, stride: 8,
+                                                    format: .rgba, scale: 1, timestampMs: 1, nodes: [node])) { e in
+            guard case RejourneyError.NotStarted = e else { return XCTFail("\(e)") }
+        }
+        try c.start()
+        XCTAssertThrowsError(try c.core.submitFrame(pixels: Data(count: 15), width: 2, height: 2, stride: 8,
+                                                    format: .rgba, scale: 1, timestampMs: 1, nodes: [node])) { e in
+            guard case RejourneyError.InvalidFrame = e else { return XCTFail("\(e)") }
+        }
+        XCTAssertThrowsError(try c.core.submitFrame(pixels: Data(), width: 0, height: 0, stride: 0,
+                                                    format: .bgra, scale: 1, timestampMs: 1, nodes: [])) { e in
+            guard case RejourneyError.InvalidFrame = e else { return XCTFail("\(e)") }
+        }
+        let nan = MaskRect(x: .nan, y: 0, width: 5, height: 5)
+        XCTAssertThrowsError(try c.core.submitFrameWithMasks(pixels: Data(count: 16), width: 2, height: 2, stride: 8,
+                                                             format: .rgba, scale: 1, timestampMs: 1, masks: [nan])) { e in
+            guard case RejourneyError.InvalidMask = e else { return XCTFail("\(e)") }
+        }
+        var orphan = node
+        orphan.parent = 7
+        XCTAssertThrowsError(try c.core.submitFrame(pixels: Data(count: 16), width: 2, height: 2, stride: 8,
+                                                    format: .rgba, scale: 1, timestampMs: 1, nodes: [node, orphan])) { e in
+            guard case RejourneyError.InvalidNodes = e else { return XCTFail("\(e)") }
+        }
+        XCTAssertThrowsError(try c.core.reportCaptureCost(ms: -.infinity))
+        // Events never throw into the app: refused ones are counted.
+        c.logEvent("   ")
+        XCTAssertEqual(c.droppedEvents, 1)
+        c.shutdown(drain: 0)
+        XCTAssertThrowsError(try c.start()) { e in
+            guard case RejourneyError.Closed = e else { return XCTFail("\(e)") }
+        }
+        XCTAssertNoThrow(try c.telemetry(), "telemetry stays readable after shutdown")
+    }
+}
+
+final class CallbackTests: XCTestCase {
+    func testSessionCallbacksSeeStartAndEnd() throws {
+        let env = try TestEnv.load()
+        let c = try RejourneyClient(options: RejourneyOptions(apiKey: "k", apiUrl: env.url, anrThreshold: 0),
+                                    storageDirectory: tempDir("callbacks"), deviceId: "d")
+        let started = expectation(description: "started")
+        let ended = expectation(description: "ended")
+        let lock = NSLock()
+        var seen: [String] = []
+        try c.setCallbacks(SessionCallbacks(
+            onStarted: { id in lock.lock(); seen.append("start \(id)"); lock.unlock(); started.fulfill() },
+            onEnded: { id, reason in lock.lock(); seen.append("end \(id) \(reason)"); lock.unlock(); ended.fulfill() }))
+        let id = try c.start()
+        try c.stop()
+        wait(for: [started, ended], timeout: 10)
+        lock.lock()
+        XCTAssertEqual(seen.first, "start \(id)")
+        XCTAssertEqual(seen.count, 2)
+        XCTAssertTrue(seen.last?.hasPrefix("end \(id) ") == true, "\(seen)")
+        lock.unlock()
+        c.shutdown(drain: 0)
+    }
+}
+
+final class ConcurrencyTests: XCTestCase {
+    /// Many threads at once on one client: no crash, no lost or duplicated counts.
+    func testConcurrentCallersShareOneClient() throws {
+        let env = try TestEnv.load()
+        let c = try RejourneyClient(options: RejourneyOptions(apiKey: "k", apiUrl: env.url, anrThreshold: 0),
+                                    storageDirectory: tempDir("concurrent"), deviceId: "d")
+        try c.start()
+        let threads = 8, perThread = 50
+        let px = Data(repeating: 90, count: 64 * 64 * 4)
+        DispatchQueue.concurrentPerform(iterations: threads) { i in
+            for j in 0..<perThread {
+                c.logEvent("e\(i)", properties: ["j": j])
+                _ = try? c.telemetry()
+                if j % 10 == 0 {
+                    _ = try? c.core.submitFrameWithMasks(pixels: px, width: 64, height: 64, stride: 256, format: .rgba,
+                                                         scale: 1, timestampMs: c.now, masks: [])
+                }
+                try? c.core.heartbeat()
+            }
+        }
+        XCTAssertTrue(try c.flush(timeout: 30))
+        let t = try c.telemetry()
+        XCTAssertEqual(t.eventsRecorded, UInt64(threads * perThread))
+        XCTAssertEqual(t.eventsDropped, 0)
+        XCTAssertEqual(c.droppedEvents, 0)
+        XCTAssertEqual(t.framesOffered, UInt64(threads * perThread / 10))
+        c.shutdown(drain: 0)
+    }
+}
+
+final class WrapperTests: XCTestCase {
+    func testMaskRegistryPrecedenceAndWeakViews() {
+        let r = MaskRegistry(classes: ["CardView"], accessibilityIdentifiers: ["card-number"])
+        let a = FakeView("UIView", .container), b = FakeView("MyApp.CardView", .container)
+        XCTAssertEqual(r.tag(for: a, identifier: nil, className: a.className), .none)
+        XCTAssertEqual(r.tag(for: b, identifier: nil, className: b.className), .mask, "simple class name")
+        XCTAssertEqual(r.tag(for: a, identifier: "card-number", className: a.className), .mask)
+        XCTAssertEqual(r.tag(for: a, identifier: MaskRegistry.maskTag, className: a.className), .mask)
+        XCTAssertEqual(r.tag(for: b, identifier: MaskRegistry.unmaskTag, className: b.className), .unmask)
+        r.unmask(b)
+        XCTAssertEqual(r.tag(for: b, identifier: "card-number", className: b.className), .unmask, "instance wins")
+        r.clear(b)
+        XCTAssertEqual(r.tag(for: b, identifier: nil, className: b.className), .mask)
+        weak var gone: FakeView?
+        do {
+            let v = FakeView("UIView", .container)
+            gone = v
+            r.mask(v)
+        }
+        XCTAssertNil(gone, "the registry does not keep views alive")
+    }
+
+    func testFlattenerIsPreOrderSkipsHiddenAndHonoursBudgets() {
+        let root = FakeView("Root", .container)
+        let a = FakeView("A", .container), a1 = FakeView("A1", .textInput), b = FakeView("B", .text)
+        let hidden = FakeView("Hidden", .container)
+        hidden.isVisible = false
+        hidden.children = [FakeView("Inside", .text)]
+        a.children = [a1]
+        root.children = [a, hidden, b]
+        let reg = MaskRegistry()
+        reg.mask(b)
+        let r = TreeFlattener(registry: reg).flatten(root)
+        XCTAssertFalse(r.truncated)
+        XCTAssertEqual(r.nodes.map(\.className), ["Root", "A", "A1", "B"])
+        XCTAssertEqual(r.nodes.map(\.parent), [nil, 0, 1, 0])
+        XCTAssertEqual(r.nodes.map(\.tag), [.none, .none, .none, .mask])
+        XCTAssertEqual(Set(r.nodes.compactMap(\.viewId)).count, 4, "stable per-view ids")
+
+        let cut = TreeFlattener(registry: reg, maxNodes: 2).flatten(root)
+        XCTAssertTrue(cut.truncated)
+        XCTAssertEqual(cut.nodes.count, 2)
+
+        // A clock that jumps past the deadline: the walk stops at its next check.
+        var wide = FakeView("Wide", .container)
+        wide.children = (0..<500).map { FakeView("C\($0)", .text) }
+        var t = 0.0
+        let slow = TreeFlattener(registry: reg, maxNodes: 10_000, maxSeconds: 0.008, now: { t += 0.005; return t })
+        let timed = slow.flatten(wide)
+        XCTAssertTrue(timed.truncated)
+        XCTAssertLessThan(timed.nodes.count, 500)
+        wide = FakeView("Deep", .container)
+        var cur = wide
+        for i in 0..<20_000 {
+            let n = FakeView("D\(i)", .container)
+            cur.children = [n]
+            cur = n
+        }
+        XCTAssertEqual(TreeFlattener(registry: reg, maxNodes: 50_000, maxSeconds: 60).flatten(wide).nodes.count, 20_001,
+                       "deep trees do not overflow the stack")
+    }
+
+    func testOptionsMapToTheCoreRecord() throws {
+        let o = RejourneyOptions(apiKey: "pk", apiUrl: "https://api.example", captureInterval: 0.5,
+                                 backgroundTimeout: 30, maskAllText: true, maskedClasses: ["X"],
+                                 anrThreshold: 2.5, urlDenyList: ["ads.example"])
+        var d = DeviceInfo()
+        d.model = "iPhone15,2"
+        let f = try o.toFFI(deviceId: "dev", storageDir: "/tmp/x", device: d)
+        XCTAssertEqual(f.captureIntervalMs, 500)
+        XCTAssertEqual(f.backgroundTimeoutMs, 30_000)
+        XCTAssertEqual(f.anrThresholdMs, 2_500)
+        XCTAssertTrue(f.maskAllText)
+        XCTAssertEqual(f.maskedClasses, ["X"])
+        XCTAssertEqual(f.urlDenyList, ["ads.example"])
+        XCTAssertEqual(f.deviceModel, "iPhone15,2")
+        XCTAssertEqual(f.platform, "ios")
+        XCTAssertThrowsError(try RejourneyOptions(apiKey: "k", anrThreshold: -1).toFFI(deviceId: "d", storageDir: "/tmp"))
+        XCTAssertThrowsError(try RejourneyOptions(apiKey: "k", maxNodesPerCapture: 0).toFFI(deviceId: "d", storageDir: "/tmp"))
+    }
+
+    func testEventValuesConvertFromSwiftTypes() {
+        XCTAssertEqual(RejourneyClient.eventValue("a"), .text(value: "a"))
+        XCTAssertEqual(RejourneyClient.eventValue(true), .flag(value: true))
+        XCTAssertEqual(RejourneyClient.eventValue(3), .number(value: 3))
+        XCTAssertEqual(RejourneyClient.eventValue(2.5), .number(value: 2.5))
+        XCTAssertEqual(RejourneyClient.eventValue(nil), .null)
+        XCTAssertEqual(RejourneyClient.eventValue(NSNull()), .null)
+        XCTAssertEqual(RejourneyClient.eventValue([1, 2]), .text(value: "[1, 2]"))
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import XCTest
+@testable import RejourneySDK
+
+/// Where `scripts/test-swift.sh` put things: the ingest server it started on the host, the
+/// server's data directory as seen from here, and the corpus exported as raw RGBA.
+struct TestEnv {
+    let url: String
+    let data: URL
+    let corpus: URL
+
+    static func load(file: StaticString = #filePath, line: UInt = #line) throws -> TestEnv {
+        let env = ProcessInfo.processInfo.environment
+        guard let url = env["RJ_INGEST_URL"], let data = env["RJ_INGEST_DATA"], let corpus = env["RJ_CORPUS"] else {
+            XCTFail("run through scripts/test-swift.sh (RJ_INGEST_URL, RJ_INGEST_DATA, RJ_CORPUS)", file: file, line: line)
+            throw RejourneySDKError.notStarted
+        }
+        return TestEnv(url: url, data: URL(fileURLWithPath: data), corpus: URL(fileURLWithPath: corpus))
+    }
+}
+
+func tempDir(_ name: String) -> URL {
+    let u = FileManager.default.temporaryDirectory
+        .appendingPathComponent("rj-swift-\(name)-\(UUID().uuidString)", isDirectory: true)
+    try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+    return u
+}
+
+/// A settable wall clock (ms) shared with the code under test.
+final class Clock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: UInt64
+    init(_ ms: UInt64) { value = ms }
+    var ms: UInt64 {
+        get { lock.lock(); defer { lock.unlock() }; return value }
+        set { lock.lock(); value = newValue; lock.unlock() }
+    }
+    func advance(_ d: UInt64) { ms += d }
+}
+
+/// Runs ticks by hand; remembers what was asked.
+final class ManualScheduler: TickScheduler {
+    var pending: (() -> Void)?
+    var delays: [Double] = []
+    func schedule(after seconds: Double, _ tick: @escaping () -> Void) {
+        delays.append(seconds)
+        pending = tick
+    }
+}
+
+/// A corpus view node.
+final class FakeView: ViewLike {
+    let className: String
+    let windowFrame: (x: Float, y: Float, width: Float, height: Float)
+    let kind: NodeKind
+    var accessibilityIdentifier: String?
+    var isVisible = true
+    var textLength: UInt32?
+    var children: [FakeView] = []
+    var childViews: [ViewLike] { children }
+
+    init(_ className: String, _ kind: NodeKind, x: Float = 0, y: Float = 0, w: Float = 10, h: Float = 10) {
+        self.className = className
+        self.kind = kind
+        self.windowFrame = (x, y, w, h)
+    }
+
+    static func kind(_ s: String) -> NodeKind {
+        switch s {
+        case "container": return .container
+        case "text": return .text
+        case "text_input": return .textInput
+        case "secure_input": return .secureInput
+        case "image": return .image
+        case "video": return .video
+        case "camera": return .camera
+        case "map": return .map
+        case "webview", "web_view": return .webView
+        default: return .other
+        }
+    }
+
+    /// Builds the tree from corpus JSON (`{"type", "kind", "x", "y", "width", "height", "children"}`).
+    static func from(json: [String: Any]) -> FakeView {
+        func f(_ k: String) -> Float { Float((json[k] as? NSNumber)?.doubleValue ?? 0) }
+        let v = FakeView(json["type"] as? String ?? "View", kind(json["kind"] as? String ?? ""),
+                         x: f("x"), y: f("y"), w: f("width"), h: f("height"))
+        if v.kind == .textInput || v.kind == .secureInput { v.textLength = 8 }
+        v.children = (json["children"] as? [[String: Any]] ?? []).map(from(json:))
+        return v
+    }
+}
+
+/// One exported corpus screen: raw RGBA at the capture scale and its view tree.
+struct Screen {
+    let id: String
+    let width: UInt32
+    let height: UInt32
+    let scale: Float
+    let rgba: Data
+    let root: FakeView
+    let privateCount: Int
+
+    static func loadAll(_ dir: URL) throws -> [Screen] {
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("manifest.json")))
+        guard let entries = manifest as? [[String: Any]] else { throw RejourneySDKError.invalidOption("manifest") }
+        return try entries.map { e in
+            let tree = try JSONSerialization.jsonObject(
+                with: Data(contentsOf: dir.appendingPathComponent(e["tree"] as? String ?? ""))) as? [String: Any]
+            let root = FakeView.from(json: tree?["root"] as? [String: Any] ?? [:])
+            var privateCount = 0
+            var stack: [FakeView] = [root]
+            while let v = stack.popLast() {
+                if [.textInput, .secureInput, .camera].contains(v.kind) { privateCount += 1 }
+                stack.append(contentsOf: v.children)
+            }
+            return Screen(
+                id: e["id"] as? String ?? "",
+                width: (e["width"] as? NSNumber)?.uint32Value ?? 0,
+                height: (e["height"] as? NSNumber)?.uint32Value ?? 0,
+                scale: (e["scale"] as? NSNumber)?.floatValue ?? 0,
+                rgba: try Data(contentsOf: dir.appendingPathComponent(e["rgba"] as? String ?? "")),
+                root: root,
+                privateCount: privateCount)
+        }
+    }
+}
+
+/// Serves the current screen, flattened through the real `TreeFlattener`.
+final class CorpusSource: FrameSource {
+    var screen: Screen?
+    let flattener: TreeFlattener
+    init(flattener: TreeFlattener) { self.flattener = flattener }
+    func capture() -> CapturedFrame? {
+        guard let s = screen else { return nil }
+        let tree = flattener.flatten(s.root)
+        return CapturedFrame(pixels: s.rgba, width: s.width, height: s.height, stride: s.width * 4,
+                             format: .rgba, scale: s.scale, nodes: tree.nodes, truncated: tree.truncated)
+    }
+}
+
+func files(_ dir: URL, ext: String) -> [URL] {
+    ((try? FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)) ?? [])
+        .filter { $0.pathExtension == ext }
+}

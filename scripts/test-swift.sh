@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Swift SDK tests on Linux: builds (once) a Debian chroot with Swift 6.0 (scripts/swift-toolchain.sh,
+# cached in ~/.cache/rejourney), generates the bindings from the host-built library, copies the
+# Swift package, the header + module map, the .so and the corpus (as raw RGBA) into the chroot,
+# starts the local ingest server on the host with its data directory inside the chroot, and runs
+# `swift test` there. proc is mounted for the run and unmounted on every exit path.
+# Needs root (chroot, mount). Prints "swift: N passed, M failed" last.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "swift: needs root for chroot and mount (run as root, as CI does)"
+  echo "swift: 0 passed, 1 failed"
+  exit 1
+fi
+chroot_dir=$(./scripts/swift-toolchain.sh)
+
+./scripts/gen-bindings.sh swift
+cargo build --release -p rejourney-ingest >&2
+
+work=$chroot_dir/work
+rm -rf "$work" && mkdir -p "$work/lib" "$work/corpus" "$work/ingest-data" "$work/package"
+# Keep the chroot's build cache between runs: a warm `swift build` takes seconds.
+cache_build=$chroot_dir/var/cache/rejourney-swift-build
+mkdir -p "$cache_build"
+cp -r bindings/swift/Package.swift bindings/swift/Sources bindings/swift/Tests "$work/package/"
+ln -s /var/cache/rejourney-swift-build "$work/package/.build"
+cp target/release/librejourney_core.so "$work/lib/"
+cargo run --release -q --example export_corpus -- "$work/corpus" >&2
+
+server_log=$work/ingest.log
+target/release/rejourney-ingest --bind 127.0.0.1:0 --data "$work/ingest-data" >"$server_log" 2>&1 &
+server=$!
+cleanup() {
+  kill "$server" 2>/dev/null || true
+  if mountpoint -q "$chroot_dir/proc"; then umount -l "$chroot_dir/proc" || true; fi
+  if mountpoint -q "$chroot_dir/dev/shm"; then umount -l "$chroot_dir/dev/shm" || true; fi
+}
+trap cleanup EXIT
+url=""
+for _ in $(seq 100); do
+  url=$(head -n1 "$server_log" | grep -oE 'http://127\.0\.0\.1:[0-9]+' || true)
+  [[ -n $url ]] && break
+  sleep 0.1
+done
+[[ -n $url ]] || { echo "swift: ingest server did not start"; cat "$server_log"; echo "swift: 0 passed, 1 failed"; exit 1; }
+
+mountpoint -q "$chroot_dir/proc" || mount -t proc proc "$chroot_dir/proc"
+log=$repo/target/swift-test.log
+mkdir -p "$repo/target"
+rc=0
+chroot "$chroot_dir" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 \
+  RJ_INGEST_URL="$url" RJ_INGEST_DATA=/work/ingest-data RJ_CORPUS=/work/corpus \
+  LD_LIBRARY_PATH=/work/lib \
+  /bin/sh -c 'cd /work/package && swift build --build-tests -Xlinker -L/work/lib -Xlinker -rpath=/work/lib 2>&1 | tail -n 40 && swift test --skip-build 2>&1' \
+  | tee "$log" || rc=$?
+
+# XCTest prints "Executed N tests, with M failures" per suite and once for all: take the last.
+summary=$(grep -oE 'Executed [0-9]+ tests?, with [0-9]+ failures?' "$log" | tail -1 || true)
+if [[ -z $summary ]]; then
+  echo "swift: 0 passed, 1 failed (no test summary: build failed?)"
+  exit 1
+fi
+n=$(echo "$summary" | grep -oE '[0-9]+' | head -1)
+f=$(echo "$summary" | grep -oE '[0-9]+' | sed -n 2p)
+echo "swift: $((n - f)) passed, $f failed"
+[[ $f -eq 0 && $rc -eq 0 ]]

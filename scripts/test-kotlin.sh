@@ -36,7 +36,7 @@ echo "kotlin: compiling $(echo "$sources" | wc -l) files"
 classes=$(cd "$out" && find . -name '*Test.class' | sed 's|^\./||; s|\.class$||; s|/|.|g')
 log=$out/junit.log
 rc=0
-java -Djna.library.path="$root/target/release" -Drejourney.root="$root" -Djava.awt.headless=true \
+RUST_BACKTRACE=0 java -Djna.library.path="$root/target/release" -Drejourney.root="$root" -Djava.awt.headless=true \
   -cp "$out:$stdlib:$jna:$junit:$hamcrest" org.junit.runner.JUnitCore $classes 2>&1 | tee "$log" || rc=$?
 if grep -qE '^OK \(([0-9]+) tests?\)' "$log"; then
   n=$(grep -oE '^OK \(([0-9]+)' "$log" | grep -oE '[0-9]+')

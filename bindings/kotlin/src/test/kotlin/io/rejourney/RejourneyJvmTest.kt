@@ -215,4 +215,48 @@ class RejourneyJvmTest {
         assertTrue("a stopped loop schedules nothing", pending.isEmpty())
         core.shutdown(0uL)
     }
+
+    @Test
+    fun truncatedWalkIsSentAsAPartialFrameAndDropped() {
+        IngestProcess().use { server ->
+            val core = client(server.url) { it.copy(anrThresholdMs = 0) }
+            val sessionId = core.start(1_000uL)
+            val screen = Corpus.load(Corpus.ids().first())
+            val tree = TreeFlattener(MaskRegistry(), maxNodes = 5).flatten(screen.root)
+            assertTrue(tree.truncated)
+            var now = 1_000L
+            val pending = ArrayDeque<() -> Unit>()
+            val loop = CaptureLoop(core, {
+                CapturedFrame(screen.pixels, screen.width, screen.height, screen.width * 4, PixelFormat.RGBA,
+                    screen.scale, tree.nodes, tree.truncated)
+            }, { _, tick -> pending.addLast(tick) }, clockMs = { now })
+            loop.start()
+            pending.removeFirst().invoke()
+            assertEquals(1L, loop.partialFrames)
+            assertEquals(0L, loop.captures)
+            loop.stop()
+            now += 1_000
+            core.stop(now.toULong())
+            assertTrue(core.flush(30_000uL))
+            val t = core.telemetry()
+            assertEquals(0uL, t.framesCaptured)
+            assertEquals(1uL, t.framesDropped)
+            assertTrue(t.json, t.json.contains("\"tree_truncated\":1"))
+            assertTrue("no pixels stored for an unexamined screen", server.bundles(sessionId).isEmpty())
+            core.shutdown(0uL)
+        }
+    }
+
+    @Test
+    fun flattenerStopsWhenItsTimeBudgetRunsOut() {
+        var clock = 0L
+        val wide = Node("Root", children = List(500) { Node("C$it") })
+        // Every clock read advances 5 ms; the budget is 8 ms: the walk stops at its second check.
+        val r = TreeFlattener(MaskRegistry(), maxNodes = 10_000, maxNanos = 8_000_000,
+            nanoTime = { clock += 5_000_000; clock }).flatten(wide)
+        assertTrue(r.truncated)
+        assertEquals(127, r.nodes.size)
+        val ids = TreeFlattener(MaskRegistry()).flatten(wide).nodes.map { it.viewId }
+        assertTrue("every node carries a view id", ids.all { it != null })
+    }
 }

@@ -9,6 +9,7 @@ import io.rejourney.RejourneyOptions
 import io.rejourney.core.CaptureLoop
 import io.rejourney.core.MaskRegistry
 import io.rejourney.core.SessionCallbacks
+import uniffi.rejourney_core.EventValue
 import java.security.MessageDigest
 
 /**
@@ -26,10 +27,10 @@ object Rejourney {
     fun start(context: Context, options: RejourneyOptions, onSession: SessionCallbacks? = null): String? {
         val app = context.applicationContext as Application
         val storage = app.noBackupFilesDir.resolve("rejourney").path
-        val client = core ?: uniffi.rejourney_core.Rejourney(options.toFfi(deviceId(app), storage)).also { core = it }
+        val client = core ?: uniffi.rejourney_core.Rejourney(options.toFfi(deviceId(app), storage, deviceInfo(app))).also { core = it }
         onSession?.let { client.setListener(it) }
         val main = Handler(Looper.getMainLooper())
-        val capture = WindowCapture(app, masks, options.captureScale)
+        val capture = WindowCapture(app, masks, options.captureScale, options.maxNodesPerCapture)
         val l = CaptureLoop(client, capture, { delay, tick -> main.postDelayed(tick, delay) })
         loop = l
         LifecycleHooks.install(app, client, capture)
@@ -53,6 +54,36 @@ object Rejourney {
     fun unmask(view: android.view.View) = masks.unmask(view)
 
     fun maskClass(className: String) = masks.maskClass(className)
+
+    /** Records a custom event; invalid names are ignored (never thrown into the app). */
+    fun logEvent(name: String, properties: Map<String, Any?> = emptyMap()) {
+        val props = properties.mapValues { (_, v) ->
+            when (v) {
+                null -> EventValue.Null
+                is String -> EventValue.Text(v)
+                is Boolean -> EventValue.Flag(v)
+                is Number -> EventValue.Number(v.toDouble())
+                else -> EventValue.Text(v.toString())
+            }
+        }
+        runCatching { core?.logEvent(System.currentTimeMillis().toULong(), name, props) }
+    }
+
+    private fun deviceInfo(context: Context): RejourneyOptions.DeviceInfo {
+        val dm = context.resources.displayMetrics
+        val version = runCatching {
+            context.packageManager.getPackageInfo(context.packageName, 0).versionName
+        }.getOrNull() ?: ""
+        return RejourneyOptions.DeviceInfo(
+            model = android.os.Build.MODEL ?: "",
+            osVersion = android.os.Build.VERSION.RELEASE ?: "",
+            appId = context.packageName,
+            appVersion = version,
+            screenWidth = dm.widthPixels / dm.density,
+            screenHeight = dm.heightPixels / dm.density,
+            screenScale = dm.density,
+        )
+    }
 
     /** Hashed, app-scoped id: the raw ANDROID_ID never leaves the device. */
     private fun deviceId(context: Context): String {

@@ -27,9 +27,14 @@ import java.nio.ByteBuffer
  * Reads the top Activity's window at the capture scale and walks its view tree. Runs on the
  * main thread when the core asks for a frame; everything else happens in Rust.
  */
-internal class WindowCapture(app: Application, private val masks: MaskRegistry, private val scale: Float) : FrameSource {
+internal class WindowCapture(
+    app: Application,
+    private val masks: MaskRegistry,
+    private val scale: Float,
+    maxNodes: Int = 2_000,
+) : FrameSource {
     private var top: WeakReference<Activity>? = null
-    private val flattener = TreeFlattener(masks)
+    private val flattener = TreeFlattener(masks, maxNodes)
 
     init {
         app.registerActivityLifecycleCallbacks(object : Application.ActivityLifecycleCallbacks {
@@ -58,7 +63,7 @@ internal class WindowCapture(app: Application, private val masks: MaskRegistry, 
         bitmap.copyPixelsToBuffer(buffer) // ARGB_8888 is RGBA in memory.
         bitmap.recycle()
         val tree = flattener.flatten(AndroidView(root, density))
-        return CapturedFrame(buffer.array(), w, h, w * 4, PixelFormat.RGBA, scale, tree.nodes)
+        return CapturedFrame(buffer.array(), w, h, w * 4, PixelFormat.RGBA, scale, tree.nodes, tree.truncated)
     }
 }
 
@@ -71,6 +76,9 @@ private class AndroidView(private val v: View, private val density: Float) : Vie
     override val width get() = v.width / density
     override val height get() = v.height / density
     override val tag: String? get() = v.tag as? String
+    override val testId: String? get() =
+        if (v.id == View.NO_ID) null else runCatching { v.resources.getResourceEntryName(v.id) }.getOrNull()
+    override val textLength: UInt? get() = (v as? EditText)?.text?.length?.toUInt()
     override val visible get() = v.visibility == View.VISIBLE && v.isShown
     override val kind: NodeKind get() = when (v) {
         is EditText -> if (isPassword(v)) NodeKind.SECURE_INPUT else NodeKind.TEXT_INPUT

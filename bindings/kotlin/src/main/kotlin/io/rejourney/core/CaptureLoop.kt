@@ -15,6 +15,8 @@ class CapturedFrame(
     /** Pixels per point of `pixels`. */
     val scale: Float,
     val nodes: List<ViewNode>,
+    /** The view walk ran out of budget: the frame must not be sent. */
+    val truncated: Boolean = false,
 )
 
 /** Reads the screen; on Android this runs on the main thread (PixelCopy + view walk). */
@@ -31,7 +33,7 @@ fun interface TickScheduler {
 /**
  * The capture timer: asks the core whether to capture, captures if told to, hands the frame
  * over and reports how long the main thread spent, then schedules itself when the core says.
- * The core drives; this loop only answers. Errors from the core are counted, never thrown into
+ * Each tick is also the ANR watchdog's heartbeat. The core drives; this loop only answers. Errors from the core are counted, never thrown into
  * the host's main thread.
  */
 class CaptureLoop(
@@ -46,6 +48,8 @@ class CaptureLoop(
     @Volatile var errors = 0L
         private set
     @Volatile var captures = 0L
+        private set
+    @Volatile var partialFrames = 0L
         private set
 
     fun start() {
@@ -63,6 +67,7 @@ class CaptureLoop(
         if (!running) return
         var next = 1000L
         try {
+            core.heartbeat()
             val decision = core.tick(clockMs().toULong())
             next = decision.nextCheckMs.toLong().coerceIn(16, 60_000)
             if (decision.capture) {
@@ -70,7 +75,10 @@ class CaptureLoop(
                 val frame = source.capture()
                 val costMs = (nanoTime() - t0) / 1_000_000.0
                 core.reportCaptureCost(costMs)
-                if (frame != null) {
+                if (frame != null && frame.truncated) {
+                    core.submitPartialFrame(clockMs().toULong(), frame.nodes)
+                    partialFrames++
+                } else if (frame != null) {
                     core.submitFrame(
                         frame.pixels, frame.width.toUInt(), frame.height.toUInt(), frame.stride.toUInt(),
                         frame.format, frame.scale, clockMs().toULong(), frame.nodes,

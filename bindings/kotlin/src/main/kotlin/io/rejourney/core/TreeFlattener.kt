@@ -16,27 +16,39 @@ interface ViewLike {
     val tag: String?
     val visible: Boolean
     val children: List<ViewLike>
+    /** Test id / accessibility identifier (Android: the view id's resource name). */
+    val testId: String? get() = null
+    /** A text input's content length; the content itself is never reported. */
+    val textLength: UInt? get() = null
 }
 
 /**
  * Flattens a view tree into the pre-order `ViewNode` list the core expects (each node names
- * its parent's index). Invisible subtrees are skipped. A node budget bounds the main-thread
- * cost of the walk; when it is hit the list is marked [Result.truncated] so the caller can
- * fail closed (the core masks what it cannot see only if told; see [CaptureLoop]).
+ * its parent's index). Invisible subtrees are skipped. A node budget and a time budget bound
+ * the main-thread cost of the walk; when either runs out the list is marked
+ * [Result.truncated] and [CaptureLoop] sends it as a partial frame, which the core drops:
+ * privacy fails closed when part of the screen was never examined.
  */
-class TreeFlattener(private val registry: MaskRegistry, private val maxNodes: Int = 2_000) {
+class TreeFlattener(
+    private val registry: MaskRegistry,
+    private val maxNodes: Int = 2_000,
+    private val maxNanos: Long = 8_000_000,
+    private val nanoTime: () -> Long = System::nanoTime,
+) {
     data class Result(val nodes: List<ViewNode>, val truncated: Boolean)
 
     fun flatten(root: ViewLike): Result {
         val out = ArrayList<ViewNode>(64)
         var truncated = false
+        val deadline = nanoTime() + maxNanos
         // Explicit stack: deep hierarchies must not overflow the thread's stack.
         val stack = ArrayDeque<Pair<ViewLike, UInt?>>()
         stack.addLast(root to null)
         while (stack.isNotEmpty()) {
             val (v, parent) = stack.removeLast()
             if (!v.visible) continue
-            if (out.size >= maxNodes) {
+            // The clock is read every 64 nodes: cheap, and bounds the overshoot.
+            if (out.size >= maxNodes || (out.size % 64 == 63 && nanoTime() > deadline)) {
                 truncated = true
                 break
             }
@@ -48,6 +60,9 @@ class TreeFlattener(private val registry: MaskRegistry, private val maxNodes: In
                     x = v.x, y = v.y, width = v.width, height = v.height,
                     kind = v.kind,
                     tag = registry.tagFor(v, v.tag, v.className),
+                    viewId = System.identityHashCode(v).toULong(),
+                    testId = v.testId,
+                    textLength = v.textLength,
                 ),
             )
             // Push children in reverse so they pop in order (pre-order, left to right).

@@ -247,7 +247,7 @@ fn a_truncated_tree_drops_the_frame_and_sends_a_partial_snapshot() {
     let s = &corpus()[0];
     let t0 = 1_700_000_000_000;
     c.start(t0).unwrap();
-    c.submit_partial_frame(&s.nodes[..s.nodes.len() / 2], t0)
+    c.submit_partial_frame(s.nodes[..s.nodes.len() / 2].to_vec(), t0)
         .unwrap();
     c.stop(t0 + 5_000).unwrap();
     assert!(c.flush(WAIT));

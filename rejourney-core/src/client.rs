@@ -16,7 +16,9 @@ use crate::events::{
     PropValue,
 };
 use crate::frame::{FrameSpec, Rect};
-use crate::hierarchy::{HierarchyConfig, HierarchyCounters, Recorder as HierarchyRecorder};
+use crate::hierarchy::{
+    HierarchyConfig, HierarchyCounters, Job as TreeJob, Worker as HierarchyWorker,
+};
 use crate::masks::{mask_decisions, MaskOptions, NodeError, ViewNode};
 use crate::pipeline::{Pipeline, PipelineError, SessionTag};
 use crate::policy::{Action, Decision};
@@ -105,7 +107,7 @@ pub struct Client {
     masks: MaskOptions,
     mask_scratch: Mutex<(Vec<Rect>, Vec<bool>)>,
     events: Mutex<EventState>,
-    hierarchy: Mutex<HierarchyRecorder>,
+    hierarchy: HierarchyWorker<SessionRef>,
     /// The session artifacts are attributed to (shared with the ANR watchdog's thread).
     current: Arc<Mutex<Option<SessionRef>>>,
     watchdog: Mutex<Option<Watchdog>>,
@@ -219,6 +221,13 @@ impl Client {
         } else {
             None
         };
+        let enqueue = uploader.enqueuer();
+        let hierarchy = HierarchyWorker::start(opts.hierarchy.clone(), move |snap, session| {
+            let body = gzip(&snap.json);
+            let (ts, kind) = (snap.timestamp_ms, ArtifactKind::Hierarchy);
+            enqueue(artifact(session, kind, ts, ts, 1, 0, body));
+        })
+        .map_err(|e| ClientError::Delivery(DeliveryError::Thread(e.to_string())))?;
         let own_hosts = url::Url::parse(&opts.delivery.api_url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
@@ -235,7 +244,7 @@ impl Client {
                 rec: EventRecorder::new(opts.events),
                 batch_number: 0,
             }),
-            hierarchy: Mutex::new(HierarchyRecorder::new(opts.hierarchy)),
+            hierarchy,
             current,
             watchdog: Mutex::new(watchdog),
             anrs,
@@ -272,7 +281,6 @@ impl Client {
             sampled_in: s.sampled_in,
         });
         lock(&self.events).batch_number = 0;
-        lock(&self.hierarchy).reset();
         self.pipeline.set_session(SessionTag {
             id: s.id.as_str().into(),
             start_ms: s.start_ms,
@@ -322,6 +330,8 @@ impl Client {
     /// Seals the ended session's frames and queues its end call behind them.
     fn finish_session(&self, ended: Ended) {
         self.flush_events(ended.ended_at_ms, true);
+        // The session's last snapshots go out before its end call (bounded: four trees).
+        self.hierarchy.drain(Duration::from_secs(2));
         let token = self.pipeline.flush();
         // Bounded: the encoder holds at most a few raw frames.
         self.pipeline.wait_flushed(token, Duration::from_secs(2));
@@ -388,6 +398,7 @@ impl Client {
     }
 
     /// Hands over a captured frame with the view tree it showed; the core decides the masks.
+    /// Copies the node list for the hierarchy worker; [`Client::submit_frame_owned`] avoids it.
     pub fn submit_frame(
         &self,
         pixels: Vec<u8>,
@@ -395,52 +406,78 @@ impl Client {
         nodes: &[ViewNode],
         ts_ms: u64,
     ) -> Result<(), ClientError> {
+        self.submit_frame_owned(pixels, spec, nodes.to_vec(), ts_ms)
+    }
+
+    /// Like [`Client::submit_frame`], taking the node list: masks are decided and painted on
+    /// this thread (nothing unmasked may leave it), the tree then moves to the hierarchy
+    /// worker without a copy.
+    pub fn submit_frame_owned(
+        &self,
+        pixels: Vec<u8>,
+        spec: FrameSpec,
+        nodes: Vec<ViewNode>,
+        ts_ms: u64,
+    ) -> Result<(), ClientError> {
         self.check_open()?;
         if !self.recording.load(Acquire) {
             return Err(ClientError::NotStarted);
         }
-        let mut scratch = lock(&self.mask_scratch);
-        let (masks, masked) = &mut *scratch;
-        mask_decisions(nodes, &self.masks, masks, masked)?;
+        let masked = {
+            let mut scratch = lock(&self.mask_scratch);
+            let (masks, masked) = &mut *scratch;
+            mask_decisions(&nodes, &self.masks, masks, masked)?;
+            self.pipeline.submit_frame(pixels, spec, masks, ts_ms)?;
+            masked.clone()
+        };
         self.observe_hierarchy(nodes, masked, ts_ms, false);
-        Ok(self.pipeline.submit_frame(pixels, spec, masks, ts_ms)?)
+        Ok(())
     }
 
     /// A frame whose view tree the shim could not walk completely (its node or time budget
     /// ran out). Privacy fails closed: parts of the screen were never examined, so the frame
     /// is dropped and counted (`tree_truncated`); the partial tree is still recorded as a
     /// hierarchy snapshot marked partial.
-    pub fn submit_partial_frame(&self, nodes: &[ViewNode], ts_ms: u64) -> Result<(), ClientError> {
+    pub fn submit_partial_frame(
+        &self,
+        nodes: Vec<ViewNode>,
+        ts_ms: u64,
+    ) -> Result<(), ClientError> {
         self.check_open()?;
         if !self.recording.load(Acquire) {
             return Err(ClientError::NotStarted);
         }
-        let mut scratch = lock(&self.mask_scratch);
-        let (masks, masked) = &mut *scratch;
-        mask_decisions(nodes, &self.masks, masks, masked)?;
-        self.observe_hierarchy(nodes, masked, ts_ms, true);
+        let masked = {
+            let mut scratch = lock(&self.mask_scratch);
+            let (masks, masked) = &mut *scratch;
+            mask_decisions(&nodes, &self.masks, masks, masked)?;
+            masked.clone()
+        };
         self.pipeline.count_drop(DropReason::TreeTruncated);
+        self.observe_hierarchy(nodes, masked, ts_ms, true);
         Ok(())
     }
 
-    fn observe_hierarchy(&self, nodes: &[ViewNode], masked: &[bool], ts_ms: u64, partial: bool) {
+    fn observe_hierarchy(
+        &self,
+        nodes: Vec<ViewNode>,
+        masked: Vec<bool>,
+        ts_ms: u64,
+        partial: bool,
+    ) {
         if nodes.is_empty() {
             return;
         }
-        let snapshot = lock(&self.hierarchy).observe(nodes, masked, ts_ms, partial);
-        let (Some(snap), Some(session)) = (snapshot, lock(&self.current).clone()) else {
+        let Some(session) = lock(&self.current).clone() else {
             return;
         };
-        let body = gzip(&snap.json);
-        self.uploader.enqueue(artifact(
-            &session,
-            ArtifactKind::Hierarchy,
-            snap.timestamp_ms,
-            snap.timestamp_ms,
-            1,
-            0,
-            body,
-        ));
+        self.hierarchy.submit(TreeJob {
+            nodes,
+            masked,
+            timestamp_ms: ts_ms,
+            partial,
+            tag: session,
+        });
     }
 
     /// Hands over a frame with explicit mask rectangles (points).
@@ -624,6 +661,7 @@ impl Client {
     /// on disk in the spool (safe from a kill), without waiting for delivery.
     pub fn persist(&self, timeout: Duration) -> bool {
         self.flush_events(wall_clock_ms(), true);
+        self.hierarchy.drain(timeout);
         let token = self.pipeline.flush();
         self.pipeline.wait_flushed(token, timeout) && self.uploader.wait_spooled(timeout)
     }
@@ -639,9 +677,10 @@ impl Client {
     /// main thread.
     pub fn flush(&self, timeout: Duration) -> bool {
         self.flush_events(wall_clock_ms(), true);
+        let drained = self.hierarchy.drain(timeout);
         let token = self.pipeline.flush();
         let sealed = self.pipeline.wait_flushed(token, timeout);
-        sealed && self.uploader.wait_idle(timeout)
+        drained && sealed && self.uploader.wait_idle(timeout)
     }
 
     /// Ends the session (its end call is queued behind its frames) and stops capturing.
@@ -676,7 +715,7 @@ impl Client {
             capture: self.pipeline.telemetry(),
             delivery: self.uploader.snapshot(),
             events: lock(&self.events).rec.counters(),
-            hierarchy: lock(&self.hierarchy).counters(),
+            hierarchy: self.hierarchy.counters(),
             anrs: self.anrs.load(Relaxed),
         }
     }
@@ -692,6 +731,8 @@ impl Client {
             w.stop();
         }
         self.flush_events(wall_clock_ms(), true);
+        // At most four queued trees: their snapshots reach the uploader before it drains.
+        self.hierarchy.stop();
         self.pipeline.stop();
         self.uploader.notify();
         self.uploader.shutdown(drain);

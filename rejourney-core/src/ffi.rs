@@ -471,11 +471,10 @@ impl Rejourney {
         nodes: Vec<ViewNode>,
     ) -> Result<(), RejourneyError> {
         guard(|| {
-            let nodes = convert_nodes(nodes);
-            Ok(self.client.submit_frame(
+            Ok(self.client.submit_frame_owned(
                 pixels,
                 spec(width, height, stride, format, scale),
-                &nodes,
+                convert_nodes(nodes),
                 timestamp_ms,
             )?)
         })
@@ -519,7 +518,7 @@ impl Rejourney {
         guard(|| {
             Ok(self
                 .client
-                .submit_partial_frame(&convert_nodes(nodes), timestamp_ms)?)
+                .submit_partial_frame(convert_nodes(nodes), timestamp_ms)?)
         })
     }
 

@@ -44,6 +44,8 @@ pub struct HierarchyCounters {
     pub unchanged: u64,
     pub rate_limited: u64,
     pub invalid: u64,
+    /// Trees not looked at because the worker was still busy with earlier ones.
+    pub dropped_busy: u64,
 }
 
 pub fn kind_name(kind: NodeKind) -> &'static str {
@@ -303,6 +305,130 @@ impl Recorder {
     }
 }
 
+/// One tree handed to the [`Worker`], with the caller's tag (the session it belongs to).
+#[derive(Debug)]
+pub struct Job<T> {
+    pub nodes: Vec<ViewNode>,
+    pub masked: Vec<bool>,
+    pub timestamp_ms: u64,
+    pub partial: bool,
+    pub tag: T,
+}
+
+enum Msg<T> {
+    Job(Job<T>),
+    Barrier(crossbeam_channel::Sender<()>),
+}
+
+/// Builds, diffs and serialises trees on its own thread, so the host's main thread only pays
+/// for handing over the node list it already owns (building a 781-node tree costs ~0.16 ms;
+/// see `benches/RESULTS.md`). The hand-over queue holds four trees: a worker that falls behind
+/// drops the newest and counts it (`dropped_busy`) rather than making the caller wait.
+/// A job whose tag differs from the previous one (a new session) starts from a full snapshot.
+pub struct Worker<T: Send + PartialEq + 'static> {
+    /// `None` once stopped. Held only to clone or `try_send`, never while waiting.
+    tx: std::sync::Mutex<Option<crossbeam_channel::Sender<Msg<T>>>>,
+    handle: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+    recorder: std::sync::Arc<std::sync::Mutex<Recorder>>,
+}
+
+impl<T: Send + PartialEq + 'static> std::fmt::Debug for Worker<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("hierarchy::Worker").finish_non_exhaustive()
+    }
+}
+
+fn lock_any<X>(m: &std::sync::Mutex<X>) -> std::sync::MutexGuard<'_, X> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl<T: Send + PartialEq + 'static> Worker<T> {
+    /// Starts the thread; `sink` receives each snapshot with its job's tag.
+    pub fn start(
+        cfg: HierarchyConfig,
+        sink: impl Fn(Snapshot, &T) + Send + 'static,
+    ) -> std::io::Result<Self> {
+        let recorder = std::sync::Arc::new(std::sync::Mutex::new(Recorder::new(cfg)));
+        let (tx, rx) = crossbeam_channel::bounded::<Msg<T>>(4);
+        let rec = recorder.clone();
+        let handle = std::thread::Builder::new()
+            .name("rejourney-hierarchy".into())
+            .spawn(move || {
+                let mut last_tag: Option<T> = None;
+                for msg in rx {
+                    match msg {
+                        Msg::Job(job) => {
+                            let snapshot = {
+                                let mut r = lock_any(&rec);
+                                if last_tag.as_ref() != Some(&job.tag) {
+                                    r.reset();
+                                }
+                                r.observe(&job.nodes, &job.masked, job.timestamp_ms, job.partial)
+                            };
+                            if let Some(s) = snapshot {
+                                sink(s, &job.tag);
+                            }
+                            last_tag = Some(job.tag);
+                        }
+                        Msg::Barrier(done) => {
+                            let _ = done.send(());
+                        }
+                    }
+                }
+            })?;
+        Ok(Self {
+            tx: std::sync::Mutex::new(Some(tx)),
+            handle: std::sync::Mutex::new(Some(handle)),
+            recorder,
+        })
+    }
+
+    /// Hands a tree over without blocking. Returns false when it was dropped (worker busy
+    /// or stopped); the drop is counted.
+    pub fn submit(&self, job: Job<T>) -> bool {
+        let sent = lock_any(&self.tx)
+            .as_ref()
+            .is_some_and(|tx| tx.try_send(Msg::Job(job)).is_ok());
+        if !sent {
+            lock_any(&self.recorder).counters.dropped_busy += 1;
+        }
+        sent
+    }
+
+    /// Waits until every tree handed over before this call has been processed (its snapshot,
+    /// if any, given to the sink), or until `timeout`. Returns whether it got there.
+    pub fn drain(&self, timeout: std::time::Duration) -> bool {
+        let Some(tx) = lock_any(&self.tx).clone() else {
+            return true;
+        };
+        let (done_tx, done_rx) = crossbeam_channel::bounded(1);
+        let deadline = std::time::Instant::now() + timeout;
+        if tx.send_deadline(Msg::Barrier(done_tx), deadline).is_err() {
+            return false;
+        }
+        done_rx.recv_deadline(deadline).is_ok()
+    }
+
+    pub fn counters(&self) -> HierarchyCounters {
+        lock_any(&self.recorder).counters()
+    }
+
+    /// Processes what is queued, then ends the thread.
+    pub fn stop(&self) {
+        lock_any(&self.tx).take();
+        let handle = lock_any(&self.handle).take();
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
+    }
+}
+
+impl<T: Send + PartialEq + 'static> Drop for Worker<T> {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,5 +524,48 @@ mod tests {
         );
         r.reset();
         assert!(r.observe(&screen(9.0), &masked, 2_200, false).is_some());
+    }
+
+    #[test]
+    fn worker_runs_off_thread_resets_per_session_drains_and_counts_drops() {
+        use std::sync::{Arc, Mutex};
+        let got: Arc<Mutex<Vec<(u64, u32, bool)>>> = Arc::default();
+        let sink = got.clone();
+        let cfg = HierarchyConfig {
+            min_interval_ms: 0,
+            ..HierarchyConfig::default()
+        };
+        let w = Worker::start(cfg, move |s: Snapshot, tag: &u32| {
+            let full = !String::from_utf8_lossy(&s.json).contains("\"changes\"");
+            sink.lock().unwrap().push((s.timestamp_ms, *tag, full));
+        })
+        .unwrap();
+        let tree = vec![
+            node(None, "Root", NodeKind::Container, 0.0),
+            node(Some(0), "Label", NodeKind::Text, 1.0),
+        ];
+        let job = |ts: u64, tag: u32| Job {
+            nodes: tree.clone(),
+            masked: vec![false; 2],
+            timestamp_ms: ts,
+            partial: false,
+            tag,
+        };
+        let mut moved = job(3, 1);
+        moved.nodes[1].frame.x = 5.0;
+        for j in [job(1, 1), job(2, 1), moved, job(4, 2)] {
+            assert!(w.submit(j));
+            assert!(w.drain(std::time::Duration::from_secs(5)));
+        }
+        assert_eq!(
+            *got.lock().unwrap(),
+            vec![(1, 1, true), (3, 1, false), (4, 2, true)],
+            "unchanged tree skipped; a new session starts from a full snapshot"
+        );
+        assert_eq!(w.counters().unchanged, 1);
+        w.stop();
+        assert!(!w.submit(job(5, 2)), "a stopped worker takes nothing");
+        assert_eq!(w.counters().dropped_busy, 1, "and counts it");
+        assert!(w.drain(std::time::Duration::from_millis(10)));
     }
 }

@@ -613,7 +613,10 @@ impl Rejourney {
 
     /// The main thread is alive; the ANR watchdog reports silences beyond its threshold.
     pub fn heartbeat(&self) -> Result<(), RejourneyError> {
-        guard(|| Ok(self.client.heartbeat()))
+        guard(|| {
+            self.client.heartbeat();
+            Ok(())
+        })
     }
 
     /// From the host's crash handler: stores the incident (waiting up to `timeout_ms` for
@@ -643,27 +646,48 @@ impl Rejourney {
     }
 
     pub fn touch_began(&self) -> Result<(), RejourneyError> {
-        guard(|| Ok(self.client.touch_began()))
+        guard(|| {
+            self.client.touch_began();
+            Ok(())
+        })
     }
     pub fn touch_ended(&self, now_ms: u64) -> Result<(), RejourneyError> {
-        guard(|| Ok(self.client.touch_ended(now_ms)))
+        guard(|| {
+            self.client.touch_ended(now_ms);
+            Ok(())
+        })
     }
     pub fn scroll_began(&self) -> Result<(), RejourneyError> {
-        guard(|| Ok(self.client.scroll_began()))
+        guard(|| {
+            self.client.scroll_began();
+            Ok(())
+        })
     }
     pub fn scroll_ended(&self, now_ms: u64) -> Result<(), RejourneyError> {
-        guard(|| Ok(self.client.scroll_ended(now_ms)))
+        guard(|| {
+            self.client.scroll_ended(now_ms);
+            Ok(())
+        })
     }
     pub fn app_backgrounded(&self, now_ms: u64) -> Result<(), RejourneyError> {
-        guard(|| Ok(self.client.app_backgrounded(now_ms)))
+        guard(|| {
+            self.client.app_backgrounded(now_ms);
+            Ok(())
+        })
     }
     pub fn app_foregrounded(&self, now_ms: u64) -> Result<(), RejourneyError> {
-        guard(|| Ok(self.client.app_foregrounded(now_ms)))
+        guard(|| {
+            self.client.app_foregrounded(now_ms);
+            Ok(())
+        })
     }
 
     /// Sets (or clears, with `None`) the user id.
     pub fn identify(&self, user_id: Option<String>) -> Result<(), RejourneyError> {
-        guard(|| Ok(self.client.identify(user_id)))
+        guard(|| {
+            self.client.identify(user_id);
+            Ok(())
+        })
     }
 
     /// The current session id, if recording.
@@ -679,7 +703,8 @@ impl Rejourney {
         guard(|| {
             let adapter =
                 listener.map(|l| Arc::new(ListenerAdapter(l)) as Arc<dyn SessionObserver>);
-            Ok(self.client.set_observer(adapter))
+            self.client.set_observer(adapter);
+            Ok(())
         })
     }
 
@@ -691,7 +716,10 @@ impl Rejourney {
 
     /// Opt-out: stops capture and deletes everything not yet delivered.
     pub fn opt_out(&self, now_ms: u64) -> Result<(), RejourneyError> {
-        guard(|| Ok(self.client.opt_out(now_ms)))
+        guard(|| {
+            self.client.opt_out(now_ms);
+            Ok(())
+        })
     }
 
     pub fn telemetry(&self) -> Result<Telemetry, RejourneyError> {
@@ -725,7 +753,10 @@ impl Rejourney {
     /// Stops the SDK's threads, delivering for up to `drain_ms`; the rest stays stored for
     /// the next launch.
     pub fn shutdown(&self, drain_ms: u64) -> Result<(), RejourneyError> {
-        guard(|| Ok(self.client.shutdown(Duration::from_millis(drain_ms))))
+        guard(|| {
+            self.client.shutdown(Duration::from_millis(drain_ms));
+            Ok(())
+        })
     }
 }
 

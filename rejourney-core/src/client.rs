@@ -419,19 +419,26 @@ impl Client {
         nodes: Vec<ViewNode>,
         ts_ms: u64,
     ) -> Result<(), ClientError> {
-        self.check_open()?;
-        if !self.recording.load(Acquire) {
-            return Err(ClientError::NotStarted);
-        }
-        let masked = {
-            let mut scratch = lock(&self.mask_scratch);
-            let (masks, masked) = &mut *scratch;
-            mask_decisions(&nodes, &self.masks, masks, masked)?;
-            self.pipeline.submit_frame(pixels, spec, masks, ts_ms)?;
-            masked.clone()
-        };
+        let masked = self.decide_masks(&nodes, |masks| {
+            Ok(self.pipeline.submit_frame(pixels, spec, masks, ts_ms)?)
+        })?;
         self.observe_hierarchy(nodes, masked, ts_ms, false);
         Ok(())
+    }
+
+    /// Decides the masks for `nodes` (recording only), hands the rectangles to `use_masks`
+    /// and returns the per-node masked flags for the hierarchy snapshot.
+    fn decide_masks(
+        &self,
+        nodes: &[ViewNode],
+        use_masks: impl FnOnce(&[Rect]) -> Result<(), ClientError>,
+    ) -> Result<Vec<bool>, ClientError> {
+        self.check_recording()?;
+        let mut scratch = lock(&self.mask_scratch);
+        let (masks, masked) = &mut *scratch;
+        mask_decisions(nodes, &self.masks, masks, masked)?;
+        use_masks(masks)?;
+        Ok(masked.clone())
     }
 
     /// A frame whose view tree the shim could not walk completely (its node or time budget
@@ -443,16 +450,7 @@ impl Client {
         nodes: Vec<ViewNode>,
         ts_ms: u64,
     ) -> Result<(), ClientError> {
-        self.check_open()?;
-        if !self.recording.load(Acquire) {
-            return Err(ClientError::NotStarted);
-        }
-        let masked = {
-            let mut scratch = lock(&self.mask_scratch);
-            let (masks, masked) = &mut *scratch;
-            mask_decisions(&nodes, &self.masks, masks, masked)?;
-            masked.clone()
-        };
+        let masked = self.decide_masks(&nodes, |_| Ok(()))?;
         self.pipeline.count_drop(DropReason::TreeTruncated);
         self.observe_hierarchy(nodes, masked, ts_ms, true);
         Ok(())

@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rejourney_core::client::{Client, ClientOptions};
+use rejourney_core::events::{Gesture, NetworkRequest, PropValue};
 use rejourney_core::upload::DeliveryConfig;
 use rejourney_core::{parse_bundle, Action, FrameSpec, ParseLimits};
 use rejourney_harness::{
@@ -30,8 +31,17 @@ use rejourney_ingest::{IngestServer, ServerOptions};
 enum Step {
     Show(&'static str),
     Tap,
-    Scroll { secs: f32, then: &'static str },
-    Pinch { secs: f32 },
+    /// Three quick taps on a control that does nothing: a rage tap (and dead taps).
+    RageTap,
+    /// An API call the screen makes (recorded as a network event, query secrets redacted).
+    Request(&'static str),
+    Scroll {
+        secs: f32,
+        then: &'static str,
+    },
+    Pinch {
+        secs: f32,
+    },
 }
 
 const SCRIPT: &[(f32, Step)] = &[
@@ -59,6 +69,10 @@ const SCRIPT: &[(f32, Step)] = &[
     (23.6, Step::Tap),
     (24.0, Step::Show("shop-000")),
     (
+        24.2,
+        Step::Request("https://api.shop.example/v1/products?page=1&session_token=8f14e45fceea167a5a36dedd4bea2543"),
+    ),
+    (
         28.0,
         Step::Scroll {
             secs: 1.0,
@@ -75,6 +89,7 @@ const SCRIPT: &[(f32, Step)] = &[
         },
     ),
     (40.0, Step::Show("dashboard-000")),
+    (43.0, Step::RageTap),
     (45.6, Step::Tap),
     (46.0, Step::Show("map-000")),
     (48.0, Step::Pinch { secs: 1.5 }),
@@ -203,17 +218,48 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let now = start_ms + vt;
         while step < SCRIPT.len() && (SCRIPT[step].0 * 1000.0) as u64 <= vt {
             match SCRIPT[step].1 {
-                Step::Show(id) => shown = id,
+                Step::Show(id) => {
+                    shown = id;
+                    client.screen_changed(now, id)?;
+                    if id == "login-000" {
+                        client.keyboard(now + 300, true, 291.0)?;
+                    }
+                }
                 Step::Tap => {
                     client.touch_began();
+                    client.gesture(Gesture::Tap, now, 196.0, 620.0, Some("Button"))?;
                     interaction_until = Some((vt + 120, None));
+                }
+                Step::RageTap => {
+                    for i in 0..3 {
+                        client.gesture(Gesture::Tap, now + i * 180, 300.0, 120.0, Some("Chart"))?;
+                    }
+                }
+                Step::Request(url) => {
+                    let req = NetworkRequest {
+                        method: "GET".into(),
+                        url: url.into(),
+                        status: Some(200),
+                        duration_ms: 182.0,
+                        request_bytes: Some(0),
+                        response_bytes: Some(48_211),
+                        error: None,
+                    };
+                    client.network_request(now, &req)?;
+                    let props = [
+                        ("items".to_owned(), PropValue::Num(24.0)),
+                        ("category".to_owned(), PropValue::Str("shoes".into())),
+                    ];
+                    client.log_event(now + 200, "catalog_loaded", &props)?;
                 }
                 Step::Scroll { secs, then } => {
                     client.scroll_began();
+                    client.gesture(Gesture::Swipe, now, 196.0, 500.0, None)?;
                     interaction_until = Some((vt + (secs * 1000.0) as u64, Some(then)));
                 }
                 Step::Pinch { secs } => {
                     client.touch_began();
+                    client.gesture(Gesture::Pinch, now, 196.0, 400.0, Some("MapView"))?;
                     interaction_until = Some((vt + (secs * 1000.0) as u64, None));
                 }
             }
@@ -255,6 +301,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     summary["endpoint"] = url.clone().into();
     summary["all_delivered"] = delivered.into();
     summary["delivery"] = serde_json::to_value(&t.delivery)?;
+    summary["events"] = serde_json::to_value(t.events)?;
+    summary["hierarchy"] = serde_json::to_value(t.hierarchy)?;
     summary["wall_seconds"] = wall.elapsed().as_secs_f64().into();
 
     // Verify what the server stored: strict parse, decode, privacy check.
@@ -288,9 +336,27 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         let stats = srv.stats();
+        let ours = |kind: &str| -> Vec<u64> {
+            arts.iter()
+                .filter(|a| a.kind == kind && a.session_id == session_id)
+                .map(|a| a.frame_count)
+                .collect()
+        };
+        let events_stored: u64 = ours("events").iter().sum();
+        let snapshots_stored = ours("hierarchy").len() as u64;
+        if events_stored != t.events.recorded || snapshots_stored != t.hierarchy.snapshots {
+            return Err(format!(
+                "server stored {events_stored} events and {snapshots_stored} hierarchy snapshots; \
+                 {} and {} were recorded",
+                t.events.recorded, t.hierarchy.snapshots
+            )
+            .into());
+        }
         summary["server"] = serde_json::json!({
             "artifacts": arts.len(),
             "screenshots": arts.iter().filter(|a| a.kind == "screenshots").count(),
+            "events_stored": events_stored,
+            "hierarchy_snapshots_stored": snapshots_stored,
             "frames_stored": frames_verified,
             "session_end_stored": args.out.join("ingest-data").join(&session_id).join("session-end.json").exists(),
             "stats": format!("{stats:?}"),
@@ -341,6 +407,15 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         c.bytes_in as f64 / 1e6
     );
     println!("  masked regions {:>5}", c.masked_regions);
+    let (e, h) = (&t.events, &t.hierarchy);
+    println!(
+        "  events         {:>5}   in {} batches; rage taps {}, dead taps {}, dropped {}",
+        e.recorded, e.batches, e.rage_taps, e.dead_taps, e.dropped_buffer_full
+    );
+    println!(
+        "  hierarchy      {:>5} snapshots; unchanged {}, rate-limited {}, partial {}",
+        h.snapshots, h.unchanged, h.rate_limited, h.partial
+    );
     println!(
         "  delivery       {:>5} requests, delivered {:?}, dropped {:?}, retries {}",
         d.requests, d.delivered, d.dropped, d.retries

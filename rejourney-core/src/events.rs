@@ -33,6 +33,10 @@ pub struct EventConfig {
     pub url_deny_list: Vec<String>,
     /// Longest custom event name / property string kept (longer is cut, counted).
     pub max_string_len: usize,
+    /// Properties kept per custom event (the rest are dropped, counted).
+    pub max_properties: usize,
+    /// Memory bound of the buffer (estimated JSON bytes): past it the oldest events go.
+    pub max_buffered_bytes: usize,
 }
 
 impl Default for EventConfig {
@@ -47,6 +51,8 @@ impl Default for EventConfig {
             dead_tap_window_ms: 1_500,
             url_deny_list: Vec::new(),
             max_string_len: 1_024,
+            max_properties: 50,
+            max_buffered_bytes: 1 << 20,
         }
     }
 }
@@ -106,6 +112,7 @@ pub struct EventCounters {
     pub dropped_buffer_full: u64,
     pub denied_urls: u64,
     pub truncated_strings: u64,
+    pub dropped_properties: u64,
     pub rage_taps: u64,
     pub dead_taps: u64,
     pub batches: u64,
@@ -223,6 +230,9 @@ pub fn url_denied(raw: &str, deny: &[String]) -> bool {
 pub struct EventRecorder {
     cfg: EventConfig,
     buf: VecDeque<Value>,
+    /// Estimated size of each buffered event (parallel to `buf`) and their sum.
+    sizes: VecDeque<usize>,
+    bytes: usize,
     recent_taps: VecDeque<Tap>,
     /// Taps waiting to see whether anything responds.
     pending_dead: VecDeque<(Tap, Option<String>)>,
@@ -234,6 +244,8 @@ impl EventRecorder {
         Self {
             cfg,
             buf: VecDeque::new(),
+            sizes: VecDeque::new(),
+            bytes: 0,
             recent_taps: VecDeque::new(),
             pending_dead: VecDeque::new(),
             counters: EventCounters::default(),
@@ -247,6 +259,8 @@ impl EventRecorder {
     /// Opt-out: forget everything buffered.
     pub fn clear(&mut self) {
         self.buf.clear();
+        self.sizes.clear();
+        self.bytes = 0;
         self.recent_taps.clear();
         self.pending_dead.clear();
     }
@@ -268,11 +282,18 @@ impl EventRecorder {
     }
 
     fn push(&mut self, ev: Value) {
-        if self.buf.len() >= self.cfg.max_buffered {
+        let size = json_size(&ev);
+        while !self.buf.is_empty()
+            && (self.buf.len() >= self.cfg.max_buffered
+                || self.bytes + size > self.cfg.max_buffered_bytes)
+        {
             self.buf.pop_front();
+            self.bytes -= self.sizes.pop_front().unwrap_or(0);
             self.counters.dropped_buffer_full += 1;
         }
         self.buf.push_back(ev);
+        self.sizes.push_back(size);
+        self.bytes += size;
         self.counters.recorded += 1;
     }
 
@@ -373,7 +394,10 @@ impl EventRecorder {
         self.responded(ts);
         let name = self.cut(name);
         let mut map = Map::new();
-        for (k, v) in props {
+        if props.len() > self.cfg.max_properties {
+            self.counters.dropped_properties += (props.len() - self.cfg.max_properties) as u64;
+        }
+        for (k, v) in props.iter().take(self.cfg.max_properties) {
             let k = self.cut(k);
             let v = match v {
                 PropValue::Str(s) => Value::String(self.cut(s)),
@@ -476,6 +500,7 @@ impl EventRecorder {
         }
         let n = self.buf.len().min(self.cfg.batch_max);
         let events: Vec<Value> = self.buf.drain(..n).collect();
+        self.bytes -= self.sizes.drain(..n).sum::<usize>();
         let ts = |e: &Value| e["timestamp"].as_u64().unwrap_or(0);
         let first_ms = events.iter().map(ts).min().unwrap_or(0);
         let last_ms = events.iter().map(ts).max().unwrap_or(0);
@@ -485,6 +510,22 @@ impl EventRecorder {
             first_ms,
             last_ms,
         })
+    }
+}
+
+/// Roughly the serialised size of an event (events are shallow: at most an object of
+/// scalars inside the event object), without serialising it.
+fn json_size(v: &Value) -> usize {
+    match v {
+        Value::Null | Value::Bool(_) | Value::Number(_) => 8,
+        Value::String(s) => s.len() + 2,
+        Value::Array(a) => 2 + a.iter().map(json_size).sum::<usize>(),
+        Value::Object(o) => {
+            2 + o
+                .iter()
+                .map(|(k, v)| k.len() + 4 + json_size(v))
+                .sum::<usize>()
+        }
     }
 }
 
@@ -683,5 +724,48 @@ mod tests {
         assert_eq!(e["properties"]["s"], "éééé");
         assert!(r.counters().truncated_strings >= 2);
         assert!(r.gesture(Gesture::Tap, 1, f32::NAN, 0.0, None).is_err());
+    }
+
+    #[test]
+    fn memory_is_bounded_by_bytes_and_property_count() {
+        let mut r = EventRecorder::new(EventConfig {
+            max_buffered_bytes: 64 * 1024,
+            max_properties: 3,
+            ..EventConfig::default()
+        });
+        let big = "x".repeat(1_000);
+        let props: Vec<(String, PropValue)> = (0..10)
+            .map(|i| (format!("k{i}"), PropValue::Str(big.clone())))
+            .collect();
+        for ts in 0..200 {
+            r.custom(ts, "big", &props).unwrap();
+        }
+        let c = r.counters();
+        assert_eq!(
+            c.dropped_properties,
+            200 * 7,
+            "seven of ten properties dropped each time"
+        );
+        assert!(
+            c.dropped_buffer_full > 0,
+            "the byte budget evicted the oldest"
+        );
+        assert!(r.bytes <= 64 * 1024, "{} bytes held", r.bytes);
+        let held = r.buf.len();
+        assert_eq!(held as u64, 200 - c.dropped_buffer_full);
+        // Taking batches releases their bytes.
+        while r.take_batch(10_000, true).is_some() {}
+        assert_eq!((r.buf.len(), r.bytes), (0, 0));
+        let real: usize = {
+            r.custom(1, "big", &props).unwrap();
+            let b = r.take_batch(10_000, true).unwrap();
+            serde_json::to_vec(&b.events[0]).unwrap().len()
+        };
+        let est = json_size(&json!({"type": "custom", "timestamp": 1, "name": "big",
+            "properties": {"k0": big, "k1": big, "k2": big}}));
+        assert!(
+            est >= real * 9 / 10 && est <= real * 11 / 10,
+            "estimate {est} vs {real}"
+        );
     }
 }

@@ -443,6 +443,7 @@ fn a_blocked_main_thread_is_reported_as_an_anr_fault() {
     o.anr_threshold_ms = 300;
     let c = Client::new(o).unwrap();
     let session = c.start(1_700_000_000_000).unwrap();
+    c.tick(1_700_000_000_500).unwrap();
     // The "main thread" beats, then blocks for well over the threshold.
     for _ in 0..5 {
         c.heartbeat();
@@ -458,6 +459,22 @@ fn a_blocked_main_thread_is_reported_as_an_anr_fault() {
     assert_eq!(f[0]["sessionId"], json!(session));
     assert!(f[0]["durationMs"].as_u64().unwrap() >= 300);
     assert_eq!(f[0]["deviceInfo"]["platform"], json!("ios"));
+    // The event stream carries it too, at the host's clock of its last tick.
+    let anr_events: Vec<Value> = srv
+        .artifacts()
+        .iter()
+        .filter(|a| a.kind == "events")
+        .flat_map(|a| {
+            gunzip_json(&a.path)["events"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|e| e["type"] == "anr")
+        .collect();
+    assert_eq!(anr_events.len(), 1, "{anr_events:?}");
+    assert_eq!(anr_events[0]["timestamp"], json!(1_700_000_000_500u64));
+    assert!(anr_events[0]["durationMs"].as_u64().unwrap() >= 300);
 
     // Beating steadily (and while backgrounded, not at all) reports nothing more.
     for _ in 0..10 {

@@ -2,7 +2,7 @@
 //! lifecycle and delivery together. The FFI layer wraps exactly this type; every method is
 //! cheap, non-blocking on the host's hot path, and returns a typed error for bad input.
 
-use std::sync::atomic::{AtomicBool, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -106,7 +106,10 @@ pub struct Client {
     sessions: Mutex<SessionManager>,
     masks: MaskOptions,
     mask_scratch: Mutex<(Vec<Rect>, Vec<bool>)>,
-    events: Mutex<EventState>,
+    events: Arc<Mutex<EventState>>,
+    /// The host's clock as of its last `tick` (0 before the first): timestamps for events the
+    /// host does not time itself (identity changes, ANRs seen from the watchdog thread).
+    host_ms: Arc<AtomicU64>,
     hierarchy: HierarchyWorker<SessionRef>,
     /// The session artifacts are attributed to (shared with the ANR watchdog's thread).
     current: Arc<Mutex<Option<SessionRef>>>,
@@ -193,9 +196,15 @@ impl Client {
         pipeline.set_bundle_notify(uploader.notifier());
         uploader.set_source(pipeline.clone());
         let current: Arc<Mutex<Option<SessionRef>>> = Arc::new(Mutex::new(None));
+        let events = Arc::new(Mutex::new(EventState {
+            rec: EventRecorder::new(opts.events),
+            batch_number: 0,
+        }));
+        let host_ms = Arc::new(AtomicU64::new(0));
         let anrs = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let watchdog = if opts.anr_threshold_ms > 0 {
             let (current, anrs, enqueue) = (current.clone(), anrs.clone(), uploader.enqueuer());
+            let (events, host_ms) = (events.clone(), host_ms.clone());
             let (sdk, device) = (opts.delivery.sdk_version.clone(), opts.device_info.clone());
             // Runs on the watchdog thread while the main thread is stuck: the incident goes
             // to the spool at once, so it survives the OS killing the app.
@@ -213,6 +222,12 @@ impl Client {
                     "sdkVersion": sdk, "deviceInfo": device});
                 let body = serde_json::to_vec(&body).unwrap_or_default();
                 enqueue(artifact(&s, ArtifactKind::Fault, now, now, 1, 0, body));
+                // Also in the event stream, at the host's time of its last tick. Never wait
+                // for the lock on this thread: the fault above already carries the incident.
+                if let Ok(mut ev) = events.try_lock() {
+                    let at = host_ms.load(Relaxed);
+                    ev.rec.anr(if at == 0 { now } else { at }, duration_ms);
+                }
             };
             Some(
                 Watchdog::start(opts.anr_threshold_ms, sink)
@@ -240,10 +255,8 @@ impl Client {
             sessions: Mutex::new(sessions),
             masks: opts.masks,
             mask_scratch: Mutex::new((Vec::new(), Vec::new())),
-            events: Mutex::new(EventState {
-                rec: EventRecorder::new(opts.events),
-                batch_number: 0,
-            }),
+            events,
+            host_ms,
             hierarchy,
             current,
             watchdog: Mutex::new(watchdog),
@@ -378,6 +391,7 @@ impl Client {
     /// reached its maximum duration and stops capturing sessions the backend closed.
     pub fn tick(&self, now_ms: u64) -> Result<Decision, ClientError> {
         self.check_open()?;
+        self.host_ms.store(now_ms, Relaxed);
         if !self.recording.load(Acquire) {
             return Ok(Decision {
                 action: Action::Skip(SkipReason::Stopped),
@@ -538,7 +552,10 @@ impl Client {
 
     /// Sets (or clears) the user id for this and later sessions.
     pub fn identify(&self, user_id: Option<String>) {
-        let now = wall_clock_ms();
+        let now = match self.host_ms.load(Relaxed) {
+            0 => wall_clock_ms(),
+            host => host,
+        };
         lock(&self.events).rec.identity(now, user_id.as_deref());
         lock(&self.sessions).identify(user_id);
     }

@@ -3,7 +3,7 @@
 # cached in ~/.cache/rejourney), generates the bindings from the host-built library, copies the
 # Swift package, the header + module map, the .so and the corpus (as raw RGBA) into the chroot,
 # starts the local ingest server on the host with its data directory inside the chroot, and runs
-# `swift test` there. proc is mounted for the run and unmounted on every exit path.
+# `swift test` there, then decodes what the server stored to prove the masks held. proc is mounted for the run and unmounted on every exit path.
 # Needs root (chroot, mount). Prints "swift: N passed, M failed" last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,5 +64,12 @@ if [[ -z $summary ]]; then
 fi
 n=$(echo "$summary" | grep -oE '[0-9]+' | head -1)
 f=$(echo "$summary" | grep -oE '[0-9]+' | sed -n 2p)
+# Privacy end to end through the Swift SDK: decode every frame the server stored from the Swift
+# session and check each private region is black (Swift on Linux cannot decode JPEG itself).
+n=$((n + 1))
+if ! cargo run --release -q --example verify_stored -- "$work/ingest-data"; then
+  echo "swift: stored frames failed the privacy check"
+  f=$((f + 1))
+fi
 echo "swift: $((n - f)) passed, $f failed"
 [[ $f -eq 0 && $rc -eq 0 ]]

@@ -15,13 +15,23 @@ use rejourney_harness::{
     brightest_inside, corpus_dir, decode_jpeg, load_corpus, Decoded, MAX_CHANNEL,
 };
 
+/// Every file in a `screenshots` directory up to three levels below `data` (a server's data
+/// directory, or a folder holding several).
 fn bundles(data: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
-    for session in std::fs::read_dir(data)? {
-        let dir = session?.path().join("screenshots");
-        if let Ok(files) = std::fs::read_dir(&dir) {
-            for f in files {
-                out.push(f?.path());
+    let mut dirs = vec![(data.to_path_buf(), 0)];
+    while let Some((dir, depth)) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if !path.is_dir() {
+                continue;
+            }
+            if path.file_name().is_some_and(|n| n == "screenshots") {
+                for f in std::fs::read_dir(&path)? {
+                    out.push(f?.path());
+                }
+            } else if depth < 3 {
+                dirs.push((path, depth + 1));
             }
         }
     }

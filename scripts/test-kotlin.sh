@@ -36,15 +36,27 @@ echo "kotlin: compiling $(echo "$sources" | wc -l) files"
 classes=$(cd "$out" && find . -name '*Test.class' | sed 's|^\./||; s|\.class$||; s|/|.|g')
 log=$out/junit.log
 rc=0
+ingest_data=$out/ingest-data
 RUST_BACKTRACE=0 java -Djna.library.path="$root/target/release" -Drejourney.root="$root" -Djava.awt.headless=true \
+  -Drejourney.ingestData="$root/$ingest_data" \
   -cp "$out:$stdlib:$jna:$junit:$hamcrest" org.junit.runner.JUnitCore $classes 2>&1 | tee "$log" || rc=$?
 if grep -qE '^OK \(([0-9]+) tests?\)' "$log"; then
   n=$(grep -oE '^OK \(([0-9]+)' "$log" | grep -oE '[0-9]+')
-  echo "kotlin: $n passed, 0 failed"
+  failed=0
 else
   run=$(grep -oE 'Tests run: [0-9]+' "$log" | grep -oE '[0-9]+' | tail -1)
   failed=$(grep -oE 'Failures: [0-9]+' "$log" | grep -oE '[0-9]+' | tail -1)
-  echo "kotlin: $(( ${run:-0} - ${failed:-1} )) passed, ${failed:-1} failed"
+  failed=${failed:-1}
+  n=${run:-$failed}
   rc=1
 fi
+# Privacy end to end through the Kotlin SDK: decode every frame the server stored from the
+# Kotlin sessions and check each private region is black.
+n=$((n + 1))
+if ! cargo run --release -q --example verify_stored -- "$ingest_data"; then
+  echo "kotlin: stored frames failed the privacy check"
+  failed=$((failed + 1))
+  rc=1
+fi
+echo "kotlin: $((n - failed)) passed, $failed failed"
 exit $rc

@@ -14,9 +14,15 @@ val repoRoot: File = File(System.getProperty("rejourney.root") ?: "../..").canon
 
 fun tempDir(prefix: String): File = Files.createTempDirectory(prefix).toFile()
 
-/** The local ingest server binary on 127.0.0.1, started for a test. */
+/**
+ * The local ingest server binary on 127.0.0.1, started for a test. Its data lands under
+ * `-Drejourney.ingestData` when set, so the test script can check the stored frames afterwards.
+ */
 class IngestProcess : AutoCloseable {
-    val dataDir = tempDir("rj-kt-ingest")
+    val dataDir: File = System.getProperty("rejourney.ingestData")
+        ?.let { File(it).apply { mkdirs() } }
+        ?.let { Files.createTempDirectory(it.toPath(), "ingest").toFile() }
+        ?: tempDir("rj-kt-ingest")
     private val process: Process = ProcessBuilder(
         File(repoRoot, "target/release/rejourney-ingest").path, "--bind", "127.0.0.1:0", "--data", dataDir.path,
     ).redirectErrorStream(true).start()

@@ -4,7 +4,7 @@ import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.testTag
 import io.rejourney.core.MaskRegistry
 
-/** Masks this composable in recordings (the walk reads the `rj-mask` semantics tag). */
+/** Masks this composable in recordings (the semantics walk in ComposeWalk.kt reads the `rj-mask` test tag). */
 fun Modifier.rejourneyMask(): Modifier = this.testTag(MaskRegistry.MASK_TAG)
 
 /** Lifts kind-based masking below this composable (secure fields stay masked). */

@@ -75,7 +75,9 @@ private class AndroidView(private val v: View, private val density: Float) : Vie
     override val y get() = loc[1] / density
     override val width get() = v.width / density
     override val height get() = v.height / density
-    override val tag: String? get() = v.tag as? String
+    /** Compose content under this view, if it hosts any; a failure to read it masks the view. */
+    private val compose: Result<ViewLike?> = runCatching { composeRoot(v, density) }
+    override val tag: String? get() = if (compose.isFailure) MaskRegistry.MASK_TAG else v.tag as? String
     override val testId: String? get() =
         if (v.id == View.NO_ID) null else runCatching { v.resources.getResourceEntryName(v.id) }.getOrNull()
     override val textLength: UInt? get() = (v as? EditText)?.text?.length?.toUInt()
@@ -91,7 +93,8 @@ private class AndroidView(private val v: View, private val density: Float) : Vie
         else -> NodeKind.OTHER
     }
     override val children: List<ViewLike> get() =
-        (v as? ViewGroup)?.let { g -> (0 until g.childCount).map { AndroidView(g.getChildAt(it), density) } } ?: emptyList()
+        listOfNotNull(compose.getOrNull()) +
+            ((v as? ViewGroup)?.let { g -> (0 until g.childCount).map { AndroidView(g.getChildAt(it), density) } } ?: emptyList())
 
     private fun isPassword(e: EditText): Boolean {
         val variation = e.inputType and android.text.InputType.TYPE_MASK_VARIATION

@@ -13,6 +13,13 @@ public protocol ViewLike: AnyObject {
     /// A text input's content length (never its content).
     var textLength: UInt32? { get }
     var childViews: [ViewLike] { get }
+    /// The object app code registers masks on: the platform view behind a wrapper. Wrappers
+    /// are rebuilt every walk, so registrations and ids must key on this, not on the wrapper.
+    var identity: AnyObject { get }
+}
+
+public extension ViewLike {
+    var identity: AnyObject { self }
 }
 
 /// Flattens a view tree into the pre-order `ViewNode` list the core expects (each node names
@@ -62,8 +69,9 @@ public struct TreeFlattener {
                 className: view.className,
                 x: f.x, y: f.y, width: f.width, height: f.height,
                 kind: view.kind,
-                tag: registry.tag(for: view, identifier: view.accessibilityIdentifier, className: view.className),
-                viewId: UInt64(UInt(bitPattern: ObjectIdentifier(view).hashValue)),
+                tag: registry.tag(for: view.identity, identifier: view.accessibilityIdentifier,
+                                  className: view.className),
+                viewId: UInt64(UInt(bitPattern: ObjectIdentifier(view.identity).hashValue)),
                 testId: view.accessibilityIdentifier,
                 textLength: view.textLength
             ))

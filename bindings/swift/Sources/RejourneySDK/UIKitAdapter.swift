@@ -16,6 +16,7 @@ final class UIViewNode: ViewLike {
         self.window = window
     }
 
+    var identity: AnyObject { view }
     var className: String { NSStringFromClass(type(of: view)) }
     var windowFrame: (x: Float, y: Float, width: Float, height: Float) {
         let r = view.convert(view.bounds, to: window)

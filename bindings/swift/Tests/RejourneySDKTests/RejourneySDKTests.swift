@@ -291,3 +291,33 @@ final class WrapperTests: XCTestCase {
         XCTAssertEqual(RejourneyClient.eventValue([1, 2]), .text(value: "[1, 2]"))
     }
 }
+
+/// A wrapper rebuilt on every walk, like the UIKit adapter's `UIViewNode`.
+private final class Wrapper: ViewLike {
+    let target: FakeView
+    init(_ target: FakeView) { self.target = target }
+    var identity: AnyObject { target }
+    var className: String { target.className }
+    var windowFrame: (x: Float, y: Float, width: Float, height: Float) { target.windowFrame }
+    var kind: NodeKind { target.kind }
+    var accessibilityIdentifier: String? { nil }
+    var isVisible: Bool { true }
+    var textLength: UInt32? { nil }
+    var childViews: [ViewLike] { target.children.map(Wrapper.init) }
+}
+
+final class IdentityTests: XCTestCase {
+    /// `view.rejourneyMask()` registers the platform view; the walk sees fresh wrappers each
+    /// time. Tags and ids must follow the view, not the wrapper.
+    func testRegistrationsAndIdsFollowTheViewBehindAWrapper() {
+        let root = FakeView("Root", .container), card = FakeView("Card", .container)
+        root.children = [card]
+        let reg = MaskRegistry()
+        reg.mask(card)
+        let flattener = TreeFlattener(registry: reg)
+        let first = flattener.flatten(Wrapper(root)).nodes
+        let second = flattener.flatten(Wrapper(root)).nodes
+        XCTAssertEqual(first.map(\.tag), [.none, .mask])
+        XCTAssertEqual(first.map(\.viewId), second.map(\.viewId), "ids are stable across walks")
+    }
+}

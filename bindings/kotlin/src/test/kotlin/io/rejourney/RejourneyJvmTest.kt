@@ -259,4 +259,31 @@ class RejourneyJvmTest {
         val ids = TreeFlattener(MaskRegistry()).flatten(wide).nodes.map { it.viewId }
         assertTrue("every node carries a view id", ids.all { it != null })
     }
+
+    /** A wrapper rebuilt on every walk, like the Android adapter's `AndroidView`. */
+    private class Wrapper(private val target: Node) : ViewLike {
+        override val identity: Any get() = target
+        override val className get() = target.className
+        override val x get() = target.x
+        override val y get() = target.y
+        override val width get() = target.width
+        override val height get() = target.height
+        override val kind get() = target.kind
+        override val tag get() = target.tag
+        override val visible get() = target.visible
+        override val children: List<ViewLike> get() = target.children.map { Wrapper(it as Node) }
+    }
+
+    @Test
+    fun registrationsAndIdsFollowTheViewBehindAWrapper() {
+        val card = Node("Card")
+        val root = Node("Root", children = listOf(card))
+        val registry = MaskRegistry()
+        registry.mask(card)
+        val flattener = TreeFlattener(registry)
+        val first = flattener.flatten(Wrapper(root)).nodes
+        val second = flattener.flatten(Wrapper(root)).nodes
+        assertEquals(listOf(MaskTag.NONE, MaskTag.MASK), first.map { it.tag })
+        assertEquals("ids are stable across walks", first.map { it.viewId }, second.map { it.viewId })
+    }
 }

@@ -27,6 +27,8 @@ internal class ComposeNode(private val node: SemanticsNode, private val density:
         else -> NodeKind.CONTAINER
     }
     override val className: String get() = "compose." + kind.name.lowercase()
+    /** Semantics ids are stable for a composable's lifetime (wrappers are not). */
+    override val stableId: ULong get() = COMPOSE_ID_BASE + node.id.toULong()
     override val x get() = bounds.left / density
     override val y get() = bounds.top / density
     override val width get() = bounds.width / density
@@ -39,6 +41,9 @@ internal class ComposeNode(private val node: SemanticsNode, private val density:
     override val textLength: UInt? get() = config.getOrNull(SemanticsProperties.EditableText)?.text?.length?.toUInt()
     override val children: List<ViewLike> get() = node.children.map { ComposeNode(it, density) }
 }
+
+/** Keeps semantics ids apart from view identity hashes (the core rehashes any collision). */
+private const val COMPOSE_ID_BASE: ULong = 1uL shl 40
 
 /**
  * The semantics root of a Compose host view; null for any other view. Throws when the view

@@ -70,6 +70,7 @@ internal class WindowCapture(
 /** An Android view as the platform-free walk sees it. */
 private class AndroidView(private val v: View, private val density: Float) : ViewLike {
     private val loc = IntArray(2).also { v.getLocationInWindow(it) }
+    override val identity: Any get() = v
     override val className: String get() = v.javaClass.name
     override val x get() = loc[0] / density
     override val y get() = loc[1] / density

@@ -20,6 +20,13 @@ interface ViewLike {
     val testId: String? get() = null
     /** A text input's content length; the content itself is never reported. */
     val textLength: UInt? get() = null
+    /**
+     * The object app code registers masks on: the platform view behind a wrapper. Wrappers are
+     * rebuilt every walk, so registrations and ids must key on this, not on the wrapper.
+     */
+    val identity: Any get() = this
+    /** An id the platform keeps stable across walks (Compose semantics ids), if any. */
+    val stableId: ULong? get() = null
 }
 
 /**
@@ -59,8 +66,8 @@ class TreeFlattener(
                     className = v.className,
                     x = v.x, y = v.y, width = v.width, height = v.height,
                     kind = v.kind,
-                    tag = registry.tagFor(v, v.tag, v.className),
-                    viewId = System.identityHashCode(v).toULong(),
+                    tag = registry.tagFor(v.identity, v.tag, v.className),
+                    viewId = v.stableId ?: System.identityHashCode(v.identity).toULong(),
                     testId = v.testId,
                     textLength = v.textLength,
                 ),

@@ -3,6 +3,7 @@
 // Not compiled on Linux (no UIKit); kept thin so the tested platform-free layer carries the logic.
 #if canImport(UIKit) && !os(watchOS)
 import UIKit
+import UIKit.UIGestureRecognizerSubclass
 import WebKit
 import AVFoundation
 import RejourneyBindings
@@ -160,17 +161,21 @@ final class UIKitAdapter {
             self.loop = loop
             loop.start()
             self.attachTouches()
-            let nc = NotificationCenter.default
-            let on = { (name: Notification.Name, f: @escaping () -> Void) in
-                self.observers.append(nc.addObserver(forName: name, object: nil, queue: .main) { _ in f() })
+            let client = self.client
+            self.observe(UIApplication.didEnterBackgroundNotification) { _ in client.appBackgrounded() }
+            self.observe(UIApplication.willEnterForegroundNotification) { _ in client.appForegrounded() }
+            self.observe(UIResponder.keyboardDidShowNotification) { note in
+                let frame = note.userInfo?[UIResponder.keyboardFrameEndUserInfoKey] as? CGRect
+                client.keyboard(shown: true, height: Float(frame?.height ?? 0))
             }
-            on(UIApplication.didEnterBackgroundNotification) { self.client.appBackgrounded() }
-            on(UIApplication.willEnterForegroundNotification) { self.client.appForegrounded() }
-            on(UIResponder.keyboardDidShowNotification) { self.client.keyboard(shown: true) }
-            on(UIResponder.keyboardDidHideNotification) { self.client.keyboard(shown: false) }
-            on(UIWindow.didBecomeKeyNotification) { self.attachTouches() }
+            self.observe(UIResponder.keyboardDidHideNotification) { _ in client.keyboard(shown: false) }
+            self.observe(UIWindow.didBecomeKeyNotification) { [weak self] _ in self?.attachTouches() }
         }
         if Thread.isMainThread { run() } else { DispatchQueue.main.async(execute: run) }
+    }
+
+    private func observe(_ name: Notification.Name, _ body: @escaping (Notification) -> Void) {
+        observers.append(NotificationCenter.default.addObserver(forName: name, object: nil, queue: .main, using: body))
     }
 
     func attachTouches() {
@@ -190,7 +195,7 @@ final class UIKitAdapter {
             self.loop?.stop()
             self.scheduler.cancel()
             self.touches.view?.removeGestureRecognizer(self.touches)
-            self.observers.forEach(NotificationCenter.default.removeObserver)
+            for o in self.observers { NotificationCenter.default.removeObserver(o) }
             self.observers.removeAll()
         }
         if Thread.isMainThread { run() } else { DispatchQueue.main.sync(execute: run) }

@@ -107,8 +107,9 @@ final class RunLoopScheduler: TickScheduler {
 /// Observes touches on the window without taking part in them.
 final class TouchObserver: UIGestureRecognizer {
     var onBegan: () -> Void = {}
-    var onEnded: (_ point: CGPoint, _ moved: Bool, _ long: Bool) -> Void = { _, _, _ in }
+    var onEnded: (_ point: CGPoint, _ moved: Bool, _ long: Bool, _ multi: Bool) -> Void = { _, _, _, _ in }
     private var start: (CGPoint, TimeInterval)?
+    private var multi = false
 
     override init(target: Any?, action: Selector?) {
         super.init(target: target, action: action)
@@ -118,14 +119,20 @@ final class TouchObserver: UIGestureRecognizer {
     }
 
     override func touchesBegan(_ touches: Set<UITouch>, with event: UIEvent) {
+        if (event.allTouches?.count ?? 0) > 1 {
+            multi = true
+            return
+        }
         if let t = touches.first { start = (t.location(in: view), t.timestamp) }
+        multi = false
         onBegan()
     }
     override func touchesEnded(_ touches: Set<UITouch>, with event: UIEvent) {
         if let t = touches.first, let (p0, t0) = start {
             let p = t.location(in: view)
-            onEnded(p, hypot(p.x - p0.x, p.y - p0.y) > 10, t.timestamp - t0 > 0.5)
+            onEnded(p, hypot(p.x - p0.x, p.y - p0.y) > 10, t.timestamp - t0 > 0.5, multi)
         }
+        start = nil
         state = .failed
     }
     override func touchesCancelled(_ touches: Set<UITouch>, with event: UIEvent) { state = .failed }
@@ -180,9 +187,10 @@ final class UIKitAdapter {
 
     func attachTouches() {
         touches.onBegan = { [client] in try? client.core.touchBegan() }
-        touches.onEnded = { [client] p, moved, long in
+        touches.onEnded = { [client] p, moved, long, multi in
             try? client.core.touchEnded(nowMs: client.now)
-            client.gesture(moved ? .swipe : (long ? .longPress : .tap), x: Float(p.x), y: Float(p.y))
+            let kind: GestureKind = multi ? .pinch : (moved ? .swipe : (long ? .longPress : .tap))
+            client.gesture(kind, x: Float(p.x), y: Float(p.y))
         }
         touches.view?.removeGestureRecognizer(touches)
         let key = UIApplication.shared.connectedScenes.compactMap { $0 as? UIWindowScene }

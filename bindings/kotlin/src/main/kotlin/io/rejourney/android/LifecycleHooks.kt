@@ -8,6 +8,7 @@ import android.view.Window
 import androidx.lifecycle.DefaultLifecycleObserver
 import androidx.lifecycle.LifecycleOwner
 import androidx.lifecycle.ProcessLifecycleOwner
+import uniffi.rejourney_core.GestureKind
 
 /** App foreground/background and touches, reported to the core (which pauses capture). */
 internal object LifecycleHooks {
@@ -20,7 +21,9 @@ internal object LifecycleHooks {
             override fun onActivityCreated(a: Activity, b: Bundle?) {
                 val window = a.window ?: return
                 val inner = window.callback ?: return
-                if (inner !is TouchCallback) window.callback = TouchCallback(inner, core)
+                if (inner !is TouchCallback) {
+                    window.callback = TouchCallback(inner, core, a.resources.displayMetrics.density)
+                }
             }
             override fun onActivityStarted(a: Activity) {}
             override fun onActivityResumed(a: Activity) {}
@@ -32,14 +35,49 @@ internal object LifecycleHooks {
     }
 }
 
-/** Forwards every call, observing touch down/up so the core can hold capture during gestures. */
-private class TouchCallback(private val inner: Window.Callback, private val core: uniffi.rejourney_core.Rejourney) :
-    Window.Callback by inner {
+/**
+ * Forwards every call, observing touches: down/up so the core can hold capture during
+ * gestures, and the gesture itself (tap, long press, swipe, pinch at its position in dp) for the
+ * event stream, where the core finds rage taps and dead taps.
+ */
+private class TouchCallback(
+    private val inner: Window.Callback,
+    private val core: uniffi.rejourney_core.Rejourney,
+    private val density: Float,
+) : Window.Callback by inner {
+    private var downX = 0f
+    private var downY = 0f
+    private var downAt = 0L
+    private var multiTouch = false
+
     override fun dispatchTouchEvent(event: MotionEvent?): Boolean {
-        when (event?.actionMasked) {
-            MotionEvent.ACTION_DOWN -> runCatching { core.touchBegan() }
-            MotionEvent.ACTION_UP, MotionEvent.ACTION_CANCEL -> runCatching { core.touchEnded(System.currentTimeMillis()) }
-        }
+        if (event != null) runCatching { observe(event) }
         return inner.dispatchTouchEvent(event)
+    }
+
+    private fun observe(event: MotionEvent) {
+        when (event.actionMasked) {
+            MotionEvent.ACTION_DOWN -> {
+                downX = event.x
+                downY = event.y
+                downAt = event.eventTime
+                multiTouch = false
+                core.touchBegan()
+            }
+            MotionEvent.ACTION_POINTER_DOWN -> multiTouch = true
+            MotionEvent.ACTION_UP -> {
+                val now = System.currentTimeMillis()
+                core.touchEnded(now)
+                val moved = Math.hypot((event.x - downX).toDouble(), (event.y - downY).toDouble()) / density > 10
+                val kind = when {
+                    multiTouch -> GestureKind.PINCH
+                    moved -> GestureKind.SWIPE
+                    event.eventTime - downAt > 500 -> GestureKind.LONG_PRESS
+                    else -> GestureKind.TAP
+                }
+                core.trackGesture(kind, now.toULong(), event.x / density, event.y / density, null)
+            }
+            MotionEvent.ACTION_CANCEL -> core.touchEnded(System.currentTimeMillis())
+        }
     }
 }

@@ -286,4 +286,24 @@ class RejourneyJvmTest {
         assertEquals(listOf(MaskTag.NONE, MaskTag.MASK), first.map { it.tag })
         assertEquals("ids are stable across walks", first.map { it.viewId }, second.map { it.viewId })
     }
+
+    @Test
+    fun aThrowingCaptureIsCountedAndTheTimerSurvives() {
+        val core = client()
+        core.start(0uL)
+        var now = 0L
+        val pending = ArrayDeque<() -> Unit>()
+        val loop = CaptureLoop(core, { throw IllegalStateException("view draw failed") },
+            { _, tick -> pending.addLast(tick) }, clockMs = { now })
+        loop.start()
+        pending.removeFirst().invoke() // due at once: capture throws
+        assertEquals(1L, loop.errors)
+        assertEquals(1, pending.size)
+        now = 1_000
+        pending.removeFirst().invoke()
+        assertEquals(2L, loop.errors)
+        assertEquals("still scheduled", 1, pending.size)
+        loop.stop()
+        core.shutdown(0uL)
+    }
 }

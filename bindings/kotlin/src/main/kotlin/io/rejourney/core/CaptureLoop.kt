@@ -33,8 +33,9 @@ fun interface TickScheduler {
 /**
  * The capture timer: asks the core whether to capture, captures if told to, hands the frame
  * over and reports how long the main thread spent, then schedules itself when the core says.
- * Each tick is also the ANR watchdog's heartbeat. The core drives; this loop only answers. Errors from the core are counted, never thrown into
- * the host's main thread.
+ * Each tick is also the ANR watchdog's heartbeat. The core drives; this loop only answers.
+ * Errors from the core or from the capture itself are counted, never thrown into the host's
+ * main thread.
  */
 class CaptureLoop(
     private val core: Rejourney,
@@ -87,6 +88,10 @@ class CaptureLoop(
                 }
             }
         } catch (e: RejourneyException) {
+            errors++
+        } catch (e: Exception) {
+            // The platform side of a capture (a view's draw, Compose semantics) threw: skip this
+            // frame and keep the timer alive. Never let it reach the app's main thread.
             errors++
         }
         if (running) scheduler.schedule(next) { tick() }

@@ -126,7 +126,8 @@ pub struct Client {
 /// Which session new artifacts belong to.
 #[derive(Debug, Clone, PartialEq)]
 struct SessionRef {
-    id: String,
+    /// Shared, so attributing a frame's tree to its session copies no string.
+    id: Arc<str>,
     sampled_in: bool,
 }
 
@@ -156,7 +157,7 @@ fn artifact(
     Artifact {
         meta: ArtifactMeta {
             kind,
-            session_id: s.id.clone(),
+            session_id: s.id.to_string(),
             start_ms,
             end_ms,
             item_count: items,
@@ -217,7 +218,7 @@ impl Client {
                     return;
                 };
                 let now = wall_clock_ms();
-                let body = json!({"sessionId": s.id, "type": "anr", "timestamp": now,
+                let body = json!({"sessionId": &*s.id, "type": "anr", "timestamp": now,
                     "durationMs": duration_ms, "threadState": "main thread unresponsive",
                     "sdkVersion": sdk, "deviceInfo": device});
                 let body = serde_json::to_vec(&body).unwrap_or_default();
@@ -290,7 +291,7 @@ impl Client {
 
     fn begin_capture(&self, s: &crate::session::Session) {
         *lock(&self.current) = Some(SessionRef {
-            id: s.id.clone(),
+            id: s.id.as_str().into(),
             sampled_in: s.sampled_in,
         });
         lock(&self.events).batch_number = 0;
@@ -412,7 +413,8 @@ impl Client {
     }
 
     /// Hands over a captured frame with the view tree it showed; the core decides the masks.
-    /// Copies the node list for the hierarchy worker; [`Client::submit_frame_owned`] avoids it.
+    /// The node list is copied only when the hierarchy worker will take it;
+    /// [`Client::submit_frame_owned`] never copies.
     pub fn submit_frame(
         &self,
         pixels: Vec<u8>,
@@ -420,7 +422,13 @@ impl Client {
         nodes: &[ViewNode],
         ts_ms: u64,
     ) -> Result<(), ClientError> {
-        self.submit_frame_owned(pixels, spec, nodes.to_vec(), ts_ms)
+        let masked = self.decide_masks(nodes, |masks| {
+            Ok(self.pipeline.submit_frame(pixels, spec, masks, ts_ms)?)
+        })?;
+        if let Some(masked) = masked {
+            self.observe_hierarchy(nodes.to_vec(), masked, ts_ms, false);
+        }
+        Ok(())
     }
 
     /// Like [`Client::submit_frame`], taking the node list: masks are decided and painted on
@@ -436,23 +444,27 @@ impl Client {
         let masked = self.decide_masks(&nodes, |masks| {
             Ok(self.pipeline.submit_frame(pixels, spec, masks, ts_ms)?)
         })?;
-        self.observe_hierarchy(nodes, masked, ts_ms, false);
+        if let Some(masked) = masked {
+            self.observe_hierarchy(nodes, masked, ts_ms, false);
+        }
         Ok(())
     }
 
-    /// Decides the masks for `nodes` (recording only), hands the rectangles to `use_masks`
-    /// and returns the per-node masked flags for the hierarchy snapshot.
+    /// Decides the masks for `nodes` (recording only) and hands the rectangles to
+    /// `use_masks`. Returns the per-node masked flags when the hierarchy worker will want
+    /// them (enabled, non-empty tree), so nothing is copied for it otherwise.
     fn decide_masks(
         &self,
         nodes: &[ViewNode],
         use_masks: impl FnOnce(&[Rect]) -> Result<(), ClientError>,
-    ) -> Result<Vec<bool>, ClientError> {
+    ) -> Result<Option<Vec<bool>>, ClientError> {
         self.check_recording()?;
         let mut scratch = lock(&self.mask_scratch);
         let (masks, masked) = &mut *scratch;
         mask_decisions(nodes, &self.masks, masks, masked)?;
         use_masks(masks)?;
-        Ok(masked.clone())
+        let wanted = self.hierarchy.enabled() && !nodes.is_empty();
+        Ok(wanted.then(|| masked.clone()))
     }
 
     /// A frame whose view tree the shim could not walk completely (its node or time budget
@@ -466,7 +478,9 @@ impl Client {
     ) -> Result<(), ClientError> {
         let masked = self.decide_masks(&nodes, |_| Ok(()))?;
         self.pipeline.count_drop(DropReason::TreeTruncated);
-        self.observe_hierarchy(nodes, masked, ts_ms, true);
+        if let Some(masked) = masked {
+            self.observe_hierarchy(nodes, masked, ts_ms, true);
+        }
         Ok(())
     }
 
@@ -477,9 +491,6 @@ impl Client {
         ts_ms: u64,
         partial: bool,
     ) {
-        if nodes.is_empty() {
-            return;
-        }
         let Some(session) = lock(&self.current).clone() else {
             return;
         };
@@ -642,7 +653,7 @@ impl Client {
             return Err(ClientError::NotStarted);
         };
         let cut = |s: &str, n: usize| s.chars().take(n).collect::<String>();
-        let body = json!({"sessionId": session.id, "type": "crash", "timestamp": ts_ms,
+        let body = json!({"sessionId": &*session.id, "type": "crash", "timestamp": ts_ms,
             "name": cut(name, 256), "reason": cut(reason, 4_096), "stack": cut(stack, 64 * 1024),
             "sdkVersion": self.sdk_version, "deviceInfo": self.device_info});
         let body = serde_json::to_vec(&body).unwrap_or_default();

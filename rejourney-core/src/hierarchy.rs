@@ -330,6 +330,7 @@ pub struct Worker<T: Send + PartialEq + 'static> {
     tx: std::sync::Mutex<Option<crossbeam_channel::Sender<Msg<T>>>>,
     handle: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
     recorder: std::sync::Arc<std::sync::Mutex<Recorder>>,
+    enabled: bool,
 }
 
 impl<T: Send + PartialEq + 'static> std::fmt::Debug for Worker<T> {
@@ -348,6 +349,7 @@ impl<T: Send + PartialEq + 'static> Worker<T> {
         cfg: HierarchyConfig,
         sink: impl Fn(Snapshot, &T) + Send + 'static,
     ) -> std::io::Result<Self> {
+        let enabled = cfg.enabled;
         let recorder = std::sync::Arc::new(std::sync::Mutex::new(Recorder::new(cfg)));
         let (tx, rx) = crossbeam_channel::bounded::<Msg<T>>(4);
         let rec = recorder.clone();
@@ -380,7 +382,13 @@ impl<T: Send + PartialEq + 'static> Worker<T> {
             tx: std::sync::Mutex::new(Some(tx)),
             handle: std::sync::Mutex::new(Some(handle)),
             recorder,
+            enabled,
         })
+    }
+
+    /// Whether snapshots are taken at all: when not, callers skip building jobs.
+    pub fn enabled(&self) -> bool {
+        self.enabled
     }
 
     /// Hands a tree over without blocking. Returns false when it was dropped (worker busy

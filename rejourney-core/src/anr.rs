@@ -80,17 +80,18 @@ impl Watchdog {
 
     /// Called from the host's main thread; lock-free.
     pub fn heartbeat(&self) {
-        self.shared
-            .last_beat_ms
-            .store(self.shared.now_ms(), Release);
+        self.pulse().heartbeat();
     }
 
     /// Background: the main thread may sleep. Resuming counts as a heartbeat.
     pub fn set_paused(&self, paused: bool) {
-        if !paused {
-            self.heartbeat();
-        }
-        self.shared.paused.store(paused, Release);
+        self.pulse().set_paused(paused);
+    }
+
+    /// A handle for the host's thread: heartbeats and pauses without any lock, valid after
+    /// the watchdog stops (they are then ignored).
+    pub fn pulse(&self) -> Pulse {
+        Pulse(self.shared.clone())
     }
 
     pub fn stop(&mut self) {
@@ -101,6 +102,29 @@ impl Watchdog {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// See [`Watchdog::pulse`].
+#[derive(Clone)]
+pub struct Pulse(Arc<Shared>);
+
+impl std::fmt::Debug for Pulse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("anr::Pulse").finish_non_exhaustive()
+    }
+}
+
+impl Pulse {
+    pub fn heartbeat(&self) {
+        self.0.last_beat_ms.store(self.0.now_ms(), Release);
+    }
+
+    pub fn set_paused(&self, paused: bool) {
+        if !paused {
+            self.heartbeat();
+        }
+        self.0.paused.store(paused, Release);
     }
 }
 
@@ -117,6 +141,9 @@ fn run(s: &Shared) {
     loop {
         {
             let Ok(guard) = s.stop.lock() else { return };
+            if *guard {
+                return;
+            }
             let Ok((guard, _)) = s.wake.wait_timeout(guard, poll) else {
                 return;
             };

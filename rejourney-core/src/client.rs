@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::anr::{AnrReport, Watchdog};
+use crate::anr::{AnrReport, Pulse, Watchdog};
 use crate::config::Config;
+use crate::deadline::Deadline;
 use crate::error::{FrameError, PolicyError};
 use crate::events::{
     batch_body, EventConfig, EventCounters, EventError, EventRecorder, Gesture, NetworkRequest,
@@ -19,7 +20,7 @@ use crate::frame::{FrameSpec, Rect};
 use crate::hierarchy::{
     HierarchyConfig, HierarchyCounters, Job as TreeJob, Worker as HierarchyWorker,
 };
-use crate::masks::{mask_decisions, MaskOptions, NodeError, ViewNode};
+use crate::masks::{check_tree, mask_decisions, MaskOptions, NodeError, ViewNode};
 use crate::pipeline::{Pipeline, PipelineError, SessionTag};
 use crate::policy::{Action, Decision};
 use crate::session::{EndReason, Ended, Rotation, SessionConfig, SessionError, SessionManager};
@@ -99,6 +100,30 @@ pub trait SessionObserver: Send + Sync {
     fn session_ended(&self, session_id: &str, reason: &str);
 }
 
+/// Reads every counter; cloned onto other threads (a session's end call, with the session's
+/// final figures, is built on the encoder thread once its last bundle is sealed).
+#[derive(Clone)]
+struct Stats {
+    pipeline: Arc<Pipeline>,
+    delivery: Arc<dyn Fn() -> DeliverySnapshot + Send + Sync>,
+    events: Arc<Mutex<EventState>>,
+    hierarchy: Arc<dyn Fn() -> HierarchyCounters + Send + Sync>,
+    anrs: Arc<AtomicU64>,
+}
+
+impl Stats {
+    fn read(&self, session_id: Option<String>) -> ClientSnapshot {
+        ClientSnapshot {
+            session_id,
+            capture: self.pipeline.telemetry(),
+            delivery: (self.delivery)(),
+            events: lock(&self.events).rec.counters(),
+            hierarchy: (self.hierarchy)(),
+            anrs: self.anrs.load(Relaxed),
+        }
+    }
+}
+
 pub struct Client {
     observer: Mutex<Option<Arc<dyn SessionObserver>>>,
     pipeline: Arc<Pipeline>,
@@ -114,7 +139,9 @@ pub struct Client {
     /// The session artifacts are attributed to (shared with the ANR watchdog's thread).
     current: Arc<Mutex<Option<SessionRef>>>,
     watchdog: Mutex<Option<Watchdog>>,
-    anrs: Arc<std::sync::atomic::AtomicU64>,
+    /// The watchdog's lock-free handle for the host's thread.
+    pulse: Option<Pulse>,
+    stats: Stats,
     device_info: Value,
     /// Hosts of the SDK's own API: its requests are never recorded as network events.
     own_hosts: Vec<String>,
@@ -167,6 +194,26 @@ fn artifact(
             is_sampled_in: s.sampled_in,
         },
         body,
+    }
+}
+
+/// The session end call as an artifact.
+fn end_artifact(ended: &Ended, body: Value) -> Artifact {
+    let s = &ended.session;
+    let kind = ArtifactKind::SessionEnd;
+    Artifact {
+        meta: ArtifactMeta {
+            kind,
+            session_id: s.id.clone(),
+            start_ms: s.start_ms,
+            end_ms: ended.ended_at_ms,
+            item_count: 0,
+            batch_number: 0,
+            idempotency_key: idempotency_key(&s.id, kind, ended.ended_at_ms),
+            created_ms: wall_clock_ms(),
+            is_sampled_in: s.sampled_in,
+        },
+        body: serde_json::to_vec(&body).unwrap_or_default(),
     }
 }
 
@@ -244,6 +291,14 @@ impl Client {
             enqueue(artifact(session, kind, ts, ts, 1, 0, body));
         })
         .map_err(|e| ClientError::Delivery(DeliveryError::Thread(e.to_string())))?;
+        let pulse = watchdog.as_ref().map(Watchdog::pulse);
+        let stats = Stats {
+            pipeline: pipeline.clone(),
+            delivery: uploader.snapshotter(),
+            events: events.clone(),
+            hierarchy: Arc::new(hierarchy.counters_reader()),
+            anrs,
+        };
         let own_hosts = url::Url::parse(&opts.delivery.api_url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
@@ -261,7 +316,8 @@ impl Client {
             hierarchy,
             current,
             watchdog: Mutex::new(watchdog),
-            anrs,
+            pulse,
+            stats,
             device_info: opts.device_info,
             own_hosts,
             recording: AtomicBool::new(false),
@@ -341,40 +397,27 @@ impl Client {
         }
     }
 
-    /// Seals the ended session's frames and queues its end call behind them.
+    /// Seals the ended session's frames and queues its end call behind them, without the
+    /// caller waiting: the hierarchy worker finishes the session's last trees, then the
+    /// encoder seals its last bundle, then the end call (with the session's final figures)
+    /// is queued, so the spool holds them in that order.
     fn finish_session(&self, ended: Ended) {
         self.flush_events(ended.ended_at_ms, true);
-        // The session's last snapshots go out before its end call (bounded: four trees).
-        self.hierarchy.drain(Duration::from_secs(2));
-        let token = self.pipeline.flush();
-        // Bounded: the encoder holds at most a few raw frames.
-        self.pipeline.wait_flushed(token, Duration::from_secs(2));
-        self.uploader.notify();
-        let telemetry = serde_json::to_value(self.telemetry()).unwrap_or(json!({}));
-        let body = ended.end_body(&self.sdk_version, telemetry);
-        let meta = ArtifactMeta {
-            kind: ArtifactKind::SessionEnd,
-            session_id: ended.session.id.clone(),
-            start_ms: ended.session.start_ms,
-            end_ms: ended.ended_at_ms,
-            item_count: 0,
-            batch_number: 0,
-            idempotency_key: idempotency_key(
-                &ended.session.id,
-                ArtifactKind::SessionEnd,
-                ended.ended_at_ms,
-            ),
-            created_ms: wall_clock_ms(),
-            is_sampled_in: ended.session.sampled_in,
-        };
-        self.uploader.enqueue(Artifact {
-            meta,
-            body: serde_json::to_vec(&body).unwrap_or_default(),
-        });
+        let (pipeline, stats) = (self.pipeline.clone(), self.stats.clone());
+        let (enqueue, sdk) = (self.uploader.enqueuer(), self.sdk_version.clone());
+        let session_id = ended.session.id.clone();
+        let reason = ended.reason.as_str();
+        self.hierarchy.then(Box::new(move || {
+            let encoder = pipeline.clone();
+            encoder.flush_then(Box::new(move || {
+                let telemetry = serde_json::to_value(stats.read(None)).unwrap_or(json!({}));
+                enqueue(end_artifact(&ended, ended.end_body(&sdk, telemetry)));
+            }));
+        }));
         *lock(&self.current) = None;
         let observer = lock(&self.observer).clone();
         if let Some(o) = observer {
-            o.session_ended(&ended.session.id, ended.reason.as_str());
+            o.session_ended(&session_id, reason);
         }
     }
 
@@ -415,6 +458,10 @@ impl Client {
     /// Hands over a captured frame with the view tree it showed; the core decides the masks.
     /// The node list is copied only when the hierarchy worker will take it;
     /// [`Client::submit_frame_owned`] never copies.
+    ///
+    /// Privacy fails closed: a frame whose tree cannot be trusted to describe its pixels
+    /// (empty, over the node limit, a root that does not cover the frame at its scale, bad
+    /// parent links) is dropped, counted by reason, and answered with [`ClientError::Nodes`].
     pub fn submit_frame(
         &self,
         pixels: Vec<u8>,
@@ -422,7 +469,7 @@ impl Client {
         nodes: &[ViewNode],
         ts_ms: u64,
     ) -> Result<(), ClientError> {
-        let masked = self.decide_masks(nodes, |masks| {
+        let masked = self.decide_masks(nodes, Some((pixels.len(), &spec)), |masks| {
             Ok(self.pipeline.submit_frame(pixels, spec, masks, ts_ms)?)
         })?;
         if let Some(masked) = masked {
@@ -441,7 +488,7 @@ impl Client {
         nodes: Vec<ViewNode>,
         ts_ms: u64,
     ) -> Result<(), ClientError> {
-        let masked = self.decide_masks(&nodes, |masks| {
+        let masked = self.decide_masks(&nodes, Some((pixels.len(), &spec)), |masks| {
             Ok(self.pipeline.submit_frame(pixels, spec, masks, ts_ms)?)
         })?;
         if let Some(masked) = masked {
@@ -451,19 +498,40 @@ impl Client {
     }
 
     /// Decides the masks for `nodes` (recording only) and hands the rectangles to
-    /// `use_masks`. Returns the per-node masked flags when the hierarchy worker will want
-    /// them (enabled, non-empty tree), so nothing is copied for it otherwise.
+    /// `use_masks`. With a frame (`buffer length, spec`), the frame's geometry is validated
+    /// first and the tree must be trusted to describe it ([`check_tree`]); every refusal is
+    /// counted. Returns the per-node masked flags when the hierarchy worker will want them
+    /// (enabled, non-empty tree), so nothing is copied for it otherwise.
     fn decide_masks(
         &self,
         nodes: &[ViewNode],
+        frame: Option<(usize, &FrameSpec)>,
         use_masks: impl FnOnce(&[Rect]) -> Result<(), ClientError>,
     ) -> Result<Option<Vec<bool>>, ClientError> {
         self.check_recording()?;
+        if let Some((len, spec)) = frame {
+            self.pipeline.check_frame(len, spec)?;
+            if let Err(e) = check_tree(nodes, spec, self.masks.max_tree_nodes) {
+                self.pipeline.count_drop(match e {
+                    NodeError::Empty => DropReason::TreeEmpty,
+                    NodeError::TooMany { .. } => DropReason::TreeTruncated,
+                    _ => DropReason::TreeMismatch,
+                });
+                return Err(e.into());
+            }
+        }
         let mut scratch = lock(&self.mask_scratch);
         let (masks, masked) = &mut *scratch;
-        mask_decisions(nodes, &self.masks, masks, masked)?;
+        if let Err(e) = mask_decisions(nodes, &self.masks, masks, masked) {
+            if frame.is_some() {
+                self.pipeline.count_drop(DropReason::InvalidTree);
+            }
+            return Err(e.into());
+        }
         use_masks(masks)?;
-        let wanted = self.hierarchy.enabled() && !nodes.is_empty();
+        let wanted = self.hierarchy.enabled()
+            && !nodes.is_empty()
+            && nodes.len() <= self.masks.max_tree_nodes;
         Ok(wanted.then(|| masked.clone()))
     }
 
@@ -476,8 +544,9 @@ impl Client {
         nodes: Vec<ViewNode>,
         ts_ms: u64,
     ) -> Result<(), ClientError> {
-        let masked = self.decide_masks(&nodes, |_| Ok(()))?;
+        self.check_recording()?;
         self.pipeline.count_drop(DropReason::TreeTruncated);
+        let masked = self.decide_masks(&nodes, None, |_| Ok(()))?;
         if let Some(masked) = masked {
             self.observe_hierarchy(nodes, masked, ts_ms, true);
         }
@@ -538,8 +607,8 @@ impl Client {
     /// The app went to background: capture pauses and the open bundle is sealed so it can
     /// be delivered (the OS may kill us in background).
     pub fn app_backgrounded(&self, now_ms: u64) {
-        if let Some(w) = lock(&self.watchdog).as_ref() {
-            w.set_paused(true);
+        if let Some(p) = &self.pulse {
+            p.set_paused(true);
         }
         lock(&self.events).rec.app_state(now_ms, "background");
         self.flush_events(now_ms, true);
@@ -555,8 +624,8 @@ impl Client {
             self.rotate(r);
         }
         lock(&self.events).rec.app_state(now_ms, "active");
-        if let Some(w) = lock(&self.watchdog).as_ref() {
-            w.set_paused(false);
+        if let Some(p) = &self.pulse {
+            p.set_paused(false);
         }
         self.pipeline.with_policy(|p| p.set_background(false));
     }
@@ -633,8 +702,8 @@ impl Client {
 
     /// The host's main thread is alive (call from its capture timer or a run-loop observer).
     pub fn heartbeat(&self) {
-        if let Some(w) = lock(&self.watchdog).as_ref() {
-            w.heartbeat();
+        if let Some(p) = &self.pulse {
+            p.heartbeat();
         }
     }
 
@@ -685,11 +754,14 @@ impl Client {
 
     /// Seals the open bundle and waits up to `timeout` until everything captured so far is
     /// on disk in the spool (safe from a kill), without waiting for delivery.
+    /// `timeout` bounds the whole call.
     pub fn persist(&self, timeout: Duration) -> bool {
+        let deadline = Deadline::after(timeout);
         self.flush_events(wall_clock_ms(), true);
-        self.hierarchy.drain(timeout);
+        self.hierarchy.drain(deadline.left());
         let token = self.pipeline.flush();
-        self.pipeline.wait_flushed(token, timeout) && self.uploader.wait_spooled(timeout)
+        self.pipeline.wait_flushed(token, deadline.left())
+            && self.uploader.wait_spooled(deadline.left())
     }
 
     /// Waits up to `timeout` until every submitted frame is encoded, without sealing the
@@ -701,12 +773,14 @@ impl Client {
     /// Seals the open bundle and waits up to `timeout` for everything to be delivered.
     /// Returns whether all of it was. Meant for tests, demos and app shutdown paths, not the
     /// main thread.
+    /// `timeout` bounds the whole call.
     pub fn flush(&self, timeout: Duration) -> bool {
+        let deadline = Deadline::after(timeout);
         self.flush_events(wall_clock_ms(), true);
-        let drained = self.hierarchy.drain(timeout);
+        let drained = self.hierarchy.drain(deadline.left());
         let token = self.pipeline.flush();
-        let sealed = self.pipeline.wait_flushed(token, timeout);
-        drained && sealed && self.uploader.wait_idle(timeout)
+        let sealed = self.pipeline.wait_flushed(token, deadline.left());
+        drained && sealed && self.uploader.wait_idle(deadline.left())
     }
 
     /// Ends the session (its end call is queued behind its frames) and stops capturing.
@@ -736,24 +810,19 @@ impl Client {
     }
 
     pub fn telemetry(&self) -> ClientSnapshot {
-        ClientSnapshot {
-            session_id: self.session_id(),
-            capture: self.pipeline.telemetry(),
-            delivery: self.uploader.snapshot(),
-            events: lock(&self.events).rec.counters(),
-            hierarchy: self.hierarchy.counters(),
-            anrs: self.anrs.load(Relaxed),
-        }
+        self.stats.read(self.session_id())
     }
 
-    /// Stops both threads, trying to deliver for up to `drain`; what remains stays spooled
-    /// for the next start.
+    /// Stops every thread, trying to deliver for up to `drain`, which bounds the whole call
+    /// (a request in flight then is abandoned); what remains stays spooled for the next start.
     pub fn shutdown(&self, drain: Duration) {
         if self.closed.swap(true, AcqRel) {
             return;
         }
+        let deadline = Deadline::after(drain);
         self.recording.store(false, Release);
-        if let Some(mut w) = lock(&self.watchdog).take() {
+        let watchdog = lock(&self.watchdog).take();
+        if let Some(mut w) = watchdog {
             w.stop();
         }
         self.flush_events(wall_clock_ms(), true);
@@ -761,7 +830,7 @@ impl Client {
         self.hierarchy.stop();
         self.pipeline.stop();
         self.uploader.notify();
-        self.uploader.shutdown(drain);
+        self.uploader.shutdown(deadline.left());
     }
 }
 

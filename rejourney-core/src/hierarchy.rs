@@ -315,19 +315,29 @@ pub struct Job<T> {
     pub tag: T,
 }
 
+/// Work run on the worker thread after the trees handed over before it (session ends).
+pub type Then = Box<dyn FnOnce() + Send>;
+
 enum Msg<T> {
     Job(Job<T>),
-    Barrier(crossbeam_channel::Sender<()>),
+    Then(Then),
 }
+
+/// Trees the worker may hold before it drops new ones.
+const MAX_QUEUED_TREES: usize = 4;
 
 /// Builds, diffs and serialises trees on its own thread, so the host's main thread only pays
 /// for handing over the node list it already owns (building a 781-node tree costs ~0.16 ms;
-/// see `benches/RESULTS.md`). The hand-over queue holds four trees: a worker that falls behind
+/// see `benches/RESULTS.md`). The worker holds at most four trees: one that falls behind
 /// drops the newest and counts it (`dropped_busy`) rather than making the caller wait.
-/// A job whose tag differs from the previous one (a new session) starts from a full snapshot.
+/// Follow-up work ([`Worker::then`]) is never dropped and never waits: it runs in order after
+/// the trees handed over before it. A job whose tag differs from the previous one (a new
+/// session) starts from a full snapshot.
 pub struct Worker<T: Send + PartialEq + 'static> {
-    /// `None` once stopped. Held only to clone or `try_send`, never while waiting.
+    /// `None` once stopped. Held only to clone or send (unbounded: never waits).
     tx: std::sync::Mutex<Option<crossbeam_channel::Sender<Msg<T>>>>,
+    /// Trees handed over and not yet processed.
+    queued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     handle: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
     recorder: std::sync::Arc<std::sync::Mutex<Recorder>>,
     enabled: bool,
@@ -349,10 +359,12 @@ impl<T: Send + PartialEq + 'static> Worker<T> {
         cfg: HierarchyConfig,
         sink: impl Fn(Snapshot, &T) + Send + 'static,
     ) -> std::io::Result<Self> {
+        use std::sync::atomic::Ordering::AcqRel;
         let enabled = cfg.enabled;
         let recorder = std::sync::Arc::new(std::sync::Mutex::new(Recorder::new(cfg)));
-        let (tx, rx) = crossbeam_channel::bounded::<Msg<T>>(4);
-        let rec = recorder.clone();
+        let (tx, rx) = crossbeam_channel::unbounded::<Msg<T>>();
+        let queued = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (rec, in_queue) = (recorder.clone(), queued.clone());
         let handle = std::thread::Builder::new()
             .name("rejourney-hierarchy".into())
             .spawn(move || {
@@ -367,19 +379,19 @@ impl<T: Send + PartialEq + 'static> Worker<T> {
                                 }
                                 r.observe(&job.nodes, &job.masked, job.timestamp_ms, job.partial)
                             };
+                            in_queue.fetch_sub(1, AcqRel);
                             if let Some(s) = snapshot {
                                 sink(s, &job.tag);
                             }
                             last_tag = Some(job.tag);
                         }
-                        Msg::Barrier(done) => {
-                            let _ = done.send(());
-                        }
+                        Msg::Then(then) => then(),
                     }
                 }
             })?;
         Ok(Self {
             tx: std::sync::Mutex::new(Some(tx)),
+            queued,
             handle: std::sync::Mutex::new(Some(handle)),
             recorder,
             enabled,
@@ -394,31 +406,50 @@ impl<T: Send + PartialEq + 'static> Worker<T> {
     /// Hands a tree over without blocking. Returns false when it was dropped (worker busy
     /// or stopped); the drop is counted.
     pub fn submit(&self, job: Job<T>) -> bool {
-        let sent = lock_any(&self.tx)
-            .as_ref()
-            .is_some_and(|tx| tx.try_send(Msg::Job(job)).is_ok());
+        use std::sync::atomic::Ordering::AcqRel;
+        let sent = self.queued.fetch_add(1, AcqRel) < MAX_QUEUED_TREES
+            && lock_any(&self.tx)
+                .as_ref()
+                .is_some_and(|tx| tx.send(Msg::Job(job)).is_ok());
         if !sent {
+            self.queued.fetch_sub(1, AcqRel);
             lock_any(&self.recorder).counters.dropped_busy += 1;
         }
         sent
     }
 
+    /// Runs `then` on the worker thread once every tree handed over before this call has
+    /// been processed; never blocks. A stopped worker runs it at once, here.
+    pub fn then(&self, then: Then) {
+        let tx = lock_any(&self.tx).clone();
+        let unsent = match tx {
+            Some(tx) => tx.send(Msg::Then(then)).err().map(|e| e.0),
+            None => Some(Msg::Then(then)),
+        };
+        if let Some(Msg::Then(then)) = unsent {
+            then();
+        }
+    }
+
     /// Waits until every tree handed over before this call has been processed (its snapshot,
     /// if any, given to the sink), or until `timeout`. Returns whether it got there.
     pub fn drain(&self, timeout: std::time::Duration) -> bool {
-        let Some(tx) = lock_any(&self.tx).clone() else {
-            return true;
-        };
         let (done_tx, done_rx) = crossbeam_channel::bounded(1);
         let deadline = std::time::Instant::now() + timeout;
-        if tx.send_deadline(Msg::Barrier(done_tx), deadline).is_err() {
-            return false;
-        }
+        self.then(Box::new(move || {
+            let _ = done_tx.send(());
+        }));
         done_rx.recv_deadline(deadline).is_ok()
     }
 
     pub fn counters(&self) -> HierarchyCounters {
         lock_any(&self.recorder).counters()
+    }
+
+    /// A closure that reads the counters from another thread.
+    pub fn counters_reader(&self) -> impl Fn() -> HierarchyCounters + Send + Sync + 'static {
+        let recorder = self.recorder.clone();
+        move || lock_any(&recorder).counters()
     }
 
     /// Processes what is queued, then ends the thread.

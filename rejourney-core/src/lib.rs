@@ -9,6 +9,7 @@ pub mod anr;
 pub mod bundle;
 pub mod client;
 pub mod config;
+pub mod deadline;
 pub mod diff;
 pub mod encode;
 pub mod error;

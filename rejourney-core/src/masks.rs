@@ -5,8 +5,20 @@
 //! `rj-mask` tag masks a node and everything under it; an explicit `rj-unmask` tag lifts the
 //! kind-based rules for its subtree; otherwise kinds decide (text inputs and camera previews by
 //! default; web views, video, all text and all images by option).
+//!
+//! Privacy fails closed. A masked node covers its subtree, but platforms do not clip
+//! subviews by default (placeholders, error bubbles and autocomplete popups hang outside their
+//! input), so a descendant that extends outside its masked ancestor is masked too. And a tree
+//! is only trusted when it can describe the pixels ([`check_tree`]): an empty tree (the shim
+//! saw nothing), one over [`MaskOptions::max_tree_nodes`] (treated as a truncated walk), or one
+//! whose root does not cover the frame at the frame's scale (every mask would land in the
+//! wrong place) is refused, and the caller drops the frame.
 
-use crate::frame::Rect;
+use crate::frame::{FrameSpec, Rect};
+
+/// How far (pixels, after scale) the root's edges may be from the frame's edges: rounding of
+/// fractional-point sizes (491.25 pt·px at 1.25×) and platforms' truncated bitmap sizes.
+pub const ROOT_TOLERANCE_PX: f64 = 2.0;
 
 /// What a view is, as far as privacy is concerned.
 #[derive(
@@ -67,6 +79,8 @@ pub struct MaskOptions {
     pub mask_all_images: bool,
     /// Class names masked like an `rj-mask` tag (exact, or the simple name of a qualified one).
     pub masked_classes: Vec<String>,
+    /// Largest tree accepted; a larger one is treated like a truncated walk (frame dropped).
+    pub max_tree_nodes: usize,
 }
 
 impl Default for MaskOptions {
@@ -79,6 +93,7 @@ impl Default for MaskOptions {
             mask_all_text: false,
             mask_all_images: false,
             masked_classes: Vec::new(),
+            max_tree_nodes: 10_000,
         }
     }
 }
@@ -88,6 +103,62 @@ impl Default for MaskOptions {
 pub enum NodeError {
     #[error("node {index} names parent {parent}, which does not come before it")]
     Parent { index: usize, parent: u32 },
+    /// A window always has a root view: an empty list means the shim saw nothing.
+    #[error("the view tree is empty")]
+    Empty,
+    #[error("the view tree has {count} nodes, over the limit of {max}")]
+    TooMany { count: usize, max: usize },
+    /// The root, at the frame's scale, does not cover the frame: the masks would be misplaced
+    /// (a wrong scale, or the tree of another moment than the pixels).
+    #[error(
+        "the root view ({x0:.1},{y0:.1})-({x1:.1},{y1:.1}) px does not cover the {width}x{height} px frame"
+    )]
+    RootMismatch {
+        x0: f64,
+        y0: f64,
+        x1: f64,
+        y1: f64,
+        width: u32,
+        height: u32,
+    },
+}
+
+/// Whether `nodes` can be trusted to describe the pixels of a frame of `spec`: not empty, not
+/// over the node limit, and a first node (the root) whose frame at `spec.scale` matches the
+/// frame's pixel size within [`ROOT_TOLERANCE_PX`] on every edge.
+pub fn check_tree(nodes: &[ViewNode], spec: &FrameSpec, max_nodes: usize) -> Result<(), NodeError> {
+    let root = nodes.first().ok_or(NodeError::Empty)?;
+    if nodes.len() > max_nodes {
+        return Err(NodeError::TooMany {
+            count: nodes.len(),
+            max: max_nodes,
+        });
+    }
+    let s = spec.scale as f64;
+    let f = root.frame;
+    let (x0, y0) = (f.x as f64 * s, f.y as f64 * s);
+    let (x1, y1) = (x0 + f.width as f64 * s, y0 + f.height as f64 * s);
+    let (w, h) = (spec.width as f64, spec.height as f64);
+    let near = |a: f64, b: f64| (a - b).abs() <= ROOT_TOLERANCE_PX; // false for NaN
+    if root.parent.is_some() || !(near(x0, 0.0) && near(y0, 0.0) && near(x1, w) && near(y1, h)) {
+        return Err(NodeError::RootMismatch {
+            x0,
+            y0,
+            x1,
+            y1,
+            width: spec.width,
+            height: spec.height,
+        });
+    }
+    Ok(())
+}
+
+/// Whether `inner` lies inside `outer` (false when either is not finite).
+fn contains(outer: &Rect, inner: &Rect) -> bool {
+    outer.x <= inner.x
+        && outer.y <= inner.y
+        && inner.x + inner.width <= outer.x + outer.width
+        && inner.y + inner.height <= outer.y + outer.height
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -121,8 +192,8 @@ impl MaskOptions {
     }
 }
 
-/// Computes the mask rectangles for `nodes`. A masked node covers its subtree, so its
-/// descendants add no rectangles of their own.
+/// Computes the mask rectangles for `nodes`. A masked node covers its subtree: its
+/// descendants add rectangles of their own only where they extend outside it.
 pub fn mask_rects(
     nodes: &[ViewNode],
     opts: &MaskOptions,
@@ -143,6 +214,9 @@ pub fn mask_decisions(
     out.clear();
     masked_nodes.clear();
     let mut state = Vec::with_capacity(nodes.len());
+    // For a masked node: the rectangle already painted that covers it (its own, or the
+    // masked ancestor's that contains it).
+    let mut cover: Vec<Rect> = Vec::with_capacity(nodes.len());
     for (index, node) in nodes.iter().enumerate() {
         let inherited = match node.parent {
             None => Inherited::Nothing,
@@ -150,6 +224,16 @@ pub fn mask_decisions(
             Some(p) => return Err(NodeError::Parent { index, parent: p }),
         };
         if inherited == Inherited::Masked {
+            let Some(&outer) = node.parent.and_then(|p| cover.get(p as usize)) else {
+                return Err(NodeError::Parent { index, parent: 0 });
+            };
+            if contains(&outer, &node.frame) {
+                cover.push(outer);
+            } else {
+                // Drawn outside its masked ancestor (no clipping): mask it as well.
+                out.push(node.frame);
+                cover.push(node.frame);
+            }
             state.push(Inherited::Masked);
             continue;
         }
@@ -160,8 +244,10 @@ pub fn mask_decisions(
             || (!unmasked && opts.kind_masked(node.kind));
         if masked {
             out.push(node.frame);
+            cover.push(node.frame);
             state.push(Inherited::Masked);
         } else {
+            cover.push(Rect::default());
             state.push(if unmasked {
                 Inherited::Unmasked
             } else {
@@ -193,7 +279,7 @@ mod tests {
         use MaskTag::{Mask, Unmask};
         use NodeKind::*;
         const NO: MaskTag = MaskTag::None;
-        let nodes = vec![
+        let mut nodes = vec![
             node(Option::None, Container, NO, 0.0), // 0
             node(Some(0), TextInput, NO, 1.0),      // 1 masked by kind
             node(Some(0), Container, Unmask, 2.0),  // 2 unmask subtree
@@ -204,10 +290,16 @@ mod tests {
             node(Some(0), Text, NO, 7.0),           // 7 plain text: visible by default
             node(Some(0), Camera, NO, 8.0),         // 8 camera: masked
         ];
+        nodes[0].frame = Rect::new(0.0, 0.0, 100.0, 100.0);
+        nodes[6].frame = Rect::new(6.0, 1.0, 5.0, 5.0); // inside 5
         let mut out = Vec::new();
         mask_rects(&nodes, &MaskOptions::default(), &mut out).unwrap();
         let xs: Vec<f32> = out.iter().map(|r| r.x).collect();
-        assert_eq!(xs, vec![1.0, 4.0, 5.0, 8.0]);
+        assert_eq!(
+            xs,
+            vec![1.0, 4.0, 5.0, 8.0],
+            "6 lies inside 5: no rect of its own"
+        );
         let all_text = MaskOptions {
             mask_all_text: true,
             masked_classes: vec!["Container".into()],
@@ -215,6 +307,78 @@ mod tests {
         };
         mask_rects(&nodes, &all_text, &mut out).unwrap();
         assert_eq!(out.len(), 1, "the root container class masks everything");
+        assert_eq!(out[0], nodes[0].frame);
+    }
+
+    #[test]
+    fn descendants_drawn_outside_a_masked_ancestor_are_masked_too() {
+        let mut input = node(Some(0), NodeKind::TextInput, MaskTag::None, 10.0);
+        input.frame = Rect::new(10.0, 10.0, 50.0, 20.0);
+        let child = |parent, r: Rect| ViewNode {
+            parent: Some(parent),
+            frame: r,
+            ..ViewNode::default()
+        };
+        let mut root = node(None, NodeKind::Container, MaskTag::None, 0.0);
+        root.frame = Rect::new(0.0, 0.0, 100.0, 100.0);
+        let nodes = vec![
+            root,
+            input,                                        // 1 masked
+            child(1, Rect::new(12.0, 12.0, 10.0, 10.0)),  // 2 inside: covered by 1
+            child(1, Rect::new(10.0, 28.0, 50.0, 30.0)),  // 3 popup hanging below: masked
+            child(3, Rect::new(12.0, 40.0, 10.0, 10.0)),  // 4 inside the popup: covered
+            child(3, Rect::new(-5.0, 50.0, 10.0, 10.0)),  // 5 outside the popup: masked
+            child(2, Rect::new(f32::NAN, 0.0, 1.0, 1.0)), // 6 not finite: handed on (fails)
+        ];
+        let (mut out, mut masked) = (Vec::new(), Vec::new());
+        mask_decisions(&nodes, &MaskOptions::default(), &mut out, &mut masked).unwrap();
+        assert_eq!(out.len(), 4);
+        assert_eq!(out[0], nodes[1].frame);
+        assert_eq!(out[1], nodes[3].frame);
+        assert_eq!(out[2], nodes[5].frame);
+        assert!(
+            out[3].x.is_nan(),
+            "a node that cannot be placed is not silently skipped"
+        );
+        assert_eq!(masked, vec![false, true, true, true, true, true, true]);
+    }
+
+    #[test]
+    fn a_tree_is_trusted_only_when_its_root_covers_the_frame() {
+        use crate::frame::PixelFormat;
+        let root = |w: f32, h: f32| ViewNode {
+            frame: Rect::new(0.0, 0.0, w, h),
+            ..ViewNode::default()
+        };
+        // 393 x 852 pt at 1.25 px/pt: 491.25 x 1065 px, the buffer is 491 x 1065.
+        let spec = FrameSpec::packed(491, 1065, PixelFormat::Rgba, 1.25);
+        assert_eq!(check_tree(&[root(393.0, 852.0)], &spec, 10), Ok(()));
+        assert_eq!(check_tree(&[], &spec, 10), Err(NodeError::Empty));
+        let many = vec![root(393.0, 852.0); 11];
+        assert_eq!(
+            check_tree(&many, &spec, 10),
+            Err(NodeError::TooMany { count: 11, max: 10 })
+        );
+        // The same tree with the scale reported as 1.0 (or 3.0): masks would be misplaced.
+        for scale in [1.0, 3.0] {
+            let wrong = FrameSpec { scale, ..spec };
+            assert!(matches!(
+                check_tree(&[root(393.0, 852.0)], &wrong, 10),
+                Err(NodeError::RootMismatch { .. })
+            ));
+        }
+        // A root shifted by 3 px, or not finite, or not a root at all.
+        let mut shifted = root(393.0, 852.0);
+        shifted.frame.x = 2.4;
+        assert!(check_tree(&[shifted], &spec, 10).is_err());
+        assert!(check_tree(&[root(f32::NAN, 852.0)], &spec, 10).is_err());
+        let mut child = root(393.0, 852.0);
+        child.parent = Some(0);
+        assert!(check_tree(&[child], &spec, 10).is_err());
+        // Within 2 px on every edge is accepted.
+        let mut near = root(393.0 + 1.5 / 1.25, 852.0);
+        near.frame.y = -1.5 / 1.25;
+        assert_eq!(check_tree(&[near], &spec, 10), Ok(()));
     }
 
     #[test]

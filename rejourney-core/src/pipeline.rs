@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use crate::bundle::{Bundle, BundleBuilder};
 use crate::config::Config;
+use crate::deadline::Deadline;
 use crate::encode::{Encoder, PixelsRef};
 use crate::error::{ConfigError, FrameError, PolicyError};
 use crate::fingerprint::fingerprint;
@@ -66,7 +67,15 @@ struct Shared {
     flush_cv: Condvar,
     /// Called after each sealed bundle (wakes the uploader).
     on_bundle: Mutex<Option<Notify>>,
+    /// Work to run once the flush of its token is done (a session's end call, queued behind
+    /// the session's last bundle without the host waiting for the encoder).
+    after_flush: Mutex<Vec<(u64, AfterFlush)>>,
+    /// Set by the encoder thread, under `after_flush`'s lock, as it takes the last follow-ups.
+    encoder_done: AtomicBool,
 }
+
+/// Work run on the encoder thread after a flush (see [`Pipeline::flush_then`]).
+pub type AfterFlush = Box<dyn FnOnce() + Send>;
 
 /// Progress of the encoder thread through flush and sync requests.
 #[derive(Debug, Default)]
@@ -130,6 +139,8 @@ impl Pipeline {
             flush_done: Mutex::new(FlushState::default()),
             flush_cv: Condvar::new(),
             on_bundle: Mutex::new(None),
+            after_flush: Mutex::new(Vec::new()),
+            encoder_done: AtomicBool::new(false),
             config: config.clone(),
         });
         let session = Arc::new(session);
@@ -195,6 +206,14 @@ impl Pipeline {
         let t = &self.shared.telemetry;
         Telemetry::add(&t.frames_offered, 1);
         t.dropped(reason, 1);
+    }
+
+    /// Validates a frame's geometry against its buffer length before anything else looks at
+    /// it; an invalid frame is counted as offered and dropped.
+    pub fn check_frame(&self, buffer_len: usize, spec: &FrameSpec) -> Result<(), FrameError> {
+        let cfg = &self.shared.config;
+        spec.validate(buffer_len, cfg.max_frame_side_px, cfg.max_frame_bytes)
+            .inspect_err(|_| self.count_drop(DropReason::InvalidFrame))
     }
 
     pub fn report_capture_cost(&self, ms: f64) -> Result<(), PolicyError> {
@@ -295,6 +314,24 @@ impl Pipeline {
         token
     }
 
+    /// Seals the open bundle after the frames already queued, then runs `then` on the encoder
+    /// thread (after the bundle is handed on). Never waits. A stopped pipeline runs `then`
+    /// at once, here.
+    pub fn flush_then(&self, then: AfterFlush) {
+        {
+            let mut after = lock(&self.shared.after_flush);
+            if !self.shared.encoder_done.load(Acquire) {
+                // Under the lock, so the encoder cannot pass this token before it is listed.
+                let token = self.shared.flush_requested.fetch_add(1, AcqRel) + 1;
+                after.push((token, then));
+                drop(after);
+                self.shared.raw.ring();
+                return;
+            }
+        }
+        then();
+    }
+
     /// Waits until the flush `token` is done. Returns false on timeout.
     pub fn wait_flushed(&self, token: u64, timeout: Duration) -> bool {
         self.wait_for(|st| st.flushed >= token, timeout)
@@ -309,21 +346,14 @@ impl Pipeline {
     }
 
     fn wait_for(&self, done: impl Fn(&FlushState) -> bool, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut st = lock(&self.shared.flush_done);
-        while !done(&st) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || self.worker_finished() {
-                return done(&st);
-            }
-            st = self
-                .shared
-                .flush_cv
-                .wait_timeout(st, left)
-                .map(|r| r.0)
-                .unwrap_or_else(|p| p.into_inner().0);
-        }
-        true
+        // A finished encoder acknowledges nothing more: stop waiting for it (checked on each
+        // wake-up; its last act is a notify).
+        let deadline = Deadline::after(timeout);
+        let st = lock(&self.shared.flush_done);
+        let (st, ok) = deadline.wait_until(&self.shared.flush_cv, st, |st| {
+            done(st) || self.worker_finished()
+        });
+        ok && done(&st)
     }
 
     fn worker_finished(&self) -> bool {
@@ -405,6 +435,9 @@ impl EncoderThread {
                     self.seal();
                 }
             }
+            // Follow-ups first: a caller woken by the acknowledgement below must find
+            // what they queued (a session's end call) already handed on.
+            self.run_after_flush(false);
             {
                 let mut st = lock(&self.shared.flush_done);
                 if st.flushed < self.flushed || st.synced < synced {
@@ -414,6 +447,7 @@ impl EncoderThread {
                 }
             }
             if stopping && self.shared.raw.is_empty() {
+                self.run_after_flush(true);
                 return;
             }
             let timeout = if self.builder.is_empty() {
@@ -422,6 +456,27 @@ impl EncoderThread {
                 Some(AGE_CHECK)
             };
             self.shared.raw.wait(timeout);
+        }
+    }
+
+    /// Runs the follow-ups whose flush is done (all of them when stopping).
+    fn run_after_flush(&self, all: bool) {
+        let due: Vec<AfterFlush> = {
+            let mut after = lock(&self.shared.after_flush);
+            if all {
+                self.shared.encoder_done.store(true, Release);
+            }
+            if after.is_empty() {
+                return;
+            }
+            let (due, keep): (Vec<_>, Vec<_>) = after
+                .drain(..)
+                .partition(|(token, _)| all || *token <= self.flushed);
+            *after = keep;
+            due.into_iter().map(|(_, f)| f).collect()
+        };
+        for f in due {
+            f();
         }
     }
 

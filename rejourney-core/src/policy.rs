@@ -88,6 +88,11 @@ impl CapturePolicy {
         if self.last_capture_ms.is_some_and(|t| now_ms < t) {
             self.last_capture_ms = Some(now_ms);
         }
+        // Likewise an interaction said to end after this tick (another clock, or garbage
+        // such as u64::MAX) ends now: it settles within `settle_ms`, never holds capture.
+        if self.interaction_ended_ms.is_some_and(|t| t > now_ms) {
+            self.interaction_ended_ms = Some(now_ms);
+        }
         let since = self.last_capture_ms.map(|t| now_ms - t);
         let base_due = since.is_none_or(|s| s >= self.interval_ms);
         let due = since.is_none_or(|s| s >= self.effective_interval());
@@ -115,7 +120,7 @@ impl CapturePolicy {
             Some((SkipReason::Scroll, self.settle_ms.max(50)))
         } else if let Some(wait) = self
             .interaction_ended_ms
-            .map(|end| (end + self.settle_ms).saturating_sub(now_ms))
+            .map(|end| end.saturating_add(self.settle_ms).saturating_sub(now_ms))
             .filter(|w| *w > 0)
         {
             Some((SkipReason::Settling, wait))

@@ -178,12 +178,14 @@ impl SessionManager {
         let since = s.background_since.take()?;
         let away = now_ms.saturating_sub(since);
         if away <= self.config.background_timeout_ms {
-            s.background_total_ms += away;
+            s.background_total_ms = s.background_total_ms.saturating_add(away);
             return None;
         }
         // The session ended when the timeout expired, not when the user came back.
-        let end_at = since + self.config.background_timeout_ms;
-        s.background_total_ms += self.config.background_timeout_ms;
+        let end_at = since.saturating_add(self.config.background_timeout_ms);
+        s.background_total_ms = s
+            .background_total_ms
+            .saturating_add(self.config.background_timeout_ms);
         let ended = self.end(end_at, EndReason::BackgroundTimeout)?;
         Some(Rotation {
             ended,

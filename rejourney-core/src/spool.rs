@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 
 const MAGIC: &[u8; 8] = b"RJSPOOL1";
 const EXT: &str = "rjs";
+/// Ids at or above this are not ours (we count up from 1): such a file is quarantined.
+const MAX_ID: u64 = 1 << 53;
 /// Headers are small JSON; anything larger is corruption.
 const MAX_HEADER: usize = 64 * 1024;
 /// Quarantined files kept for inspection; older ones are deleted.
@@ -180,7 +182,10 @@ impl Spool {
             let id = path
                 .file_stem()
                 .and_then(|s| s.to_str())
-                .and_then(|s| s.parse::<u64>().ok());
+                .and_then(|s| s.parse::<u64>().ok())
+                // Ids are counted up from 1; a name near u64::MAX was not written by us and
+                // would overflow the next id.
+                .filter(|id| *id < MAX_ID);
             match (ext, id) {
                 ("tmp", _) => {
                     let _ = fs::remove_file(&path);
@@ -188,8 +193,8 @@ impl Spool {
                 }
                 (EXT, Some(id)) => match read_file(&path, false) {
                     Ok((meta, file_bytes, _)) => {
-                        spool.total_bytes += file_bytes;
-                        spool.next_id = spool.next_id.max(id + 1);
+                        spool.total_bytes = spool.total_bytes.saturating_add(file_bytes);
+                        spool.next_id = spool.next_id.max(id.saturating_add(1));
                         spool.entries.insert(
                             id,
                             SpoolEntry {
@@ -205,6 +210,10 @@ impl Spool {
                         report.quarantined += 1;
                     }
                 },
+                (EXT, None) => {
+                    spool.quarantine(&path);
+                    report.quarantined += 1;
+                }
                 _ => {}
             }
         }
@@ -257,7 +266,7 @@ impl Spool {
         }
         self.enforce_limits(size);
         let id = self.next_id;
-        self.next_id += 1;
+        self.next_id = self.next_id.saturating_add(1);
         let path = self.path_of(id);
         let tmp = path.with_extension("tmp");
         let result = (|| {
@@ -288,7 +297,7 @@ impl Spool {
                 file_bytes: size,
             },
         );
-        self.total_bytes += size;
+        self.total_bytes = self.total_bytes.saturating_add(size);
         self.counters.written += 1;
         Ok(id)
     }
@@ -335,7 +344,7 @@ impl Spool {
     fn forget(&mut self, id: u64) -> bool {
         match self.entries.remove(&id) {
             Some(e) => {
-                self.total_bytes -= e.file_bytes;
+                self.total_bytes = self.total_bytes.saturating_sub(e.file_bytes);
                 true
             }
             None => false,
@@ -346,7 +355,7 @@ impl Spool {
     fn enforce_limits(&mut self, incoming: u64) {
         let need_file = u64::from(incoming > 0);
         while let Some((&id, e)) = self.entries.iter().next() {
-            let over_bytes = self.total_bytes + incoming > self.limits.quota_bytes;
+            let over_bytes = self.total_bytes.saturating_add(incoming) > self.limits.quota_bytes;
             let over_files = self.entries.len() as u64 + need_file > self.limits.max_files as u64;
             if !over_bytes && !over_files {
                 break;
@@ -403,8 +412,8 @@ fn read_file(
     f.read_exact(&mut u64buf).map_err(|_| "short body length")?;
     let body_len = u64::from_be_bytes(u64buf);
     f.read_exact(&mut u32buf).map_err(|_| "short checksum")?;
-    let expected = (MAGIC.len() + 4 + header_len + 8 + 4) as u64 + body_len;
-    if expected != file_len {
+    let expected = ((MAGIC.len() + 4 + header_len + 8 + 4) as u64).checked_add(body_len);
+    if expected != Some(file_len) {
         return Err("length mismatch");
     }
     if !body {

@@ -36,6 +36,9 @@ named_enum!(
         BufferedFramesFull => "buffered_frames_full",
         EncodeFailed => "encode_failed",
         TreeTruncated => "tree_truncated",
+        TreeEmpty => "tree_empty",
+        TreeMismatch => "tree_mismatch",
+        InvalidTree => "invalid_tree",
         Stopped => "stopped",
     }
 );

@@ -103,6 +103,9 @@ fn flatten(node: &JsonNode, parent: Option<u32>, nodes: &mut Vec<ViewNode>, ids:
     }
 }
 
+/// Class of the window node the loader puts above each corpus tree.
+pub const WINDOW_CLASS: &str = "Window";
+
 /// The ids of the corpus screens in order (`index.json`).
 pub fn screen_ids(dir: &Path) -> Result<Vec<String>, CorpusError> {
     let path = dir.join("index.json");
@@ -125,9 +128,17 @@ pub fn load_screen(dir: &Path, id: &str) -> Result<Screen, CorpusError> {
     })?;
     let png_path = dir.join(format!("{id}.png"));
     let (width, height, rgba) = load_png_rgba(&png_path)?;
-    let mut nodes = Vec::new();
-    let mut node_ids = Vec::new();
-    flatten(&tree.root, None, &mut nodes, &mut node_ids);
+    // A shim walks from the window: its root is the window, the size of the screen, and the
+    // corpus tree (a scrolled document, possibly taller than the screen) hangs below it.
+    let mut nodes = vec![ViewNode {
+        parent: None,
+        class_name: WINDOW_CLASS.into(),
+        frame: Rect::new(0.0, 0.0, tree.width_points, tree.height_points),
+        kind: NodeKind::Container,
+        ..ViewNode::default()
+    }];
+    let mut node_ids = vec![0];
+    flatten(&tree.root, Some(0), &mut nodes, &mut node_ids);
     Ok(Screen {
         id: id.to_string(),
         width_pt: tree.width_points,

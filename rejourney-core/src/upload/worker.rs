@@ -15,6 +15,7 @@ use super::http::{Response, Timeouts, Transport, TransportError};
 use super::protocol::{self, Presign};
 use super::retry::{classify, RetryPolicy, StatusClass};
 use crate::bundle::Bundle;
+use crate::deadline::Deadline;
 use crate::queue::DropOldestQueue;
 use crate::spool::{ArtifactKind, ArtifactMeta, Spool, SpoolError, SpoolLimits};
 
@@ -229,7 +230,8 @@ struct Shared {
     /// Doorbell of the upload thread (rung when something was persisted).
     upload_bell: DropOldestQueue<()>,
     /// Highest idle-request token the spooler has persisted everything for.
-    spooled_ack: AtomicU64,
+    spooled_ack: Mutex<u64>,
+    spooled_cv: Condvar,
     source: Mutex<Option<Arc<dyn BundleSource>>>,
     sampled_in: AtomicBool,
     counters: Counters,
@@ -245,9 +247,51 @@ struct Shared {
 /// Handle to the spooler and upload threads.
 pub struct Uploader {
     shared: Arc<Shared>,
-    spooler: Mutex<Option<JoinHandle<()>>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    spooler: Mutex<Option<Thread>>,
+    thread: Mutex<Option<Thread>>,
 }
+
+/// One of our threads, and a channel that disconnects when it exits: a wait for its end can
+/// have a deadline (a join cannot), and a thread still busy at the deadline is left to end
+/// by itself.
+struct Thread {
+    handle: JoinHandle<()>,
+    exited: crossbeam_channel::Receiver<()>,
+}
+
+impl Thread {
+    fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> Result<Self, DeliveryError> {
+        let (alive, exited) = crossbeam_channel::bounded::<()>(0);
+        let handle = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                let _alive = alive; // dropped when the body returns (or unwinds)
+                body()
+            })
+            .map_err(|e| DeliveryError::Thread(e.to_string()))?;
+        Ok(Self { handle, exited })
+    }
+
+    fn is_finished(&self) -> bool {
+        self.handle.is_finished()
+    }
+
+    /// Joins the thread if it ends by `deadline`; otherwise abandons it (it holds only
+    /// shared state, and ends after its current request). Returns whether it ended.
+    fn join_until(self, deadline: Deadline) -> bool {
+        use crossbeam_channel::RecvTimeoutError::Disconnected;
+        if self.exited.recv_timeout(deadline.left()) == Err(Disconnected) {
+            let _ = self.handle.join();
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// How long the spooler may take past a shutdown's deadline to persist what is already
+/// recorded (disk only, no network): recorded data is not lost to a zero timeout.
+const SPOOL_GRACE: Duration = Duration::from_millis(250);
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -272,7 +316,8 @@ impl Uploader {
             spool: Mutex::new(spool),
             inbox: DropOldestQueue::new(config.max_inbox),
             upload_bell: DropOldestQueue::new(1),
-            spooled_ack: AtomicU64::new(0),
+            spooled_ack: Mutex::new(0),
+            spooled_cv: Condvar::new(),
             config,
             source: Mutex::new(None),
             sampled_in: AtomicBool::new(true),
@@ -290,10 +335,7 @@ impl Uploader {
             c.spool_quarantined = report.quarantined as u64;
         });
         let spooler_shared = shared.clone();
-        let spooler = std::thread::Builder::new()
-            .name("rejourney-spool".into())
-            .spawn(move || run_spooler(spooler_shared))
-            .map_err(|e| DeliveryError::Thread(e.to_string()))?;
+        let spooler = Thread::spawn("rejourney-spool", move || run_spooler(spooler_shared))?;
         let worker = Worker {
             shared: shared.clone(),
             transport,
@@ -303,10 +345,7 @@ impl Uploader {
             consecutive_failures: 0,
             auth_failures: 0,
         };
-        let thread = std::thread::Builder::new()
-            .name("rejourney-upload".into())
-            .spawn(move || worker.run())
-            .map_err(|e| DeliveryError::Thread(e.to_string()))?;
+        let thread = Thread::spawn("rejourney-upload", move || worker.run())?;
         Ok(Self {
             shared,
             spooler: Mutex::new(Some(spooler)),
@@ -373,20 +412,14 @@ impl Uploader {
     }
 
     pub fn snapshot(&self) -> DeliverySnapshot {
-        let mut snap = self
-            .shared
-            .counters
-            .snap
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        // Spool figures are read live: the upload thread may be asleep in a back-off.
-        let spool = lock(&self.shared.spool);
-        snap.spool_files = spool.len() as u64;
-        snap.spool_bytes = spool.total_bytes();
-        snap.spool_evicted = spool.counters.evicted;
-        snap.spool_quarantined = snap.spool_quarantined.max(spool.counters.quarantined);
-        snap
+        snapshot_of(&self.shared)
+    }
+
+    /// A closure that reads the counters, for work that runs on other threads (a session's
+    /// end call is built on the encoder thread).
+    pub fn snapshotter(&self) -> Arc<dyn Fn() -> DeliverySnapshot + Send + Sync> {
+        let shared = self.shared.clone();
+        Arc::new(move || snapshot_of(&shared))
     }
 
     /// Waits until everything handed over before this call is delivered or dropped, or until
@@ -394,25 +427,13 @@ impl Uploader {
     pub fn wait_idle(&self, timeout: Duration) -> bool {
         let token = self.shared.idle_requested.fetch_add(1, AcqRel) + 1;
         self.shared.inbox.ring();
-        let deadline = Instant::now() + timeout;
-        let mut acked = self
-            .shared
-            .idle_acked
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        while *acked < token {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || self.finished() {
-                return *acked >= token;
-            }
-            acked = self
-                .shared
-                .idle_cv
-                .wait_timeout(acked, left)
-                .map(|r| r.0)
-                .unwrap_or_else(|p| p.into_inner().0);
-        }
-        true
+        let acked = lock(&self.shared.idle_acked);
+        Deadline::after(timeout)
+            .wait_until(&self.shared.idle_cv, acked, |a| {
+                *a >= token || self.finished()
+            })
+            .0
+            .ge(&token)
     }
 
     /// Waits until everything handed over before this call is on disk (not necessarily
@@ -420,16 +441,14 @@ impl Uploader {
     pub fn wait_spooled(&self, timeout: Duration) -> bool {
         let token = self.shared.idle_requested.fetch_add(1, AcqRel) + 1;
         self.shared.inbox.ring();
-        let deadline = Instant::now() + timeout;
-        while self.shared.spooled_ack.load(Acquire) < token {
-            if Instant::now() >= deadline
-                || lock(&self.spooler).as_ref().is_none_or(|t| t.is_finished())
-            {
-                return self.shared.spooled_ack.load(Acquire) >= token;
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        true
+        let spooler_gone = || lock(&self.spooler).as_ref().is_none_or(|t| t.is_finished());
+        let acked = lock(&self.shared.spooled_ack);
+        Deadline::after(timeout)
+            .wait_until(&self.shared.spooled_cv, acked, |a| {
+                *a >= token || spooler_gone()
+            })
+            .0
+            .ge(&token)
     }
 
     /// Opt-out: deletes every spooled artifact and everything waiting.
@@ -441,30 +460,30 @@ impl Uploader {
     }
 
     fn finished(&self) -> bool {
-        self.thread
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .is_none_or(|t| t.is_finished())
+        lock(&self.thread).as_ref().is_none_or(|t| t.is_finished())
     }
 
-    /// Stops the upload thread after trying to deliver for up to `drain`. What is not
-    /// delivered stays in the spool for the next start.
+    /// Stops the upload thread after trying to deliver for up to `drain`, which bounds the
+    /// whole call: a request still in flight then is abandoned (its thread ends by itself
+    /// when the request does). What is not delivered stays in the spool for the next start.
+    /// What is recorded but not yet on disk is persisted first, within `SPOOL_GRACE` past the
+    /// deadline (disk only), so a zero timeout loses nothing.
     pub fn shutdown(&self, drain: Duration) {
-        *self
-            .shared
-            .drain_until
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + drain);
+        let deadline = Deadline::after(drain);
+        let now = Instant::now();
+        let until = now
+            .checked_add(drain)
+            .unwrap_or(now + Duration::from_secs(365 * 86_400));
+        *lock(&self.shared.drain_until) = Some(until);
         self.shared.stop.store(true, Release);
         self.shared.inbox.ring();
         // The spooler persists what is waiting, then exits; then the upload thread drains.
         if let Some(t) = lock(&self.spooler).take() {
-            let _ = t.join();
+            t.join_until(Deadline::after(deadline.left().max(SPOOL_GRACE)));
         }
         self.shared.upload_bell.ring();
         if let Some(t) = lock(&self.thread).take() {
-            let _ = t.join();
+            t.join_until(deadline);
         }
     }
 }
@@ -503,14 +522,32 @@ fn run_spooler(shared: Arc<Shared>) {
     loop {
         let requested = shared.idle_requested.load(Acquire);
         ingest(&shared);
-        shared.spooled_ack.fetch_max(requested, AcqRel);
+        ack_spooled(&shared, requested);
         shared.upload_bell.ring();
         if shared.stop.load(Acquire) {
             ingest(&shared);
+            ack_spooled(&shared, shared.idle_requested.load(Acquire));
             return;
         }
         shared.inbox.wait(None);
     }
+}
+
+fn ack_spooled(shared: &Shared, requested: u64) {
+    let mut acked = lock(&shared.spooled_ack);
+    *acked = (*acked).max(requested);
+    shared.spooled_cv.notify_all();
+}
+
+fn snapshot_of(shared: &Shared) -> DeliverySnapshot {
+    let mut snap = lock(&shared.counters.snap).clone();
+    // Spool figures are read live: the upload thread may be asleep in a back-off.
+    let spool = lock(&shared.spool);
+    snap.spool_files = spool.len() as u64;
+    snap.spool_bytes = spool.total_bytes();
+    snap.spool_evicted = spool.counters.evicted;
+    snap.spool_quarantined = snap.spool_quarantined.max(spool.counters.quarantined);
+    snap
 }
 
 fn count_drop(shared: &Shared, reason: DeliveryDrop) {
@@ -557,8 +594,15 @@ struct Worker {
 
 impl Worker {
     fn run(mut self) {
+        self.deliver();
+        // Waiters for idleness stop waiting for a thread that is gone.
+        let _guard = lock(&self.shared.idle_acked);
+        self.shared.idle_cv.notify_all();
+    }
+
+    fn deliver(&mut self) {
         loop {
-            let spooled = self.shared.spooled_ack.load(Acquire);
+            let spooled = *lock(&self.shared.spooled_ack);
             if self.shared.opt_out.swap(false, AcqRel) {
                 lock(&self.shared.spool).clear();
                 self.progress.clear();

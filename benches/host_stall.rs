@@ -1,0 +1,137 @@
+//! What each host call costs the host's thread while the ingest server stalls every route
+//! for 60 s (the client keeps its default 60 s request timeout): p50 / p99 / max per call.
+//! Not criterion: the point is the tail under a stalled network, so every sample is kept.
+//! Run: `cargo bench --bench host_stall`; results in `benches/RESULTS.md`.
+
+use std::time::{Duration, Instant};
+
+use rejourney_core::client::{Client, ClientOptions};
+use rejourney_core::events::{Gesture, PropValue};
+use rejourney_core::masks::{NodeKind, ViewNode};
+use rejourney_core::upload::DeliveryConfig;
+use rejourney_core::{FrameSpec, PixelFormat, Rect};
+use rejourney_ingest::{Fault, IngestServer, Route, ServerOptions};
+
+const ROUNDS: u64 = 400;
+
+fn tree(w: f32, h: f32) -> Vec<ViewNode> {
+    let mut nodes = vec![ViewNode {
+        frame: Rect::new(0.0, 0.0, w, h),
+        ..ViewNode::default()
+    }];
+    for i in 0..200 {
+        nodes.push(ViewNode {
+            parent: Some(0),
+            class_name: "Label".into(),
+            frame: Rect::new(4.0, (i % 100) as f32 * 10.0, w - 8.0, 9.0),
+            kind: if i % 9 == 0 {
+                NodeKind::TextInput
+            } else {
+                NodeKind::Text
+            },
+            ..ViewNode::default()
+        });
+    }
+    nodes
+}
+
+struct Samples(Vec<(&'static str, Vec<Duration>)>);
+
+impl Samples {
+    fn time<R>(&mut self, name: &'static str, f: impl FnOnce() -> R) -> R {
+        let t = Instant::now();
+        let r = f();
+        let d = t.elapsed();
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, v)) => v.push(d),
+            None => self.0.push((name, vec![d])),
+        }
+        r
+    }
+}
+
+fn main() {
+    let dir = std::env::temp_dir().join(format!("rj-bench-stall-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let srv = IngestServer::start(ServerOptions::new(dir.join("srv"))).expect("server");
+    for route in [
+        Route::DeviceAuth,
+        Route::SegmentPresign,
+        Route::SegmentPut,
+        Route::SegmentComplete,
+        Route::EventsPresign,
+        Route::EventsPut,
+        Route::BatchComplete,
+        Route::SessionEnd,
+        Route::Fault,
+        Route::SdkConfig,
+    ] {
+        srv.faults()
+            .push_n(route, Fault::Stall(Duration::from_secs(60)), 100_000);
+    }
+    let opts = ClientOptions::new(DeliveryConfig::new(
+        &srv.url(),
+        "pk",
+        "dev",
+        dir.join("spool"),
+    ));
+    let mut s = Samples(Vec::new());
+    let c = s.time("Client::new", || Client::new(opts).expect("client"));
+    let t0 = 1_700_000_000_000u64;
+    s.time("start", || c.start(t0).expect("start"));
+    // 491 × 1065 px: a 393 × 852 pt phone at 1.25 px/pt, with a 200-node tree.
+    let spec = FrameSpec::packed(491, 1065, PixelFormat::Rgba, 491.0 / 393.0);
+    let nodes = tree(393.0, 852.0);
+    for i in 0..ROUNDS {
+        let now = t0 + i * 250;
+        s.time("tick", || c.tick(now).expect("tick"));
+        s.time("heartbeat", || c.heartbeat());
+        let px = vec![(i % 251) as u8; 491 * 1065 * 4];
+        s.time("submit_frame (491x1065, 201 nodes)", || {
+            c.submit_frame(px, spec, &nodes, now).expect("frame")
+        });
+        s.time("gesture", || {
+            c.gesture(Gesture::Tap, now, 5.0, 5.0, None).expect("tap")
+        });
+        s.time("log_event", || {
+            c.log_event(now, "e", &[("n".into(), PropValue::Num(i as f64))])
+                .expect("event")
+        });
+        s.time("touch_began+ended", || {
+            c.touch_began();
+            c.touch_ended(now)
+        });
+        if i % 20 == 10 {
+            s.time("app_backgrounded", || c.app_backgrounded(now + 1));
+            s.time("app_foregrounded", || c.app_foregrounded(now + 2));
+        }
+        if i % 50 == 49 {
+            s.time("stop", || c.stop(now + 3).expect("stop"));
+            s.time("start", || c.start(now + 4).expect("start"));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    s.time("flush(1 s)", || c.flush(Duration::from_secs(1)));
+    s.time("persist(1 s)", || c.persist(Duration::from_secs(1)));
+    s.time("record_crash(1 s)", || {
+        c.record_crash(t0, "E", "r", "s", Duration::from_secs(1))
+            .expect("crash")
+    });
+    s.time("shutdown(1 s)", || c.shutdown(Duration::from_secs(1)));
+    println!(
+        "{:<38} {:>6} {:>10} {:>10} {:>10}",
+        "call (server stalled 60 s)", "n", "p50", "p99", "max"
+    );
+    for (name, mut v) in s.0 {
+        v.sort();
+        let pct = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+        println!(
+            "{name:<38} {:>6} {:>10.3?} {:>10.3?} {:>10.3?}",
+            v.len(),
+            pct(0.5),
+            pct(0.99),
+            v[v.len() - 1]
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

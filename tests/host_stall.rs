@@ -1,0 +1,227 @@
+//! No host call blocks the app: with the ingest server stalling every route for 60 s (and the
+//! client's default 60 s request timeout), every call a host makes on its main thread returns
+//! at once, and the calls that take a timeout honour it as a total, abandoning the request in
+//! flight. Behaviour, not speed: the bounds are a small fraction of the stall, so a call that
+//! waits for the network fails them by tens of seconds. Speed is in
+//! `cargo bench --bench host_stall` (p50/p99/max per call, `benches/RESULTS.md`).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use rejourney_core::client::{Client, ClientOptions};
+use rejourney_core::events::{Gesture, NetworkRequest, PropValue};
+use rejourney_core::masks::{NodeKind, ViewNode};
+use rejourney_core::upload::DeliveryConfig;
+use rejourney_core::{FrameSpec, PixelFormat, Rect};
+use rejourney_ingest::{Fault, IngestServer, Route, ServerOptions};
+
+const STALL: Duration = Duration::from_secs(60);
+/// Far below the stall: a call that waited for a request would take ~60 s.
+const PROMPT: Duration = Duration::from_secs(2);
+
+fn tmp(name: &str) -> PathBuf {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    std::env::temp_dir().join(format!("rj-stall-{name}-{}-{n:x}", std::process::id()))
+}
+
+fn stall_everything(srv: &IngestServer) {
+    for route in [
+        Route::DeviceAuth,
+        Route::SegmentPresign,
+        Route::SegmentPut,
+        Route::SegmentComplete,
+        Route::EventsPresign,
+        Route::EventsPut,
+        Route::BatchComplete,
+        Route::SessionEnd,
+        Route::Fault,
+        Route::SdkConfig,
+    ] {
+        srv.faults().push_n(route, Fault::Stall(STALL), 10_000);
+    }
+}
+
+fn tree(w: f32, h: f32) -> Vec<ViewNode> {
+    let mut nodes = vec![ViewNode {
+        frame: Rect::new(0.0, 0.0, w, h),
+        ..ViewNode::default()
+    }];
+    for i in 0..40 {
+        nodes.push(ViewNode {
+            parent: Some(0),
+            class_name: "Label".into(),
+            frame: Rect::new(4.0, i as f32 * 6.0, w - 8.0, 5.0),
+            kind: if i % 7 == 0 {
+                NodeKind::TextInput
+            } else {
+                NodeKind::Text
+            },
+            ..ViewNode::default()
+        });
+    }
+    nodes
+}
+
+/// Runs `f` and returns how long it took, failing if it took longer than `bound`.
+fn timed<R>(what: &str, bound: Duration, f: impl FnOnce() -> R) -> R {
+    let t = Instant::now();
+    let r = f();
+    let took = t.elapsed();
+    assert!(took < bound, "{what} took {took:?} with the server stalled");
+    r
+}
+
+#[test]
+fn every_host_call_returns_promptly_while_the_server_stalls() {
+    let srv = IngestServer::start(ServerOptions::new(tmp("srv"))).unwrap();
+    stall_everything(&srv);
+    let o = ClientOptions::new(DeliveryConfig::new(
+        &srv.url(),
+        "pk_stall",
+        "device-stall",
+        tmp("spool"),
+    ));
+    let c = timed("new", PROMPT, || Client::new(o).unwrap());
+    let t0 = 1_700_000_000_000u64;
+    timed("start", PROMPT, || c.start(t0).unwrap());
+    let spec = FrameSpec::packed(240, 400, PixelFormat::Rgba, 1.0);
+    let nodes = tree(240.0, 400.0);
+    // Long enough for the uploader to be stuck in requests (device auth first).
+    for i in 0..30u64 {
+        let now = t0 + i * 1_000;
+        timed("tick", PROMPT, || c.tick(now).unwrap());
+        timed("heartbeat", PROMPT, || c.heartbeat());
+        let px = vec![(i * 8) as u8; 240 * 400 * 4];
+        timed("submit_frame", PROMPT, || {
+            c.submit_frame(px, spec, &nodes, now).unwrap()
+        });
+        timed("gesture", PROMPT, || {
+            c.gesture(Gesture::Tap, now, 10.0, 10.0, Some("Buy"))
+                .unwrap()
+        });
+        timed("screen", PROMPT, || c.screen_changed(now, "Home").unwrap());
+        timed("event", PROMPT, || {
+            c.log_event(now, "tick", &[("n".into(), PropValue::Num(i as f64))])
+                .unwrap()
+        });
+        timed("network", PROMPT, || {
+            c.network_request(
+                now,
+                &NetworkRequest {
+                    method: "GET".into(),
+                    url: "https://api.example.com/items".into(),
+                    status: Some(200),
+                    duration_ms: 12.0,
+                    request_bytes: None,
+                    response_bytes: Some(100),
+                    error: None,
+                },
+            )
+            .unwrap()
+        });
+        timed("keyboard", PROMPT, || {
+            c.keyboard(now, i % 2 == 0, 300.0).unwrap()
+        });
+        timed("touch", PROMPT, || {
+            c.touch_began();
+            c.touch_ended(now);
+        });
+        timed("telemetry", PROMPT, || c.telemetry());
+        if i % 10 == 5 {
+            timed("background", PROMPT, || c.app_backgrounded(now + 1));
+            timed("foreground", PROMPT, || c.app_foregrounded(now + 2));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let asked: u64 = srv.stats().requests.values().sum();
+    assert!(asked >= 1, "the uploader is stuck in a request");
+    // A session change on the host's thread: the end call queues behind the last frames
+    // without anyone waiting for the encoder or the network.
+    timed("stop", PROMPT, || c.stop(t0 + 31_000).unwrap());
+    timed("start again", PROMPT, || c.start(t0 + 32_000).unwrap());
+
+    // Calls with a timeout: the timeout is the total, however many stages they have.
+    let flushed = timed("flush(1 s)", Duration::from_millis(2500), || {
+        c.flush(Duration::from_secs(1))
+    });
+    assert!(!flushed, "nothing can be delivered to a stalled server");
+    let persisted = timed("persist(1 s)", Duration::from_millis(2500), || {
+        c.persist(Duration::from_secs(1))
+    });
+    assert!(persisted, "persisting needs the disk, not the network");
+    let crashed = timed("record_crash(1 s)", Duration::from_millis(2500), || {
+        c.record_crash(
+            t0 + 33_000,
+            "Boom",
+            "test",
+            "at main",
+            Duration::from_secs(1),
+        )
+        .unwrap()
+    });
+    assert!(crashed, "the crash is on disk");
+    timed("shutdown(1 s)", Duration::from_millis(2500), || {
+        c.shutdown(Duration::from_secs(1))
+    });
+}
+
+/// The flush-like calls with a zero timeout return at once too.
+#[test]
+fn zero_timeouts_return_at_once_and_lose_nothing_recorded() {
+    let srv = IngestServer::start(ServerOptions::new(tmp("zsrv"))).unwrap();
+    stall_everything(&srv);
+    let spool = tmp("zspool");
+    let c = Client::new(ClientOptions::new(DeliveryConfig::new(
+        &srv.url(),
+        "pk_stall",
+        "device-stall",
+        &spool,
+    )))
+    .unwrap();
+    let t0 = 1_700_000_000_000u64;
+    c.start(t0).unwrap();
+    let spec = FrameSpec::packed(64, 64, PixelFormat::Rgba, 1.0);
+    for i in 0..5u64 {
+        c.submit_frame(
+            vec![i as u8 * 40; 64 * 64 * 4],
+            spec,
+            &tree(64.0, 64.0),
+            t0 + i,
+        )
+        .unwrap();
+        // Paced like a capture timer: the raw queue (4) never drops one.
+        assert!(c.sync_capture(Duration::from_secs(20)));
+    }
+    std::thread::sleep(Duration::from_millis(200)); // the uploader is now inside a request
+    timed("flush(0)", Duration::from_millis(500), || {
+        c.flush(Duration::ZERO)
+    });
+    timed("shutdown(0)", Duration::from_millis(1500), || {
+        c.shutdown(Duration::ZERO)
+    });
+    drop(c);
+    // What was recorded is on disk for the next launch: a new client resumes it.
+    let srv2 = IngestServer::start(ServerOptions::new(tmp("zsrv2"))).unwrap();
+    let c2 = Client::new(ClientOptions::new(DeliveryConfig::new(
+        &srv2.url(),
+        "pk_stall",
+        "device-stall",
+        &spool,
+    )))
+    .unwrap();
+    assert!(c2.telemetry().delivery.resumed_from_spool >= 1);
+    assert!(c2.flush(Duration::from_secs(20)));
+    let frames: u64 = srv2
+        .artifacts()
+        .iter()
+        .filter(|a| a.kind == "screenshots")
+        .map(|a| a.frame_count)
+        .sum();
+    assert_eq!(
+        frames, 5,
+        "every recorded frame delivered on the next launch"
+    );
+}

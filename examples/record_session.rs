@@ -168,6 +168,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         "demo-device-hash",
         args.out.join("spool"),
     ));
+    // What the iOS shim reports for the device the corpus was rendered on.
+    options.device_info = serde_json::json!({
+        "platform": "ios", "model": "iPhone15,2", "osVersion": "17.5", "systemName": "iOS",
+        "appId": "co.rejourney.demo", "appVersion": "1.0.0",
+        "sdkVersion": rejourney_core::SDK_VERSION, "screenWidth": 393, "screenHeight": 852,
+        "pixelRatio": 3, "coordinateSpace": "pt",
+    });
     let mut screens = HashMap::new();
     for screen in load_corpus(&dir)? {
         let (pixels, spec) = screen.render_at(options.capture.capture_scale);
@@ -291,8 +298,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     client.stop(start_ms + SESSION_SECS * 1000)?;
-    let delivered = client.flush(Duration::from_secs(60));
+    let flushed = client.flush(Duration::from_secs(60));
     let t = client.telemetry();
+    // Delivered means the backend accepted every artifact: nothing dropped, declined
+    // (`skipUpload`) or left waiting.
+    let delivered = flushed && t.delivery.dropped.values().all(|n| *n == 0);
     client.shutdown(Duration::from_secs(5));
 
     let mut summary = serde_json::to_value(&t.capture)?;
@@ -435,7 +445,12 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         args.out.join("frames").display()
     );
     if !delivered {
-        return Err("not everything was delivered within 60 s".into());
+        return Err(format!(
+            "not everything was delivered within 60 s (flushed {flushed}, dropped {:?}, \
+             skipped {:?})",
+            t.delivery.dropped, t.delivery.skipped
+        )
+        .into());
     }
     Ok(())
 }

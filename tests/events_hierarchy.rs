@@ -378,19 +378,23 @@ fn events_arrive_batched_in_the_events_protocol() {
         None => e["type"].as_str().unwrap_or("").to_owned(),
     };
     let labels: Vec<_> = events.iter().map(label).collect();
+    // The types and gesture types the backend counts (`navigation` for screens, `touch` for
+    // taps, `gesture` for the rest); `screen_change` would be ignored there.
+    assert!(!labels.iter().any(|l| l.starts_with("screen_change")));
     for want in [
-        "screen_change",
+        "navigation",
         "touch:tap",
         "gesture:rage_tap",
         "gesture:dead_tap",
-        "touch:swipe",
+        "gesture:swipe",
         "custom",
         "log",
         "network_request",
         "keyboard_show",
         "keyboard_hide",
         "user_identity_changed",
-        "app_state",
+        "app_background",
+        "app_foreground",
     ] {
         assert!(labels.iter().any(|l| l == want), "{want} in {labels:?}");
     }
@@ -465,10 +469,12 @@ fn a_blocked_main_thread_is_reported_as_an_anr_fault() {
     assert_eq!(c.telemetry().anrs, 1, "one block, one ANR");
     let f = faults(&data);
     assert_eq!(f.len(), 1, "{f:?}");
-    assert_eq!(f[0]["type"], json!("anr"));
+    // The backend's fault shape: category + sessionId required, the duration in context.
+    assert_eq!(f[0]["category"], json!("anr"));
     assert_eq!(f[0]["sessionId"], json!(session));
-    assert!(f[0]["durationMs"].as_u64().unwrap() >= 300);
-    assert_eq!(f[0]["deviceInfo"]["platform"], json!("ios"));
+    assert!(f[0]["context"]["durationMs"].as_u64().unwrap() >= 300);
+    assert_eq!(f[0]["context"]["threadState"], json!("blocked"));
+    let incident = f[0]["incidentId"].as_str().unwrap().to_owned();
     // The event stream carries it too, at the host's clock of its last tick.
     let anr_events: Vec<Value> = srv
         .artifacts()
@@ -484,6 +490,7 @@ fn a_blocked_main_thread_is_reported_as_an_anr_fault() {
         .collect();
     assert_eq!(anr_events.len(), 1, "{anr_events:?}");
     assert_eq!(anr_events[0]["timestamp"], json!(1_700_000_000_500u64));
+    assert_eq!(anr_events[0]["incidentId"], json!(incident), "counted once");
     assert!(anr_events[0]["durationMs"].as_u64().unwrap() >= 300);
 
     // Beating steadily (and while backgrounded, not at all) reports nothing more.
@@ -528,11 +535,14 @@ fn a_crash_is_spooled_first_and_delivered_on_the_next_launch() {
     assert!(next.flush(WAIT));
     let f = faults(&data);
     assert_eq!(f.len(), 1);
-    assert_eq!(f[0]["type"], json!("crash"));
+    assert_eq!(f[0]["category"], json!("exception"));
+    assert_eq!(f[0]["frames"], json!(["0 CoreFoundation ...", "1 App ..."]));
+    assert!(f[0]["incidentId"].is_string());
     assert_eq!(
         f[0]["sessionId"],
         json!(session),
         "linked to the crashed session"
     );
-    assert_eq!(f[0]["name"], json!("NSInvalidArgumentException"));
+    assert_eq!(f[0]["identifier"], json!("NSInvalidArgumentException"));
+    assert_eq!(f[0]["detail"], json!("unrecognized selector"));
 }

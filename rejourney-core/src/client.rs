@@ -20,7 +20,9 @@ use crate::frame::{FrameSpec, Rect};
 use crate::hierarchy::{
     HierarchyConfig, HierarchyCounters, Job as TreeJob, Worker as HierarchyWorker,
 };
+use crate::incident::{anr_body, crash_body, new_incident_id};
 use crate::masks::{check_tree, mask_decisions, MaskOptions, NodeError, ViewNode};
+use crate::metrics::{sdk_telemetry, SdkCounts};
 use crate::pipeline::{Pipeline, PipelineError, SessionTag};
 use crate::policy::{Action, Decision};
 use crate::session::{EndReason, Ended, Rotation, SessionConfig, SessionError, SessionManager};
@@ -109,9 +111,27 @@ struct Stats {
     events: Arc<Mutex<EventState>>,
     hierarchy: Arc<dyn Fn() -> HierarchyCounters + Send + Sync>,
     anrs: Arc<AtomicU64>,
+    sessions_started: Arc<AtomicU64>,
+    crashes: Arc<AtomicU64>,
 }
 
 impl Stats {
+    /// The end call's `sdkTelemetry`, in the backend's shape.
+    fn sdk_telemetry(&self) -> Value {
+        let capture = self.pipeline.telemetry();
+        let dropped = |r: DropReason| capture.dropped.get(r.as_str()).copied().unwrap_or(0);
+        let events = lock(&self.events).rec.counters();
+        let counts = SdkCounts {
+            sessions_started: self.sessions_started.load(Relaxed),
+            crashes: self.crashes.load(Relaxed),
+            memory_evictions: dropped(DropReason::RawQueueFull)
+                + dropped(DropReason::PendingBatchesFull)
+                + dropped(DropReason::BufferedFramesFull)
+                + events.dropped_buffer_full,
+        };
+        sdk_telemetry(&(self.delivery)(), counts)
+    }
+
     fn read(&self, session_id: Option<String>) -> ClientSnapshot {
         ClientSnapshot {
             session_id,
@@ -230,8 +250,17 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Client {
     /// Validates everything, opens the spool (resuming earlier runs' artifacts) and starts
     /// the encoder and upload threads. Recording begins with [`Client::start`].
-    pub fn new(opts: ClientOptions) -> Result<Self, ClientError> {
+    pub fn new(mut opts: ClientOptions) -> Result<Self, ClientError> {
         let sessions = SessionManager::new(opts.session.clone())?;
+        // Device auth and presigns describe the device the same way event batches do.
+        let no_metadata = opts
+            .delivery
+            .device_metadata
+            .as_object()
+            .is_none_or(|m| m.is_empty());
+        if no_metadata {
+            opts.delivery.device_metadata = opts.device_info.clone();
+        }
         let uploader = Uploader::start(opts.delivery.clone())?;
         let pipeline = Arc::new(Pipeline::new(
             opts.capture.clone(),
@@ -253,7 +282,6 @@ impl Client {
         let watchdog = if opts.anr_threshold_ms > 0 {
             let (current, anrs, enqueue) = (current.clone(), anrs.clone(), uploader.enqueuer());
             let (events, host_ms) = (events.clone(), host_ms.clone());
-            let (sdk, device) = (opts.delivery.sdk_version.clone(), opts.device_info.clone());
             // Runs on the watchdog thread while the main thread is stuck: the incident goes
             // to the spool at once, so it survives the OS killing the app.
             let sink = move |r: AnrReport| {
@@ -265,16 +293,17 @@ impl Client {
                     return;
                 };
                 let now = wall_clock_ms();
-                let body = json!({"sessionId": &*s.id, "type": "anr", "timestamp": now,
-                    "durationMs": duration_ms, "threadState": "main thread unresponsive",
-                    "sdkVersion": sdk, "deviceInfo": device});
-                let body = serde_json::to_vec(&body).unwrap_or_default();
+                let incident = new_incident_id();
+                let body = serde_json::to_vec(&anr_body(&incident, &s.id, now, duration_ms))
+                    .unwrap_or_default();
                 enqueue(artifact(&s, ArtifactKind::Fault, now, now, 1, 0, body));
-                // Also in the event stream, at the host's time of its last tick. Never wait
-                // for the lock on this thread: the fault above already carries the incident.
+                // Also in the event stream (same incident id: the backend counts it once), at
+                // the host's time of its last tick. Never wait for the lock on this thread:
+                // the fault above already carries the incident.
                 if let Ok(mut ev) = events.try_lock() {
                     let at = host_ms.load(Relaxed);
-                    ev.rec.anr(if at == 0 { now } else { at }, duration_ms);
+                    ev.rec
+                        .anr(if at == 0 { now } else { at }, duration_ms, &incident);
                 }
             };
             Some(
@@ -298,6 +327,8 @@ impl Client {
             events: events.clone(),
             hierarchy: Arc::new(hierarchy.counters_reader()),
             anrs,
+            sessions_started: Arc::new(AtomicU64::new(0)),
+            crashes: Arc::new(AtomicU64::new(0)),
         };
         let own_hosts = url::Url::parse(&opts.delivery.api_url)
             .ok()
@@ -346,6 +377,7 @@ impl Client {
     }
 
     fn begin_capture(&self, s: &crate::session::Session) {
+        self.stats.sessions_started.fetch_add(1, Relaxed);
         *lock(&self.current) = Some(SessionRef {
             id: s.id.as_str().into(),
             sampled_in: s.sampled_in,
@@ -403,6 +435,7 @@ impl Client {
     /// is queued, so the spool holds them in that order.
     fn finish_session(&self, ended: Ended) {
         self.flush_events(ended.ended_at_ms, true);
+        let metrics = lock(&self.events).rec.take_metrics();
         let (pipeline, stats) = (self.pipeline.clone(), self.stats.clone());
         let (enqueue, sdk) = (self.uploader.enqueuer(), self.sdk_version.clone());
         let session_id = ended.session.id.clone();
@@ -410,8 +443,8 @@ impl Client {
         self.hierarchy.then(Box::new(move || {
             let encoder = pipeline.clone();
             encoder.flush_then(Box::new(move || {
-                let telemetry = serde_json::to_value(stats.read(None)).unwrap_or(json!({}));
-                enqueue(end_artifact(&ended, ended.end_body(&sdk, telemetry)));
+                let body = ended.end_body(&sdk, metrics.to_json(), stats.sdk_telemetry());
+                enqueue(end_artifact(&ended, body));
             }));
         }));
         *lock(&self.current) = None;
@@ -446,8 +479,18 @@ impl Client {
         if let Some(r) = rotation {
             self.rotate(r);
         }
+        if self.uploader.is_disabled() {
+            // The backend disabled the project: record nothing more (telemetry says why).
+            self.recording.store(false, Release);
+            self.pipeline.with_policy(|p| p.set_stopped(true));
+            return Ok(Decision {
+                action: Action::Skip(SkipReason::Stopped),
+                next_check_ms: 1000,
+            });
+        }
         if let Some(id) = self.session_id() {
             if self.uploader.is_session_closed(&id) {
+                // Its replay was declined: no more frames; events and the end call go on.
                 self.pipeline.with_policy(|p| p.set_stopped(true));
             }
         }
@@ -721,11 +764,19 @@ impl Client {
         let Some(session) = lock(&self.current).clone() else {
             return Err(ClientError::NotStarted);
         };
-        let cut = |s: &str, n: usize| s.chars().take(n).collect::<String>();
-        let body = json!({"sessionId": &*session.id, "type": "crash", "timestamp": ts_ms,
-            "name": cut(name, 256), "reason": cut(reason, 4_096), "stack": cut(stack, 64 * 1024),
-            "sdkVersion": self.sdk_version, "deviceInfo": self.device_info});
+        let context = json!({"sdkVersion": self.sdk_version,
+            "platform": self.device_info["platform"], "appVersion": self.device_info["appVersion"]});
+        let body = crash_body(
+            &new_incident_id(),
+            &session.id,
+            ts_ms,
+            name,
+            reason,
+            stack,
+            context,
+        );
         let body = serde_json::to_vec(&body).unwrap_or_default();
+        self.stats.crashes.fetch_add(1, Relaxed);
         self.uploader.enqueue(artifact(
             &session,
             ArtifactKind::Fault,

@@ -8,6 +8,8 @@
 use std::collections::VecDeque;
 
 use serde_json::{json, Map, Value};
+
+use crate::metrics::SessionMetrics;
 use url::Url;
 
 /// Limits and detector thresholds.
@@ -237,6 +239,8 @@ pub struct EventRecorder {
     /// Taps waiting to see whether anything responds.
     pending_dead: VecDeque<(Tap, Option<String>)>,
     counters: EventCounters,
+    /// The current session's figures for its end call.
+    metrics: SessionMetrics,
 }
 
 impl EventRecorder {
@@ -249,11 +253,17 @@ impl EventRecorder {
             recent_taps: VecDeque::new(),
             pending_dead: VecDeque::new(),
             counters: EventCounters::default(),
+            metrics: SessionMetrics::default(),
         }
     }
 
     pub fn counters(&self) -> EventCounters {
         self.counters
+    }
+
+    /// The session's figures so far, and a fresh start for the next session.
+    pub fn take_metrics(&mut self) -> SessionMetrics {
+        std::mem::take(&mut self.metrics)
     }
 
     /// Opt-out: forget everything buffered.
@@ -282,6 +292,8 @@ impl EventRecorder {
     }
 
     fn push(&mut self, ev: Value) {
+        // Counted when it happens, even if the buffer later drops it.
+        self.metrics.observe(&ev);
         let size = json_size(&ev);
         while !self.buf.is_empty()
             && (self.buf.len() >= self.cfg.max_buffered
@@ -313,9 +325,10 @@ impl EventRecorder {
             };
             self.counters.dead_taps += 1;
             let mut ev = json!({"type": "gesture", "gestureType": "dead_tap",
-                "timestamp": tap.ts, "x": tap.x, "y": tap.y});
+                "frustrationKind": "dead_tap", "timestamp": tap.ts, "x": tap.x, "y": tap.y,
+                "touches": [{"x": tap.x, "y": tap.y, "timestamp": tap.ts}]});
             if let Some(t) = target {
-                ev["target"] = Value::String(t);
+                ev["label"] = Value::String(t);
             }
             self.push(ev);
         }
@@ -335,10 +348,17 @@ impl EventRecorder {
         }
         self.expire_dead(ts);
         let target = target.map(|t| self.cut(t));
-        let mut ev = json!({"type": "touch", "gestureType": kind.as_str(), "timestamp": ts,
+        // The backend counts `touch` as taps and `gesture` (with its gestureType) as swipes,
+        // pinches and long presses; both carry the touch points for its heatmap.
+        let kind_type = if kind == Gesture::Tap {
+            "touch"
+        } else {
+            "gesture"
+        };
+        let mut ev = json!({"type": kind_type, "gestureType": kind.as_str(), "timestamp": ts,
             "x": x, "y": y, "touches": [{"x": x, "y": y, "timestamp": ts}]});
         if let Some(t) = &target {
-            ev["target"] = Value::String(t.clone());
+            ev["label"] = Value::String(t.clone());
         }
         self.push(ev);
         if kind != Gesture::Tap {
@@ -362,10 +382,11 @@ impl EventRecorder {
             .count();
         if near >= self.cfg.rage_tap_count {
             self.counters.rage_taps += 1;
-            let mut ev = json!({"type": "gesture", "gestureType": "rage_tap", "timestamp": ts,
-                "x": x, "y": y, "count": near});
+            let mut ev = json!({"type": "gesture", "gestureType": "rage_tap",
+                "frustrationKind": "rage_tap", "timestamp": ts, "x": x, "y": y, "count": near,
+                "touches": [{"x": x, "y": y, "timestamp": ts}]});
             if let Some(t) = target {
-                ev["target"] = Value::String(t);
+                ev["label"] = Value::String(t);
             }
             self.push(ev);
             // One rage tap per burst: the next needs a fresh run of taps.
@@ -378,7 +399,11 @@ impl EventRecorder {
         self.expire_dead(ts);
         self.responded(ts);
         let name = self.cut(name);
-        self.push(json!({"type": "screen_change", "timestamp": ts, "screenName": name}));
+        // `navigation` is what the backend reads screens from (`screen_change` is ignored).
+        self.push(
+            json!({"type": "navigation", "timestamp": ts, "screen": name,
+            "screenName": name, "entering": true}),
+        );
     }
 
     pub fn custom(
@@ -436,10 +461,15 @@ impl EventRecorder {
             return Ok(false);
         }
         self.responded(ts);
-        let url = self.cut(&sanitize_url(&req.url));
+        let clean = sanitize_url(&req.url);
+        let (host, path) = Url::parse(&clean)
+            .map(|u| (u.host_str().unwrap_or("").to_owned(), u.path().to_owned()))
+            .unwrap_or_default();
+        let url = self.cut(&clean);
         let method = self.cut(&req.method.to_ascii_uppercase());
         let mut ev = json!({"type": "network_request", "timestamp": ts, "method": method,
-            "url": url, "durationMs": req.duration_ms,
+            "url": url, "urlHost": self.cut(&host), "urlPath": self.cut(&path),
+            "duration": req.duration_ms,
             "success": req.error.is_none() && req.status.is_some_and(|s| s < 400)});
         if let Some(s) = req.status {
             ev["statusCode"] = json!(s);
@@ -475,7 +505,12 @@ impl EventRecorder {
         self.expire_dead(ts);
         // A tap that took the user out of the app (a link, a share sheet) was answered.
         self.responded(ts);
-        self.push(json!({"type": "app_state", "timestamp": ts, "state": state}));
+        let kind = if state == "background" {
+            "app_background"
+        } else {
+            "app_foreground"
+        };
+        self.push(json!({"type": kind, "timestamp": ts}));
     }
 
     pub fn identity(&mut self, ts: u64, user_id: Option<&str>) {
@@ -483,8 +518,12 @@ impl EventRecorder {
         self.push(json!({"type": "user_identity_changed", "timestamp": ts, "userId": user}));
     }
 
-    pub fn anr(&mut self, ts: u64, duration_ms: u64) {
-        self.push(json!({"type": "anr", "timestamp": ts, "durationMs": duration_ms}));
+    /// An ANR, with the incident id of its fault report so the backend counts it once.
+    pub fn anr(&mut self, ts: u64, duration_ms: u64, incident_id: &str) {
+        self.push(
+            json!({"type": "anr", "timestamp": ts, "durationMs": duration_ms,
+            "threadState": "blocked", "incidentId": incident_id}),
+        );
     }
 
     /// Cuts a batch when one is due at `now` (full, or oldest event old enough), or any
@@ -588,7 +627,7 @@ mod tests {
             .find(|e| e["gestureType"] == "rage_tap")
             .unwrap();
         assert_eq!(rage["count"], 3);
-        assert_eq!(rage["target"], "BuyButton");
+        assert_eq!(rage["label"], "BuyButton");
     }
 
     #[test]
@@ -622,7 +661,7 @@ mod tests {
             .filter(|e| e["gestureType"] == "dead_tap")
             .collect();
         assert_eq!(dead.len(), 1, "{:?}", kinds(&b));
-        assert_eq!(dead[0]["target"], "Logo");
+        assert_eq!(dead[0]["label"], "Logo");
         assert_eq!(dead[0]["timestamp"], 1_000);
     }
 

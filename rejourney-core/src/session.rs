@@ -86,8 +86,9 @@ pub struct Ended {
 }
 
 impl Ended {
-    /// The body of `POST /api/ingest/session/end`.
-    pub fn end_body(&self, sdk_version: &str, sdk_telemetry: Value) -> Value {
+    /// The body of `POST /api/ingest/session/end` (`metrics` and `sdkTelemetry` in the
+    /// backend's shape, see `crate::metrics`).
+    pub fn end_body(&self, sdk_version: &str, metrics: Value, sdk_telemetry: Value) -> Value {
         json!({
             "sessionId": self.session.id,
             "endedAt": self.ended_at_ms,
@@ -95,6 +96,7 @@ impl Ended {
             "isSampledIn": self.session.sampled_in,
             "totalBackgroundTimeMs": self.session.background_total_ms,
             "endReason": self.reason.as_str(),
+            "metrics": metrics,
             "sdkTelemetry": sdk_telemetry,
         })
     }
@@ -264,7 +266,10 @@ mod tests {
         let r = m.check_duration(10_000).unwrap();
         assert_eq!(r.ended.reason, EndReason::MaxDuration);
         assert_eq!(r.started.user_id.as_deref(), Some("u1"));
-        let body = r.ended.end_body("1.0", json!({"x": 1}));
+        let body = r
+            .ended
+            .end_body("1.0", json!({"touchCount": 2}), json!({"x": 1}));
+        assert_eq!(body["metrics"]["touchCount"], 2);
         assert_eq!(body["endReason"], "max_duration");
         assert_eq!(body["endedAt"], 10_000);
         assert_eq!(body["sdkTelemetry"]["x"], 1);

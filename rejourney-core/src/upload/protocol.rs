@@ -64,11 +64,95 @@ pub fn presign_body(meta: &ArtifactMeta, size: usize, sdk_version: &str) -> Valu
     }
 }
 
+/// Adds the device fields the backend records on the session it creates at the first presign
+/// (`platform`, `deviceModel`, `osVersion`, `appVersion`), from the host's device info.
+pub fn add_device_fields(body: &mut Value, device: &Value) {
+    for (from, to) in [
+        ("platform", "platform"),
+        ("model", "deviceModel"),
+        ("osVersion", "osVersion"),
+        ("appVersion", "appVersion"),
+    ] {
+        if let Some(v) = device
+            .get(from)
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+        {
+            body[to] = Value::String(v.to_owned());
+        }
+    }
+}
+
+/// `Rejourney-SDK/<version> (<Platform>; <Model>; <OS version>)`: the backend reads platform,
+/// model and OS from this pattern when a request carries no device fields (and maps an
+/// unknown agent to platform "unknown").
+pub fn user_agent(sdk_version: &str, device: &Value) -> String {
+    let field = |k: &str| {
+        device
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !matches!(c, ';' | '(' | ')') && !c.is_control())
+            .collect::<String>()
+    };
+    let platform = match field("platform").to_ascii_lowercase().as_str() {
+        "ios" => "iOS".to_owned(),
+        "android" => "Android".to_owned(),
+        "" => return format!("Rejourney-SDK/{sdk_version}"),
+        other => other.to_owned(),
+    };
+    format!(
+        "Rejourney-SDK/{sdk_version} ({platform}; {}; {})",
+        field("model"),
+        field("osVersion")
+    )
+}
+
 pub fn presign_path(kind: ArtifactKind) -> &'static str {
     match kind {
         ArtifactKind::Events => EVENTS_PRESIGN,
         _ => SEGMENT_PRESIGN,
     }
+}
+
+/// What a policy `skipUpload` declines beyond the upload it answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Declined {
+    /// The session's replay (frames and hierarchy): replay disabled for the project, the
+    /// replay quota or the recording time limit reached. Events, faults and the session's
+    /// end call still go: the backend keeps analytics.
+    Replay,
+    /// Everything of the session (sampled out, billing blocked).
+    All,
+}
+
+/// How far a `skipUpload` with `reason` reaches. The backend's reasons
+/// (`routes/ingestUploads.ts`): "Session sampled out - …" declines the session; "Recording
+/// disabled for project", "Replay quota reached …" and "Recording limit exceeded …" decline
+/// its replay; a reason we do not know declines no more than what it answered (replay, for
+/// frames and hierarchy; nothing else for events).
+pub fn skip_scope(reason: &str, kind: ArtifactKind) -> Declined {
+    let r = reason.to_ascii_lowercase();
+    if r.contains("sampled out") {
+        Declined::All
+    } else {
+        let _ = kind;
+        Declined::Replay
+    }
+}
+
+/// Whether a 403 answer is the project kill switch ("Rejourney is disabled for this
+/// project"), which means stop, not re-authenticate.
+pub fn is_project_disabled(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get("message")
+                .and_then(Value::as_str)
+                .map(str::to_ascii_lowercase)
+        })
+        .is_some_and(|m| m.contains("disabled"))
 }
 
 /// What a 2xx presign answer says.
@@ -78,9 +162,11 @@ pub enum Presign {
         url: String,
         batch_id: String,
     },
-    /// Dropped on purpose by the backend (not sampled in, quota, recording disabled).
+    /// Not to be uploaded: the backend already has it (`deduplicated`), or declines it on
+    /// purpose (not sampled in, replay disabled, quota, recording limit).
     Skip {
         reason: String,
+        deduplicated: bool,
     },
     /// 202: try again after this long.
     Later(Duration),
@@ -102,7 +188,11 @@ pub fn parse_presign(status: u16, body: &[u8]) -> Result<Presign, ProtocolError>
             .and_then(Value::as_str)
             .unwrap_or("skipUpload")
             .to_owned();
-        return Ok(Presign::Skip { reason });
+        let deduplicated = v.get("deduplicated").and_then(Value::as_bool) == Some(true);
+        return Ok(Presign::Skip {
+            reason,
+            deduplicated,
+        });
     }
     let url = v.get("presignedUrl").and_then(Value::as_str);
     let batch = v
@@ -210,7 +300,8 @@ mod tests {
         assert_eq!(
             parse_presign(200, br#"{"skipUpload":true,"reason":"not_sampled"}"#),
             Ok(Presign::Skip {
-                reason: "not_sampled".into()
+                reason: "not_sampled".into(),
+                deduplicated: false,
             })
         );
         assert_eq!(

@@ -2,7 +2,7 @@
 //! delivers the spool oldest-first through device auth → presign → PUT → complete, applying
 //! the retry policy. The host never waits on it; every outcome is counted.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::{Arc, Condvar, Mutex};
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 use super::http::{Response, Timeouts, Transport, TransportError};
-use super::protocol::{self, Presign};
+use super::protocol::{self, Declined as Closed, Presign};
 use super::retry::{classify, RetryPolicy, StatusClass};
 use crate::bundle::Bundle;
 use crate::deadline::Deadline;
@@ -161,8 +161,11 @@ pub enum DeliveryDrop {
     Rejected,
     MaxAttempts,
     MaxAge,
-    /// The backend answered `skipUpload` for the session.
+    /// The backend answered `skipUpload` for the upload (policy: sampled out, replay
+    /// disabled, quota or recording limit reached).
     SkipUpload,
+    /// The project is disabled (presign 403 "Rejourney is disabled").
+    ProjectDisabled,
     /// 402: billing blocked for the session.
     Billing,
     SpoolCorrupt,
@@ -177,6 +180,7 @@ impl DeliveryDrop {
             Self::MaxAttempts => "max_attempts",
             Self::MaxAge => "max_age",
             Self::SkipUpload => "skip_upload",
+            Self::ProjectDisabled => "project_disabled",
             Self::Billing => "billing",
             Self::SpoolCorrupt => "spool_corrupt",
             Self::SpoolWriteFailed => "spool_write_failed",
@@ -204,9 +208,16 @@ pub struct DeliverySnapshot {
     pub spool_files: u64,
     pub spool_bytes: u64,
     pub spool_evicted: u64,
+    pub spool_evicted_bytes: u64,
     pub spool_quarantined: u64,
     pub resumed_from_spool: u64,
     pub uploads_paused: bool,
+    /// Uploads the backend already had (`skipUpload` + `deduplicated`): counted delivered too.
+    pub deduplicated: u64,
+    /// Uploads the backend declined on purpose (`skipUpload`), by its reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// The backend said the project is disabled: nothing more is sent.
+    pub project_disabled: bool,
 }
 
 #[derive(Default)]
@@ -235,7 +246,10 @@ struct Shared {
     source: Mutex<Option<Arc<dyn BundleSource>>>,
     sampled_in: AtomicBool,
     counters: Counters,
-    closed_sessions: Mutex<HashSet<String>>,
+    /// Sessions the backend declined: all of their uploads, or only their replay.
+    closed_sessions: Mutex<HashMap<String, Closed>>,
+    /// The project is disabled: nothing more is uploaded.
+    disabled: AtomicBool,
     stop: AtomicBool,
     drain_until: Mutex<Option<Instant>>,
     opt_out: AtomicBool,
@@ -310,7 +324,7 @@ impl Uploader {
         let (spool, report) = Spool::open(&config.spool_dir, config.spool)?;
         let transport = Transport::new(
             config.timeouts,
-            &format!("rejourney-sdk/{}", config.sdk_version),
+            &protocol::user_agent(&config.sdk_version, &config.device_metadata),
         )?;
         let shared = Arc::new(Shared {
             spool: Mutex::new(spool),
@@ -322,7 +336,8 @@ impl Uploader {
             source: Mutex::new(None),
             sampled_in: AtomicBool::new(true),
             counters: Counters::default(),
-            closed_sessions: Mutex::new(HashSet::new()),
+            closed_sessions: Mutex::new(HashMap::new()),
+            disabled: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             drain_until: Mutex::new(None),
             opt_out: AtomicBool::new(false),
@@ -402,13 +417,15 @@ impl Uploader {
         }
     }
 
-    /// Whether the backend told us to stop uploading this session (skipUpload or 402).
+    /// Whether the backend declined this session's replay (a policy `skipUpload` on its
+    /// frames, or 402): capturing more frames for it is pointless.
     pub fn is_session_closed(&self, session_id: &str) -> bool {
-        self.shared
-            .closed_sessions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(session_id)
+        lock(&self.shared.closed_sessions).contains_key(session_id)
+    }
+
+    /// Whether the backend said the project is disabled.
+    pub fn is_disabled(&self) -> bool {
+        self.shared.disabled.load(Acquire)
     }
 
     pub fn snapshot(&self) -> DeliverySnapshot {
@@ -501,6 +518,8 @@ struct Progress {
     represigns: u32,
     presigned: Option<(String, String)>,
     uploaded: bool,
+    /// This artifact waits (a 202 on its presign) without holding back the others.
+    not_before: Option<Instant>,
 }
 
 /// How one attempt ended.
@@ -513,7 +532,17 @@ enum Outcome {
     },
     Drop(DeliveryDrop),
     Unauthorized,
-    CloseSession(DeliveryDrop),
+    /// The backend declined this upload and, by its reason, more of the session.
+    Decline {
+        scope: Closed,
+        reason: String,
+    },
+    /// The backend already has it.
+    Duplicate,
+    /// 202 on presign: this artifact (only) tries again later, with a fresh key.
+    Later(Duration),
+    /// The project is disabled: stop uploading altogether.
+    Disabled,
 }
 
 /// The spooler thread: persists bundles and artifacts as soon as they exist, independent of
@@ -546,7 +575,9 @@ fn snapshot_of(shared: &Shared) -> DeliverySnapshot {
     snap.spool_files = spool.len() as u64;
     snap.spool_bytes = spool.total_bytes();
     snap.spool_evicted = spool.counters.evicted;
+    snap.spool_evicted_bytes = spool.counters.evicted_bytes;
     snap.spool_quarantined = snap.spool_quarantined.max(spool.counters.quarantined);
+    snap.project_disabled = shared.disabled.load(Acquire);
     snap
 }
 
@@ -556,9 +587,31 @@ fn count_drop(shared: &Shared, reason: DeliveryDrop) {
         .with(|c| *c.dropped.entry(reason.as_str().into()).or_default() += 1);
 }
 
-fn session_closed(shared: &Shared, id: &str) -> bool {
-    lock(&shared.closed_sessions).contains(id)
+/// The `Idempotency-Key` of an upload: the artifact's persisted key for its first presign,
+/// a fresh one for each re-presign (after an expired URL or a 202). Presign and complete
+/// send the same key.
+fn upload_key(meta: &ArtifactMeta, represigns: u32) -> String {
+    if represigns == 0 {
+        meta.idempotency_key.clone()
+    } else {
+        format!("{}:r{represigns}", meta.idempotency_key)
+    }
 }
+
+/// Whether the uploads of `kind` for session `id` were declined by the backend.
+fn declined(shared: &Shared, id: &str, kind: ArtifactKind) -> bool {
+    match lock(&shared.closed_sessions).get(id) {
+        None => false,
+        Some(Closed::All) => true,
+        Some(Closed::Replay) => matches!(kind, ArtifactKind::Screenshots | ArtifactKind::Hierarchy),
+    }
+}
+
+/// Fresh keys one artifact may use (202s and expired URLs) before it is dropped.
+const MAX_REPRESIGNS: u32 = 20;
+
+/// The reason recorded for a 402 (billing blocked: the whole session is declined).
+const BILLING: &str = "billing";
 
 /// Moves every waiting bundle and artifact into the spool (persist before upload).
 fn ingest(shared: &Shared) {
@@ -570,7 +623,11 @@ fn ingest(shared: &Shared) {
             None => shared.inbox.pop(),
         };
         let Some(a) = next else { break };
-        if session_closed(shared, &a.meta.session_id) {
+        if shared.disabled.load(Acquire) {
+            count_drop(shared, DeliveryDrop::ProjectDisabled);
+            continue;
+        }
+        if declined(shared, &a.meta.session_id, a.meta.kind) {
             count_drop(shared, DeliveryDrop::SkipUpload);
             continue;
         }
@@ -610,17 +667,23 @@ impl Worker {
             self.publish();
             let stopping = self.shared.stop.load(Acquire);
             let drain_until = *lock(&self.shared.drain_until);
-            let oldest = lock(&self.shared.spool).oldest().cloned();
+            if self.shared.disabled.load(Acquire) {
+                self.drop_everything();
+            }
+            let (oldest, wait_for) = self.next_entry();
             if stopping && (oldest.is_none() || drain_until.is_none_or(|d| Instant::now() >= d)) {
                 return;
             }
             let Some(entry) = oldest else {
-                self.ack_idle(spooled);
-                self.shared.upload_bell.wait(if stopping {
+                if wait_for.is_none() {
+                    self.ack_idle(spooled);
+                }
+                let wait = if stopping {
                     Some(Duration::from_millis(10))
                 } else {
-                    None
-                });
+                    wait_for
+                };
+                self.shared.upload_bell.wait(wait);
                 continue;
             };
             if let Some(t) = self.not_before {
@@ -636,6 +699,40 @@ impl Worker {
             }
             let outcome = self.attempt(&entry);
             self.settle(&entry, outcome);
+        }
+    }
+
+    /// The oldest artifact that may go now: not waiting out its own back-off, and (for a
+    /// session end) with nothing of its session before it still in the spool, so a session
+    /// closes after its frames. Otherwise how long until one may.
+    fn next_entry(&self) -> (Option<crate::spool::SpoolEntry>, Option<Duration>) {
+        let now = Instant::now();
+        let spool = lock(&self.shared.spool);
+        let mut earliest: Option<Duration> = None;
+        let mut waiting_sessions: Vec<&str> = Vec::new();
+        for e in spool.entries() {
+            let not_before = self.progress.get(&e.id).and_then(|p| p.not_before);
+            if let Some(t) = not_before.filter(|t| *t > now) {
+                let left = t - now;
+                earliest = Some(earliest.map_or(left, |e| e.min(left)));
+                waiting_sessions.push(&e.meta.session_id);
+                continue;
+            }
+            if e.meta.kind == ArtifactKind::SessionEnd
+                && waiting_sessions.contains(&e.meta.session_id.as_str())
+            {
+                continue;
+            }
+            return (Some(e.clone()), None);
+        }
+        (None, earliest)
+    }
+
+    /// The project is disabled: every artifact is dropped and counted, none sent.
+    fn drop_everything(&mut self) {
+        let ids: Vec<u64> = lock(&self.shared.spool).entries().map(|e| e.id).collect();
+        for id in ids {
+            self.drop_entry(id, DeliveryDrop::ProjectDisabled);
         }
     }
 
@@ -670,20 +767,12 @@ impl Worker {
         });
     }
 
-    fn session_closed(&self, id: &str) -> bool {
-        self.shared
-            .closed_sessions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(id)
-    }
-
     fn attempt(&mut self, entry: &crate::spool::SpoolEntry) -> Outcome {
         let age_ms = wall_clock_ms().saturating_sub(entry.meta.created_ms);
         if age_ms > self.shared.config.retry.max_age.as_millis() as u64 {
             return Outcome::Drop(DeliveryDrop::MaxAge);
         }
-        if self.session_closed(&entry.meta.session_id) {
+        if declined(&self.shared, &entry.meta.session_id, entry.meta.kind) {
             return Outcome::Drop(DeliveryDrop::SkipUpload);
         }
         let read = lock(&self.shared.spool).read(entry.id);
@@ -763,7 +852,10 @@ impl Worker {
                 charge: true,
             },
             StatusClass::Unauthorized => Outcome::Unauthorized,
-            StatusClass::PaymentRequired => Outcome::CloseSession(DeliveryDrop::Billing),
+            StatusClass::PaymentRequired => Outcome::Decline {
+                scope: Closed::All,
+                reason: BILLING.into(),
+            },
             StatusClass::Rejected => Outcome::Drop(DeliveryDrop::Rejected),
         }
     }
@@ -791,7 +883,7 @@ impl Worker {
         };
         if classify(r.status) != StatusClass::Success {
             return Some(match self.failure(&r) {
-                Outcome::Drop(_) | Outcome::CloseSession(_) => Outcome::Unauthorized,
+                Outcome::Drop(_) | Outcome::Decline { .. } => Outcome::Unauthorized,
                 o => o,
             });
         }
@@ -831,12 +923,9 @@ impl Worker {
             .get(&id)
             .is_some_and(|p| p.presigned.is_none())
         {
-            let key = if represigns == 0 {
-                meta.idempotency_key.clone()
-            } else {
-                format!("{}:r{represigns}", meta.idempotency_key)
-            };
-            let req = protocol::presign_body(meta, size, &sdk);
+            let key = upload_key(meta, represigns);
+            let mut req = protocol::presign_body(meta, size, &sdk);
+            protocol::add_device_fields(&mut req, &self.shared.config.device_metadata);
             let res = self.transport.post_json(
                 &self.url(protocol::presign_path(meta.kind)),
                 &self.headers(Some(&meta.session_id), Some(&key)),
@@ -846,6 +935,9 @@ impl Worker {
                 Ok(r) => r,
                 Err(o) => return o,
             };
+            if r.status == 403 && protocol::is_project_disabled(&r.body) {
+                return Outcome::Disabled;
+            }
             if classify(r.status) != StatusClass::Success {
                 return self.failure(&r);
             }
@@ -855,13 +947,16 @@ impl Worker {
                         p.presigned = Some((url, batch_id));
                     }
                 }
-                Ok(Presign::Skip { .. }) => return Outcome::CloseSession(DeliveryDrop::SkipUpload),
-                Ok(Presign::Later(d)) => {
-                    return Outcome::Retry {
-                        hint: Some(d),
-                        charge: false,
+                Ok(Presign::Skip {
+                    deduplicated: true, ..
+                }) => return Outcome::Duplicate,
+                Ok(Presign::Skip { reason, .. }) => {
+                    return Outcome::Decline {
+                        scope: protocol::skip_scope(&reason, meta.kind),
+                        reason,
                     }
                 }
+                Ok(Presign::Later(d)) => return Outcome::Later(d),
                 Err(_) => return self.bad_response(),
             }
         }
@@ -899,7 +994,9 @@ impl Worker {
             }
         }
         let (path, req) = protocol::complete_request(meta, &batch_id, size, &sdk);
-        let key = format!("{}:complete", meta.idempotency_key);
+        // The presign's own key: the backend marks a key done only on the complete call
+        // that carries it, and answers a presign repeating an unfinished key 202 for days.
+        let key = upload_key(meta, represigns);
         let res = self.transport.post_json(
             &self.url(path),
             &self.headers(Some(&meta.session_id), Some(&key)),
@@ -951,13 +1048,47 @@ impl Worker {
                 self.drop_entry(entry.id, reason);
                 self.not_before = None;
             }
-            Outcome::CloseSession(reason) => {
-                self.shared
-                    .closed_sessions
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(entry.meta.session_id.clone());
-                self.drop_entry(entry.id, reason);
+            Outcome::Decline { scope, reason } => {
+                let mut closed = lock(&self.shared.closed_sessions);
+                let was = closed.get(&entry.meta.session_id).copied();
+                if was != Some(Closed::All) {
+                    // Bounded: sessions of this process only, and few are declined.
+                    if closed.len() >= 1_000 {
+                        closed.clear();
+                    }
+                    closed.insert(entry.meta.session_id.clone(), scope);
+                }
+                drop(closed);
+                let drop_reason = if reason == BILLING {
+                    DeliveryDrop::Billing
+                } else {
+                    self.shared
+                        .counters
+                        .with(|c| *c.skipped.entry(reason).or_default() += 1);
+                    DeliveryDrop::SkipUpload
+                };
+                self.drop_entry(entry.id, drop_reason);
+            }
+            Outcome::Duplicate => {
+                self.shared.counters.with(|c| c.deduplicated += 1);
+                self.settle(entry, Outcome::Done);
+            }
+            Outcome::Later(hint) => {
+                // The key is stuck `processing` (a presign whose answer we lost): a fresh
+                // key, and only this artifact waits.
+                self.shared.counters.with(|c| c.retries += 1);
+                // Not a failure (no attempt charged), but bounded: each 202 costs a key.
+                let p = self.progress.entry(entry.id).or_default();
+                p.represigns += 1;
+                p.presigned = None;
+                p.not_before = Some(Instant::now() + hint.min(Duration::from_secs(300)));
+                if p.represigns > MAX_REPRESIGNS {
+                    self.drop_entry(entry.id, DeliveryDrop::MaxAttempts);
+                }
+            }
+            Outcome::Disabled => {
+                self.shared.disabled.store(true, Release);
+                self.drop_everything();
             }
             Outcome::Unauthorized => {
                 // Credentials, not the artifact, are at fault: keep it, drop the token, and

@@ -9,8 +9,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::anr::{AnrReport, Pulse, Watchdog};
+use crate::artifact::gzip;
+use crate::artifact::ArtifactKind;
 use crate::config::Config;
-use crate::deadline::Deadline;
 use crate::error::{FrameError, PolicyError};
 use crate::events::{
     batch_body, EventConfig, EventCounters, EventError, EventRecorder, Gesture, NetworkRequest,
@@ -26,12 +27,12 @@ use crate::metrics::{sdk_telemetry, SdkCounts};
 use crate::pipeline::{Pipeline, PipelineError, SessionTag};
 use crate::policy::{Action, Decision};
 use crate::session::{EndReason, Ended, Rotation, SessionConfig, SessionError, SessionManager};
-use crate::spool::{ArtifactKind, ArtifactMeta};
 use crate::telemetry::{DropReason, SkipReason, TelemetrySnapshot};
 use crate::upload::{
-    idempotency_key, wall_clock_ms, Artifact, DeliveryConfig, DeliveryError, DeliverySnapshot,
+    wall_clock_ms, Artifact, BundleSource, DeliveryConfig, DeliveryError, DeliverySnapshot,
     Uploader,
 };
+use crate::wait::{lock, Deadline};
 
 /// Everything a host configures.
 #[derive(Debug, Clone)]
@@ -185,13 +186,6 @@ struct EventState {
     batch_number: u64,
 }
 
-fn gzip(raw: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    let _ = enc.write_all(raw);
-    enc.finish().unwrap_or_default()
-}
-
 fn artifact(
     s: &SessionRef,
     kind: ArtifactKind,
@@ -201,39 +195,30 @@ fn artifact(
     batch: u64,
     body: Vec<u8>,
 ) -> Artifact {
-    Artifact {
-        meta: ArtifactMeta {
-            kind,
-            session_id: s.id.to_string(),
-            start_ms,
-            end_ms,
-            item_count: items,
-            batch_number: batch,
-            idempotency_key: idempotency_key(&s.id, kind, start_ms),
-            created_ms: wall_clock_ms(),
-            is_sampled_in: s.sampled_in,
-        },
+    Artifact::new(
+        kind,
+        &s.id,
+        s.sampled_in,
+        start_ms,
+        end_ms,
+        items,
+        batch,
         body,
-    }
+    )
 }
 
 /// The session end call as an artifact.
 fn end_artifact(ended: &Ended, body: Value) -> Artifact {
     let s = &ended.session;
-    let kind = ArtifactKind::SessionEnd;
-    Artifact {
-        meta: ArtifactMeta {
-            kind,
-            session_id: s.id.clone(),
-            start_ms: s.start_ms,
-            end_ms: ended.ended_at_ms,
-            item_count: 0,
-            batch_number: 0,
-            idempotency_key: idempotency_key(&s.id, kind, ended.ended_at_ms),
-            created_ms: wall_clock_ms(),
-            is_sampled_in: s.sampled_in,
-        },
-        body: serde_json::to_vec(&body).unwrap_or_default(),
+    let body = serde_json::to_vec(&body).unwrap_or_default();
+    let (kind, end) = (ArtifactKind::SessionEnd, ended.ended_at_ms);
+    Artifact::new(kind, &s.id, s.sampled_in, s.start_ms, end, 0, 0, body)
+}
+
+/// The uploader pulls sealed frame bundles straight from the pipeline.
+impl BundleSource for Pipeline {
+    fn take_bundle(&self) -> Option<crate::bundle::Bundle> {
+        Pipeline::take_bundle(self)
     }
 }
 
@@ -241,10 +226,6 @@ impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client").finish_non_exhaustive()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Client {

@@ -349,10 +349,6 @@ impl<T: Send + PartialEq + 'static> std::fmt::Debug for Worker<T> {
     }
 }
 
-fn lock_any<X>(m: &std::sync::Mutex<X>) -> std::sync::MutexGuard<'_, X> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 impl<T: Send + PartialEq + 'static> Worker<T> {
     /// Starts the thread; `sink` receives each snapshot with its job's tag.
     pub fn start(
@@ -373,7 +369,7 @@ impl<T: Send + PartialEq + 'static> Worker<T> {
                     match msg {
                         Msg::Job(job) => {
                             let snapshot = {
-                                let mut r = lock_any(&rec);
+                                let mut r = crate::wait::lock(&rec);
                                 if last_tag.as_ref() != Some(&job.tag) {
                                     r.reset();
                                 }
@@ -408,12 +404,12 @@ impl<T: Send + PartialEq + 'static> Worker<T> {
     pub fn submit(&self, job: Job<T>) -> bool {
         use std::sync::atomic::Ordering::AcqRel;
         let sent = self.queued.fetch_add(1, AcqRel) < MAX_QUEUED_TREES
-            && lock_any(&self.tx)
+            && crate::wait::lock(&self.tx)
                 .as_ref()
                 .is_some_and(|tx| tx.send(Msg::Job(job)).is_ok());
         if !sent {
             self.queued.fetch_sub(1, AcqRel);
-            lock_any(&self.recorder).counters.dropped_busy += 1;
+            crate::wait::lock(&self.recorder).counters.dropped_busy += 1;
         }
         sent
     }
@@ -421,7 +417,7 @@ impl<T: Send + PartialEq + 'static> Worker<T> {
     /// Runs `then` on the worker thread once every tree handed over before this call has
     /// been processed; never blocks. A stopped worker runs it at once, here.
     pub fn then(&self, then: Then) {
-        let tx = lock_any(&self.tx).clone();
+        let tx = crate::wait::lock(&self.tx).clone();
         let unsent = match tx {
             Some(tx) => tx.send(Msg::Then(then)).err().map(|e| e.0),
             None => Some(Msg::Then(then)),
@@ -443,19 +439,19 @@ impl<T: Send + PartialEq + 'static> Worker<T> {
     }
 
     pub fn counters(&self) -> HierarchyCounters {
-        lock_any(&self.recorder).counters()
+        crate::wait::lock(&self.recorder).counters()
     }
 
     /// A closure that reads the counters from another thread.
     pub fn counters_reader(&self) -> impl Fn() -> HierarchyCounters + Send + Sync + 'static {
         let recorder = self.recorder.clone();
-        move || lock_any(&recorder).counters()
+        move || crate::wait::lock(&recorder).counters()
     }
 
     /// Processes what is queued, then ends the thread.
     pub fn stop(&self) {
-        lock_any(&self.tx).take();
-        let handle = lock_any(&self.handle).take();
+        crate::wait::lock(&self.tx).take();
+        let handle = crate::wait::lock(&self.handle).take();
         if let Some(h) = handle {
             let _ = h.join();
         }

@@ -6,10 +6,10 @@
 //! [`telemetry`]. [`pipeline::Pipeline`] wires them together.
 
 pub mod anr;
+pub mod artifact;
 pub mod bundle;
 pub mod client;
 pub mod config;
-pub mod deadline;
 pub mod diff;
 pub mod encode;
 pub mod error;
@@ -30,6 +30,7 @@ pub mod session;
 pub mod spool;
 pub mod telemetry;
 pub mod upload;
+pub mod wait;
 
 pub use bundle::{parse_bundle, Bundle, BundleFrame, ParseLimits};
 pub use client::{Client, ClientError, ClientOptions, ClientSnapshot};

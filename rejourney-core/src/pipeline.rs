@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 
 use crate::bundle::{Bundle, BundleBuilder};
 use crate::config::Config;
-use crate::deadline::Deadline;
 use crate::encode::{Encoder, PixelsRef};
 use crate::error::{ConfigError, FrameError, PolicyError};
 use crate::fingerprint::fingerprint;
@@ -29,6 +28,7 @@ use crate::queue::DropOldestQueue;
 use crate::redact::Redactor;
 use crate::scale::{target_size, Downscaler};
 use crate::telemetry::{DropReason, Stage, Telemetry, TelemetrySnapshot};
+use crate::wait::{lock, Deadline};
 
 /// How often the encoder thread wakes to seal an open bundle that has grown too old.
 const AGE_CHECK: Duration = Duration::from_millis(100);
@@ -112,12 +112,6 @@ pub enum PipelineError {
     Thread(String),
     #[error("could not create the JPEG encoder: {0}")]
     Encoder(String),
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic while holding one of our locks cannot leave the data unusable (they guard
-    // scratch buffers and plain state), so recover rather than propagate the poison.
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Pipeline {

@@ -13,7 +13,9 @@ use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+pub use crate::artifact::{ArtifactKind, ArtifactMeta};
 
 const MAGIC: &[u8; 8] = b"RJSPOOL1";
 const EXT: &str = "rjs";
@@ -23,58 +25,6 @@ const MAX_ID: u64 = 1 << 53;
 const MAX_HEADER: usize = 64 * 1024;
 /// Quarantined files kept for inspection; older ones are deleted.
 const MAX_QUARANTINED: usize = 20;
-
-/// What an artifact is, which decides the endpoints it is uploaded through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ArtifactKind {
-    /// Frame bundle: segment presign (kind "screenshots") → PUT → segment complete.
-    Screenshots,
-    /// Hierarchy snapshot: segment presign (kind "hierarchy") → PUT → segment complete.
-    Hierarchy,
-    /// Event batch: presign (contentType "events") → PUT → batch complete.
-    Events,
-    /// Session end call (JSON body).
-    SessionEnd,
-    /// Crash/ANR incident (JSON body).
-    Fault,
-}
-
-impl ArtifactKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Screenshots => "screenshots",
-            Self::Hierarchy => "hierarchy",
-            Self::Events => "events",
-            Self::SessionEnd => "session_end",
-            Self::Fault => "fault",
-        }
-    }
-}
-
-/// Everything needed to upload an artifact, persisted with it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ArtifactMeta {
-    pub kind: ArtifactKind,
-    pub session_id: String,
-    /// Epoch ms of the first and last item (frames, events).
-    pub start_ms: u64,
-    pub end_ms: u64,
-    /// Frames in a bundle, events in a batch, 0 otherwise.
-    pub item_count: u64,
-    /// Events batch number within the session.
-    #[serde(default)]
-    pub batch_number: u64,
-    /// Sent as `Idempotency-Key`; stable across retries and restarts.
-    pub idempotency_key: String,
-    pub created_ms: u64,
-    #[serde(default = "yes")]
-    pub is_sampled_in: bool,
-}
-
-fn yes() -> bool {
-    true
-}
 
 /// Limits of the spool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

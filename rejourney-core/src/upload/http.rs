@@ -49,6 +49,9 @@ pub enum TransportError {
     BodyTooLarge(usize),
     #[error("invalid request: {0}")]
     Request(String),
+    /// Not sent: the uploader was shut down and its deadline has passed.
+    #[error("not sent: shutting down")]
+    Cancelled,
 }
 
 fn from_reqwest(e: reqwest::Error) -> TransportError {

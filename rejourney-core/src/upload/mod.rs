@@ -1,17 +1,22 @@
 //! Delivery: from a finished artifact to the backend, speaking the Rejourney ingest protocol.
 //!
 //! Split as Glean splits its uploader: the [`retry`] *policy* (pure), the [`protocol`]
-//! requests (pure), the [`http`] transport, and the [`worker`] thread that persists to the
-//! [`crate::spool`] first and then delivers.
+//! requests and answers (pure), the [`http`] transport, the [`config`] and [`stats`], the
+//! [`spooler`] thread that persists to the [`crate::spool`] first, the [`deliver`] state
+//! machine on the upload thread, and the [`worker`] handle the client holds.
 
+pub mod config;
+mod deliver;
 pub mod http;
 pub mod protocol;
 pub mod retry;
+mod spooler;
+pub mod stats;
 pub mod worker;
 
+pub use crate::artifact::{idempotency_key, wall_clock_ms, Artifact};
+pub use config::{DeliveryConfig, DeliveryError};
 pub use http::Timeouts;
 pub use retry::RetryPolicy;
-pub use worker::{
-    idempotency_key, wall_clock_ms, Artifact, BundleSource, DeliveryConfig, DeliveryDrop,
-    DeliveryError, DeliverySnapshot, Uploader,
-};
+pub use stats::{DeliveryDrop, DeliverySnapshot};
+pub use worker::{BundleSource, Uploader};

@@ -1,10 +1,18 @@
-//! Waiting with a deadline. Calls that take a timeout (`flush`, `persist`, `shutdown`,
+//! Waiting and locking, one way for the whole crate.
+//!
+//! Waiting with a deadline: calls that take a timeout (`flush`, `persist`, `shutdown`,
 //! `record_crash`) honour it as a total over all their stages: each stage waits for what is
 //! left of one [`Deadline`], never for a fresh timeout of its own. A timeout too large to add
 //! to the clock means "no deadline" instead of overflowing.
 
-use std::sync::{Condvar, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+/// Locks `m`, recovering from poison: our locks guard plain state and scratch buffers that a
+/// panic elsewhere cannot leave unusable, and a host app must never see a panic from us.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// A point in time to stop waiting at (`None`: never).
 #[derive(Debug, Clone, Copy)]

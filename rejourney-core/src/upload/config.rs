@@ -1,0 +1,90 @@
+//! Where and how to deliver: the uploader's configuration and its validation.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use super::http::{Timeouts, TransportError};
+use super::retry::RetryPolicy;
+use crate::spool::{SpoolError, SpoolLimits};
+
+/// Where and how to deliver.
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    /// Base URL of the ingest API, e.g. `https://api.rejourney.co`.
+    pub api_url: String,
+    /// Public project key (`x-rejourney-key`).
+    pub api_key: String,
+    /// Stable, hashed device id for device auth.
+    pub device_id: String,
+    /// Sent with device auth.
+    pub device_metadata: Value,
+    pub spool_dir: PathBuf,
+    pub spool: SpoolLimits,
+    pub retry: RetryPolicy,
+    pub timeouts: Timeouts,
+    /// Artifacts waiting to be spooled (events, hierarchy, session end, faults).
+    pub max_inbox: usize,
+    pub sdk_version: String,
+}
+
+impl DeliveryConfig {
+    pub fn new(
+        api_url: &str,
+        api_key: &str,
+        device_id: &str,
+        spool_dir: impl Into<PathBuf>,
+    ) -> Self {
+        Self {
+            api_url: api_url.trim_end_matches('/').to_owned(),
+            api_key: api_key.to_owned(),
+            device_id: device_id.to_owned(),
+            device_metadata: Value::Object(Default::default()),
+            spool_dir: spool_dir.into(),
+            spool: SpoolLimits::default(),
+            retry: RetryPolicy::default(),
+            timeouts: Timeouts::default(),
+            max_inbox: 256,
+            sdk_version: crate::SDK_VERSION.to_owned(),
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), DeliveryError> {
+        let url = url::Url::parse(&self.api_url)
+            .map_err(|e| DeliveryError::Url(format!("{}: {e}", self.api_url)))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(DeliveryError::Url(format!(
+                "{}: need an http(s) URL with a host",
+                self.api_url
+            )));
+        }
+        if self.api_key.trim().is_empty() {
+            return Err(DeliveryError::ApiKey);
+        }
+        if self.device_id.trim().is_empty() {
+            return Err(DeliveryError::DeviceId);
+        }
+        if self.max_inbox == 0 || self.retry.max_attempts == 0 {
+            return Err(DeliveryError::Limit);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("invalid API URL {0}")]
+    Url(String),
+    #[error("the API key is empty")]
+    ApiKey,
+    #[error("the device id is empty")]
+    DeviceId,
+    #[error("delivery limits must be positive")]
+    Limit,
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("could not start the upload thread: {0}")]
+    Thread(String),
+}

@@ -1,0 +1,585 @@
+//! The upload state machine, on the upload thread: takes the oldest artifact that may go,
+//! authenticates, presigns → PUTs → completes (or posts a JSON call), and settles the
+//! outcome (delivered, retried with back-off, dropped and counted, declined, re-presigned).
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering::*;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::http::{Response, Transport, TransportError};
+use super::protocol::{self, Declined as Closed, Presign};
+use super::retry::{classify, StatusClass};
+use super::spooler::declined;
+use super::stats::{count_drop, DeliveryDrop};
+use super::worker::Shared;
+use crate::artifact::{wall_clock_ms, ArtifactKind, ArtifactMeta};
+use crate::spool::SpoolEntry;
+use crate::wait::lock;
+
+/// Per-artifact progress kept in memory (a restart redoes presign, which is idempotent).
+#[derive(Debug, Default)]
+struct Progress {
+    attempts: u32,
+    represigns: u32,
+    presigned: Option<(String, String)>,
+    uploaded: bool,
+    /// This artifact waits (a 202 on its presign) without holding back the others.
+    not_before: Option<Instant>,
+}
+
+/// How one attempt ended.
+#[derive(Debug)]
+enum Outcome {
+    Done,
+    Retry {
+        hint: Option<Duration>,
+        charge: bool,
+    },
+    Drop(DeliveryDrop),
+    Unauthorized,
+    /// The backend declined this upload and, by its reason, more of the session.
+    Decline {
+        scope: Closed,
+        reason: String,
+    },
+    /// The backend already has it.
+    Duplicate,
+    /// 202 on presign: this artifact (only) tries again later, with a fresh key.
+    Later(Duration),
+    /// The project is disabled: stop uploading altogether.
+    Disabled,
+}
+
+/// The `Idempotency-Key` of an upload: the artifact's persisted key for its first presign,
+/// a fresh one for each re-presign (after an expired URL or a 202). Presign and complete
+/// send the same key.
+fn upload_key(meta: &ArtifactMeta, represigns: u32) -> String {
+    if represigns == 0 {
+        meta.idempotency_key.clone()
+    } else {
+        format!("{}:r{represigns}", meta.idempotency_key)
+    }
+}
+
+/// Fresh keys one artifact may use (202s and expired URLs) before it is dropped.
+const MAX_REPRESIGNS: u32 = 20;
+
+/// The reason recorded for a 402 (billing blocked: the whole session is declined).
+const BILLING: &str = "billing";
+
+pub(super) struct Worker {
+    shared: Arc<Shared>,
+    transport: Transport,
+    token: Option<String>,
+    progress: HashMap<u64, Progress>,
+    not_before: Option<Instant>,
+    consecutive_failures: u32,
+    auth_failures: u32,
+}
+
+impl Worker {
+    pub(super) fn new(shared: Arc<Shared>, transport: Transport) -> Self {
+        Self {
+            shared,
+            transport,
+            token: None,
+            progress: HashMap::new(),
+            not_before: None,
+            consecutive_failures: 0,
+            auth_failures: 0,
+        }
+    }
+
+    pub(super) fn run(mut self) {
+        self.deliver();
+        // Waiters for idleness stop waiting for a thread that is gone.
+        let _guard = lock(&self.shared.idle_acked);
+        self.shared.idle_cv.notify_all();
+    }
+
+    fn deliver(&mut self) {
+        loop {
+            let spooled = *lock(&self.shared.spooled_ack);
+            if self.shared.opt_out.swap(false, AcqRel) {
+                lock(&self.shared.spool).clear();
+                self.progress.clear();
+            }
+            self.publish();
+            let stopping = self.shared.stop.load(Acquire);
+            let drain_until = *lock(&self.shared.drain_until);
+            if self.shared.disabled.load(Acquire) {
+                self.drop_everything();
+            }
+            let (oldest, wait_for) = self.next_entry();
+            if stopping && (oldest.is_none() || drain_until.is_none_or(|d| Instant::now() >= d)) {
+                return;
+            }
+            let Some(entry) = oldest else {
+                if wait_for.is_none() {
+                    self.ack_idle(spooled);
+                }
+                let wait = if stopping {
+                    Some(Duration::from_millis(10))
+                } else {
+                    wait_for
+                };
+                self.shared.upload_bell.wait(wait);
+                continue;
+            };
+            if let Some(t) = self.not_before {
+                let now = Instant::now();
+                if t > now {
+                    let mut wait = t - now;
+                    if let Some(d) = drain_until.filter(|_| stopping) {
+                        wait = wait.min(d.saturating_duration_since(now));
+                    }
+                    self.shared.upload_bell.wait(Some(wait));
+                    continue;
+                }
+            }
+            let outcome = self.attempt(&entry);
+            self.settle(&entry, outcome);
+        }
+    }
+
+    /// The oldest artifact that may go now: not waiting out its own back-off, and (for a
+    /// session end) with nothing of its session before it still in the spool, so a session
+    /// closes after its frames. Otherwise how long until one may.
+    fn next_entry(&self) -> (Option<SpoolEntry>, Option<Duration>) {
+        let now = Instant::now();
+        let spool = lock(&self.shared.spool);
+        let mut earliest: Option<Duration> = None;
+        let mut waiting_sessions: Vec<&str> = Vec::new();
+        for e in spool.entries() {
+            let not_before = self.progress.get(&e.id).and_then(|p| p.not_before);
+            if let Some(t) = not_before.filter(|t| *t > now) {
+                let left = t - now;
+                earliest = Some(earliest.map_or(left, |e| e.min(left)));
+                waiting_sessions.push(&e.meta.session_id);
+                continue;
+            }
+            if e.meta.kind == ArtifactKind::SessionEnd
+                && waiting_sessions.contains(&e.meta.session_id.as_str())
+            {
+                continue;
+            }
+            return (Some(e.clone()), None);
+        }
+        (None, earliest)
+    }
+
+    /// The project is disabled: every artifact is dropped and counted, none sent.
+    fn drop_everything(&mut self) {
+        let ids: Vec<u64> = lock(&self.shared.spool).entries().map(|e| e.id).collect();
+        for id in ids {
+            self.drop_entry(id, DeliveryDrop::ProjectDisabled);
+        }
+    }
+
+    fn ack_idle(&self, requested: u64) {
+        let mut acked = lock(&self.shared.idle_acked);
+        if requested > *acked {
+            *acked = requested;
+            self.shared.idle_cv.notify_all();
+        }
+    }
+
+    fn count_drop(&self, reason: DeliveryDrop) {
+        count_drop(&self.shared, reason);
+    }
+
+    fn publish(&self) {
+        let (files, bytes, sc) = {
+            let spool = lock(&self.shared.spool);
+            (
+                spool.len() as u64,
+                spool.total_bytes(),
+                spool.counters.clone(),
+            )
+        };
+        let paused = self.token.is_none() && self.auth_failures > 0;
+        self.shared.counters.with(|c| {
+            c.spool_files = files;
+            c.spool_bytes = bytes;
+            c.spool_evicted = sc.evicted;
+            c.spool_quarantined = c.spool_quarantined.max(sc.quarantined);
+            c.uploads_paused = paused;
+        });
+    }
+
+    fn attempt(&mut self, entry: &SpoolEntry) -> Outcome {
+        let age_ms = wall_clock_ms().saturating_sub(entry.meta.created_ms);
+        if age_ms > self.shared.config.retry.max_age.as_millis() as u64 {
+            return Outcome::Drop(DeliveryDrop::MaxAge);
+        }
+        if declined(&self.shared, &entry.meta.session_id, entry.meta.kind) {
+            return Outcome::Drop(DeliveryDrop::SkipUpload);
+        }
+        let read = lock(&self.shared.spool).read(entry.id);
+        let (meta, body) = match read {
+            Ok(x) => x,
+            Err(_) => {
+                self.progress.remove(&entry.id);
+                self.count_drop(DeliveryDrop::SpoolCorrupt);
+                return Outcome::Done; // already removed by the spool; nothing to settle
+            }
+        };
+        if self.token.is_none() {
+            if let Some(failed) = self.authenticate() {
+                return failed;
+            }
+        }
+        match meta.kind {
+            ArtifactKind::SessionEnd => {
+                self.post_json_artifact(protocol::SESSION_END, &meta, &body)
+            }
+            ArtifactKind::Fault => self.post_json_artifact(protocol::FAULT, &meta, &body),
+            _ => self.upload(entry.id, &meta, body),
+        }
+    }
+
+    fn headers<'a>(
+        &'a self,
+        session: Option<&'a str>,
+        key: Option<&'a str>,
+    ) -> Vec<(&'a str, &'a str)> {
+        let mut h = vec![("x-rejourney-key", self.shared.config.api_key.as_str())];
+        if let Some(t) = &self.token {
+            h.push(("x-upload-token", t.as_str()));
+        }
+        if let Some(s) = session {
+            h.push(("x-session-id", s));
+        }
+        if let Some(k) = key {
+            h.push(("idempotency-key", k));
+        }
+        h
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.shared.config.api_url)
+    }
+
+    /// Sends and counts one request.
+    /// After a shutdown's deadline no new request starts (the thread was abandoned and must
+    /// not race the next launch for the same spool files).
+    fn cancelled(&self) -> bool {
+        self.shared.stop.load(Acquire)
+            && lock(&self.shared.drain_until).is_none_or(|d| Instant::now() >= d)
+    }
+
+    fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> Result<Response, TransportError> {
+        if self.cancelled() {
+            return Err(TransportError::Cancelled);
+        }
+        self.transport.post_json(url, headers, body)
+    }
+
+    fn put_gzip(&self, url: &str, body: Vec<u8>) -> Result<Response, TransportError> {
+        if self.cancelled() {
+            return Err(TransportError::Cancelled);
+        }
+        self.transport.put_gzip(url, body)
+    }
+
+    fn send(&self, result: Result<Response, TransportError>) -> Result<Response, Outcome> {
+        if let Err(TransportError::Cancelled) = result {
+            return Err(Outcome::Retry {
+                hint: None,
+                charge: false,
+            });
+        }
+        self.shared.counters.with(|c| c.requests += 1);
+        match result {
+            Ok(r) => {
+                self.shared
+                    .counters
+                    .with(|c| *c.statuses.entry(r.status).or_default() += 1);
+                Ok(r)
+            }
+            Err(e) => {
+                self.shared.counters.with(|c| match e {
+                    TransportError::Connect(_) => c.connect_errors += 1,
+                    TransportError::Timeout => c.timeouts += 1,
+                    _ => c.io_errors += 1,
+                });
+                // Unreachable server: offline, not the artifact's fault.
+                let charge = !matches!(e, TransportError::Connect(_));
+                Err(Outcome::Retry { hint: None, charge })
+            }
+        }
+    }
+
+    /// The outcome for a non-2xx answer to an SDK API call.
+    fn failure(&self, r: &Response) -> Outcome {
+        match classify(r.status) {
+            StatusClass::Success => Outcome::Done,
+            StatusClass::Retryable => Outcome::Retry {
+                hint: r.retry_after,
+                charge: true,
+            },
+            StatusClass::Unauthorized => Outcome::Unauthorized,
+            StatusClass::PaymentRequired => Outcome::Decline {
+                scope: Closed::All,
+                reason: BILLING.into(),
+            },
+            StatusClass::Rejected => Outcome::Drop(DeliveryDrop::Rejected),
+        }
+    }
+
+    fn bad_response(&self) -> Outcome {
+        self.shared.counters.with(|c| c.bad_responses += 1);
+        Outcome::Retry {
+            hint: None,
+            charge: true,
+        }
+    }
+
+    /// Device auth. Returns the failure outcome, or `None` once a token is held.
+    fn authenticate(&mut self) -> Option<Outcome> {
+        let cfg = &self.shared.config;
+        let body = protocol::device_auth_body(&cfg.device_id, &cfg.device_metadata);
+        let res = self.post_json(
+            &self.url(protocol::DEVICE_AUTH),
+            &self.headers(None, None),
+            &body,
+        );
+        let r = match self.send(res) {
+            Ok(r) => r,
+            Err(o) => return Some(o),
+        };
+        if classify(r.status) != StatusClass::Success {
+            return Some(match self.failure(&r) {
+                Outcome::Drop(_) | Outcome::Decline { .. } => Outcome::Unauthorized,
+                o => o,
+            });
+        }
+        match protocol::parse_auth(&r.body) {
+            Ok(t) => {
+                self.token = Some(t);
+                self.auth_failures = 0;
+                None
+            }
+            Err(_) => Some(self.bad_response()),
+        }
+    }
+
+    fn post_json_artifact(&mut self, path: &str, meta: &ArtifactMeta, body: &[u8]) -> Outcome {
+        let Ok(json) = serde_json::from_slice::<Value>(body) else {
+            return Outcome::Drop(DeliveryDrop::Rejected);
+        };
+        let res = self.post_json(
+            &self.url(path),
+            &self.headers(Some(&meta.session_id), Some(&meta.idempotency_key)),
+            &json,
+        );
+        match self.send(res) {
+            Ok(r) if classify(r.status) == StatusClass::Success => Outcome::Done,
+            Ok(r) => self.failure(&r),
+            Err(o) => o,
+        }
+    }
+
+    /// presign → PUT → complete, resuming from whatever step last succeeded.
+    fn upload(&mut self, id: u64, meta: &ArtifactMeta, body: Vec<u8>) -> Outcome {
+        let size = body.len();
+        let sdk = self.shared.config.sdk_version.clone();
+        let represigns = self.progress.entry(id).or_default().represigns;
+        if self
+            .progress
+            .get(&id)
+            .is_some_and(|p| p.presigned.is_none())
+        {
+            let key = upload_key(meta, represigns);
+            let mut req = protocol::presign_body(meta, size, &sdk);
+            protocol::add_device_fields(&mut req, &self.shared.config.device_metadata);
+            let res = self.post_json(
+                &self.url(protocol::presign_path(meta.kind)),
+                &self.headers(Some(&meta.session_id), Some(&key)),
+                &req,
+            );
+            let r = match self.send(res) {
+                Ok(r) => r,
+                Err(o) => return o,
+            };
+            if r.status == 403 && protocol::is_project_disabled(&r.body) {
+                return Outcome::Disabled;
+            }
+            if classify(r.status) != StatusClass::Success {
+                return self.failure(&r);
+            }
+            match protocol::parse_presign(r.status, &r.body) {
+                Ok(Presign::Upload { url, batch_id }) => {
+                    if let Some(p) = self.progress.get_mut(&id) {
+                        p.presigned = Some((url, batch_id));
+                    }
+                }
+                Ok(Presign::Skip {
+                    deduplicated: true, ..
+                }) => return Outcome::Duplicate,
+                Ok(Presign::Skip { reason, .. }) => {
+                    return Outcome::Decline {
+                        scope: protocol::skip_scope(&reason, meta.kind),
+                        reason,
+                    }
+                }
+                Ok(Presign::Later(d)) => return Outcome::Later(d),
+                Err(_) => return self.bad_response(),
+            }
+        }
+        let Some((url, batch_id)) = self.progress.get(&id).and_then(|p| p.presigned.clone()) else {
+            return self.bad_response();
+        };
+        if !self.progress.get(&id).is_some_and(|p| p.uploaded) {
+            let res = self.put_gzip(&url, body);
+            let r = match self.send(res) {
+                Ok(r) => r,
+                Err(o) => return o,
+            };
+            match r.status {
+                200..=299 => {
+                    self.shared
+                        .counters
+                        .with(|c| c.bytes_uploaded += size as u64);
+                    if let Some(p) = self.progress.get_mut(&id) {
+                        p.uploaded = true;
+                    }
+                }
+                // An expired or revoked presigned URL: presign again, do not retry the PUT.
+                401 | 403 => {
+                    self.shared.counters.with(|c| c.presign_expired += 1);
+                    if let Some(p) = self.progress.get_mut(&id) {
+                        p.presigned = None;
+                        p.represigns += 1;
+                    }
+                    return Outcome::Retry {
+                        hint: Some(Duration::ZERO),
+                        charge: true,
+                    };
+                }
+                _ => return self.failure(&r),
+            }
+        }
+        let (path, req) = protocol::complete_request(meta, &batch_id, size, &sdk);
+        // The presign's own key: the backend marks a key done only on the complete call
+        // that carries it, and answers a presign repeating an unfinished key 202 for days.
+        let key = upload_key(meta, represigns);
+        let res = self.post_json(
+            &self.url(path),
+            &self.headers(Some(&meta.session_id), Some(&key)),
+            &req,
+        );
+        match self.send(res) {
+            Ok(r) if classify(r.status) == StatusClass::Success => Outcome::Done,
+            Ok(r) => self.failure(&r),
+            Err(o) => o,
+        }
+    }
+
+    fn settle(&mut self, entry: &SpoolEntry, outcome: Outcome) {
+        let policy = self.shared.config.retry;
+        match outcome {
+            Outcome::Done => {
+                let removed = {
+                    let mut spool = lock(&self.shared.spool);
+                    let known = spool.entries().any(|e| e.id == entry.id);
+                    spool.remove(entry.id);
+                    known
+                };
+                if removed {
+                    self.shared.counters.with(|c| {
+                        *c.delivered
+                            .entry(entry.meta.kind.as_str().into())
+                            .or_default() += 1
+                    });
+                }
+                self.progress.remove(&entry.id);
+                self.consecutive_failures = 0;
+                self.not_before = None;
+            }
+            Outcome::Retry { hint, charge } => {
+                self.shared.counters.with(|c| c.retries += 1);
+                let p = self.progress.entry(entry.id).or_default();
+                if charge {
+                    p.attempts += 1;
+                }
+                if p.attempts >= policy.max_attempts {
+                    self.drop_entry(entry.id, DeliveryDrop::MaxAttempts);
+                    return;
+                }
+                self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+                let wait = policy.delay(self.consecutive_failures, hint, fastrand::f64());
+                self.not_before = Some(Instant::now() + wait);
+            }
+            Outcome::Drop(reason) => {
+                self.drop_entry(entry.id, reason);
+                self.not_before = None;
+            }
+            Outcome::Decline { scope, reason } => {
+                let mut closed = lock(&self.shared.closed_sessions);
+                let was = closed.get(&entry.meta.session_id).copied();
+                if was != Some(Closed::All) {
+                    // Bounded: sessions of this process only, and few are declined.
+                    if closed.len() >= 1_000 {
+                        closed.clear();
+                    }
+                    closed.insert(entry.meta.session_id.clone(), scope);
+                }
+                drop(closed);
+                let drop_reason = if reason == BILLING {
+                    DeliveryDrop::Billing
+                } else {
+                    self.shared
+                        .counters
+                        .with(|c| *c.skipped.entry(reason).or_default() += 1);
+                    DeliveryDrop::SkipUpload
+                };
+                self.drop_entry(entry.id, drop_reason);
+            }
+            Outcome::Duplicate => {
+                self.shared.counters.with(|c| c.deduplicated += 1);
+                self.settle(entry, Outcome::Done);
+            }
+            Outcome::Later(hint) => {
+                // The key is stuck `processing` (a presign whose answer we lost): a fresh
+                // key, and only this artifact waits.
+                self.shared.counters.with(|c| c.retries += 1);
+                // Not a failure (no attempt charged), but bounded: each 202 costs a key.
+                let p = self.progress.entry(entry.id).or_default();
+                p.represigns += 1;
+                p.presigned = None;
+                p.not_before = Some(Instant::now() + hint.min(Duration::from_secs(300)));
+                if p.represigns > MAX_REPRESIGNS {
+                    self.drop_entry(entry.id, DeliveryDrop::MaxAttempts);
+                }
+            }
+            Outcome::Disabled => {
+                self.shared.disabled.store(true, Release);
+                self.drop_everything();
+            }
+            Outcome::Unauthorized => {
+                // Credentials, not the artifact, are at fault: keep it, drop the token, and
+                // pause uploads with back-off until device auth succeeds again.
+                self.token = None;
+                self.auth_failures = self.auth_failures.saturating_add(1);
+                self.shared.counters.with(|c| c.auth_failures += 1);
+                let wait = policy.backoff(self.auth_failures, 0.5 + fastrand::f64() / 2.0);
+                self.not_before = Some(Instant::now() + wait);
+            }
+        }
+    }
+
+    fn drop_entry(&mut self, id: u64, reason: DeliveryDrop) {
+        lock(&self.shared.spool).remove(id);
+        self.progress.remove(&id);
+        self.count_drop(reason);
+    }
+}

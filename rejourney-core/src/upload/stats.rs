@@ -1,0 +1,105 @@
+//! What the uploader counts: every delivery, drop (by reason), retry and status, and the
+//! spool's live figures. Nothing is lost silently.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering::Acquire;
+use std::sync::Mutex;
+
+use super::worker::Shared;
+use crate::wait::lock;
+
+/// Why an artifact was dropped without delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DeliveryDrop {
+    /// 400, 413 or another non-retryable 4xx.
+    Rejected,
+    MaxAttempts,
+    MaxAge,
+    /// The backend answered `skipUpload` for the upload (policy: sampled out, replay
+    /// disabled, quota or recording limit reached).
+    SkipUpload,
+    /// The project is disabled (presign 403 "Rejourney is disabled").
+    ProjectDisabled,
+    /// 402: billing blocked for the session.
+    Billing,
+    SpoolCorrupt,
+    SpoolWriteFailed,
+    InboxFull,
+}
+
+impl DeliveryDrop {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rejected => "rejected",
+            Self::MaxAttempts => "max_attempts",
+            Self::MaxAge => "max_age",
+            Self::SkipUpload => "skip_upload",
+            Self::ProjectDisabled => "project_disabled",
+            Self::Billing => "billing",
+            Self::SpoolCorrupt => "spool_corrupt",
+            Self::SpoolWriteFailed => "spool_write_failed",
+            Self::InboxFull => "inbox_full",
+        }
+    }
+}
+
+/// Everything the uploader counted.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct DeliverySnapshot {
+    pub spooled: u64,
+    pub delivered: BTreeMap<String, u64>,
+    pub bytes_uploaded: u64,
+    pub requests: u64,
+    pub retries: u64,
+    pub connect_errors: u64,
+    pub timeouts: u64,
+    pub io_errors: u64,
+    pub bad_responses: u64,
+    pub statuses: BTreeMap<u16, u64>,
+    pub dropped: BTreeMap<String, u64>,
+    pub auth_failures: u64,
+    pub presign_expired: u64,
+    pub spool_files: u64,
+    pub spool_bytes: u64,
+    pub spool_evicted: u64,
+    pub spool_evicted_bytes: u64,
+    pub spool_quarantined: u64,
+    pub resumed_from_spool: u64,
+    pub uploads_paused: bool,
+    /// Uploads the backend already had (`skipUpload` + `deduplicated`): counted delivered too.
+    pub deduplicated: u64,
+    /// Uploads the backend declined on purpose (`skipUpload`), by its reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// The backend said the project is disabled: nothing more is sent.
+    pub project_disabled: bool,
+}
+
+#[derive(Default)]
+pub(super) struct Counters {
+    pub(super) snap: Mutex<DeliverySnapshot>,
+}
+
+impl Counters {
+    pub(super) fn with(&self, f: impl FnOnce(&mut DeliverySnapshot)) {
+        f(&mut self.snap.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+}
+
+pub(super) fn snapshot_of(shared: &Shared) -> DeliverySnapshot {
+    let mut snap = lock(&shared.counters.snap).clone();
+    // Spool figures are read live: the upload thread may be asleep in a back-off.
+    let spool = lock(&shared.spool);
+    snap.spool_files = spool.len() as u64;
+    snap.spool_bytes = spool.total_bytes();
+    snap.spool_evicted = spool.counters.evicted;
+    snap.spool_evicted_bytes = spool.counters.evicted_bytes;
+    snap.spool_quarantined = snap.spool_quarantined.max(spool.counters.quarantined);
+    snap.project_disabled = shared.disabled.load(Acquire);
+    snap
+}
+
+pub(super) fn count_drop(shared: &Shared, reason: DeliveryDrop) {
+    shared
+        .counters
+        .with(|c| *c.dropped.entry(reason.as_str().into()).or_default() += 1);
+}

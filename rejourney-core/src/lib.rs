@@ -10,6 +10,7 @@ pub mod artifact;
 pub mod bundle;
 pub mod client;
 pub mod config;
+pub mod device;
 pub mod diff;
 pub mod encode;
 pub mod error;

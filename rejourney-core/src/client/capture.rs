@@ -1,0 +1,181 @@
+//! Frames from the host: trust the tree, decide and paint the masks on the caller's thread,
+//! hand over to the encoder and the hierarchy worker; and what the capture policy hears.
+
+use super::*;
+
+impl Client {
+    /// Hands over a captured frame with the view tree it showed; the core decides the masks.
+    /// The node list is copied only when the hierarchy worker will take it;
+    /// [`Client::submit_frame_owned`] never copies.
+    ///
+    /// Privacy fails closed: a frame whose tree cannot be trusted to describe its pixels
+    /// (empty, over the node limit, a root that does not cover the frame at its scale, bad
+    /// parent links) is dropped, counted by reason, and answered with [`ClientError::Nodes`].
+    pub fn submit_frame(
+        &self,
+        pixels: Vec<u8>,
+        spec: FrameSpec,
+        nodes: &[ViewNode],
+        ts_ms: u64,
+    ) -> Result<(), ClientError> {
+        let masked = self.decide_masks(nodes, Some((pixels.len(), &spec)), |masks| {
+            Ok(self.pipeline.submit_frame(pixels, spec, masks, ts_ms)?)
+        })?;
+        if let Some(masked) = masked {
+            self.observe_hierarchy(nodes.to_vec(), masked, ts_ms, false);
+        }
+        Ok(())
+    }
+
+    /// Like [`Client::submit_frame`], taking the node list: masks are decided and painted on
+    /// this thread (nothing unmasked may leave it), the tree then moves to the hierarchy
+    /// worker without a copy.
+    pub fn submit_frame_owned(
+        &self,
+        pixels: Vec<u8>,
+        spec: FrameSpec,
+        nodes: Vec<ViewNode>,
+        ts_ms: u64,
+    ) -> Result<(), ClientError> {
+        let masked = self.decide_masks(&nodes, Some((pixels.len(), &spec)), |masks| {
+            Ok(self.pipeline.submit_frame(pixels, spec, masks, ts_ms)?)
+        })?;
+        if let Some(masked) = masked {
+            self.observe_hierarchy(nodes, masked, ts_ms, false);
+        }
+        Ok(())
+    }
+
+    /// Decides the masks for `nodes` (recording only) and hands the rectangles to
+    /// `use_masks`. With a frame (`buffer length, spec`), the frame's geometry is validated
+    /// first and the tree must be trusted to describe it ([`check_tree`]); every refusal is
+    /// counted. Returns the per-node masked flags when the hierarchy worker will want them
+    /// (enabled, non-empty tree), so nothing is copied for it otherwise.
+    fn decide_masks(
+        &self,
+        nodes: &[ViewNode],
+        frame: Option<(usize, &FrameSpec)>,
+        use_masks: impl FnOnce(&[Rect]) -> Result<(), ClientError>,
+    ) -> Result<Option<Vec<bool>>, ClientError> {
+        self.check_recording()?;
+        if let Some((len, spec)) = frame {
+            self.pipeline.check_frame(len, spec)?;
+            if let Err(e) = check_tree(nodes, spec, self.masks.max_tree_nodes) {
+                self.pipeline.count_drop(match e {
+                    NodeError::Empty => DropReason::TreeEmpty,
+                    NodeError::TooMany { .. } => DropReason::TreeTruncated,
+                    _ => DropReason::TreeMismatch,
+                });
+                return Err(e.into());
+            }
+        }
+        let mut scratch = lock(&self.mask_scratch);
+        let (masks, masked) = &mut *scratch;
+        if let Err(e) = mask_decisions(nodes, &self.masks, masks, masked) {
+            if frame.is_some() {
+                self.pipeline.count_drop(DropReason::InvalidTree);
+            }
+            return Err(e.into());
+        }
+        use_masks(masks)?;
+        let wanted = self.hierarchy.enabled()
+            && !nodes.is_empty()
+            && nodes.len() <= self.masks.max_tree_nodes;
+        Ok(wanted.then(|| masked.clone()))
+    }
+
+    /// A frame whose view tree the shim could not walk completely (its node or time budget
+    /// ran out). Privacy fails closed: parts of the screen were never examined, so the frame
+    /// is dropped and counted (`tree_truncated`); the partial tree is still recorded as a
+    /// hierarchy snapshot marked partial.
+    pub fn submit_partial_frame(
+        &self,
+        nodes: Vec<ViewNode>,
+        ts_ms: u64,
+    ) -> Result<(), ClientError> {
+        self.check_recording()?;
+        self.pipeline.count_drop(DropReason::TreeTruncated);
+        let masked = self.decide_masks(&nodes, None, |_| Ok(()))?;
+        if let Some(masked) = masked {
+            self.observe_hierarchy(nodes, masked, ts_ms, true);
+        }
+        Ok(())
+    }
+
+    fn observe_hierarchy(
+        &self,
+        nodes: Vec<ViewNode>,
+        masked: Vec<bool>,
+        ts_ms: u64,
+        partial: bool,
+    ) {
+        let Some(session) = lock(&self.current).clone() else {
+            return;
+        };
+        self.hierarchy.submit(TreeJob {
+            nodes,
+            masked,
+            timestamp_ms: ts_ms,
+            partial,
+            tag: session,
+        });
+    }
+
+    /// Hands over a frame with explicit mask rectangles (points).
+    pub fn submit_frame_with_masks(
+        &self,
+        pixels: Vec<u8>,
+        spec: FrameSpec,
+        masks: &[Rect],
+        ts_ms: u64,
+    ) -> Result<(), ClientError> {
+        self.check_open()?;
+        if !self.recording.load(Acquire) {
+            return Err(ClientError::NotStarted);
+        }
+        Ok(self.pipeline.submit_frame(pixels, spec, masks, ts_ms)?)
+    }
+
+    pub fn report_capture_cost(&self, ms: f64) -> Result<(), ClientError> {
+        Ok(self.pipeline.report_capture_cost(ms)?)
+    }
+
+    pub fn touch_began(&self) {
+        self.pipeline.with_policy(|p| p.touch_began());
+    }
+    pub fn touch_ended(&self, now_ms: u64) {
+        self.pipeline.with_policy(|p| p.touch_ended(now_ms));
+    }
+    pub fn scroll_began(&self) {
+        self.pipeline.with_policy(|p| p.scroll_began());
+    }
+    pub fn scroll_ended(&self, now_ms: u64) {
+        self.pipeline.with_policy(|p| p.scroll_ended(now_ms));
+    }
+
+    /// The app went to background: capture pauses and the open bundle is sealed so it can
+    /// be delivered (the OS may kill us in background).
+    pub fn app_backgrounded(&self, now_ms: u64) {
+        if let Some(p) = &self.pulse {
+            p.set_paused(true);
+        }
+        lock(&self.events).rec.app_state(now_ms, "background");
+        self.flush_events(now_ms, true);
+        self.pipeline.with_policy(|p| p.set_background(true));
+        lock(&self.sessions).backgrounded(now_ms);
+        self.pipeline.flush();
+    }
+
+    /// The app is back: the session continues, or a new one starts after a long absence.
+    pub fn app_foregrounded(&self, now_ms: u64) {
+        let rotation = lock(&self.sessions).foregrounded(now_ms);
+        if let Some(r) = rotation {
+            self.rotate(r);
+        }
+        lock(&self.events).rec.app_state(now_ms, "active");
+        if let Some(p) = &self.pulse {
+            p.set_paused(false);
+        }
+        self.pipeline.with_policy(|p| p.set_background(false));
+    }
+}

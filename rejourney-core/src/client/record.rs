@@ -1,0 +1,122 @@
+//! What the host reports besides frames: gestures, screens, custom events, logs, network
+//! requests, the keyboard, identity, heartbeats and crashes.
+
+use super::*;
+
+impl Client {
+    /// Sets (or clears) the user id for this and later sessions.
+    pub fn identify(&self, user_id: Option<String>) {
+        let now = match self.host_ms.load(Relaxed) {
+            0 => wall_clock_ms(),
+            host => host,
+        };
+        lock(&self.events).rec.identity(now, user_id.as_deref());
+        lock(&self.sessions).identify(user_id);
+    }
+
+    pub(super) fn check_recording(&self) -> Result<(), ClientError> {
+        self.check_open()?;
+        if self.recording.load(Acquire) {
+            Ok(())
+        } else {
+            Err(ClientError::NotStarted)
+        }
+    }
+
+    /// A touch gesture at (x, y) points; taps feed the rage-tap and dead-tap detectors.
+    pub fn gesture(
+        &self,
+        kind: Gesture,
+        ts_ms: u64,
+        x: f32,
+        y: f32,
+        target: Option<&str>,
+    ) -> Result<(), ClientError> {
+        self.check_recording()?;
+        Ok(lock(&self.events).rec.gesture(kind, ts_ms, x, y, target)?)
+    }
+
+    pub fn screen_changed(&self, ts_ms: u64, name: &str) -> Result<(), ClientError> {
+        self.check_recording()?;
+        lock(&self.events).rec.screen_changed(ts_ms, name);
+        Ok(())
+    }
+
+    /// A custom event with properties.
+    pub fn log_event(
+        &self,
+        ts_ms: u64,
+        name: &str,
+        props: &[(String, PropValue)],
+    ) -> Result<(), ClientError> {
+        self.check_recording()?;
+        Ok(lock(&self.events).rec.custom(ts_ms, name, props)?)
+    }
+
+    pub fn log_message(&self, ts_ms: u64, level: &str, message: &str) -> Result<(), ClientError> {
+        self.check_recording()?;
+        lock(&self.events).rec.log(ts_ms, level, message);
+        Ok(())
+    }
+
+    /// Records a network request (URL sanitised; denied hosts and the SDK's own API are not
+    /// recorded). Returns whether it was recorded.
+    pub fn network_request(&self, ts_ms: u64, req: &NetworkRequest) -> Result<bool, ClientError> {
+        self.check_recording()?;
+        Ok(lock(&self.events)
+            .rec
+            .network(ts_ms, req, &self.own_hosts)?)
+    }
+
+    pub fn keyboard(&self, ts_ms: u64, shown: bool, height: f32) -> Result<(), ClientError> {
+        self.check_recording()?;
+        lock(&self.events).rec.keyboard(ts_ms, shown, height);
+        Ok(())
+    }
+
+    /// The host's main thread is alive (call from its capture timer or a run-loop observer).
+    pub fn heartbeat(&self) {
+        if let Some(p) = &self.pulse {
+            p.heartbeat();
+        }
+    }
+
+    /// Records a crash from the host's crash handler: the incident is written to the spool
+    /// before this returns (bounded by `timeout`) and delivered on this or the next launch.
+    pub fn record_crash(
+        &self,
+        ts_ms: u64,
+        name: &str,
+        reason: &str,
+        stack: &str,
+        timeout: Duration,
+    ) -> Result<bool, ClientError> {
+        self.check_open()?;
+        let Some(session) = lock(&self.current).clone() else {
+            return Err(ClientError::NotStarted);
+        };
+        let context = json!({"sdkVersion": self.sdk_version,
+            "platform": self.device_info["platform"], "appVersion": self.device_info["appVersion"]});
+        let body = crash_body(
+            &new_incident_id(),
+            &session.id,
+            ts_ms,
+            name,
+            reason,
+            stack,
+            context,
+        );
+        let body = serde_json::to_vec(&body).unwrap_or_default();
+        self.stats.crashes.fetch_add(1, Relaxed);
+        self.uploader.enqueue(artifact(
+            &session,
+            ArtifactKind::Fault,
+            ts_ms,
+            ts_ms,
+            1,
+            0,
+            body,
+        ));
+        Ok(self.persist(timeout))
+    }
+}

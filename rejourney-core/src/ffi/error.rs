@@ -1,0 +1,62 @@
+//! The one error enum every exported call returns.
+
+use super::*;
+
+/// Errors every call may return. Messages say what was wrong with the input.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum RejourneyError {
+    #[error("invalid configuration: {detail}")]
+    InvalidConfig { detail: String },
+    #[error("invalid API URL: {detail}")]
+    InvalidUrl { detail: String },
+    #[error("invalid frame: {detail}")]
+    InvalidFrame { detail: String },
+    #[error("invalid mask: {detail}")]
+    InvalidMask { detail: String },
+    #[error("invalid view tree: {detail}")]
+    InvalidNodes { detail: String },
+    #[error("invalid argument: {detail}")]
+    InvalidArgument { detail: String },
+    #[error("storage failed: {detail}")]
+    Storage { detail: String },
+    #[error("recording has not been started")]
+    NotStarted,
+    #[error("the client is shut down")]
+    Closed,
+    #[error("internal error (reported, not crashed): {detail}")]
+    Internal { detail: String },
+}
+
+impl From<ClientError> for RejourneyError {
+    fn from(e: ClientError) -> Self {
+        let message = e.to_string();
+        match e {
+            ClientError::Pipeline(PipelineError::Config(_)) | ClientError::Session(_) => {
+                Self::InvalidConfig { detail: message }
+            }
+            ClientError::Pipeline(_) => Self::Internal { detail: message },
+            ClientError::Delivery(DeliveryError::Url(_)) => Self::InvalidUrl { detail: message },
+            ClientError::Delivery(DeliveryError::Spool(_)) => Self::Storage { detail: message },
+            ClientError::Delivery(
+                DeliveryError::ApiKey | DeliveryError::DeviceId | DeliveryError::Limit,
+            ) => Self::InvalidConfig { detail: message },
+            ClientError::Delivery(_) => Self::Internal { detail: message },
+            ClientError::Frame(FrameError::Mask { .. }) => Self::InvalidMask { detail: message },
+            ClientError::Frame(FrameError::Stopped) | ClientError::Closed => Self::Closed,
+            ClientError::Frame(_) => Self::InvalidFrame { detail: message },
+            ClientError::Nodes(_) => Self::InvalidNodes { detail: message },
+            ClientError::Policy(_) | ClientError::Event(_) => {
+                Self::InvalidArgument { detail: message }
+            }
+            ClientError::NotStarted => Self::NotStarted,
+        }
+    }
+}
+
+impl From<ConfigError> for RejourneyError {
+    fn from(e: ConfigError) -> Self {
+        Self::InvalidConfig {
+            detail: e.to_string(),
+        }
+    }
+}

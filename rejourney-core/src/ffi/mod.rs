@@ -1,0 +1,65 @@
+//! The FFI surface (UniFFI, proc-macro style). This is the only module with UniFFI
+//! attributes: it converts foreign types to the core's and forwards to [`Client`]. Every call
+//! runs inside a panic guard, so even a bug of ours reaches the host as a typed error, never
+//! as a crash.
+//!
+//! [`error`] the error enum, [`types`] the records and enums, [`options`] the host's options
+//! and their conversion, [`object`] the `Rejourney` object and its calls.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::client::{Client, ClientError, ClientOptions, SessionObserver};
+use crate::error::{ConfigError, FrameError};
+use crate::events::{Gesture, NetworkRequest, PropValue};
+use crate::frame::{FrameSpec, PixelFormat as CorePixelFormat, Rect};
+use crate::masks::{
+    MaskOptions, MaskTag as CoreMaskTag, NodeKind as CoreNodeKind, ViewNode as CoreViewNode,
+};
+use crate::pipeline::PipelineError;
+use crate::policy::Action;
+use crate::session::SessionConfig;
+use crate::upload::{DeliveryConfig, DeliveryError};
+
+mod error;
+mod object;
+mod options;
+mod types;
+
+pub use error::RejourneyError;
+pub use object::Rejourney;
+pub use options::RejourneyOptions;
+pub use types::*;
+
+/// Runs `f`, turning a panic into [`RejourneyError::Internal`].
+fn guard<T>(f: impl FnOnce() -> Result<T, RejourneyError>) -> Result<T, RejourneyError> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into());
+            Err(RejourneyError::Internal { detail: message })
+        }
+    }
+}
+
+/// Self-test of the last line of defence: panics inside the FFI guard and returns what the
+/// host would receive. Bindings tests call it to prove no panic crosses the boundary.
+#[uniffi::export]
+pub fn panic_guard_self_test() -> Result<(), RejourneyError> {
+    guard(|| panic!("deliberate panic inside the FFI guard"))
+}
+
+/// The SDK version (`sdkVersion` on the wire).
+#[uniffi::export]
+pub fn sdk_version() -> String {
+    crate::SDK_VERSION.to_owned()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,4 +1,4 @@
-//! Frame bundles, the `screenshots` artifact of the ingest protocol (`PROTOCOL.md`):
+//! Frame bundles, the `screenshots` artifact of the ingest protocol (`docs/PROTOCOL.md`):
 //! per frame `[u64 BE capture time − session start, ms][u32 BE JPEG length][JPEG]`, in capture
 //! order, the whole concatenation gzipped. No padding, no other metadata.
 //!

@@ -1,6 +1,6 @@
 //! One configuration struct for the whole pipeline.
 //!
-//! Defaults follow the reference Rejourney client (`PROTOCOL.md`): one frame per second, JPEG
+//! Defaults follow the reference Rejourney client (`docs/PROTOCOL.md`): one frame per second, JPEG
 //! quality 0.5, bundles of three frames that also flush when their oldest frame is older than
 //! `batch_size × interval`, and at most 50 pending bundles / 500 buffered frames. Everything the
 //! SDK buffers has a limit here, so a host can reason about our worst-case memory.

@@ -1,4 +1,4 @@
-//! The Rejourney ingest protocol (`PROTOCOL.md`): endpoint paths, request bodies and the
+//! The Rejourney ingest protocol (`docs/PROTOCOL.md`): endpoint paths, request bodies and the
 //! parsing of answers. No I/O here: the worker sends what this module builds.
 
 use std::time::Duration;

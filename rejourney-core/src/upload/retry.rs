@@ -1,6 +1,6 @@
 //! Retry policy: what to do after each HTTP outcome, and how long to wait.
 //!
-//! The rules of `PROTOCOL.md`: retry network errors, timeouts, 408, 429 and 5xx with
+//! The rules of `docs/PROTOCOL.md`: retry network errors, timeouts, 408, 429 and 5xx with
 //! exponential back-off and full jitter, honouring `Retry-After` (seconds or HTTP date) and a
 //! 202 `retryAfter`; cap attempts and age; never retry 400, 401, 403, 413. Pure functions of
 //! their inputs (the jitter source is passed in), so the policy is tested without a network.

@@ -54,9 +54,18 @@ chroot "$chroot_dir" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 
   RJ_INGEST_URL="$url" RJ_INGEST_DATA=/work/ingest-data RJ_CORPUS=/work/corpus \
   LD_LIBRARY_PATH=/work/lib \
   /bin/sh -c 'cd /work/package && (swiftc -parse Sources/RejourneySDK/*.swift && echo "uikit-adapter-parses") 2>&1;
-    swift build --build-tests -Xlinker -L/work/lib -Xlinker -rpath=/work/lib 2>&1 | tail -n 40 && swift test --skip-build 2>&1' \
+    swift build --build-tests -Xlinker -L/work/lib -Xlinker -rpath=/work/lib >/work/build.log 2>&1; rc=$?;
+    tail -n 40 /work/build.log;
+    if [ $rc -ne 0 ]; then echo "swift-build-failed (exit $rc)"; exit 1; fi;
+    swift test --skip-build 2>&1' \
   | tee "$log" || rc=$?
 
+# A failed build must fail the suite: never run the stale binary of the cached .build.
+if grep -q '^swift-build-failed' "$log"; then
+  echo "swift: the package does not build"
+  echo "swift: 0 passed, 1 failed"
+  exit 1
+fi
 # XCTest prints "Executed N tests, with M failures" per suite and once for all: take the last.
 summary=$(grep -oE 'Executed [0-9]+ tests?, with [0-9]+ failures?' "$log" | tail -1 || true)
 if [[ -z $summary ]]; then

@@ -56,6 +56,8 @@ public final class CaptureLoop: @unchecked Sendable {
     public private(set) var errors: UInt64 = 0
     public private(set) var captures: UInt64 = 0
     public private(set) var partialFrames: UInt64 = 0
+    /// Frames not captured because the walk saw nothing (an invisible root).
+    public private(set) var emptyWalks: UInt64 = 0
 
     public init(
         core: RejourneyBindings.Rejourney,
@@ -104,7 +106,11 @@ public final class CaptureLoop: @unchecked Sendable {
                 let frame = source.capture()
                 try core.reportCaptureCost(ms: (uptime() - t0) * 1000)
                 if let f = frame {
-                    if f.truncated {
+                    if f.nodes.isEmpty {
+                        // The root is not visible: nothing on screen can be described, so no
+                        // frame (the core would refuse an empty tree anyway).
+                        emptyWalks += 1
+                    } else if f.truncated {
                         try core.submitPartialFrame(timestampMs: clockMs(), nodes: f.nodes)
                         partialFrames += 1
                     } else {

@@ -81,6 +81,48 @@ final class SessionTests: XCTestCase {
     }
 }
 
+final class FailClosedTests: XCTestCase {
+    func testEmptyTreeIsRefusedAndAnInvisibleRootCapturesNothing() throws {
+        let env = try TestEnv.load()
+        let screen = try XCTUnwrap(Screen.loadAll(env.corpus).first)
+        let clock = Clock(1_700_000_000_000)
+        let client = try RejourneyClient(
+            options: RejourneyOptions(apiKey: "pk_test", apiUrl: env.url, anrThreshold: 0),
+            storageDirectory: tempDir("empty"), deviceId: "swift-test-device", clockMs: { clock.ms })
+        try client.start()
+        XCTAssertThrowsError(try client.core.submitFrame(
+            pixels: screen.rgba, width: screen.width, height: screen.height, stride: screen.width * 4,
+            format: .rgba, scale: screen.scale, timestampMs: clock.ms, nodes: [])) { e in
+            guard case RejourneyError.InvalidNodes = e else { return XCTFail("\(e)") }
+        }
+        // The right tree at the wrong scale: every mask would be misplaced, so it is refused.
+        let tree = TreeFlattener(registry: client.masks).flatten(screen.root)
+        XCTAssertThrowsError(try client.core.submitFrame(
+            pixels: screen.rgba, width: screen.width, height: screen.height, stride: screen.width * 4,
+            format: .rgba, scale: 1, timestampMs: clock.ms, nodes: tree.nodes)) { e in
+            guard case RejourneyError.InvalidNodes = e else { return XCTFail("\(e)") }
+        }
+        // An invisible root: the walk reports nothing and the loop submits nothing.
+        screen.root.isVisible = false
+        defer { screen.root.isVisible = true }
+        let source = CorpusSource(flattener: TreeFlattener(registry: client.masks))
+        let loop = CaptureLoop(core: client.core, source: source, scheduler: ManualScheduler(),
+                               clockMs: { clock.ms })
+        loop.start()
+        source.screen = screen
+        clock.advance(1_000)
+        loop.tick()
+        XCTAssertEqual(loop.emptyWalks, 1)
+        XCTAssertEqual(loop.captures, 0)
+        XCTAssertEqual(loop.errors, 0)
+        let t = try client.telemetry()
+        XCTAssertEqual(t.framesCaptured, 0)
+        XCTAssertTrue(t.json.contains("\"tree_empty\":1"), t.json)
+        XCTAssertTrue(t.json.contains("\"tree_mismatch\":1"), t.json)
+        client.shutdown()
+    }
+}
+
 final class ErrorTests: XCTestCase {
     private func client(_ options: RejourneyOptions) throws -> RejourneyClient {
         try RejourneyClient(options: options, storageDirectory: tempDir("errors"), deviceId: "d")

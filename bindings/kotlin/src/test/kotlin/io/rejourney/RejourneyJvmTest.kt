@@ -29,6 +29,8 @@ class RejourneyJvmTest {
         Rejourney(configure(RejourneyOptions(apiKey = "pk_test", apiUrl = url)).toFfi("device-kt", tempDir("rj-kt-spool").path))
 
     private fun small(v: Int) = ByteArray(16 * 16 * 4) { v.toByte() }
+    /** The window of a 16 × 16 px frame at 1.25 px/pt. */
+    private val window16 = ViewNode(null, "Window", 0f, 0f, 12.8f, 12.8f, NodeKind.CONTAINER, MaskTag.NONE)
 
     @Test
     fun fullCorpusSessionThroughTheKotlinApiIntoTheIngestServer() {
@@ -87,8 +89,13 @@ class RejourneyJvmTest {
         expect(RejourneyException.InvalidFrame::class.java) { core.submitFrame(ByteArray(10), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, emptyList()) }
         expect(RejourneyException.InvalidFrame::class.java) { core.submitFrame(ByteArray(0), 0u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, emptyList()) }
         expect(RejourneyException.InvalidFrame::class.java) { core.submitFrame(small(1), 16u, 16u, 8u, PixelFormat.RGBA, 1f, 2uL, emptyList()) }
-        val nanNode = ViewNode(null, "EditText", Float.NaN, 0f, 10f, 10f, NodeKind.TEXT_INPUT, MaskTag.NONE)
-        expect(RejourneyException.InvalidMask::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, listOf(nanNode)) }
+        val root = ViewNode(null, "Window", 0f, 0f, 16f, 16f, NodeKind.CONTAINER, MaskTag.NONE)
+        val nanNode = ViewNode(0u, "EditText", Float.NaN, 0f, 10f, 10f, NodeKind.TEXT_INPUT, MaskTag.NONE)
+        expect(RejourneyException.InvalidMask::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, listOf(root, nanNode)) }
+        // Privacy fails closed: an empty tree, or one whose root does not cover the frame at its
+        // scale (a wrong scale: masks would land in the wrong place), is refused.
+        expect(RejourneyException.InvalidNodes::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, emptyList()) }
+        expect(RejourneyException.InvalidNodes::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 2f, 2uL, listOf(root)) }
         val orphan = ViewNode(7u, "View", 0f, 0f, 1f, 1f, NodeKind.CONTAINER, MaskTag.NONE)
         expect(RejourneyException.InvalidNodes::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, listOf(orphan)) }
         expect(RejourneyException.InvalidArgument::class.java) { core.reportCaptureCost(Double.NaN) }
@@ -129,7 +136,7 @@ class RejourneyJvmTest {
                 go.await()
                 repeat(perThread) { i ->
                     try {
-                        core.submitFrame(small(t * 31 + i), 16u, 16u, 64u, PixelFormat.BGRA, 1.25f, (t * 1000 + i).toULong(), emptyList())
+                        core.submitFrame(small(t * 31 + i), 16u, 16u, 64u, PixelFormat.BGRA, 1.25f, (t * 1000 + i).toULong(), listOf(window16))
                         core.tick((t * 1000 + i).toULong())
                     } catch (e: Throwable) {
                         failures.add(e)
@@ -148,6 +155,33 @@ class RejourneyJvmTest {
         assertEquals("every frame captured, skipped as unchanged or counted as dropped",
             t.framesOffered, t.framesCaptured + t.framesSkippedUnchanged + t.framesDropped)
         assertTrue(t.framesCaptured > 0uL)
+    }
+
+    @Test
+    fun anEmptyTreeIsRefusedAndAnInvisibleRootCapturesNothing() {
+        val core = client()
+        core.start(0uL)
+        try {
+            core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1.25f, 1uL, emptyList())
+            fail("an empty tree must be refused")
+        } catch (e: RejourneyException.InvalidNodes) {
+        }
+        assertTrue(core.telemetry().json, core.telemetry().json.contains("\"tree_empty\":1"))
+        // The capture loop walks an invisible root: no nodes, so no frame is submitted at all.
+        val hidden = Node("Root", visible = false, children = listOf(Node("EditText", NodeKind.TEXT_INPUT)))
+        assertTrue(TreeFlattener(MaskRegistry()).flatten(hidden).nodes.isEmpty())
+        val pending = ArrayDeque<() -> Unit>()
+        val loop = CaptureLoop(core, {
+            CapturedFrame(small(2), 16, 16, 64, PixelFormat.RGBA, 1.25f, TreeFlattener(MaskRegistry()).flatten(hidden).nodes)
+        }, { _, tick -> pending.addLast(tick) }, clockMs = { 5_000L })
+        loop.start()
+        pending.removeFirst().invoke()
+        loop.stop()
+        assertEquals(1L, loop.emptyWalks)
+        assertEquals(0L, loop.captures)
+        assertEquals(0L, loop.errors)
+        assertEquals("nothing more was offered", 1uL, core.telemetry().framesOffered)
+        core.shutdown(0uL)
     }
 
     private class Node(
@@ -193,7 +227,7 @@ class RejourneyJvmTest {
         val delays = mutableListOf<Long>()
         val pending = ArrayDeque<() -> Unit>()
         var captured = 0
-        val loop = CaptureLoop(core, { captured++; CapturedFrame(small(captured), 16, 16, 64, PixelFormat.RGBA, 1.25f, emptyList()) },
+        val loop = CaptureLoop(core, { captured++; CapturedFrame(small(captured), 16, 16, 64, PixelFormat.RGBA, 1.25f, listOf(window16)) },
             { d, tick -> delays.add(d); pending.addLast(tick) }, clockMs = { now })
         loop.start()
         pending.removeFirst().invoke() // t=0: capture

@@ -145,7 +145,15 @@ object Corpus {
             rgba[p * 4 + 2] = c.toByte()
             rgba[p * 4 + 3] = (c ushr 24).toByte()
         }
-        return Screen(id, rgba, w, h, (tree["scale"] as Double).toFloat(), JsonView(tree["root"] as Map<String, Any?>))
+        // A shim walks from the window: the window, the size of the screen, is the root and the
+        // corpus tree (a scrolled document) hangs below it. The core refuses a tree whose root
+        // does not cover the frame.
+        val window = mapOf(
+            "type" to "Window", "kind" to "container", "x" to 0.0, "y" to 0.0,
+            "width" to (tree["widthPoints"] as Double), "height" to (tree["heightPoints"] as Double),
+            "children" to listOf(tree["root"]),
+        )
+        return Screen(id, rgba, w, h, (tree["scale"] as Double).toFloat(), JsonView(window))
     }
 
     fun nodes(screen: Screen) = TreeFlattener(MaskRegistry()).flatten(screen.root).nodes

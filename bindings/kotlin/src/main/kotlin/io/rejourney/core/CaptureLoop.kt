@@ -52,6 +52,9 @@ class CaptureLoop(
         private set
     @Volatile var partialFrames = 0L
         private set
+    /** Frames not captured because the walk saw nothing (an invisible root). */
+    @Volatile var emptyWalks = 0L
+        private set
 
     fun start() {
         if (running) return
@@ -76,7 +79,11 @@ class CaptureLoop(
                 val frame = source.capture()
                 val costMs = (nanoTime() - t0) / 1_000_000.0
                 core.reportCaptureCost(costMs)
-                if (frame != null && frame.truncated) {
+                if (frame != null && frame.nodes.isEmpty()) {
+                    // The root is not visible: nothing on screen can be described, so no frame
+                    // (the core would refuse an empty tree anyway).
+                    emptyWalks++
+                } else if (frame != null && frame.truncated) {
                     core.submitPartialFrame(clockMs().toULong(), frame.nodes)
                     partialFrames++
                 } else if (frame != null) {

@@ -34,7 +34,8 @@ interface ViewLike {
  * its parent's index). Invisible subtrees are skipped. A node budget and a time budget bound
  * the main-thread cost of the walk; when either runs out the list is marked
  * [Result.truncated] and [CaptureLoop] sends it as a partial frame, which the core drops:
- * privacy fails closed when part of the screen was never examined.
+ * privacy fails closed when part of the screen was never examined. An invisible root gives
+ * an empty list, and the loop captures no frame for it.
  */
 class TreeFlattener(
     private val registry: MaskRegistry,

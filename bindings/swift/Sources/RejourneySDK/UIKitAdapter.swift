@@ -19,8 +19,13 @@ final class UIViewNode: ViewLike {
 
     var identity: AnyObject { view }
     var className: String { NSStringFromClass(type(of: view)) }
+    /// Where the view is on screen now: `drawHierarchy(afterScreenUpdates: false)` draws what
+    /// was last rendered, which mid-animation (a sheet sliding in, a cell moving) is the
+    /// presentation layer, not the layout model. Masks must sit on those pixels.
     var windowFrame: (x: Float, y: Float, width: Float, height: Float) {
-        let r = view.convert(view.bounds, to: window)
+        let layer = view.layer.presentation() ?? view.layer
+        let windowLayer = window.layer.presentation() ?? window.layer
+        let r = layer.convert(layer.bounds, to: windowLayer)
         return (Float(r.origin.x), Float(r.origin.y), Float(r.size.width), Float(r.size.height))
     }
     var kind: NodeKind {
@@ -42,7 +47,10 @@ final class UIViewNode: ViewLike {
         }
     }
     var accessibilityIdentifier: String? { view.accessibilityIdentifier }
-    var isVisible: Bool { !view.isHidden && view.alpha > 0.01 && view.bounds.width > 0 && view.bounds.height > 0 }
+    var isVisible: Bool {
+        let opacity = (view.layer.presentation() ?? view.layer).opacity
+        return !view.isHidden && opacity > 0.01 && view.bounds.width > 0 && view.bounds.height > 0
+    }
     var textLength: UInt32? {
         switch view {
         case let t as UITextField: return UInt32(clamping: t.text?.count ?? 0)
@@ -69,7 +77,12 @@ final class KeyWindowSource: FrameSource {
             .flatMap({ $0.windows })
             .first(where: { $0.isKeyWindow }) else { return nil }
         let size = window.bounds.size
-        let w = Int((size.width * scale).rounded()), h = Int((size.height * scale).rounded())
+        guard size.width > 0, size.height > 0 else { return nil }
+        let w = Int((size.width * scale).rounded())
+        // One px-per-point scale for both axes: the one of the buffer actually produced (the
+        // width rounded to whole pixels); the core places every mask with it.
+        let bufferScale = CGFloat(w) / size.width
+        let h = Int((size.height * bufferScale).rounded())
         guard w > 0, h > 0 else { return nil }
         let stride = w * 4
         var data = Data(count: stride * h)
@@ -79,7 +92,7 @@ final class KeyWindowSource: FrameSource {
                 space: CGColorSpaceCreateDeviceRGB(),
                 bitmapInfo: CGImageAlphaInfo.premultipliedLast.rawValue) else { return false }
             ctx.translateBy(x: 0, y: CGFloat(h))
-            ctx.scaleBy(x: scale, y: -scale)
+            ctx.scaleBy(x: bufferScale, y: -bufferScale)
             UIGraphicsPushContext(ctx)
             defer { UIGraphicsPopContext() }
             return window.drawHierarchy(in: window.bounds, afterScreenUpdates: false)
@@ -87,7 +100,7 @@ final class KeyWindowSource: FrameSource {
         guard drawn else { return nil }
         let tree = flattener.flatten(UIViewNode(window, window: window))
         return CapturedFrame(pixels: data, width: UInt32(w), height: UInt32(h), stride: UInt32(stride),
-                             format: .rgba, scale: Float(scale), nodes: tree.nodes, truncated: tree.truncated)
+                             format: .rgba, scale: Float(bufferScale), nodes: tree.nodes, truncated: tree.truncated)
     }
 }
 

@@ -53,17 +53,21 @@ internal class WindowCapture(
         val root = activity.window?.decorView ?: return null
         if (root.width == 0 || root.height == 0) return null
         val density = root.resources.displayMetrics.density
-        val w = (root.width / density * scale).toInt().coerceAtLeast(1)
-        val h = (root.height / density * scale).toInt().coerceAtLeast(1)
+        val (widthDp, heightDp) = root.width / density to root.height / density
+        val w = (widthDp * scale).toInt().coerceAtLeast(1)
+        // The core places masks with one px-per-point scale: the one of the buffer actually
+        // produced (the width is truncated to whole pixels), and the height drawn at it.
+        val bufferScale = w / widthDp
+        val h = Math.round(heightDp * bufferScale).coerceAtLeast(1)
         val bitmap = Bitmap.createBitmap(w, h, Bitmap.Config.ARGB_8888)
         val canvas = android.graphics.Canvas(bitmap)
-        canvas.scale(w.toFloat() / root.width, h.toFloat() / root.height)
+        canvas.scale(bufferScale / density, bufferScale / density)
         root.draw(canvas) // Software draw; PixelCopy is used for SurfaceViews when available.
         val buffer = ByteBuffer.allocate(bitmap.byteCount)
         bitmap.copyPixelsToBuffer(buffer) // ARGB_8888 is RGBA in memory.
         bitmap.recycle()
         val tree = flattener.flatten(AndroidView(root, density))
-        return CapturedFrame(buffer.array(), w, h, w * 4, PixelFormat.RGBA, scale, tree.nodes, tree.truncated)
+        return CapturedFrame(buffer.array(), w, h, w * 4, PixelFormat.RGBA, bufferScale, tree.nodes, tree.truncated)
     }
 }
 

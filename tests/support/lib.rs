@@ -293,3 +293,40 @@ pub fn brightest_inside(img: &Decoded, rect: &Rect, scale: f32) -> Option<u8> {
     }
     Some(max)
 }
+
+/// The looser bound for the edge band of a mask (the [`EDGE_PX`] pixels just inside the
+/// pixels it fully covers), where JPEG blocks straddling the edge ring: still far below the
+/// corpus content next to a private region (channels ~200+), so a mask off by more than a
+/// pixel puts content in the band and fails.
+pub const EDGE_MAX_CHANNEL: u8 = 150;
+
+/// The brightest channel in the band of `band` pixels just inside the pixels `rect` fully
+/// covers at `scale` (rounded inwards: a frame redacted at a higher resolution and downscaled
+/// blends the partly covered outermost pixels), or `None` if it is off-frame.
+pub fn brightest_in_edge_band(img: &Decoded, rect: &Rect, scale: f32, band: u32) -> Option<u8> {
+    let x0 = (rect.x * scale).ceil().max(0.0) as u32;
+    let y0 = (rect.y * scale).ceil().max(0.0) as u32;
+    let x1 = (((rect.x + rect.width) * scale)
+        .floor()
+        .min(img.width as f32))
+    .max(0.0) as u32;
+    let y1 = (((rect.y + rect.height) * scale)
+        .floor()
+        .min(img.height as f32))
+    .max(0.0) as u32;
+    if x1 <= x0 || y1 <= y0 {
+        return None;
+    }
+    let mut max = 0u8;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let inner = x >= x0 + band && x + band < x1 && y >= y0 + band && y + band < y1;
+            if inner {
+                continue;
+            }
+            let i = ((y * img.width + x) * 3) as usize;
+            max = max.max(img.rgb[i]).max(img.rgb[i + 1]).max(img.rgb[i + 2]);
+        }
+    }
+    Some(max)
+}

@@ -20,10 +20,16 @@ final class SessionTests: XCTestCase {
         let loop = CaptureLoop(core: client.core, source: source, scheduler: scheduler,
                                clockMs: { clock.ms })
         loop.start()
+        var submitted = ""
         for s in screens {
             source.screen = s
             clock.advance(1_000)
+            let before = loop.captures
             loop.tick()
+            // What was submitted when, for verify_stored to match stored frames by time.
+            if loop.captures > before {
+                submitted += "{\"session\":\"\(sessionId)\",\"ts\":\(clock.ms),\"screen\":\"\(s.id)\"}\n"
+            }
         }
         client.logEvent("checkout", properties: ["amount": 12.5, "items": 3, "express": true, "coupon": nil])
         client.screenChanged("Receipt")
@@ -36,6 +42,8 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(scheduler.delays.first, 0, "the first tick runs at once")
         XCTAssertTrue(scheduler.delays.dropFirst().allSatisfy { $0 >= 0.016 && $0 <= 60 }, "\(scheduler.delays)")
         let t = try client.telemetry()
+        submitted += "{\"session\":\"\(sessionId)\",\"captured\":\(t.framesCaptured)}\n"
+        try Data(submitted.utf8).write(to: env.data.appendingPathComponent("submitted.jsonl"))
         XCTAssertEqual(t.framesCaptured, 11, "chat-120 and chat-240 show the same pixels: \(t.json)")
         XCTAssertEqual(t.framesSkippedUnchanged, 1)
         let privateNodes = screens.map(\.privateCount).reduce(0, +)

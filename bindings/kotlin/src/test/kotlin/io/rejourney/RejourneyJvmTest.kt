@@ -47,6 +47,8 @@ class RejourneyJvmTest {
                 core,
                 source = {
                     val s = screens[index++ % screens.size]
+                    // What was submitted when, for verify_stored to match stored frames by time.
+                    server.submitted(sessionId, now, s.id)
                     CapturedFrame(s.pixels, s.width, s.height, s.width * 4, PixelFormat.RGBA, s.scale, Corpus.nodes(s))
                 },
                 scheduler = { _, tick -> pending.addLast(tick) },
@@ -64,6 +66,7 @@ class RejourneyJvmTest {
             core.stop(now.toULong())
             assertTrue("everything delivered", core.flush(30_000uL))
             val t = core.telemetry()
+            server.captured(sessionId, t.framesCaptured)
             assertEquals(sessionId, started.single())
             assertTrue("masked regions counted", t.maskedRegions > 0uL)
             val bundles = server.bundles(sessionId)

@@ -39,6 +39,14 @@ class IngestProcess : AutoCloseable {
 
     fun sessionEnded(sessionId: String) = File(dataDir, "$sessionId/session-end.json").exists()
 
+    /** Records a submitted corpus frame for `examples/verify_stored.rs` (`submitted.jsonl`). */
+    fun submitted(sessionId: String, tsMs: Long, screen: String) =
+        File(dataDir, "submitted.jsonl").appendText("{\"session\":\"$sessionId\",\"ts\":$tsMs,\"screen\":\"$screen\"}\n")
+
+    /** Records how many frames the core captured for the session. */
+    fun captured(sessionId: String, frames: ULong) =
+        File(dataDir, "submitted.jsonl").appendText("{\"session\":\"$sessionId\",\"captured\":$frames}\n")
+
     override fun close() {
         process.destroy()
         process.waitFor(5, TimeUnit.SECONDS)

@@ -8,7 +8,11 @@
 //!
 //! One thread per connection, one request per connection: simple, and every fault is exact.
 
+mod contract;
 mod http;
+
+use contract::{check_fault, check_session_end, platform_from_user_agent, IdempotencyStore};
+pub use contract::{KeyState, SessionSummary};
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::Write;
@@ -97,6 +101,22 @@ pub enum Fault {
     /// Handle the request normally, but the presigned URL it issues is already expired
     /// (its PUT answers 403).
     ExpireNextPut,
+    /// `200 {"skipUpload": true, "reason": <reason>}`: a policy skip with the backend's
+    /// words ("Recording disabled for project", "Replay quota reached …", "Recording limit
+    /// exceeded …", "Session sampled out - …").
+    SkipWithReason(String),
+    /// `200 {"skipUpload": true, "deduplicated": true, "reason": "Already processed"}`.
+    Duplicate,
+    /// `403 {"error": "FORBIDDEN", "message": "Rejourney is disabled for this project"}`.
+    ProjectDisabled,
+}
+
+/// The backend's kill switch answer.
+fn project_disabled() -> Response {
+    Response::json(
+        403,
+        &json!({"error": "FORBIDDEN", "message": "Rejourney is disabled for this project"}),
+    )
 }
 
 /// Per-route fault queues.
@@ -175,6 +195,10 @@ pub struct ServerStats {
     pub frames_stored: u64,
     pub sessions_ended: u64,
     pub faults_recorded: u64,
+    /// Fault reports refused for their shape (400).
+    pub faults_rejected: u64,
+    /// Fault reports whose incident id was already stored.
+    pub faults_deduplicated: u64,
 }
 
 #[derive(Debug)]
@@ -193,7 +217,11 @@ struct Batch {
 struct State {
     tokens: HashSet<String>,
     batches: HashMap<String, Batch>,
-    idempotent: HashMap<String, String>,
+    idempotency: IdempotencyStore,
+    /// Incident ids of stored faults (dedup), bounded.
+    incidents: HashSet<String>,
+    /// What the backend would compute per session.
+    summaries: HashMap<String, SessionSummary>,
     requests: Vec<RequestRecord>,
     artifacts: Vec<StoredArtifact>,
     stats: ServerStats,
@@ -208,6 +236,10 @@ struct Inner {
     stop: AtomicBool,
     down: AtomicBool,
     connections: AtomicUsize,
+    /// Replay recording for the project (false: screenshot presigns answer skipUpload).
+    recording_enabled: AtomicBool,
+    /// The project's kill switch (presigns answer 403 "disabled").
+    project_disabled: AtomicBool,
 }
 
 /// A running server; stops on [`IngestServer::shutdown`] or drop.
@@ -234,6 +266,8 @@ impl IngestServer {
             stop: AtomicBool::new(false),
             down: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
+            recording_enabled: AtomicBool::new(true),
+            project_disabled: AtomicBool::new(false),
         });
         let accept_inner = inner.clone();
         let accept = std::thread::Builder::new()
@@ -273,6 +307,33 @@ impl IngestServer {
     /// a crashed process behind a load balancer). For "connection refused", shut down.
     pub fn set_down(&self, down: bool) {
         self.inner.down.store(down, Release);
+    }
+
+    /// Replay on or off for the project, as the backend's `recordingEnabled`: off, screenshot
+    /// presigns answer `skipUpload` "Recording disabled for project" while events, hierarchy,
+    /// faults and session ends are accepted.
+    pub fn set_recording_enabled(&self, enabled: bool) {
+        self.inner.recording_enabled.store(enabled, Release);
+    }
+
+    /// The project's kill switch: presigns answer 403 "Rejourney is disabled for this project".
+    pub fn set_project_disabled(&self, disabled: bool) {
+        self.inner.project_disabled.store(disabled, Release);
+    }
+
+    /// Sets an `Idempotency-Key`'s state (to reproduce keys left over from an earlier run).
+    pub fn set_idempotency(&self, key: &str, state: KeyState) {
+        lock(&self.inner.state).idempotency.set(key, state);
+    }
+
+    pub fn idempotency(&self, key: &str) -> Option<KeyState> {
+        lock(&self.inner.state).idempotency.get(key)
+    }
+
+    /// What the backend would have computed for a session (screens, counts, platform,
+    /// faults, the session end as kept).
+    pub fn session_summary(&self, session_id: &str) -> Option<SessionSummary> {
+        lock(&self.inner.state).summaries.get(session_id).cloned()
     }
 
     /// Stops accepting and closes the listener.
@@ -414,6 +475,15 @@ fn injected(inner: &Inner, fault: Fault, stream: &mut TcpStream) -> Option<Respo
             200,
             &json!({ "skipUpload": true, "reason": "not_sampled" }),
         )),
+        Fault::SkipWithReason(reason) => Some(Response::json(
+            200,
+            &json!({ "skipUpload": true, "reason": reason }),
+        )),
+        Fault::Duplicate => Some(Response::json(
+            200,
+            &json!({ "skipUpload": true, "deduplicated": true, "reason": "Already processed" }),
+        )),
+        Fault::ProjectDisabled => Some(project_disabled()),
         Fault::PaymentRequired => Some(Response::error(402, "billing blocked")),
         Fault::Garbage => Some(Response {
             status: 200,
@@ -525,8 +595,8 @@ fn handle(
             match route {
                 Route::SegmentPresign => presign(inner, req, body, true, expire),
                 Route::EventsPresign => presign(inner, req, body, false, expire),
-                Route::SegmentComplete => complete(inner, body, "segmentId"),
-                Route::BatchComplete => complete(inner, body, "batchId"),
+                Route::SegmentComplete => complete(inner, req, body, "segmentId"),
+                Route::BatchComplete => complete(inner, req, body, "batchId"),
                 Route::SessionEnd => session_end(inner, body),
                 _ => fault_report(inner, body),
             }
@@ -572,32 +642,58 @@ fn presign(
     }
     let key = req.header("idempotency-key").map(str::to_owned);
     let mut st = lock(&inner.state);
-    let existing = key.as_ref().and_then(|k| st.idempotent.get(k).cloned());
-    let batch_id = match existing {
-        Some(id) => id,
-        None => {
-            st.next_id += 1;
-            let id = format!("b{:06}{:08x}", st.next_id, fastrand::u32(..));
-            let start = num_field(body, "startTime").unwrap_or(0);
-            st.batches.insert(
-                id.clone(),
-                Batch {
-                    session_id: session.to_owned(),
-                    kind: kind.clone(),
-                    idempotency_key: key.clone(),
-                    start_time: start,
-                    end_time: num_field(body, "endTime").unwrap_or(start),
-                    expired: false,
-                    uploaded: None,
-                    completed: false,
-                },
-            );
-            if let Some(k) = key {
-                st.idempotent.insert(k, id.clone());
-            }
-            id
+    // The backend reads the key first: done → a duplicate, processing → come back later
+    // (for as long as the key lives: only a complete call carrying it finishes it).
+    match key.as_deref().and_then(|k| st.idempotency.get(k)) {
+        Some(KeyState::Done) => {
+            return Response::json(
+                200,
+                &json!({"skipUpload": true, "deduplicated": true, "sessionId": session,
+                    "reason": "Already processed"}),
+            )
         }
-    };
+        Some(KeyState::Processing) => {
+            return Response::json(202, &json!({"message": "Processing", "retryAfter": 5}))
+        }
+        None => {}
+    }
+    if inner.project_disabled.load(Acquire) {
+        return project_disabled();
+    }
+    if segment && kind == "screenshots" && !inner.recording_enabled.load(Acquire) {
+        return Response::json(
+            200,
+            &json!({"skipUpload": true, "sessionId": session,
+                "reason": "Recording disabled for project"}),
+        );
+    }
+    // The session's platform: the presign's own field, else the user agent.
+    let platform = str_field(body, "platform")
+        .map(str::to_ascii_lowercase)
+        .or_else(|| req.header("user-agent").and_then(platform_from_user_agent));
+    let summary = st.summaries.entry(session.to_owned()).or_default();
+    if summary.platform.is_none() {
+        summary.platform = platform;
+    }
+    st.next_id += 1;
+    let batch_id = format!("b{:06}{:08x}", st.next_id, fastrand::u32(..));
+    let start = num_field(body, "startTime").unwrap_or(0);
+    st.batches.insert(
+        batch_id.clone(),
+        Batch {
+            session_id: session.to_owned(),
+            kind: kind.clone(),
+            idempotency_key: key.clone(),
+            start_time: start,
+            end_time: num_field(body, "endTime").unwrap_or(start),
+            expired: false,
+            uploaded: None,
+            completed: false,
+        },
+    );
+    if let Some(k) = &key {
+        st.idempotency.set(k, KeyState::Processing);
+    }
     if let Some(b) = st.batches.get_mut(&batch_id) {
         b.expired = expire;
     }
@@ -727,7 +823,7 @@ fn write_atomic(dir: &Path, path: &Path, body: &[u8]) -> std::io::Result<()> {
     std::fs::rename(tmp, path)
 }
 
-fn complete(inner: &Inner, body: Option<&Value>, id_field: &str) -> Response {
+fn complete(inner: &Inner, req: &Request, body: Option<&Value>, id_field: &str) -> Response {
     let Some(batch_id) = str_field(body, id_field) else {
         return Response::error(400, &format!("{id_field} is required"));
     };
@@ -741,11 +837,19 @@ fn complete(inner: &Inner, body: Option<&Value>, id_field: &str) -> Response {
     let Some((path, size, items)) = b.uploaded.clone() else {
         return Response::error(400, "nothing was uploaded for this batch");
     };
-    if b.completed {
+    let repeated = std::mem::replace(&mut b.completed, true);
+    // The complete call finishes the key it carries (without reading it), every time.
+    if let Some(k) = req.header("idempotency-key") {
+        st.idempotency.set(k, KeyState::Done);
+    }
+    if repeated {
         st.stats.duplicates_suppressed += 1;
         return Response::json(200, &json!({ "success": true, "duplicate": true }));
     }
-    b.completed = true;
+    let b = match st.batches.get(batch_id) {
+        Some(b) => b,
+        None => return Response::error(404, "unknown batch"),
+    };
     let artifact = StoredArtifact {
         session_id: b.session_id.clone(),
         kind: b.kind.clone(),
@@ -761,34 +865,101 @@ fn complete(inner: &Inner, body: Option<&Value>, id_field: &str) -> Response {
     if artifact.kind == "screenshots" {
         st.stats.frames_stored += items;
     }
+    if artifact.kind == "events" {
+        if let Some(batch) = read_gzip_json(&artifact.path) {
+            st.summaries
+                .entry(artifact.session_id.clone())
+                .or_default()
+                .add_batch(&batch);
+        }
+    }
     st.artifacts.push(artifact);
     Response::json(200, &json!({ "success": true }))
 }
 
 fn session_end(inner: &Inner, body: Option<&Value>) -> Response {
-    let (Some(session), Some(_)) = (str_field(body, "sessionId"), num_field(body, "endedAt"))
-    else {
-        return Response::error(400, "sessionId and endedAt are required");
+    let kept = match check_session_end(body.unwrap_or(&Value::Null)) {
+        Ok(k) => k,
+        Err((status, body)) => return Response::json(status, &body),
     };
-    let dir = inner.opts.data_dir.join(safe(session));
-    let text = serde_json::to_vec_pretty(body.unwrap_or(&Value::Null)).unwrap_or_default();
+    let session = kept["sessionId"].as_str().unwrap_or_default().to_owned();
+    if kept["isSampledIn"] == json!(false) {
+        return Response::json(
+            200,
+            &json!({"success": true, "ignored": true, "reason": "client_sampled_out"}),
+        );
+    }
+    let dir = inner.opts.data_dir.join(safe(&session));
+    let text = serde_json::to_vec_pretty(&kept).unwrap_or_default();
     if let Err(e) = write_atomic(&dir, &dir.join("session-end.json"), &text) {
         return Response::error(500, &format!("storage: {e}"));
     }
-    lock(&inner.state).stats.sessions_ended += 1;
-    Response::json(200, &json!({ "success": true }))
+    let start = session
+        .strip_prefix("session_")
+        .and_then(|r| r.split('_').next())
+        .and_then(|s| s.parse::<u64>().ok());
+    let ended = kept["endedAt"].as_u64();
+    let background = kept["totalBackgroundTimeMs"].as_u64().unwrap_or(0);
+    let duration = match (start, ended) {
+        (Some(s), Some(e)) => e.saturating_sub(s).saturating_sub(background) / 1000,
+        _ => 0,
+    };
+    let mut st = lock(&inner.state);
+    st.stats.sessions_ended += 1;
+    st.summaries.entry(session).or_default().end = Some(kept);
+    Response::json(
+        200,
+        &json!({"success": true, "durationSeconds": duration,
+            "backgroundTimeSeconds": background / 1000}),
+    )
+}
+
+/// Reads a stored gzip JSON body (bounded).
+fn read_gzip_json(path: &Path) -> Option<Value> {
+    let file = std::fs::File::open(path).ok()?;
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(flate2::read::GzDecoder::new(file), 64 << 20),
+        &mut raw,
+    )
+    .ok()?;
+    serde_json::from_slice(&raw).ok()
 }
 
 fn fault_report(inner: &Inner, body: Option<&Value>) -> Response {
+    let body = body.unwrap_or(&Value::Null);
+    let anr = match check_fault(body) {
+        Ok(anr) => anr,
+        Err((status, refusal)) => {
+            lock(&inner.state).stats.faults_rejected += 1;
+            return Response::json(status, &refusal);
+        }
+    };
+    let session = body["sessionId"].as_str().unwrap_or_default().to_owned();
     let n = {
         let mut st = lock(&inner.state);
+        if let Some(id) = body["incidentId"].as_str() {
+            if !st.incidents.insert(id.to_owned()) {
+                st.stats.faults_deduplicated += 1;
+                return Response::json(200, &json!({"ok": true, "deduplicated": true}));
+            }
+            if st.incidents.len() > 100_000 {
+                st.incidents.clear();
+            }
+        }
         st.stats.faults_recorded += 1;
+        let summary = st.summaries.entry(session).or_default();
+        if anr {
+            summary.anrs += 1;
+        } else {
+            summary.crashes += 1;
+        }
         st.stats.faults_recorded
     };
     let dir = inner.opts.data_dir.join("faults");
-    let text = serde_json::to_vec_pretty(body.unwrap_or(&Value::Null)).unwrap_or_default();
+    let text = serde_json::to_vec_pretty(body).unwrap_or_default();
     if let Err(e) = write_atomic(&dir, &dir.join(format!("fault-{n:05}.json")), &text) {
         return Response::error(500, &format!("storage: {e}"));
     }
-    Response::json(200, &json!({ "success": true }))
+    Response::json(200, &json!({"ok": true}))
 }

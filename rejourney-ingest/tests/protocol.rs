@@ -87,16 +87,24 @@ fn full_segment_flow_stores_once_with_idempotency() {
     let key = [("idempotency-key", "k1")];
     let (s, a) = api.post("/api/ingest/segment/presign", presign_body(), &key);
     assert_eq!(s, 200);
-    let (_, again) = api.post("/api/ingest/segment/presign", presign_body(), &key);
-    assert_eq!(a["batchId"], again["batchId"], "same key, same batch");
+    // The backend's states: a presigned key is `processing` until a complete carries it.
+    let (s, again) = api.post("/api/ingest/segment/presign", presign_body(), &key);
+    assert_eq!((s, again["retryAfter"].as_u64()), (202, Some(5)), "{again}");
     assert_eq!(api.put(a["presignedUrl"].as_str().unwrap(), bundle(2)), 200);
     let done = json!({"segmentId": a["batchId"], "sessionId": "s1"});
     assert_eq!(
-        api.post("/api/ingest/segment/complete", done.clone(), &[])
+        api.post("/api/ingest/segment/complete", done.clone(), &key)
             .0,
         200
     );
-    assert_eq!(api.post("/api/ingest/segment/complete", done, &[]).0, 200);
+    assert_eq!(api.post("/api/ingest/segment/complete", done, &key).0, 200);
+    let (s, dup) = api.post("/api/ingest/segment/presign", presign_body(), &key);
+    assert_eq!(s, 200);
+    assert_eq!(
+        (dup["skipUpload"].as_bool(), dup["deduplicated"].as_bool()),
+        (Some(true), Some(true)),
+        "a finished key is a duplicate: {dup}"
+    );
     let arts = api.srv.artifacts();
     assert_eq!(arts.len(), 1);
     assert_eq!(arts[0].frame_count, 2);
@@ -117,10 +125,24 @@ fn missing_fields_are_400_and_tokens_are_checked() {
         );
     }
     assert_eq!(api.post("/api/ingest/auth/device", json!({}), &[]).0, 400);
+    assert_eq!(api.post("/api/ingest/session/end", json!({}), &[]).0, 400);
+    let (s, v) = api.post(
+        "/api/ingest/session/end",
+        json!({"sessionId": "s1", "metrics": {"touchCount": 1.5}}),
+        &[],
+    );
     assert_eq!(
-        api.post("/api/ingest/session/end", json!({"sessionId": "s1"}), &[])
-            .0,
-        400
+        (s, v["details"][0]["path"].as_str()),
+        (400, Some("metrics.touchCount"))
+    );
+    assert_eq!(
+        api.post(
+            "/api/ingest/fault",
+            json!({"type": "crash", "sessionId": "s1"}),
+            &[]
+        )
+        .1["message"],
+        json!("Missing required fields: category, sessionId")
     );
     assert_eq!(
         api.post(
@@ -216,7 +238,7 @@ fn garbage_requests_never_break_the_server() {
     assert_eq!(
         api.post(
             "/api/ingest/fault",
-            json!({"sessionId": "s", "incidents": []}),
+            json!({"sessionId": "s", "category": "exception"}),
             &[]
         )
         .0,

@@ -158,7 +158,11 @@ fn a_202_holds_back_only_its_own_artifact() {
             retry_after_secs: 30,
         },
     );
-    let c = client(&srv, "hspool");
+    // Hierarchy snapshots share the segment presign route: off here, so the 202 lands on the
+    // frame bundle.
+    let mut o = options(&srv.url(), &tmp("hspool"));
+    o.hierarchy.enabled = false;
+    let c = Client::new(o).unwrap();
     let session = c.start(1_700_000_000_000).unwrap();
     for i in 0..3u64 {
         frame(&c, i as u8 * 60, 1_700_000_000_000 + i * 1000);

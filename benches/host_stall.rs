@@ -10,7 +10,8 @@ use rejourney_core::events::{Gesture, PropValue};
 use rejourney_core::masks::{NodeKind, ViewNode};
 use rejourney_core::upload::DeliveryConfig;
 use rejourney_core::{FrameSpec, PixelFormat, Rect};
-use rejourney_ingest::{Fault, IngestServer, Route, ServerOptions};
+use rejourney_harness::stall_every_route;
+use rejourney_ingest::{IngestServer, ServerOptions};
 
 const ROUNDS: u64 = 400;
 
@@ -54,21 +55,7 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("rj-bench-stall-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let srv = IngestServer::start(ServerOptions::new(dir.join("srv"))).expect("server");
-    for route in [
-        Route::DeviceAuth,
-        Route::SegmentPresign,
-        Route::SegmentPut,
-        Route::SegmentComplete,
-        Route::EventsPresign,
-        Route::EventsPut,
-        Route::BatchComplete,
-        Route::SessionEnd,
-        Route::Fault,
-        Route::SdkConfig,
-    ] {
-        srv.faults()
-            .push_n(route, Fault::Stall(Duration::from_secs(60)), 100_000);
-    }
+    stall_every_route(&srv, Duration::from_secs(60), 100_000);
     let opts = ClientOptions::new(DeliveryConfig::new(
         &srv.url(),
         "pk",

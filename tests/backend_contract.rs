@@ -17,29 +17,19 @@ use rejourney_core::events::{Gesture, NetworkRequest};
 use rejourney_core::masks::ViewNode;
 use rejourney_core::policy::Action;
 use rejourney_core::telemetry::SkipReason;
-use rejourney_core::upload::{DeliveryConfig, RetryPolicy};
 use rejourney_core::{FrameSpec, PixelFormat, Rect};
+use rejourney_harness::{fast_retry_options, temp_path};
 use rejourney_ingest::{Fault, IngestServer, KeyState, Route, ServerOptions};
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(20);
 
 fn tmp(name: &str) -> PathBuf {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    std::env::temp_dir().join(format!("rj-contract-{name}-{}-{n:x}", std::process::id()))
+    temp_path("contract", name)
 }
 
 fn options(url: &str, spool: &Path) -> ClientOptions {
-    let mut d = DeliveryConfig::new(url, "pk_contract", "device-contract", spool);
-    d.retry = RetryPolicy {
-        base_delay: Duration::from_millis(20),
-        max_delay: Duration::from_millis(200),
-        ..RetryPolicy::default()
-    };
-    let mut o = ClientOptions::new(d);
+    let mut o = fast_retry_options(url, spool);
     o.anr_threshold_ms = 0;
     o.device_info = json!({"platform": "ios", "model": "iPhone15,2", "osVersion": "17.5",
         "appVersion": "1.0.0", "screenWidth": 32, "screenHeight": 32, "pixelRatio": 1});

@@ -14,34 +14,25 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use proptest::prelude::*;
-use rejourney_core::client::{Client, ClientError, ClientOptions};
+use rejourney_core::client::{Client, ClientError};
 use rejourney_core::masks::{
     check_tree, mask_decisions, MaskOptions, MaskTag, NodeError, NodeKind, ViewNode,
 };
 use rejourney_core::redact::Redactor;
-use rejourney_core::upload::{DeliveryConfig, RetryPolicy};
 use rejourney_core::{parse_bundle, FrameSpec, ParseLimits, PixelFormat, Rect};
-use rejourney_harness::{brightest_inside, decode_jpeg, Decoded, MAX_CHANNEL};
+use rejourney_harness::{
+    brightest_inside, decode_jpeg, fast_retry_options, temp_path, Decoded, MAX_CHANNEL,
+};
 use rejourney_ingest::{IngestServer, ServerOptions};
 
 const WAIT: Duration = Duration::from_secs(20);
 
 fn tmp(name: &str) -> PathBuf {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    std::env::temp_dir().join(format!("rj-closed-{name}-{}-{n:x}", std::process::id()))
+    temp_path("closed", name)
 }
 
 fn client(url: &str, spool: &Path) -> Client {
-    let mut d = DeliveryConfig::new(url, "pk_closed", "device-closed", spool);
-    d.retry = RetryPolicy {
-        base_delay: Duration::from_millis(20),
-        max_delay: Duration::from_millis(200),
-        ..RetryPolicy::default()
-    };
-    let mut o = ClientOptions::new(d);
+    let mut o = fast_retry_options(url, spool);
     o.capture.skip_unchanged_frames = false;
     Client::new(o).unwrap()
 }

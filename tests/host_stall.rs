@@ -13,35 +13,19 @@ use rejourney_core::events::{Gesture, NetworkRequest, PropValue};
 use rejourney_core::masks::{NodeKind, ViewNode};
 use rejourney_core::upload::DeliveryConfig;
 use rejourney_core::{FrameSpec, PixelFormat, Rect};
-use rejourney_ingest::{Fault, IngestServer, Route, ServerOptions};
+use rejourney_harness::{stall_every_route, temp_path};
+use rejourney_ingest::{IngestServer, ServerOptions};
 
 const STALL: Duration = Duration::from_secs(60);
 /// Far below the stall: a call that waited for a request would take ~60 s.
 const PROMPT: Duration = Duration::from_secs(2);
 
 fn tmp(name: &str) -> PathBuf {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    std::env::temp_dir().join(format!("rj-stall-{name}-{}-{n:x}", std::process::id()))
+    temp_path("stall", name)
 }
 
 fn stall_everything(srv: &IngestServer) {
-    for route in [
-        Route::DeviceAuth,
-        Route::SegmentPresign,
-        Route::SegmentPut,
-        Route::SegmentComplete,
-        Route::EventsPresign,
-        Route::EventsPut,
-        Route::BatchComplete,
-        Route::SessionEnd,
-        Route::Fault,
-        Route::SdkConfig,
-    ] {
-        srv.faults().push_n(route, Fault::Stall(STALL), 10_000);
-    }
+    stall_every_route(srv, STALL, 10_000);
 }
 
 fn tree(w: f32, h: f32) -> Vec<ViewNode> {

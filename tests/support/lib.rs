@@ -330,3 +330,47 @@ pub fn brightest_in_edge_band(img: &Decoded, rect: &Rect, scale: f32, band: u32)
     }
     Some(max)
 }
+
+/// A fresh path under the system temp dir for one test's server data or spool.
+pub fn temp_path(prefix: &str, name: &str) -> PathBuf {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    std::env::temp_dir().join(format!("rj-{prefix}-{name}-{}-{n:x}", std::process::id()))
+}
+
+/// Client options for tests against the local server: retries every 20–200 ms instead of
+/// the production back-off, so a failure costs milliseconds.
+pub fn fast_retry_options(url: &str, spool: &Path) -> rejourney_core::ClientOptions {
+    let mut d = rejourney_core::upload::DeliveryConfig::new(url, "pk_test", "device-test", spool);
+    d.retry = rejourney_core::upload::RetryPolicy {
+        base_delay: std::time::Duration::from_millis(20),
+        max_delay: std::time::Duration::from_millis(200),
+        ..rejourney_core::upload::RetryPolicy::default()
+    };
+    rejourney_core::ClientOptions::new(d)
+}
+
+/// Every route of `srv` answers nothing for `stall` (up to `n` requests each).
+pub fn stall_every_route(
+    srv: &rejourney_ingest::IngestServer,
+    stall: std::time::Duration,
+    n: usize,
+) {
+    use rejourney_ingest::{Fault, Route};
+    for route in [
+        Route::DeviceAuth,
+        Route::SegmentPresign,
+        Route::SegmentPut,
+        Route::SegmentComplete,
+        Route::EventsPresign,
+        Route::EventsPut,
+        Route::BatchComplete,
+        Route::SessionEnd,
+        Route::Fault,
+        Route::SdkConfig,
+    ] {
+        srv.faults().push_n(route, Fault::Stall(stall), n);
+    }
+}

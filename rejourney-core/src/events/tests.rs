@@ -1,4 +1,4 @@
-//! The recorder's rules: types the backend counts, tap detectors, bounds, URL privacy.
+//! Test-only module (declared `#[cfg(test)] mod tests;` in `mod.rs`). The recorder's rules: types the backend counts, tap detectors, bounds, URL privacy.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! FFI calls with hostile input: typed errors, never a panic.
+//! Test-only module (declared `#[cfg(test)] mod tests;` in `mod.rs`). FFI calls with hostile input: typed errors, never a panic.
 
 use super::*;
 

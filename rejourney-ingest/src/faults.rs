@@ -1,6 +1,8 @@
 //! Scripted misbehaviour for tests: per-route queues of faults (statuses, Retry-After, 202,
-//! skipUpload answers, the kill switch, resets, stalls, garbage, huge and slow bodies, expired
-//! presigned URLs), each consumed by the next request to its route.
+//! the backend's skipUpload answers, the kill switch, its 402 and 429, resets, stalls,
+//! garbage, huge and slow bodies, expired presigned URLs), each consumed by the next request
+//! to its route. The backend-shaped ones answer with its exact bodies, so the SDK is tested
+//! against what production says, not against our idea of it.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
@@ -9,10 +11,11 @@ use std::sync::atomic::Ordering::Acquire;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::http::{write_head, Response};
-use crate::{lock, reset, Inner, Route};
+use crate::serve::reset;
+use crate::{lock, Inner, Route};
 
 /// A scripted misbehaviour, consumed by the next request to its route.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,11 +26,16 @@ pub enum Fault {
     RetryAfterSecs(u16, u64),
     /// This status with `Retry-After: <HTTP date>`.
     RetryAfterDate(u16, SystemTime),
-    /// `202 {"retryAfter": N}`.
+    /// `202 {"message": "Processing", "retryAfter": N}` (the backend's answer for a key
+    /// still `processing` has N = 5).
     Accepted202 { retry_after_secs: u64 },
-    /// `200 {"skipUpload": true}`: not sampled in.
+    /// `200 {"skipUpload": true, "sessionId", "reason": "Session sampled out - recording
+    /// disabled for this session"}`: the session is not wanted (same as
+    /// `Skip(PolicySkip::SampledOut)`).
     SkipUpload,
-    /// `402`: billing blocked.
+    /// `402 {"error": "PAYMENT_REQUIRED", "message": "Payment failed - please update your
+    /// payment method"}`: billing blocks recording (the backend answers it on a presign only,
+    /// the first of a new session).
     PaymentRequired,
     /// Close the connection with a TCP reset, no response.
     Reset,
@@ -46,14 +54,64 @@ pub enum Fault {
     /// Handle the request normally, but the presigned URL it issues is already expired
     /// (its PUT answers 403).
     ExpireNextPut,
-    /// `200 {"skipUpload": true, "reason": <reason>}`: a policy skip with the backend's
-    /// words ("Recording disabled for project", "Replay quota reached …", "Recording limit
-    /// exceeded …", "Session sampled out - …").
+    /// `200 {"skipUpload": true, "sessionId", "reason": <reason>}`: a policy skip with any
+    /// words (see [`Fault::Skip`] for the backend's own).
     SkipWithReason(String),
-    /// `200 {"skipUpload": true, "deduplicated": true, "reason": "Already processed"}`.
+    /// `200 {"skipUpload": true, "sessionId", "reason": <the backend's words>}`: a policy skip
+    /// on a presign, no `deduplicated` flag.
+    Skip(PolicySkip),
+    /// `200 {"skipUpload": true, "deduplicated": true, "sessionId", "reason": "Already
+    /// processed"}`: the backend already has this upload (count it delivered).
     Duplicate,
-    /// `403 {"error": "FORBIDDEN", "message": "Rejourney is disabled for this project"}`.
+    /// `403 {"error": "FORBIDDEN", "message": "Rejourney is disabled for this project"}`: the
+    /// project's kill switch (unlike `Status(403)`, whose message says nothing of it).
     ProjectDisabled,
+    /// The backend's rate limiter: `429 {"error": "Too Many Requests", "message", "retryAfter":
+    /// N}` with **no** `Retry-After` header — the wait is only in the body.
+    RateLimited { retry_after_secs: u64 },
+}
+
+/// The backend's policy reasons for `skipUpload` on a presign (`routes/ingestUploads.ts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicySkip {
+    /// "Recording disabled for project": replay off; events, hierarchy and the end go on.
+    RecordingDisabled,
+    /// "Replay quota reached (U/L). Analytics will continue without replay."
+    ReplayQuota { used: u64, limit: u64 },
+    /// "Replay quota reached. Analytics will continue without replay." (a session that
+    /// existed before the quota ran out).
+    ReplayQuotaReached,
+    /// "Recording limit exceeded (N minutes max)": replay stops for this session.
+    RecordingLimit { minutes: u32 },
+    /// "Session sampled out - recording disabled for this session": drop the session.
+    SampledOut,
+}
+
+impl PolicySkip {
+    /// The backend's `reason` text.
+    pub fn reason(&self) -> String {
+        match self {
+            Self::RecordingDisabled => "Recording disabled for project".into(),
+            Self::ReplayQuota { used, limit } => format!(
+                "Replay quota reached ({used}/{limit}). Analytics will continue without replay."
+            ),
+            Self::ReplayQuotaReached => {
+                "Replay quota reached. Analytics will continue without replay.".into()
+            }
+            Self::RecordingLimit { minutes } => {
+                format!("Recording limit exceeded ({minutes} minutes max)")
+            }
+            Self::SampledOut => "Session sampled out - recording disabled for this session".into(),
+        }
+    }
+}
+
+/// `200 {"skipUpload": true, "sessionId", "reason"}`: a policy skip.
+pub(crate) fn policy_skip(session_id: Option<&str>, reason: &str) -> Response {
+    Response::json(
+        200,
+        &json!({"skipUpload": true, "sessionId": session_id, "reason": reason}),
+    )
 }
 
 /// The backend's kill switch answer.
@@ -95,9 +153,17 @@ impl Faults {
     }
 }
 
-/// Applies a fault. Returns the response to send, or `None` when the fault already dealt
-/// with the connection.
-pub(crate) fn injected(inner: &Inner, fault: Fault, stream: &mut TcpStream) -> Option<Response> {
+/// Applies a fault to a request with JSON `body` (for the `sessionId` of skip answers).
+/// Returns the response to send, or `None` when the fault already dealt with the connection.
+pub(crate) fn injected(
+    inner: &Inner,
+    fault: Fault,
+    body: Option<&Value>,
+    stream: &mut TcpStream,
+) -> Option<Response> {
+    let session = body
+        .and_then(|b| b.get("sessionId"))
+        .and_then(Value::as_str);
     match fault {
         Fault::Status(s) => Some(Response::error(s, "injected fault")),
         Fault::RetryAfterSecs(s, secs) => {
@@ -109,22 +175,23 @@ pub(crate) fn injected(inner: &Inner, fault: Fault, stream: &mut TcpStream) -> O
         ),
         Fault::Accepted202 { retry_after_secs } => Some(Response::json(
             202,
-            &json!({ "retryAfter": retry_after_secs }),
+            &json!({ "message": "Processing", "retryAfter": retry_after_secs }),
         )),
-        Fault::SkipUpload => Some(Response::json(
-            200,
-            &json!({ "skipUpload": true, "reason": "not_sampled" }),
-        )),
-        Fault::SkipWithReason(reason) => Some(Response::json(
-            200,
-            &json!({ "skipUpload": true, "reason": reason }),
-        )),
-        Fault::Duplicate => Some(Response::json(
-            200,
-            &json!({ "skipUpload": true, "deduplicated": true, "reason": "Already processed" }),
-        )),
+        Fault::SkipUpload => Some(policy_skip(session, &PolicySkip::SampledOut.reason())),
+        Fault::SkipWithReason(reason) => Some(policy_skip(session, &reason)),
+        Fault::Skip(skip) => Some(policy_skip(session, &skip.reason())),
+        Fault::Duplicate => Some(crate::idempotency::duplicate(session)),
         Fault::ProjectDisabled => Some(project_disabled()),
-        Fault::PaymentRequired => Some(Response::error(402, "billing blocked")),
+        Fault::PaymentRequired => Some(Response::error(
+            402,
+            "Payment failed - please update your payment method",
+        )),
+        Fault::RateLimited { retry_after_secs } => Some(Response::json(
+            429,
+            &json!({"error": "Too Many Requests",
+                "message": "Ingest rate limit exceeded for this project.",
+                "retryAfter": retry_after_secs}),
+        )),
         Fault::Garbage => Some(Response {
             status: 200,
             headers: vec![("Content-Type".into(), "application/json".into())],

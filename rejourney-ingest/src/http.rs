@@ -103,9 +103,13 @@ pub fn read_request(stream: &TcpStream, max_body: usize) -> Result<Request, Read
     if len > max_body {
         return Err(ReadError::TooLarge(len));
     }
-    // Drop the line-reading borrow before reading the body through the same buffer.
-    let mut body = vec![0u8; len];
-    reader.read_exact(&mut body)?;
+    // The body grows as bytes arrive, never from the announced length: a client claiming
+    // 60 MiB and sending nothing costs nothing.
+    let mut body = Vec::with_capacity(len.min(64 * 1024));
+    reader.take(len as u64).read_to_end(&mut body)?;
+    if body.len() < len {
+        return Err(ReadError::Io(std::io::ErrorKind::UnexpectedEof.into()));
+    }
     req.body = body;
     Ok(req)
 }
@@ -127,8 +131,12 @@ impl Response {
         }
     }
 
+    /// The backend's `ApiError` shape: `{"error": "<CODE>", "message": ...}`.
     pub fn error(status: u16, message: &str) -> Self {
-        Self::json(status, &serde_json::json!({ "error": message }))
+        Self::json(
+            status,
+            &serde_json::json!({ "error": code(status), "message": message }),
+        )
     }
 
     pub fn with_header(mut self, k: &str, v: &str) -> Self {
@@ -137,15 +145,33 @@ impl Response {
     }
 }
 
+/// The backend's error code for a status (`middleware/errorHandler.ts`).
+pub fn code(status: u16) -> &'static str {
+    match status {
+        400 => "BAD_REQUEST",
+        401 => "UNAUTHORIZED",
+        402 => "PAYMENT_REQUIRED",
+        403 => "FORBIDDEN",
+        404 => "NOT_FOUND",
+        409 => "CONFLICT",
+        413 => "PAYLOAD_TOO_LARGE",
+        429 => "RATE_LIMIT",
+        503 => "SERVICE_UNAVAILABLE",
+        _ => "INTERNAL_ERROR",
+    }
+}
+
 pub fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         202 => "Accepted",
+        204 => "No Content",
         400 => "Bad Request",
         401 => "Unauthorized",
         402 => "Payment Required",
         403 => "Forbidden",
         404 => "Not Found",
+        409 => "Conflict",
         408 => "Request Timeout",
         413 => "Payload Too Large",
         429 => "Too Many Requests",

@@ -1,40 +1,53 @@
 //! A local ingest server that speaks the Rejourney ingest protocol (`docs/PROTOCOL.md`):
 //! device auth, segment presign / PUT / complete, events presign / PUT / batch complete,
-//! session end, faults and remote config. It enforces the backend's contract ([`contract`]:
-//! fault and session-end schemas, `Idempotency-Key` states, per-upload `skipUpload`, the kill
-//! switch, what events count for), stores artifacts per session on disk, and verifies every
-//! frame bundle with the strict parser; the handlers are in [`routes`]. For tests it injects faults per route: status
-//! codes, `Retry-After`, 202 `retryAfter`, `skipUpload`, resets, stalls, garbage, huge and
-//! slow-dripping bodies, and expired presigned URLs.
+//! session end, faults and remote config. It enforces the open-source backend's contract so
+//! the SDK's tests catch protocol mistakes before production does:
 //!
-//! One thread per connection, one request per connection: simple, and every fault is exact.
+//! - schemas and messages: fault reports, the session end's zod schema
+//!   (unknown keys stripped, counters integers), presign bodies, uploaded bodies;
+//! - `Idempotency-Key` states per project ([`KeyState`]): presign reads them first and
+//!   leaves the key `processing`, only a complete carrying it marks it `done`;
+//! - per-upload `skipUpload` (replay disabled, recording limit, sampled out, duplicates),
+//!   the project kill switch (403), the 413 for oversized uploads;
+//! - what events *mean* ([`SessionSummary`]): screens, counters, frustration, API calls,
+//!   the session's platform, crashes and ANRs deduplicated by incident id.
+//!
+//! It stores artifacts per session on disk and verifies every frame bundle with the strict
+//! parser. For tests it injects faults per route ([`Fault`]). One thread per connection,
+//! one request per connection: simple, and every fault is exact.
 
-mod contract;
+mod bounded;
+mod events;
 mod faults;
 mod http;
-mod routes;
+mod idempotency;
+mod incidents;
+mod lifecycle;
+mod normalize;
+mod serve;
+mod session_end;
+mod storage;
+mod uploads;
+mod validate;
 
-use faults::injected;
-pub use faults::{Fault, Faults};
-use routes::{complete, device_auth, fault_report, presign, put, session_end};
+pub use events::SessionSummary;
+pub use faults::{Fault, Faults, PolicySkip};
+pub use idempotency::KeyState;
 
-use contract::IdempotencyStore;
-pub use contract::{KeyState, SessionSummary};
-
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, VecDeque};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::*};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use http::{read_request, write_response, ReadError, Request, Response};
-
-/// Most connections served at once; more are closed at accept.
-const MAX_CONNECTIONS: usize = 128;
+use bounded::BoundedMap;
+use events::SessionState;
+use idempotency::IdempotencyStore;
+use incidents::Incidents;
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -46,6 +59,17 @@ pub struct ServerOptions {
     pub api_key: Option<String>,
     /// Largest request body; larger is a 413. Default 64 MiB.
     pub max_body_bytes: usize,
+    /// The project's `recordingEnabled` (default true). Off, screenshot presigns answer
+    /// `skipUpload` "Recording disabled for project" while events, hierarchy, faults and
+    /// session ends are accepted. Also [`IngestServer::set_recording_enabled`].
+    pub recording_enabled: bool,
+    /// The project's kill switch (default false): presigns answer 403 "Rejourney is disabled
+    /// for this project". Also [`IngestServer::set_project_disabled`].
+    pub project_disabled: bool,
+    /// The project's `maxRecordingMinutes` (the backend's default is 10): a segment starting
+    /// later than this after the session start, or ending later than it plus 2 minutes, is
+    /// answered `skipUpload` "Recording limit exceeded (N minutes max)". `None`: no limit.
+    pub max_recording_minutes: Option<u32>,
 }
 
 impl ServerOptions {
@@ -55,6 +79,9 @@ impl ServerOptions {
             data_dir: data_dir.into(),
             api_key: None,
             max_body_bytes: 64 << 20,
+            recording_enabled: true,
+            project_disabled: false,
+            max_recording_minutes: Some(10),
         }
     }
 }
@@ -85,6 +112,7 @@ pub struct RequestRecord {
     pub session_id: Option<String>,
     pub idempotency_key: Option<String>,
     pub content_type: Option<String>,
+    pub user_agent: Option<String>,
     pub body_len: usize,
     /// The parsed body of JSON routes.
     pub json: Option<Value>,
@@ -99,10 +127,12 @@ pub struct StoredArtifact {
     pub session_id: String,
     /// `screenshots`, `hierarchy` or `events`.
     pub kind: String,
+    /// The batch id (events) or segment id (frames, hierarchy).
     pub batch_id: String,
+    /// The key of the presign that issued its URL.
     pub idempotency_key: Option<String>,
     pub size_bytes: u64,
-    /// Frames in a bundle, events in a batch.
+    /// Frames in a bundle, events in a batch, nodes in a snapshot.
     pub frame_count: u64,
     pub start_time: u64,
     pub end_time: u64,
@@ -114,56 +144,122 @@ pub struct StoredArtifact {
 pub struct ServerStats {
     pub requests: HashMap<String, u64>,
     pub artifacts: HashMap<String, u64>,
+    /// Complete calls repeated for an already completed upload.
     pub duplicates_suppressed: u64,
     pub bundles_rejected: u64,
     pub frames_stored: u64,
+    /// Sessions ended (the first accepted end of each).
     pub sessions_ended: u64,
+    /// Ends repeated for an ended session (answered with the first end's timing).
+    pub session_end_repeats: u64,
+    /// Ends answered `ignored` (`isSampledIn: false`).
+    pub session_ends_ignored: u64,
+    /// Fault reports stored (the first report of each incident).
     pub faults_recorded: u64,
     /// Fault reports refused for their shape (400).
     pub faults_rejected: u64,
-    /// Fault reports whose incident id was already stored.
+    /// Fault reports answered `deduplicated: true` (the incident was known, from an earlier
+    /// report or an `anr` event with its incident id).
     pub faults_deduplicated: u64,
+    /// Distinct crash and ANR incidents, over all sessions (per session:
+    /// [`SessionSummary::crashes`] / [`SessionSummary::anrs`]).
+    pub crashes: u64,
+    pub anrs: u64,
+    /// Presigns the server itself answered `skipUpload`, by reason ("Already processed" for
+    /// duplicates); injected faults are not counted.
+    pub presign_skips: HashMap<String, u64>,
+    /// Presigns answered 202 because their key was still `processing`.
+    pub idempotency_processing: u64,
 }
+
+/// One presigned upload.
+#[derive(Debug)]
+pub(crate) struct Batch {
+    pub session_id: String,
+    pub kind: String,
+    pub idempotency_key: Option<String>,
+    pub start_time: u64,
+    pub end_time: u64,
+    /// The URL issued last is already expired (its PUT answers 403).
+    pub expired: bool,
+    /// Stored body: path, bytes, items.
+    pub uploaded: Option<(PathBuf, u64, u64)>,
+    pub completed: bool,
+}
+
+/// Entries kept at most in each client-fed table.
+const MAX_ENTRIES: usize = 100_000;
+/// Sessions tracked at most (each holds its screens, taps and incidents).
+const MAX_SESSIONS: usize = 10_000;
 
 #[derive(Debug)]
-struct Batch {
-    session_id: String,
-    kind: String,
-    idempotency_key: Option<String>,
-    start_time: u64,
-    end_time: u64,
-    expired: bool,
-    uploaded: Option<(PathBuf, u64, u64)>,
-    completed: bool,
+pub(crate) struct State {
+    pub tokens: BoundedMap<String, ()>,
+    pub batches: BoundedMap<String, Batch>,
+    pub idempotency: IdempotencyStore,
+    pub incidents: Incidents,
+    pub sessions: BoundedMap<String, SessionState>,
+    pub requests: VecDeque<RequestRecord>,
+    /// Requests dropped from the front of `requests`, to find a record by its sequence.
+    pub requests_dropped: usize,
+    pub artifacts: VecDeque<StoredArtifact>,
+    pub stats: ServerStats,
+    pub next_id: u64,
 }
 
-#[derive(Debug, Default)]
-struct State {
-    tokens: HashSet<String>,
-    batches: HashMap<String, Batch>,
-    idempotency: IdempotencyStore,
-    /// Incident ids of stored faults (dedup), bounded.
-    incidents: HashSet<String>,
-    /// What the backend would compute per session.
-    summaries: HashMap<String, SessionSummary>,
-    requests: Vec<RequestRecord>,
-    artifacts: Vec<StoredArtifact>,
-    stats: ServerStats,
-    next_id: u64,
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            tokens: BoundedMap::new(MAX_ENTRIES),
+            batches: BoundedMap::new(MAX_ENTRIES),
+            idempotency: IdempotencyStore::default(),
+            incidents: Incidents::default(),
+            sessions: BoundedMap::new(MAX_SESSIONS),
+            requests: VecDeque::new(),
+            requests_dropped: 0,
+            artifacts: VecDeque::new(),
+            stats: ServerStats::default(),
+            next_id: 0,
+        }
+    }
 }
 
-struct Inner {
-    opts: ServerOptions,
-    addr: SocketAddr,
-    faults: Faults,
-    state: Mutex<State>,
-    stop: AtomicBool,
-    down: AtomicBool,
-    connections: AtomicUsize,
-    /// Replay recording for the project (false: screenshot presigns answer skipUpload).
-    recording_enabled: AtomicBool,
-    /// The project's kill switch (presigns answer 403 "disabled").
-    project_disabled: AtomicBool,
+impl State {
+    /// Keeps a request record (the oldest go past [`MAX_ENTRIES`]); returns its sequence.
+    pub fn record(&mut self, r: RequestRecord) -> usize {
+        self.requests.push_back(r);
+        if self.requests.len() > MAX_ENTRIES {
+            self.requests.pop_front();
+            self.requests_dropped += 1;
+        }
+        self.requests_dropped + self.requests.len() - 1
+    }
+
+    pub fn record_mut(&mut self, seq: usize) -> Option<&mut RequestRecord> {
+        let i = seq.checked_sub(self.requests_dropped)?;
+        self.requests.get_mut(i)
+    }
+
+    pub fn store_artifact(&mut self, a: StoredArtifact) {
+        self.artifacts.push_back(a);
+        if self.artifacts.len() > MAX_ENTRIES {
+            self.artifacts.pop_front();
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    pub opts: ServerOptions,
+    pub addr: SocketAddr,
+    pub faults: Faults,
+    pub state: Mutex<State>,
+    pub stop: AtomicBool,
+    pub down: AtomicBool,
+    pub connections: AtomicUsize,
+    pub recording_enabled: AtomicBool,
+    pub project_disabled: AtomicBool,
+    /// `maxRecordingMinutes`; 0 for none.
+    pub max_recording_minutes: AtomicU32,
 }
 
 /// A running server; stops on [`IngestServer::shutdown`] or drop.
@@ -172,8 +268,15 @@ pub struct IngestServer {
     accept: Option<JoinHandle<()>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Wall-clock epoch ms (the backend's "now").
+pub(crate) fn now_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_millis() as f64)
 }
 
 impl IngestServer {
@@ -183,20 +286,21 @@ impl IngestServer {
         let listener = TcpListener::bind(opts.bind)?;
         let addr = listener.local_addr()?;
         let inner = Arc::new(Inner {
-            opts,
             addr,
             faults: Faults::default(),
             state: Mutex::new(State::default()),
             stop: AtomicBool::new(false),
             down: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
-            recording_enabled: AtomicBool::new(true),
-            project_disabled: AtomicBool::new(false),
+            recording_enabled: AtomicBool::new(opts.recording_enabled),
+            project_disabled: AtomicBool::new(opts.project_disabled),
+            max_recording_minutes: AtomicU32::new(opts.max_recording_minutes.unwrap_or(0)),
+            opts,
         });
         let accept_inner = inner.clone();
         let accept = std::thread::Builder::new()
             .name("ingest-accept".into())
-            .spawn(move || accept_loop(accept_inner, listener))?;
+            .spawn(move || serve::accept_loop(accept_inner, listener))?;
         Ok(Self {
             inner,
             accept: Some(accept),
@@ -215,12 +319,14 @@ impl IngestServer {
         &self.inner.faults
     }
 
+    /// Requests received, oldest first (the latest 100 000).
     pub fn requests(&self) -> Vec<RequestRecord> {
-        lock(&self.inner.state).requests.clone()
+        lock(&self.inner.state).requests.iter().cloned().collect()
     }
 
+    /// Artifacts completed, oldest first (the latest 100 000).
     pub fn artifacts(&self) -> Vec<StoredArtifact> {
-        lock(&self.inner.state).artifacts.clone()
+        lock(&self.inner.state).artifacts.iter().cloned().collect()
     }
 
     pub fn stats(&self) -> ServerStats {
@@ -240,9 +346,17 @@ impl IngestServer {
         self.inner.recording_enabled.store(enabled, Release);
     }
 
-    /// The project's kill switch: presigns answer 403 "Rejourney is disabled for this project".
+    /// The project's kill switch: presigns answer 403 "Rejourney is disabled for this
+    /// project" (device auth, session end and faults still answer as usual).
     pub fn set_project_disabled(&self, disabled: bool) {
         self.inner.project_disabled.store(disabled, Release);
+    }
+
+    /// The project's `maxRecordingMinutes` (`None`: no limit).
+    pub fn set_max_recording_minutes(&self, minutes: Option<u32>) {
+        self.inner
+            .max_recording_minutes
+            .store(minutes.unwrap_or(0), Release);
     }
 
     /// Sets an `Idempotency-Key`'s state (to reproduce keys left over from an earlier run).
@@ -250,14 +364,18 @@ impl IngestServer {
         lock(&self.inner.state).idempotency.set(key, state);
     }
 
+    /// An `Idempotency-Key`'s state, if the server knows the key.
     pub fn idempotency(&self, key: &str) -> Option<KeyState> {
         lock(&self.inner.state).idempotency.get(key)
     }
 
-    /// What the backend would have computed for a session (screens, counts, platform,
-    /// faults, the session end as kept).
+    /// What the backend would have computed for a session (screens, counters, platform,
+    /// crashes and ANRs, the session end as kept); `None` for a session never seen.
     pub fn session_summary(&self, session_id: &str) -> Option<SessionSummary> {
-        lock(&self.inner.state).summaries.get(session_id).cloned()
+        lock(&self.inner.state)
+            .sessions
+            .get(session_id)
+            .map(|s| s.summary.clone())
     }
 
     /// Stops accepting and closes the listener.
@@ -278,146 +396,5 @@ impl IngestServer {
 impl Drop for IngestServer {
     fn drop(&mut self) {
         self.stop();
-    }
-}
-
-fn accept_loop(inner: Arc<Inner>, listener: TcpListener) {
-    for conn in listener.incoming() {
-        if inner.stop.load(Acquire) {
-            return;
-        }
-        let Ok(stream) = conn else { continue };
-        if inner.down.load(Acquire) || inner.connections.load(Acquire) >= MAX_CONNECTIONS {
-            reset(stream);
-            continue;
-        }
-        inner.connections.fetch_add(1, AcqRel);
-        let conn_inner = inner.clone();
-        let spawned = std::thread::Builder::new()
-            .name("ingest-conn".into())
-            .spawn(move || {
-                serve(&conn_inner, stream);
-                conn_inner.connections.fetch_sub(1, AcqRel);
-            });
-        if spawned.is_err() {
-            inner.connections.fetch_sub(1, AcqRel);
-        }
-    }
-}
-
-fn reset(stream: TcpStream) {
-    let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
-    drop(stream);
-}
-
-fn route_of(method: &str, path: &str) -> Option<Route> {
-    Some(match (method, path) {
-        ("POST", "/api/ingest/auth/device") => Route::DeviceAuth,
-        ("POST", "/api/ingest/segment/presign") => Route::SegmentPresign,
-        ("POST", "/api/ingest/segment/complete") => Route::SegmentComplete,
-        ("POST", "/api/ingest/presign") => Route::EventsPresign,
-        ("POST", "/api/ingest/batch/complete") => Route::BatchComplete,
-        ("POST", "/api/ingest/session/end") => Route::SessionEnd,
-        ("POST", "/api/ingest/fault") => Route::Fault,
-        ("GET" | "POST", "/api/sdk/config") => Route::SdkConfig,
-        ("PUT", p) if p.starts_with("/upload/segment/") => Route::SegmentPut,
-        ("PUT", p) if p.starts_with("/upload/events/") => Route::EventsPut,
-        _ => return None,
-    })
-}
-
-fn serve(inner: &Inner, mut stream: TcpStream) {
-    let req = match read_request(&stream, inner.opts.max_body_bytes) {
-        Ok(r) => r,
-        Err(ReadError::TooLarge(_)) => {
-            let _ = write_response(&mut stream, &Response::error(413, "body too large"));
-            return;
-        }
-        Err(ReadError::Malformed(m)) => {
-            let _ = write_response(&mut stream, &Response::error(400, m));
-            return;
-        }
-        Err(ReadError::Io(_)) => return,
-    };
-    let Some(route) = route_of(&req.method, &req.path) else {
-        let _ = write_response(&mut stream, &Response::error(404, "no such route"));
-        return;
-    };
-    let json = if req.method == "POST" {
-        serde_json::from_slice::<Value>(&req.body).ok()
-    } else {
-        None
-    };
-    let record_index = {
-        let mut st = lock(&inner.state);
-        *st.stats.requests.entry(format!("{route:?}")).or_default() += 1;
-        st.requests.push(RequestRecord {
-            route,
-            method: req.method.clone(),
-            path: req.path.clone(),
-            api_key: req.header("x-rejourney-key").map(str::to_owned),
-            upload_token: req.header("x-upload-token").map(str::to_owned),
-            session_id: req.header("x-session-id").map(str::to_owned),
-            idempotency_key: req.header("idempotency-key").map(str::to_owned),
-            content_type: req.header("content-type").map(str::to_owned),
-            body_len: req.body.len(),
-            json: json.clone(),
-            status: None,
-            received: Instant::now(),
-        });
-        st.requests.len() - 1
-    };
-    let response = match inner.faults.take(route) {
-        None | Some(Fault::Pass) => handle(inner, route, &req, json.as_ref(), false),
-        Some(Fault::ExpireNextPut) => handle(inner, route, &req, json.as_ref(), true),
-        Some(fault) => match injected(inner, fault, &mut stream) {
-            Some(r) => r,
-            None => return,
-        },
-    };
-    lock(&inner.state).requests[record_index].status = Some(response.status);
-    let _ = write_response(&mut stream, &response);
-}
-
-fn handle(
-    inner: &Inner,
-    route: Route,
-    req: &Request,
-    body: Option<&Value>,
-    expire: bool,
-) -> Response {
-    if let Some(key) = &inner.opts.api_key {
-        if req.header("x-rejourney-key") != Some(key.as_str())
-            && !matches!(route, Route::SegmentPut | Route::EventsPut)
-        {
-            return Response::error(401, "bad x-rejourney-key");
-        }
-    }
-    match route {
-        Route::DeviceAuth => device_auth(inner, body),
-        Route::SdkConfig => Response::json(
-            200,
-            &json!({ "enabled": true, "sampleRate": 100, "captureIntervalMs": 1000, "maxSessionMinutes": 60 }),
-        ),
-        Route::SegmentPut | Route::EventsPut => put(inner, req),
-        _ => {
-            let token_ok = req
-                .header("x-upload-token")
-                .is_some_and(|t| lock(&inner.state).tokens.contains(t));
-            if !token_ok {
-                return Response::error(401, "missing or unknown x-upload-token");
-            }
-            if body.is_none() {
-                return Response::error(400, "body must be JSON");
-            }
-            match route {
-                Route::SegmentPresign => presign(inner, req, body, true, expire),
-                Route::EventsPresign => presign(inner, req, body, false, expire),
-                Route::SegmentComplete => complete(inner, req, body, "segmentId"),
-                Route::BatchComplete => complete(inner, req, body, "batchId"),
-                Route::SessionEnd => session_end(inner, body),
-                _ => fault_report(inner, body),
-            }
-        }
     }
 }

@@ -1,73 +1,67 @@
-//! The backend's contract the server enforces, rule by rule, over real HTTP on 127.0.0.1:
-//! fault shape and dedup, idempotency states, per-upload skipUpload, the kill switch, the
-//! session end schema (unknown keys stripped), and what events count for.
+//! The backend's contract the server enforces, one test per rule, over real HTTP on
+//! 127.0.0.1: fault shape, classification and dedup (1); `Idempotency-Key` states (2);
+//! per-upload `skipUpload` with the backend's reasons (3); the kill switch (4). Rules 5–7
+//! (session end, what events mean, bounded state) are in `session.rs`.
 
-use rejourney_ingest::{IngestServer, KeyState, ServerOptions};
+mod common;
+
+use common::{bundle, events_presign, gzip, segment, Api};
+use rejourney_ingest::{Fault, KeyState, PolicySkip, Route};
 use serde_json::{json, Value};
 
-fn tmp() -> std::path::PathBuf {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    std::env::temp_dir().join(format!("rj-contract-{}-{n:x}", std::process::id()))
-}
+const S: &str = "session_1000_ab";
 
-struct Api {
-    srv: IngestServer,
-    http: reqwest::blocking::Client,
-    token: String,
-}
-
-impl Api {
-    fn new() -> Self {
-        let srv = IngestServer::start(ServerOptions::new(tmp())).unwrap();
-        let mut api = Self {
-            srv,
-            http: reqwest::blocking::Client::new(),
-            token: String::new(),
-        };
-        let (_, v) = api.post("/api/ingest/auth/device", json!({"deviceId": "d"}), &[]);
-        api.token = v["uploadToken"].as_str().unwrap().to_owned();
-        api
+fn fault(body: Value) -> Value {
+    let mut b = json!({"sessionId": S, "timestampMs": 5_000, "identifier": "E",
+        "detail": "boom", "frames": ["at a"], "context": {"threadName": "main"}});
+    for (k, v) in body.as_object().unwrap() {
+        b[k] = v.clone();
     }
-
-    fn post(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> (u16, Value) {
-        let mut r = self
-            .http
-            .post(format!("{}{path}", self.srv.url()))
-            .header("content-type", "application/json")
-            .header("x-rejourney-key", "pk")
-            .header("x-upload-token", &self.token)
-            .body(body.to_string());
-        for (k, v) in headers {
-            r = r.header(*k, *v);
-        }
-        let resp = r.send().unwrap();
-        let status = resp.status().as_u16();
-        let v = serde_json::from_slice(&resp.bytes().unwrap_or_default()).unwrap_or(Value::Null);
-        (status, v)
-    }
+    b
 }
 
-fn segment(kind: &str) -> Value {
-    json!({"sessionId": "session_1000_ab", "kind": kind, "sizeBytes": 10, "startTime": 1})
+/// The fault reports the server stored.
+fn stored_faults(api: &Api) -> Vec<Value> {
+    std::fs::read_dir(api.data.join("faults"))
+        .map(|d| {
+            d.filter_map(|e| std::fs::read(e.ok()?.path()).ok())
+                .filter_map(|b| serde_json::from_slice(&b).ok())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[test]
-fn faults_need_the_backends_fields_and_count_once_per_incident() {
+fn rule1_faults_need_category_and_session_and_count_once_per_incident() {
     let api = Api::new();
-    let (s, v) = api.post(
-        "/api/ingest/fault",
-        json!({"sessionId": "session_1000_ab", "type": "crash", "name": "E"}),
-        &[],
-    );
-    assert_eq!(
-        (s, v["message"].as_str()),
-        (400, Some("Missing required fields: category, sessionId"))
-    );
-    let crash = json!({"incidentId": "i1", "sessionId": "session_1000_ab", "timestampMs": 5,
-        "category": "exception", "identifier": "E", "detail": "boom", "frames": ["at a"]});
+    let missing = json!({"error": "BAD_REQUEST",
+        "message": "Missing required fields: category, sessionId"});
+    for body in [
+        json!({"sessionId": S, "type": "crash", "name": "E"}),
+        json!({"category": "exception"}),
+        json!({"category": "", "sessionId": S}),
+        json!({"category": "anr", "sessionId": 7}),
+    ] {
+        assert_eq!(
+            api.post("/api/ingest/fault", body, &[]),
+            (400, missing.clone())
+        );
+    }
+    for bad in [
+        json!({"category": "exception", "frames": [{"f": 1}]}),
+        json!({"category": "exception", "frames": "at a"}),
+        json!({"category": "exception", "context": "main"}),
+        json!({"category": "exception", "timestampMs": "5000"}),
+        json!({"category": "exception", "incidentId": 42}),
+    ] {
+        let (s, v) = api.post("/api/ingest/fault", fault(bad.clone()), &[]);
+        assert_eq!(
+            (s, v["error"].as_str()),
+            (400, Some("BAD_REQUEST")),
+            "{bad}"
+        );
+    }
+    let crash = fault(json!({"incidentId": "i1", "category": "exception"}));
     assert_eq!(
         api.post("/api/ingest/fault", crash.clone(), &[]),
         (200, json!({"ok": true}))
@@ -76,13 +70,54 @@ fn faults_need_the_backends_fields_and_count_once_per_incident() {
         api.post("/api/ingest/fault", crash, &[]),
         (200, json!({"ok": true, "deduplicated": true}))
     );
-    let anr = json!({"sessionId": "session_1000_ab", "category": "anr",
-        "context": {"durationMs": 5200, "threadState": "blocked"}});
-    assert_eq!(api.post("/api/ingest/fault", anr, &[]).0, 200);
-    let bad_frames = json!({"sessionId": "s", "category": "exception", "frames": [{"f": 1}]});
-    assert_eq!(api.post("/api/ingest/fault", bad_frames, &[]).0, 400);
-    let summary = api.srv.session_summary("session_1000_ab").unwrap();
-    assert_eq!((summary.crashes, summary.anrs), (1, 1));
+    // Every ANR spelling is an ANR; any other category is a crash.
+    for (i, c) in ["anr", "App_Not_Responding", "application_not_responding"]
+        .iter()
+        .enumerate()
+    {
+        let anr = fault(json!({"incidentId": format!("a{i}"), "category": c,
+            "context": {"durationMs": "5200", "threadState": "blocked"}}));
+        assert_eq!(api.post("/api/ingest/fault", anr, &[]).0, 200);
+    }
+    let signal = fault(json!({"incidentId": "i2", "category": "signal"}));
+    assert_eq!(
+        api.post("/api/ingest/fault", signal, &[]).1,
+        json!({"ok": true})
+    );
+    // Without an incident id: the same crash within a second is the same incident.
+    let bare = fault(json!({"category": "exception", "identifier": "X"}));
+    assert_eq!(
+        api.post("/api/ingest/fault", bare.clone(), &[]).1,
+        json!({"ok": true})
+    );
+    let mut later = bare;
+    later["timestampMs"] = json!(5_800);
+    assert_eq!(
+        api.post("/api/ingest/fault", later, &[]).1["deduplicated"],
+        json!(true)
+    );
+    // The official SDKs send faults with the project key only: accepted, as the backend does.
+    let key_only = api.send(
+        "/api/ingest/fault",
+        fault(json!({"incidentId": "i3", "category": "crash"}))
+            .to_string()
+            .into_bytes(),
+        false,
+        &[("x-rejourney-key", "pk")],
+    );
+    assert_eq!(key_only.status, 200);
+    let anonymous = api.send(
+        "/api/ingest/fault",
+        fault(json!({"category": "crash"})).to_string().into_bytes(),
+        false,
+        &[],
+    );
+    assert_eq!(
+        (anonymous.status, anonymous.body["message"].as_str()),
+        (401, Some("Project key or upload token required"))
+    );
+    let summary = api.srv.session_summary(S).unwrap();
+    assert_eq!((summary.crashes, summary.anrs), (4, 3));
     let stats = api.srv.stats();
     assert_eq!(
         (
@@ -90,112 +125,342 @@ fn faults_need_the_backends_fields_and_count_once_per_incident() {
             stats.faults_deduplicated,
             stats.faults_rejected
         ),
-        (2, 1, 2)
+        (7, 2, 9)
+    );
+    assert_eq!((stats.crashes, stats.anrs), (4, 3));
+    let stored = stored_faults(&api);
+    assert_eq!(stored.len(), 7, "one file per incident");
+    assert!(stored
+        .iter()
+        .any(|f| f["incidentId"] == json!("i1") && f["frames"] == json!(["at a"])));
+}
+
+#[test]
+fn rule1_an_anr_event_and_its_fault_report_are_one_incident() {
+    let api = Api::new();
+    let batch = json!({"deviceInfo": {"platform": "android"}, "events": [
+        {"type": "anr", "timestamp": 2_000, "durationMs": 5200, "threadState": "blocked",
+         "incidentId": "anr-1"}]});
+    api.upload_events(S, batch, &[]);
+    assert_eq!(api.srv.session_summary(S).unwrap().anrs, 1);
+    let report = fault(json!({"incidentId": "anr-1", "category": "anr"}));
+    assert_eq!(
+        api.post("/api/ingest/fault", report.clone(), &[]).1,
+        json!({"ok": true, "deduplicated": true})
+    );
+    // The report is merged into the incident, not lost: its first copy is stored.
+    assert_eq!(stored_faults(&api).len(), 1);
+    assert_eq!(
+        api.post("/api/ingest/fault", report, &[]).1["deduplicated"],
+        json!(true)
+    );
+    assert_eq!(stored_faults(&api).len(), 1);
+    let s = api.srv.session_summary(S).unwrap();
+    assert_eq!((s.anrs, s.anr_count), (1, 1), "one incident, one event");
+    let stats = api.srv.stats();
+    assert_eq!(
+        (stats.faults_recorded, stats.faults_deduplicated, stats.anrs),
+        (1, 2, 1)
     );
 }
 
 #[test]
-fn a_key_only_presigned_stays_processing_and_a_key_from_another_run_too() {
+fn rule2_idempotency_keys_are_per_project_and_only_a_complete_finishes_them() {
     let api = Api::new();
-    let k = [("idempotency-key", "k-complete-elsewhere")];
+    let k = [("idempotency-key", "k-seg")];
+    let (s, a) = api.post(
+        "/api/ingest/segment/presign",
+        segment(S, "screenshots", 1000),
+        &k,
+    );
+    assert_eq!(s, 200);
+    assert_eq!(api.srv.idempotency("k-seg"), Some(KeyState::Processing));
+    // The key is the project's, not the route's: the events presign sees it too.
+    let (s, v) = api.post("/api/ingest/presign", events_presign(S, 0), &k);
     assert_eq!(
-        api.post("/api/ingest/segment/presign", segment("screenshots"), &k)
+        (s, v),
+        (202, json!({"message": "Processing", "retryAfter": 5}))
+    );
+    // Completed under another key (the trap): the presign's key stays processing.
+    assert_eq!(api.put(a["presignedUrl"].as_str().unwrap(), bundle(1)), 204);
+    let done = json!({"segmentId": a["segmentId"], "sessionId": S});
+    assert_eq!(
+        api.post(
+            "/api/ingest/segment/complete",
+            done.clone(),
+            &[("idempotency-key", "other")]
+        )
+        .0,
+        200
+    );
+    assert_eq!(api.srv.idempotency("k-seg"), Some(KeyState::Processing));
+    assert_eq!(
+        api.srv.idempotency("other"),
+        Some(KeyState::Done),
+        "set without being read"
+    );
+    assert_eq!(
+        api.post(
+            "/api/ingest/segment/presign",
+            segment(S, "hierarchy", 1000),
+            &k
+        )
+        .0,
+        202,
+        "for as long as the key lives"
+    );
+    // Session end, faults and device auth neither read nor write keys.
+    for (path, body) in [
+        (
+            "/api/ingest/session/end",
+            json!({"sessionId": S, "endedAt": 9000}),
+        ),
+        (
+            "/api/ingest/fault",
+            json!({"sessionId": S, "category": "exception"}),
+        ),
+        ("/api/ingest/auth/device", json!({"deviceId": "d2"})),
+    ] {
+        assert_eq!(api.post(path, body.clone(), &k).0, 200, "{path}");
+        assert_eq!(
+            api.post(path, body, &[("idempotency-key", "unused")]).0,
+            200
+        );
+    }
+    assert_eq!(api.srv.idempotency("k-seg"), Some(KeyState::Processing));
+    assert_eq!(api.srv.idempotency("unused"), None);
+    // The complete carrying the key finishes it; a presign repeating it is a duplicate.
+    assert_eq!(api.post("/api/ingest/segment/complete", done, &k).0, 200);
+    assert_eq!(api.srv.idempotency("k-seg"), Some(KeyState::Done));
+    let (s, v) = api.post("/api/ingest/presign", events_presign(S, 1), &k);
+    assert_eq!(
+        (s, v),
+        (
+            200,
+            json!({"skipUpload": true, "deduplicated": true, "sessionId": S,
+            "reason": "Already processed"})
+        )
+    );
+    // A key left by an earlier run.
+    api.srv.set_idempotency("left-over", KeyState::Processing);
+    let (s, _) = api.post(
+        "/api/ingest/presign",
+        events_presign(S, 2),
+        &[("idempotency-key", "left-over")],
+    );
+    assert_eq!(s, 202);
+    let stats = api.srv.stats();
+    assert_eq!(
+        (
+            stats.idempotency_processing,
+            stats.presign_skips["Already processed"]
+        ),
+        (3, 1)
+    );
+}
+
+#[test]
+fn rule3_skip_upload_is_per_upload_with_the_backends_reasons() {
+    let api = Api::new();
+    let f = api.srv.faults();
+    let cases = [
+        (
+            Fault::SkipUpload,
+            "Session sampled out - recording disabled for this session",
+        ),
+        (
+            Fault::Skip(PolicySkip::SampledOut),
+            "Session sampled out - recording disabled for this session",
+        ),
+        (
+            Fault::Skip(PolicySkip::RecordingDisabled),
+            "Recording disabled for project",
+        ),
+        (
+            Fault::Skip(PolicySkip::ReplayQuota {
+                used: 5000,
+                limit: 5000,
+            }),
+            "Replay quota reached (5000/5000). Analytics will continue without replay.",
+        ),
+        (
+            Fault::Skip(PolicySkip::ReplayQuotaReached),
+            "Replay quota reached. Analytics will continue without replay.",
+        ),
+        (
+            Fault::Skip(PolicySkip::RecordingLimit { minutes: 10 }),
+            "Recording limit exceeded (10 minutes max)",
+        ),
+        (Fault::SkipWithReason("custom words".into()), "custom words"),
+    ];
+    for (fault, reason) in cases {
+        f.push(Route::SegmentPresign, fault);
+        let (s, v) = api.post(
+            "/api/ingest/segment/presign",
+            segment(S, "screenshots", 1000),
+            &[],
+        );
+        assert_eq!(
+            (s, v),
+            (
+                200,
+                json!({"skipUpload": true, "sessionId": S, "reason": reason})
+            )
+        );
+    }
+    f.push(Route::EventsPresign, Fault::Duplicate);
+    assert_eq!(
+        api.post("/api/ingest/presign", events_presign(S, 0), &[]).1,
+        json!({"skipUpload": true, "deduplicated": true, "sessionId": S,
+            "reason": "Already processed"})
+    );
+    // A project with replay disabled: frames are declined, everything else goes on.
+    api.srv.set_recording_enabled(false);
+    let (s, v) = api.post(
+        "/api/ingest/segment/presign",
+        segment(S, "screenshots", 2000),
+        &[],
+    );
+    assert_eq!(
+        (s, v),
+        (
+            200,
+            json!({"skipUpload": true, "sessionId": S,
+            "reason": "Recording disabled for project"})
+        )
+    );
+    api.upload_segment(
+        segment(S, "hierarchy", 2000),
+        gzip(&json!({"timestamp": 2000, "root": {}})),
+        None,
+    );
+    api.upload_events(S, json!({"events": [], "deviceInfo": {}}), &[]);
+    assert_eq!(
+        api.post(
+            "/api/ingest/fault",
+            json!({"sessionId": S, "category": "x"}),
+            &[]
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        api.post("/api/ingest/session/end", json!({"sessionId": S}), &[])
+            .0,
+        200
+    );
+    api.srv.set_recording_enabled(true);
+    // The body's isSampledIn: false declines every presign (unless observe-only)...
+    let mut unsampled = segment(S, "hierarchy", 3000);
+    unsampled["isSampledIn"] = json!(false);
+    assert_eq!(
+        api.post("/api/ingest/segment/presign", unsampled.clone(), &[])
+            .1["reason"],
+        json!("Session sampled out - recording disabled for this session")
+    );
+    let observe = [("x-rj-observe-only", "1")];
+    assert!(api
+        .post("/api/ingest/segment/presign", unsampled, &observe)
+        .1["presignedUrl"]
+        .is_string());
+    // ...and the project's recording limit (10 minutes by default, from the id's start)
+    // declines late segments, hierarchy too.
+    let late = segment(S, "hierarchy", 1000 + 10 * 60_000 + 1);
+    assert_eq!(
+        api.post("/api/ingest/segment/presign", late.clone(), &[]).1["reason"],
+        json!("Recording limit exceeded (10 minutes max)")
+    );
+    let mut overrun = segment(S, "screenshots", 1000 + 9 * 60_000);
+    overrun["endTime"] = json!(1000 + 12 * 60_000 + 1);
+    assert_eq!(
+        api.post("/api/ingest/segment/presign", overrun, &[]).1["skipUpload"],
+        json!(true)
+    );
+    api.srv.set_max_recording_minutes(None);
+    assert!(api.post("/api/ingest/segment/presign", late, &[]).1["presignedUrl"].is_string());
+    let skips = api.srv.stats().presign_skips;
+    assert_eq!(skips["Recording disabled for project"], 1);
+    assert_eq!(skips["Recording limit exceeded (10 minutes max)"], 2);
+}
+
+#[test]
+fn rule4_the_kill_switch_is_a_403_on_presigns_only() {
+    let api = Api::new();
+    api.srv
+        .faults()
+        .push(Route::SegmentPresign, Fault::Status(403));
+    let (s, generic) = api.post(
+        "/api/ingest/segment/presign",
+        segment(S, "screenshots", 1000),
+        &[],
+    );
+    assert_eq!(s, 403);
+    assert!(
+        !generic["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("disabled"),
+        "{generic}"
+    );
+    let disabled =
+        json!({"error": "FORBIDDEN", "message": "Rejourney is disabled for this project"});
+    api.srv
+        .faults()
+        .push(Route::EventsPresign, Fault::ProjectDisabled);
+    assert_eq!(
+        api.post("/api/ingest/presign", events_presign(S, 0), &[]),
+        (403, disabled.clone())
+    );
+    api.srv.set_project_disabled(true);
+    assert_eq!(
+        api.post(
+            "/api/ingest/segment/presign",
+            segment(S, "hierarchy", 1000),
+            &[]
+        ),
+        (403, disabled.clone())
+    );
+    assert_eq!(
+        api.post("/api/ingest/presign", events_presign(S, 1), &[]),
+        (403, disabled)
+    );
+    // Device auth, faults and the session end still answer; the config says why.
+    assert_eq!(
+        api.post("/api/ingest/auth/device", json!({"deviceId": "d9"}), &[])
             .0,
         200
     );
     assert_eq!(
-        api.srv.idempotency("k-complete-elsewhere"),
-        Some(KeyState::Processing)
+        api.post(
+            "/api/ingest/fault",
+            json!({"sessionId": S, "category": "x"}),
+            &[]
+        )
+        .0,
+        200
     );
-    // Completing under another key (what we used to do) never finishes this one.
     assert_eq!(
-        api.post("/api/ingest/segment/presign", segment("screenshots"), &k)
+        api.post("/api/ingest/session/end", json!({"sessionId": S}), &[])
             .0,
-        202
+        200
     );
-    api.srv.set_idempotency("left-over", KeyState::Processing);
-    let (s, v) = api.post(
-        "/api/ingest/presign",
-        json!({"sessionId": "session_1000_ab", "contentType": "events", "batchNumber": 0, "sizeBytes": 5}),
-        &[("idempotency-key", "left-over")],
+    let config = api.get("/api/sdk/config", &[("x-public-key", "pk")]);
+    assert_eq!(
+        (
+            config.status,
+            &config.body["rejourneyEnabled"],
+            &config.body["disabled"]
+        ),
+        (200, &json!(false), &json!(true))
     );
     assert_eq!(
-        (s, v["retryAfter"].as_u64()),
-        (202, Some(5)),
-        "the key is per project, not per route"
+        api.get("/api/sdk/config", &[]).status,
+        400,
+        "x-public-key is required"
     );
-}
-
-#[test]
-fn replay_disabled_skips_frames_only_and_the_kill_switch_is_a_403() {
-    let api = Api::new();
-    api.srv.set_recording_enabled(false);
-    let (s, v) = api.post("/api/ingest/segment/presign", segment("screenshots"), &[]);
-    assert_eq!((s, v["skipUpload"].as_bool()), (200, Some(true)));
-    assert_eq!(v["reason"], json!("Recording disabled for project"));
-    assert!(v.get("deduplicated").is_none());
-    let (s, v) = api.post("/api/ingest/segment/presign", segment("hierarchy"), &[]);
-    assert!(s == 200 && v["presignedUrl"].is_string(), "{v}");
-    api.srv.set_project_disabled(true);
-    let (s, v) = api.post("/api/ingest/segment/presign", segment("hierarchy"), &[]);
-    assert_eq!(s, 403);
+    api.srv.set_project_disabled(false);
     assert_eq!(
-        v["message"],
-        json!("Rejourney is disabled for this project")
+        api.post("/api/ingest/presign", events_presign(S, 2), &[]).0,
+        200
     );
-}
-
-#[test]
-fn session_end_keeps_what_the_backend_keeps() {
-    let api = Api::new();
-    let end = json!({"sessionId": "session_1000_ab", "endedAt": 61_000, "endReason": "stopped",
-        "totalBackgroundTimeMs": 0, "isSampledIn": true,
-        "metrics": {"touchCount": 3, "screensVisited": ["Home"], "custom": 1},
-        "sdkTelemetry": {"uploadSuccessCount": 4, "capture": {"frames": 1}}, "extra": true});
-    let (s, v) = api.post("/api/ingest/session/end", end, &[]);
-    assert_eq!((s, v["durationSeconds"].as_u64()), (200, Some(60)), "{v}");
-    let kept = api
-        .srv
-        .session_summary("session_1000_ab")
-        .unwrap()
-        .end
-        .unwrap();
-    assert_eq!(
-        kept["metrics"],
-        json!({"touchCount": 3, "screensVisited": ["Home"]})
-    );
-    assert_eq!(kept["sdkTelemetry"], json!({"uploadSuccessCount": 4}));
-    assert!(kept.get("extra").is_none());
-    let (s, v) = api.post(
-        "/api/ingest/session/end",
-        json!({"sessionId": "session_2000_cd", "isSampledIn": false}),
-        &[],
-    );
-    assert_eq!((s, v["ignored"].as_bool()), (200, Some(true)));
-}
-
-#[test]
-fn the_platform_comes_from_the_presign_or_the_user_agent() {
-    let api = Api::new();
-    let mut body = segment("hierarchy");
-    body["sessionId"] = json!("session_3000_ef");
-    let resp = api
-        .http
-        .post(format!("{}/api/ingest/segment/presign", api.srv.url()))
-        .header("content-type", "application/json")
-        .header("x-rejourney-key", "pk")
-        .header("x-upload-token", &api.token)
-        .header("user-agent", "Rejourney-SDK/0.1.0 (Android; Pixel 8; 14)")
-        .body(body.to_string())
-        .send()
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    let s = api.srv.session_summary("session_3000_ef").unwrap();
-    assert_eq!(s.platform.as_deref(), Some("android"));
-    let mut body = segment("hierarchy");
-    body["sessionId"] = json!("session_4000_gh");
-    body["platform"] = json!("ios");
-    api.post("/api/ingest/segment/presign", body, &[]);
-    let s = api.srv.session_summary("session_4000_gh").unwrap();
-    assert_eq!(s.platform.as_deref(), Some("ios"));
 }

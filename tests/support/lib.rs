@@ -294,43 +294,6 @@ pub fn brightest_inside(img: &Decoded, rect: &Rect, scale: f32) -> Option<u8> {
     Some(max)
 }
 
-/// The looser bound for the edge band of a mask (the [`EDGE_PX`] pixels just inside the
-/// pixels it fully covers), where JPEG blocks straddling the edge ring: still far below the
-/// corpus content next to a private region (channels ~200+), so a mask off by more than a
-/// pixel puts content in the band and fails.
-pub const EDGE_MAX_CHANNEL: u8 = 150;
-
-/// The brightest channel in the band of `band` pixels just inside the pixels `rect` fully
-/// covers at `scale` (rounded inwards: a frame redacted at a higher resolution and downscaled
-/// blends the partly covered outermost pixels), or `None` if it is off-frame.
-pub fn brightest_in_edge_band(img: &Decoded, rect: &Rect, scale: f32, band: u32) -> Option<u8> {
-    let x0 = (rect.x * scale).ceil().max(0.0) as u32;
-    let y0 = (rect.y * scale).ceil().max(0.0) as u32;
-    let x1 = (((rect.x + rect.width) * scale)
-        .floor()
-        .min(img.width as f32))
-    .max(0.0) as u32;
-    let y1 = (((rect.y + rect.height) * scale)
-        .floor()
-        .min(img.height as f32))
-    .max(0.0) as u32;
-    if x1 <= x0 || y1 <= y0 {
-        return None;
-    }
-    let mut max = 0u8;
-    for y in y0..y1 {
-        for x in x0..x1 {
-            let inner = x >= x0 + band && x + band < x1 && y >= y0 + band && y + band < y1;
-            if inner {
-                continue;
-            }
-            let i = ((y * img.width + x) * 3) as usize;
-            max = max.max(img.rgb[i]).max(img.rgb[i + 1]).max(img.rgb[i + 2]);
-        }
-    }
-    Some(max)
-}
-
 /// A fresh path under the system temp dir for one test's server data or spool.
 pub fn temp_path(prefix: &str, name: &str) -> PathBuf {
     let n = std::time::SystemTime::now()
@@ -373,4 +336,69 @@ pub fn stall_every_route(
     ] {
         srv.faults().push_n(route, Fault::Stall(stall), n);
     }
+}
+
+/// The edge band of a mask, side by side: the `band` pixels just inside the pixels a rect
+/// fully covers, split into its top, bottom, left and right sides (corners count in two).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EdgeBand {
+    /// Per side (top, bottom, left, right), the mean luma (BT.601, 0–255) of its pixels.
+    pub side_luma: [f32; 4],
+    /// The brightest channel anywhere in the band.
+    pub max: u8,
+}
+
+impl EdgeBand {
+    /// The brightest side's mean luma.
+    pub fn worst_side(&self) -> f32 {
+        self.side_luma.iter().copied().fold(0.0, f32::max)
+    }
+}
+
+/// The bound on each side's mean luma in [`edge_band`]. JPEG rings single pixels of a black
+/// mask edge next to bright content (up to ~50 of 255 on the corpus; 4:2:0 chroma bleeds a
+/// saturated neighbour's colour further into the band, which luma ignores), but a whole side
+/// stays dark on average (measured ≤ 5); a mask off by 2 px uncovers a whole side of the
+/// region's own content, whose mean stays far above this after the same JPEG (measured ≥ 75).
+pub const EDGE_MEAN_LUMA: f32 = 32.0;
+
+/// Per-side statistics of the `band`-pixel edge band just inside the pixels `rect` (points)
+/// fully covers at `(sx, sy)` px/pt (rounded inwards: a frame redacted at a higher resolution
+/// and downscaled blends its partly covered outermost pixels), or `None` if that is off-frame
+/// or empty. Each axis has its own scale: a downscale to whole pixels scales each axis by its
+/// own rounded size (491 × 1065 px for 393 × 852 pt), and a band one row off is a row of the
+/// neighbouring content.
+pub fn edge_band(img: &Decoded, rect: &Rect, (sx, sy): (f32, f32), band: u32) -> Option<EdgeBand> {
+    let clip = |v: f32, max: u32| v.max(0.0).min(max as f32) as u32;
+    let x0 = clip((rect.x * sx).ceil(), img.width);
+    let y0 = clip((rect.y * sy).ceil(), img.height);
+    let x1 = clip(((rect.x + rect.width) * sx).floor(), img.width);
+    let y1 = clip(((rect.y + rect.height) * sy).floor(), img.height);
+    if x1 <= x0 || y1 <= y0 {
+        return None;
+    }
+    let (mut sums, mut counts, mut max) = ([0u64; 4], [0u64; 4], 0u8);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let sides = [y < y0 + band, y + band >= y1, x < x0 + band, x + band >= x1];
+            if !sides.contains(&true) {
+                continue;
+            }
+            let i = ((y * img.width + x) * 3) as usize;
+            let (r, g, b) = (img.rgb[i], img.rgb[i + 1], img.rgb[i + 2]);
+            max = max.max(r).max(g).max(b);
+            let luma = (299 * r as u64 + 587 * g as u64 + 114 * b as u64) / 1000;
+            for (side, on) in sides.iter().enumerate() {
+                if *on {
+                    sums[side] += luma;
+                    counts[side] += 1;
+                }
+            }
+        }
+    }
+    let mut side_luma = [0.0f32; 4];
+    for side in 0..4 {
+        side_luma[side] = sums[side] as f32 / counts[side].max(1) as f32;
+    }
+    Some(EdgeBand { side_luma, max })
 }

@@ -14,9 +14,12 @@ public struct CapturedFrame {
     public var nodes: [ViewNode]
     /// The view walk ran out of budget: the frame must not be sent.
     public var truncated: Bool
+    /// A possibly masked view was moving (`TreeFlattener.Result.animating`): the frame is
+    /// skipped, and the source need not read any pixels for it.
+    public var animating: Bool
 
     public init(pixels: Data, width: UInt32, height: UInt32, stride: UInt32, format: PixelFormat,
-                scale: Float, nodes: [ViewNode], truncated: Bool = false) {
+                scale: Float, nodes: [ViewNode], truncated: Bool = false, animating: Bool = false) {
         self.pixels = pixels
         self.width = width
         self.height = height
@@ -25,6 +28,7 @@ public struct CapturedFrame {
         self.scale = scale
         self.nodes = nodes
         self.truncated = truncated
+        self.animating = animating
     }
 }
 
@@ -58,6 +62,8 @@ public final class CaptureLoop: @unchecked Sendable {
     public private(set) var partialFrames: UInt64 = 0
     /// Frames not captured because the walk saw nothing (an invisible root).
     public private(set) var emptyWalks: UInt64 = 0
+    /// Frames not captured because a possibly masked view was moving.
+    public private(set) var animatingSkips: UInt64 = 0
 
     public init(
         core: RejourneyBindings.Rejourney,
@@ -113,6 +119,10 @@ public final class CaptureLoop: @unchecked Sendable {
                     } else if f.truncated {
                         try core.submitPartialFrame(timestampMs: clockMs(), nodes: f.nodes)
                         partialFrames += 1
+                    } else if f.animating {
+                        // Masks would sit where the views are now, the pixels show where they
+                        // were drawn: try again next tick.
+                        animatingSkips += 1
                     } else {
                         try core.submitFrame(
                             pixels: f.pixels, width: f.width, height: f.height, stride: f.stride,

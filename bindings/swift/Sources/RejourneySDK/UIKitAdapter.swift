@@ -47,9 +47,18 @@ final class UIViewNode: ViewLike {
         }
     }
     var accessibilityIdentifier: String? { view.accessibilityIdentifier }
+    /// Visible if either the model or what is on screen says so: a view fading in or out is
+    /// walked (and masked if private) for the whole fade.
     var isVisible: Bool {
-        let opacity = (view.layer.presentation() ?? view.layer).opacity
+        let opacity = max(view.layer.opacity, view.layer.presentation()?.opacity ?? 0)
         return !view.isHidden && opacity > 0.01 && view.bounds.width > 0 && view.bounds.height > 0
+    }
+    /// An animation that can move or resize this view is running on its layer: the frame
+    /// read from the presentation layer now and the pixels `drawHierarchy` drew for the last
+    /// display frame may disagree, so the flattener tells the loop to skip the frame.
+    var isAnimating: Bool {
+        guard let keys = view.layer.animationKeys(), !keys.isEmpty else { return false }
+        return LayerAnimations.moveGeometry(keys)
     }
     var textLength: UInt32? {
         switch view {
@@ -84,6 +93,15 @@ final class KeyWindowSource: FrameSource {
         let bufferScale = CGFloat(w) / size.width
         let h = Int((size.height * bufferScale).rounded())
         guard w > 0, h > 0 else { return nil }
+        // The walk first: when a masked view is moving the frame is skipped, and no pixels
+        // need to be drawn for it. Nothing runs between the walk and the draw, so both see
+        // the same display frame.
+        let tree = flattener.flatten(UIViewNode(window, window: window))
+        if tree.animating || tree.nodes.isEmpty {
+            return CapturedFrame(pixels: Data(), width: 0, height: 0, stride: 0, format: .rgba,
+                                 scale: Float(bufferScale), nodes: tree.nodes,
+                                 truncated: tree.truncated, animating: tree.animating)
+        }
         let stride = w * 4
         var data = Data(count: stride * h)
         let drawn: Bool = data.withUnsafeMutableBytes { buf in
@@ -98,7 +116,6 @@ final class KeyWindowSource: FrameSource {
             return window.drawHierarchy(in: window.bounds, afterScreenUpdates: false)
         }
         guard drawn else { return nil }
-        let tree = flattener.flatten(UIViewNode(window, window: window))
         return CapturedFrame(pixels: data, width: UInt32(w), height: UInt32(h), stride: UInt32(stride),
                              format: .rgba, scale: Float(bufferScale), nodes: tree.nodes, truncated: tree.truncated)
     }
@@ -175,7 +192,12 @@ final class UIKitAdapter {
 
     func install() {
         let run = {
-            let flattener = TreeFlattener(registry: self.client.masks, maxNodes: self.client.options.maxNodesPerCapture)
+            let options = self.client.options
+            var privateKinds = TreeFlattener.defaultPrivateKinds
+            if options.maskAllText { privateKinds.insert(.text) }
+            if options.maskAllImages { privateKinds.insert(.image) }
+            let flattener = TreeFlattener(registry: self.client.masks, maxNodes: options.maxNodesPerCapture,
+                                          privateKinds: privateKinds)
             let source = KeyWindowSource(flattener: flattener, scale: CGFloat(self.client.options.captureScale))
             let loop = CaptureLoop(core: self.client.core, source: source, scheduler: self.scheduler)
             self.loop = loop

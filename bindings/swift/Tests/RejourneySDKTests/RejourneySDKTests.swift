@@ -14,13 +14,15 @@ final class SessionTests: XCTestCase {
             options: RejourneyOptions(apiKey: "pk_test", apiUrl: env.url, anrThreshold: 0),
             storageDirectory: tempDir("session"), deviceId: "swift-test-device",
             clockMs: { clock.ms })
+        let start = clock.ms
         let sessionId = try client.start()
         let source = CorpusSource(flattener: TreeFlattener(registry: client.masks))
         let scheduler = ManualScheduler()
+        // A fixed main-thread cost: a slow first walk on a loaded machine must not make the
+        // core back off and skip ticks.
         let loop = CaptureLoop(core: client.core, source: source, scheduler: scheduler,
-                               clockMs: { clock.ms })
+                               clockMs: { clock.ms }, uptime: { 0 })
         loop.start()
-        var submitted = ""
         for s in screens {
             source.screen = s
             clock.advance(1_000)
@@ -28,7 +30,7 @@ final class SessionTests: XCTestCase {
             loop.tick()
             // What was submitted when, for verify_stored to match stored frames by time.
             if loop.captures > before {
-                submitted += "{\"session\":\"\(sessionId)\",\"ts\":\(clock.ms),\"screen\":\"\(s.id)\"}\n"
+                try Manifest.frame(env, session: sessionId, ts: clock.ms, screen: s)
             }
         }
         client.logEvent("checkout", properties: ["amount": 12.5, "items": 3, "express": true, "coupon": nil])
@@ -36,14 +38,13 @@ final class SessionTests: XCTestCase {
         loop.stop()
         try client.stop()
         XCTAssertTrue(try client.flush(timeout: 30))
+        let t = try client.telemetry()
+        try Manifest.session(env, session: sessionId, start: start, captured: t.framesCaptured)
 
         XCTAssertEqual(loop.errors, 0)
         XCTAssertEqual(loop.captures, 12)
         XCTAssertEqual(scheduler.delays.first, 0, "the first tick runs at once")
         XCTAssertTrue(scheduler.delays.dropFirst().allSatisfy { $0 >= 0.016 && $0 <= 60 }, "\(scheduler.delays)")
-        let t = try client.telemetry()
-        submitted += "{\"session\":\"\(sessionId)\",\"captured\":\(t.framesCaptured)}\n"
-        try Data(submitted.utf8).write(to: env.data.appendingPathComponent("submitted.jsonl"))
         XCTAssertEqual(t.framesCaptured, 11, "chat-120 and chat-240 show the same pixels: \(t.json)")
         XCTAssertEqual(t.framesSkippedUnchanged, 1)
         let privateNodes = screens.map(\.privateCount).reduce(0, +)
@@ -128,6 +129,92 @@ final class FailClosedTests: XCTestCase {
         XCTAssertTrue(t.json.contains("\"tree_empty\":1"), t.json)
         XCTAssertTrue(t.json.contains("\"tree_mismatch\":1"), t.json)
         client.shutdown()
+    }
+}
+
+/// Mid-animation, `drawHierarchy` draws the last display frame while the walk reads where
+/// views are now: a frame whose masked views are moving is skipped.
+final class AnimationTests: XCTestCase {
+    func testAMovingPrivateViewOrAncestorMarksTheWalkAnimating() {
+        let reg = MaskRegistry()
+        let root = FakeView("Window", .container, w: 100, h: 100)
+        let sheet = FakeView("Sheet", .container, w: 100, h: 50)
+        let field = FakeView("UITextField", .textInput, w: 80, h: 20)
+        let cursor = FakeView("Cursor", .other, w: 2, h: 16)
+        let spinner = FakeView("Spinner", .image, w: 10, h: 10)
+        field.children = [cursor]
+        sheet.children = [field]
+        root.children = [spinner, sheet]
+        let flattener = TreeFlattener(registry: reg)
+        XCTAssertFalse(flattener.flatten(root).animating)
+
+        spinner.isAnimating = true
+        cursor.isAnimating = true
+        XCTAssertFalse(flattener.flatten(root).animating, "a spinner elsewhere, a blinking cursor inside the mask")
+
+        sheet.isAnimating = true
+        let sliding = flattener.flatten(root)
+        XCTAssertTrue(sliding.animating, "the sheet carries the field")
+        XCTAssertFalse(sliding.truncated)
+        sheet.isAnimating = false
+
+        field.isAnimating = true
+        XCTAssertTrue(flattener.flatten(root).animating)
+        field.isAnimating = false
+
+        // A view masked by the app, moving.
+        spinner.isAnimating = true
+        reg.mask(spinner)
+        XCTAssertTrue(flattener.flatten(root).animating)
+        // Images are private only when the app masks them all.
+        reg.clear(spinner)
+        XCTAssertFalse(flattener.flatten(root).animating)
+        var kinds = TreeFlattener.defaultPrivateKinds
+        kinds.insert(.image)
+        XCTAssertTrue(TreeFlattener(registry: reg, privateKinds: kinds).flatten(root).animating)
+    }
+
+    func testOnlyGeometryNeutralLayerAnimationsAreIgnored() {
+        XCTAssertFalse(LayerAnimations.moveGeometry([]))
+        XCTAssertFalse(LayerAnimations.moveGeometry(["opacity", "backgroundColor"]))
+        XCTAssertTrue(LayerAnimations.moveGeometry(["position"]))
+        XCTAssertTrue(LayerAnimations.moveGeometry(["opacity", "bounds.size"]))
+        XCTAssertTrue(LayerAnimations.moveGeometry(["transform"]))
+        XCTAssertTrue(LayerAnimations.moveGeometry(["myCustomSlide"]), "unknown keys fail closed")
+    }
+
+    func testTheLoopSubmitsNothingWhileAMaskedViewMoves() throws {
+        let env = try TestEnv.load()
+        let screen = try XCTUnwrap(Screen.loadAll(env.corpus).first { $0.privateCount > 0 })
+        let clock = Clock(1_700_000_000_000)
+        // No server: the frame captured once the view settles is not a corpus submission.
+        let client = try RejourneyClient(
+            options: RejourneyOptions(apiKey: "pk_test", apiUrl: "http://127.0.0.1:9", anrThreshold: 0),
+            storageDirectory: tempDir("animating"), deviceId: "swift-test-device", clockMs: { clock.ms })
+        try client.start()
+        // The whole document is sliding (e.g. a sheet presented over it).
+        let document = try XCTUnwrap(screen.root.children.first)
+        document.isAnimating = true
+        defer { document.isAnimating = false }
+        let source = CorpusSource(flattener: TreeFlattener(registry: client.masks))
+        let scheduler = ManualScheduler()
+        let loop = CaptureLoop(core: client.core, source: source, scheduler: scheduler,
+                               clockMs: { clock.ms }, uptime: { 0 })
+        loop.start()
+        source.screen = screen
+        clock.advance(1_000)
+        loop.tick()
+        XCTAssertEqual(loop.animatingSkips, 1)
+        XCTAssertEqual(loop.captures, 0)
+        XCTAssertEqual(loop.errors, 0)
+        XCTAssertEqual(try client.telemetry().framesOffered, 0, "nothing reached the core")
+        // Settled: the next due tick captures.
+        document.isAnimating = false
+        clock.advance(1_000)
+        scheduler.pending?()
+        XCTAssertEqual(loop.captures, 1)
+        loop.stop()
+        client.shutdown(drain: 0)
     }
 }
 
@@ -226,7 +313,9 @@ final class ConcurrencyTests: XCTestCase {
         let env = try TestEnv.load()
         let c = try RejourneyClient(options: RejourneyOptions(apiKey: "k", apiUrl: env.url, anrThreshold: 0),
                                     storageDirectory: tempDir("concurrent"), deviceId: "d")
-        try c.start()
+        let session = try c.start()
+        // Its 64 × 64 grey frames reach the ingest server: not corpus screens.
+        try Manifest.synthetic(env, session: session)
         let threads = 8, perThread = 50
         let px = Data(repeating: 90, count: 64 * 64 * 4)
         DispatchQueue.concurrentPerform(iterations: threads) { i in

@@ -55,6 +55,7 @@ final class FakeView: ViewLike {
     let kind: NodeKind
     var accessibilityIdentifier: String?
     var isVisible = true
+    var isAnimating = false
     var textLength: UInt32?
     var children: [FakeView] = []
     var childViews: [ViewLike] { children }
@@ -135,7 +136,39 @@ final class CorpusSource: FrameSource {
         guard let s = screen else { return nil }
         let tree = flattener.flatten(s.root)
         return CapturedFrame(pixels: s.rgba, width: s.width, height: s.height, stride: s.width * 4,
-                             format: .rgba, scale: s.scale, nodes: tree.nodes, truncated: tree.truncated)
+                             format: .rgba, scale: s.scale, nodes: tree.nodes, truncated: tree.truncated,
+                             animating: tree.animating)
+    }
+}
+
+/// What a test handed the core, for `examples/verify_stored.rs`: lines of `submitted.jsonl`
+/// in the ingest server's data directory (appended: several tests declare sessions).
+enum Manifest {
+    /// A corpus screen submitted at `ts` (absolute ms): the buffer's size and its px/pt.
+    static func frame(_ env: TestEnv, session: String, ts: UInt64, screen: Screen) throws {
+        try append(env, "{\"session\":\"\(session)\",\"ts\":\(ts),\"screen\":\"\(screen.id)\","
+            + "\"width\":\(screen.width),\"height\":\(screen.height),\"scale\":\(screen.scale)}")
+    }
+
+    /// The session's start and the frames the core captured.
+    static func session(_ env: TestEnv, session: String, start: UInt64, captured: UInt64) throws {
+        try append(env, "{\"session\":\"\(session)\",\"start\":\(start),\"captured\":\(captured)}")
+    }
+
+    /// A session whose stored frames are not corpus screens (not checked, only counted).
+    static func synthetic(_ env: TestEnv, session: String) throws {
+        try append(env, "{\"session\":\"\(session)\",\"synthetic\":true}")
+    }
+
+    private static func append(_ env: TestEnv, _ line: String) throws {
+        let url = env.data.appendingPathComponent("submitted.jsonl")
+        if !FileManager.default.fileExists(atPath: url.path) {
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
+        }
+        let handle = try FileHandle(forWritingTo: url)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data((line + "\n").utf8))
     }
 }
 

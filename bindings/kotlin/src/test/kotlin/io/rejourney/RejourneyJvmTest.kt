@@ -38,7 +38,8 @@ class RejourneyJvmTest {
             val core = client(server.url)
             val started = Collections.synchronizedList(mutableListOf<String>())
             core.setListener(SessionCallbacks(onStarted = { started.add(it) }))
-            val sessionId = core.start(1_000_000uL)
+            val startMs = 1_000_000L
+            val sessionId = core.start(startMs.toULong())
             val screens = Corpus.ids().map { Corpus.load(it) }
             var now = 1_000_000L
             var index = 0
@@ -48,11 +49,14 @@ class RejourneyJvmTest {
                 source = {
                     val s = screens[index++ % screens.size]
                     // What was submitted when, for verify_stored to match stored frames by time.
-                    server.submitted(sessionId, now, s.id)
+                    server.submitted(sessionId, now, s)
                     CapturedFrame(s.pixels, s.width, s.height, s.width * 4, PixelFormat.RGBA, s.scale, Corpus.nodes(s))
                 },
                 scheduler = { _, tick -> pending.addLast(tick) },
                 clockMs = { now },
+                // A fixed main-thread cost: a cold JIT on a loaded machine must not make the
+                // core back off and skip ticks.
+                nanoTime = { 0L },
             )
             loop.start()
             // Drive the timer with a fake clock: one tick per simulated second.
@@ -61,12 +65,14 @@ class RejourneyJvmTest {
                 now += 1000
             }
             loop.stop()
-            assertEquals(0L, loop.errors)
-            assertEquals(screens.size.toLong(), loop.captures)
             core.stop(now.toULong())
             assertTrue("everything delivered", core.flush(30_000uL))
             val t = core.telemetry()
-            server.captured(sessionId, t.framesCaptured)
+            server.captured(sessionId, startMs, t.framesCaptured)
+            assertEquals(0L, loop.errors)
+            assertEquals(screens.size.toLong(), loop.captures)
+            assertEquals("each submission captured or skipped as unchanged: ${t.json}",
+                screens.size.toULong(), t.framesCaptured + t.framesSkippedUnchanged)
             assertEquals(sessionId, started.single())
             assertTrue("masked regions counted", t.maskedRegions > 0uL)
             val bundles = server.bundles(sessionId)
@@ -193,11 +199,67 @@ class RejourneyJvmTest {
         override val tag: String? = null,
         override val visible: Boolean = true,
         override val children: List<ViewLike> = emptyList(),
+        override val width: Float = 10f,
+        override val height: Float = 10f,
     ) : ViewLike {
         override val x = 0f
         override val y = 0f
-        override val width = 10f
-        override val height = 10f
+        override var animating = false
+    }
+
+    @Test
+    fun aMovingMaskableViewOrAncestorSkipsTheFrame() {
+        val cursor = Node("Cursor", NodeKind.OTHER)
+        val field = Node("EditText", NodeKind.TEXT_INPUT, children = listOf(cursor))
+        val sheet = Node("Sheet", children = listOf(field))
+        val spinner = Node("Spinner", NodeKind.IMAGE)
+        val window = Node("Window", children = listOf(spinner, sheet), width = 12.8f, height = 12.8f)
+        val registry = MaskRegistry()
+        val flattener = TreeFlattener(registry)
+        assertFalse(flattener.flatten(window).animating)
+        spinner.animating = true
+        cursor.animating = true
+        assertFalse("a spinner elsewhere, a cursor inside the mask", flattener.flatten(window).animating)
+        sheet.animating = true
+        val sliding = flattener.flatten(window)
+        assertTrue("the sheet carries the field", sliding.animating)
+        assertFalse(sliding.truncated)
+        sheet.animating = false
+        field.animating = true
+        assertTrue(flattener.flatten(window).animating)
+        field.animating = false
+        registry.mask(spinner)
+        assertTrue("a view the app masks, moving", flattener.flatten(window).animating)
+        registry.clear(spinner)
+        assertFalse(flattener.flatten(window).animating)
+        val withImages = TreeFlattener(registry, privateKinds = TreeFlattener.DEFAULT_PRIVATE_KINDS + NodeKind.IMAGE)
+        assertTrue("images are private when the app masks them all", withImages.flatten(window).animating)
+        spinner.animating = false
+        cursor.animating = false
+
+        // The loop: while the sheet slides no frame reaches the core; once settled it captures.
+        val core = client()
+        core.start(0uL)
+        var now = 0L
+        val pending = ArrayDeque<() -> Unit>()
+        val loop = CaptureLoop(core, {
+            val tree = flattener.flatten(window)
+            CapturedFrame(small(3), 16, 16, 64, PixelFormat.RGBA, 1.25f, tree.nodes, tree.truncated, tree.animating)
+        }, { _, tick -> pending.addLast(tick) }, clockMs = { now }, nanoTime = { 0L })
+        sheet.animating = true
+        loop.start()
+        pending.removeFirst().invoke()
+        assertEquals(1L, loop.animatingSkips)
+        assertEquals(0L, loop.captures)
+        assertEquals(0L, loop.errors)
+        assertEquals("nothing reached the core", 0uL, core.telemetry().framesOffered)
+        sheet.animating = false
+        now = 1_000
+        pending.removeFirst().invoke()
+        assertEquals(1L, loop.captures)
+        assertEquals(0L, loop.errors)
+        loop.stop()
+        core.shutdown(0uL)
     }
 
     @Test

@@ -39,13 +39,21 @@ class IngestProcess : AutoCloseable {
 
     fun sessionEnded(sessionId: String) = File(dataDir, "$sessionId/session-end.json").exists()
 
-    /** Records a submitted corpus frame for `examples/verify_stored.rs` (`submitted.jsonl`). */
-    fun submitted(sessionId: String, tsMs: Long, screen: String) =
-        File(dataDir, "submitted.jsonl").appendText("{\"session\":\"$sessionId\",\"ts\":$tsMs,\"screen\":\"$screen\"}\n")
+    /**
+     * Records a corpus frame handed to the core (`submitted.jsonl`, read by
+     * `examples/verify_stored.rs`): the absolute capture time, the screen, and the size and
+     * px/pt scale of the buffer submitted.
+     */
+    fun submitted(sessionId: String, tsMs: Long, screen: Screen) = manifest(
+        "{\"session\":\"$sessionId\",\"ts\":$tsMs,\"screen\":\"${screen.id}\"," +
+            "\"width\":${screen.width},\"height\":${screen.height},\"scale\":${screen.scale}}",
+    )
 
-    /** Records how many frames the core captured for the session. */
-    fun captured(sessionId: String, frames: ULong) =
-        File(dataDir, "submitted.jsonl").appendText("{\"session\":\"$sessionId\",\"captured\":$frames}\n")
+    /** Records the session's start and how many frames the core captured for it. */
+    fun captured(sessionId: String, startMs: Long, frames: ULong) =
+        manifest("{\"session\":\"$sessionId\",\"start\":$startMs,\"captured\":$frames}")
+
+    private fun manifest(line: String) = File(dataDir, "submitted.jsonl").appendText(line + "\n")
 
     override fun close() {
         process.destroy()

@@ -43,7 +43,7 @@ internal class ComposeNode(private val node: SemanticsNode, private val density:
 }
 
 /** Keeps semantics ids apart from view identity hashes (the core rehashes any collision). */
-private const val COMPOSE_ID_BASE: ULong = 1uL shl 40
+private const val COMPOSE_ID_BASE: ULong = 0x100_0000_0000uL // 1 shl 40 (shl is no constant expression)
 
 /**
  * The semantics root of a Compose host view; null for any other view. Throws when the view

@@ -14,8 +14,8 @@ import uniffi.rejourney_core.GestureKind
 internal object LifecycleHooks {
     fun install(app: Application, core: uniffi.rejourney_core.Rejourney, capture: WindowCapture) {
         ProcessLifecycleOwner.get().lifecycle.addObserver(object : DefaultLifecycleObserver {
-            override fun onStart(owner: LifecycleOwner) { core.appForegrounded(System.currentTimeMillis()) }
-            override fun onStop(owner: LifecycleOwner) { core.appBackgrounded(System.currentTimeMillis()) }
+            override fun onStart(owner: LifecycleOwner) { core.appForegrounded(System.currentTimeMillis().toULong()) }
+            override fun onStop(owner: LifecycleOwner) { core.appBackgrounded(System.currentTimeMillis().toULong()) }
         })
         app.registerActivityLifecycleCallbacks(object : Application.ActivityLifecycleCallbacks {
             override fun onActivityCreated(a: Activity, b: Bundle?) {
@@ -67,7 +67,7 @@ private class TouchCallback(
             MotionEvent.ACTION_POINTER_DOWN -> multiTouch = true
             MotionEvent.ACTION_UP -> {
                 val now = System.currentTimeMillis()
-                core.touchEnded(now)
+                core.touchEnded(now.toULong())
                 val moved = Math.hypot((event.x - downX).toDouble(), (event.y - downY).toDouble()) / density > 10
                 val kind = when {
                     multiTouch -> GestureKind.PINCH
@@ -77,7 +77,7 @@ private class TouchCallback(
                 }
                 core.trackGesture(kind, now.toULong(), event.x / density, event.y / density, null)
             }
-            MotionEvent.ACTION_CANCEL -> core.touchEnded(System.currentTimeMillis())
+            MotionEvent.ACTION_CANCEL -> core.touchEnded(System.currentTimeMillis().toULong())
         }
     }
 }

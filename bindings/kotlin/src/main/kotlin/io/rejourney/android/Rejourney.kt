@@ -9,7 +9,9 @@ import io.rejourney.RejourneyOptions
 import io.rejourney.core.CaptureLoop
 import io.rejourney.core.MaskRegistry
 import io.rejourney.core.SessionCallbacks
+import io.rejourney.core.TreeFlattener
 import uniffi.rejourney_core.EventValue
+import uniffi.rejourney_core.NodeKind
 import java.security.MessageDigest
 
 /**
@@ -30,11 +32,13 @@ object Rejourney {
         val client = core ?: uniffi.rejourney_core.Rejourney(options.toFfi(deviceId(app), storage, deviceInfo(app))).also { core = it }
         onSession?.let { client.setListener(it) }
         val main = Handler(Looper.getMainLooper())
-        val capture = WindowCapture(app, masks, options.captureScale, options.maxNodesPerCapture)
+        val privateKinds = TreeFlattener.DEFAULT_PRIVATE_KINDS +
+            listOfNotNull(NodeKind.TEXT.takeIf { options.maskAllText }, NodeKind.IMAGE.takeIf { options.maskAllImages })
+        val capture = WindowCapture(app, masks, options.captureScale, options.maxNodesPerCapture, privateKinds)
         val l = CaptureLoop(client, capture, { delay, tick -> main.postDelayed(tick, delay) })
         loop = l
         LifecycleHooks.install(app, client, capture)
-        val session = client.start(System.currentTimeMillis())
+        val session = client.start(System.currentTimeMillis().toULong())
         l.start()
         return session
     }
@@ -42,7 +46,7 @@ object Rejourney {
     @Synchronized
     fun stop() {
         loop?.stop()
-        core?.stop(System.currentTimeMillis())
+        core?.stop(System.currentTimeMillis().toULong())
     }
 
     fun identify(userId: String?) = core?.identify(userId)

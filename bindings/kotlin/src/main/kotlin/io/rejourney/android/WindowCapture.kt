@@ -32,9 +32,10 @@ internal class WindowCapture(
     private val masks: MaskRegistry,
     private val scale: Float,
     maxNodes: Int = 2_000,
+    privateKinds: Set<NodeKind> = TreeFlattener.DEFAULT_PRIVATE_KINDS,
 ) : FrameSource {
     private var top: WeakReference<Activity>? = null
-    private val flattener = TreeFlattener(masks, maxNodes)
+    private val flattener = TreeFlattener(masks, maxNodes, privateKinds = privateKinds)
 
     init {
         app.registerActivityLifecycleCallbacks(object : Application.ActivityLifecycleCallbacks {
@@ -59,6 +60,12 @@ internal class WindowCapture(
         // produced (the width is truncated to whole pixels), and the height drawn at it.
         val bufferScale = w / widthDp
         val h = Math.round(heightDp * bufferScale).coerceAtLeast(1)
+        // The walk first: a frame the loop will skip (nothing visible, a masked view moving)
+        // needs no pixels.
+        val tree = flattener.flatten(AndroidView(root, density))
+        if (tree.animating || tree.nodes.isEmpty()) {
+            return CapturedFrame(ByteArray(0), 0, 0, 0, PixelFormat.RGBA, bufferScale, tree.nodes, tree.truncated, tree.animating)
+        }
         val bitmap = Bitmap.createBitmap(w, h, Bitmap.Config.ARGB_8888)
         val canvas = android.graphics.Canvas(bitmap)
         canvas.scale(bufferScale / density, bufferScale / density)
@@ -66,7 +73,6 @@ internal class WindowCapture(
         val buffer = ByteBuffer.allocate(bitmap.byteCount)
         bitmap.copyPixelsToBuffer(buffer) // ARGB_8888 is RGBA in memory.
         bitmap.recycle()
-        val tree = flattener.flatten(AndroidView(root, density))
         return CapturedFrame(buffer.array(), w, h, w * 4, PixelFormat.RGBA, bufferScale, tree.nodes, tree.truncated)
     }
 }
@@ -87,6 +93,8 @@ private class AndroidView(private val v: View, private val density: Float) : Vie
         if (v.id == View.NO_ID) null else runCatching { v.resources.getResourceEntryName(v.id) }.getOrNull()
     override val textLength: UInt? get() = (v as? EditText)?.text?.length?.toUInt()
     override val visible get() = v.visibility == View.VISIBLE && v.isShown
+    /** A legacy view `Animation` transforms the view at draw time only: its location lies. */
+    override val animating: Boolean get() = v.animation?.let { it.hasStarted() && !it.hasEnded() } == true
     override val kind: NodeKind get() = when (v) {
         is EditText -> if (isPassword(v)) NodeKind.SECURE_INPUT else NodeKind.TEXT_INPUT
         is WebView -> NodeKind.WEB_VIEW

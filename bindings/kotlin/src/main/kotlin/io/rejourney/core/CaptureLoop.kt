@@ -17,6 +17,8 @@ class CapturedFrame(
     val nodes: List<ViewNode>,
     /** The view walk ran out of budget: the frame must not be sent. */
     val truncated: Boolean = false,
+    /** A maskable view was moving ([TreeFlattener.Result.animating]): the frame is skipped. */
+    val animating: Boolean = false,
 )
 
 /** Reads the screen; on Android this runs on the main thread (PixelCopy + view walk). */
@@ -55,6 +57,9 @@ class CaptureLoop(
     /** Frames not captured because the walk saw nothing (an invisible root). */
     @Volatile var emptyWalks = 0L
         private set
+    /** Frames not captured because a maskable view was moving. */
+    @Volatile var animatingSkips = 0L
+        private set
 
     fun start() {
         if (running) return
@@ -86,6 +91,10 @@ class CaptureLoop(
                 } else if (frame != null && frame.truncated) {
                     core.submitPartialFrame(clockMs().toULong(), frame.nodes)
                     partialFrames++
+                } else if (frame != null && frame.animating) {
+                    // Masks would sit where the layout says, the pixels show where the
+                    // animation drew the view: try again next tick.
+                    animatingSkips++
                 } else if (frame != null) {
                     core.submitFrame(
                         frame.pixels, frame.width.toUInt(), frame.height.toUInt(), frame.stride.toUInt(),

@@ -43,6 +43,11 @@ pub struct Config {
     pub max_frame_side_px: u32,
     /// Largest accepted frame in bytes (stride × height).
     pub max_frame_bytes: usize,
+    /// Views a shim visits per capture before it stops and reports a partial frame (dropped:
+    /// part of the screen was never examined). Bounds the main-thread cost of the walk.
+    pub walk_max_nodes: u32,
+    /// Main-thread time a shim's walk may take per capture, same consequence.
+    pub walk_budget_ms: f64,
 }
 
 impl Default for Config {
@@ -62,6 +67,8 @@ impl Default for Config {
             skip_unchanged_frames: true,
             max_frame_side_px: 8192,
             max_frame_bytes: 256 * 1024 * 1024,
+            walk_max_nodes: 2_000,
+            walk_budget_ms: 8.0,
         }
     }
 }
@@ -96,6 +103,16 @@ impl Config {
         }
         if !self.main_thread_budget_ms.is_finite() || self.main_thread_budget_ms <= 0.0 {
             return Err(ConfigError::Budget(self.main_thread_budget_ms));
+        }
+        // The core refuses trees over `MaskOptions::max_tree_nodes` (10 000) anyway.
+        if self.walk_max_nodes == 0 || self.walk_max_nodes > 10_000 {
+            return Err(ConfigError::Limit("walk_max_nodes"));
+        }
+        if !self.walk_budget_ms.is_finite()
+            || self.walk_budget_ms <= 0.0
+            || self.walk_budget_ms > 1_000.0
+        {
+            return Err(ConfigError::Budget(self.walk_budget_ms));
         }
         if self.max_backoff_factor == 0 {
             return Err(ConfigError::Limit("max_backoff_factor"));

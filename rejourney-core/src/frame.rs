@@ -6,6 +6,7 @@ use crate::error::FrameError;
 /// Byte order of a 4-byte pixel. iOS `CGContext`/`CVPixelBuffer` give BGRA; Android `Bitmap`
 /// (ARGB_8888 in memory) gives RGBA.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
 pub enum PixelFormat {
     Rgba,
     Bgra,

@@ -15,6 +15,7 @@ pub mod diff;
 pub mod encode;
 pub mod error;
 pub mod events;
+#[cfg(feature = "ffi")]
 pub mod ffi;
 pub mod fingerprint;
 pub mod frame;
@@ -42,6 +43,7 @@ pub use pipeline::{Pipeline, PipelineError, SessionTag};
 pub use policy::{Action, Decision};
 pub use telemetry::{DropReason, SkipReason, TelemetrySnapshot};
 
+#[cfg(feature = "ffi")]
 uniffi::setup_scaffolding!();
 
 /// SDK version reported to the backend (`sdkVersion`).

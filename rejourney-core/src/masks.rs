@@ -6,6 +6,14 @@
 //! kind-based rules for its subtree; otherwise kinds decide (text inputs and camera previews by
 //! default; web views, video, all text and all images by option).
 //!
+//! Every platform asks this module, so the rules are written once: a node's explicit tag comes
+//! from an instance registration in the wrapper ([`ViewNode::tag`]), an `rj-mask` /
+//! `rj-unmask` string in its developer tag or test id, or a listed class or test id
+//! ([`MaskOptions::explicit_tag`]). Any source that says mask wins over any that says unmask.
+//! A masked node that is moving under an animation (itself or an ancestor,
+//! [`ViewNode::animating`]) makes the frame unusable: the pixels show where the animation drew
+//! it, the geometry where it will be ([`moving_masked_node`]).
+//!
 //! Privacy fails closed. A masked node covers its subtree, but platforms do not clip
 //! subviews by default (placeholders, error bubbles and autocomplete popups hang outside their
 //! input), so a descendant that extends outside its masked ancestor is masked too. And a tree
@@ -25,6 +33,7 @@ pub const ROOT_TOLERANCE_PX: f64 = 2.0;
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
 pub enum NodeKind {
     #[default]
     Container,
@@ -42,6 +51,7 @@ pub enum NodeKind {
 /// An explicit privacy tag set by the app developer on a view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
 pub enum MaskTag {
     #[default]
     None,
@@ -66,7 +76,18 @@ pub struct ViewNode {
     pub test_id: Option<String>,
     /// Length of a text input's content: the content itself is never reported.
     pub text_length: Option<u32>,
+    /// The developer's tag string on the view (Android `android:tag`, a Compose test tag),
+    /// when it is not the test id; `rj-mask` / `rj-unmask` are recognised here.
+    pub mask_hint: Option<String>,
+    /// The view itself is being moved or resized by an animation its frame does not report
+    /// (UIKit layer animations, Android view `Animation`s). Descendants inherit it here.
+    pub animating: bool,
 }
+
+/// The tag string that masks a view and its subtree.
+pub const MASK_TAG: &str = "rj-mask";
+/// The tag string that lifts the kind-based rules for a view's subtree.
+pub const UNMASK_TAG: &str = "rj-unmask";
 
 /// Which kinds are masked without an explicit tag.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +100,8 @@ pub struct MaskOptions {
     pub mask_all_images: bool,
     /// Class names masked like an `rj-mask` tag (exact, or the simple name of a qualified one).
     pub masked_classes: Vec<String>,
+    /// Test ids / accessibility identifiers masked like an `rj-mask` tag (exact match).
+    pub masked_test_ids: Vec<String>,
     /// Largest tree accepted; a larger one is treated like a truncated walk (frame dropped).
     pub max_tree_nodes: usize,
 }
@@ -93,6 +116,7 @@ impl Default for MaskOptions {
             mask_all_text: false,
             mask_all_images: false,
             masked_classes: Vec::new(),
+            masked_test_ids: Vec::new(),
             max_tree_nodes: 10_000,
         }
     }
@@ -169,6 +193,28 @@ enum Inherited {
 }
 
 impl MaskOptions {
+    /// The node's explicit tag, from every source the platforms have: the wrapper's instance
+    /// registration, an `rj-mask` / `rj-unmask` string in the developer tag or the test id, a
+    /// listed test id, a listed class. Any mask source wins over any unmask source.
+    pub fn explicit_tag(&self, node: &ViewNode) -> MaskTag {
+        let strings = [node.mask_hint.as_deref(), node.test_id.as_deref()];
+        let listed_id = node
+            .test_id
+            .as_deref()
+            .is_some_and(|id| self.masked_test_ids.iter().any(|t| t == id));
+        if node.tag == MaskTag::Mask
+            || strings.contains(&Some(MASK_TAG))
+            || listed_id
+            || self.class_masked(&node.class_name)
+        {
+            MaskTag::Mask
+        } else if node.tag == MaskTag::Unmask || strings.contains(&Some(UNMASK_TAG)) {
+            MaskTag::Unmask
+        } else {
+            MaskTag::None
+        }
+    }
+
     /// A listed class matches exactly or as the simple name of a qualified class
     /// (`CardView` matches `com.app.CardView`; Swift `Module.CardView` likewise).
     fn class_masked(&self, class_name: &str) -> bool {
@@ -237,8 +283,9 @@ pub fn mask_decisions(
             state.push(Inherited::Masked);
             continue;
         }
-        let tagged_mask = node.tag == MaskTag::Mask || opts.class_masked(&node.class_name);
-        let unmasked = node.tag == MaskTag::Unmask || inherited == Inherited::Unmasked;
+        let tag = opts.explicit_tag(node);
+        let tagged_mask = tag == MaskTag::Mask;
+        let unmasked = tag == MaskTag::Unmask || inherited == Inherited::Unmasked;
         let masked = node.kind == NodeKind::SecureInput
             || tagged_mask
             || (!unmasked && opts.kind_masked(node.kind));
@@ -257,6 +304,28 @@ pub fn mask_decisions(
     }
     masked_nodes.extend(state.iter().map(|s| *s == Inherited::Masked));
     Ok(())
+}
+
+/// The first node that is masked (`masked`, from [`mask_decisions`]) while it or an ancestor
+/// is animating, if any: such a frame must not be sent, its mask would miss the view.
+pub fn moving_masked_node(nodes: &[ViewNode], masked: &[bool]) -> Option<usize> {
+    if !nodes.iter().any(|n| n.animating) {
+        return None;
+    }
+    let mut moving = Vec::with_capacity(nodes.len());
+    for (i, node) in nodes.iter().enumerate() {
+        // Parent links were checked by `mask_decisions`; a bad one counts as moving.
+        let inherited = node
+            .parent
+            .map(|p| moving.get(p as usize).copied().unwrap_or(true))
+            .unwrap_or(false);
+        let m = node.animating || inherited;
+        moving.push(m);
+        if m && masked.get(i).copied().unwrap_or(true) {
+            return Some(i);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -391,5 +460,53 @@ mod tests {
                 parent: 3
             })
         );
+    }
+
+    #[test]
+    fn every_tag_source_is_read_and_mask_wins() {
+        let opts = MaskOptions {
+            masked_classes: vec!["CardView".into()],
+            masked_test_ids: vec!["card-number".into()],
+            ..MaskOptions::default()
+        };
+        let n = |class: &str, tag, hint: Option<&str>, id: Option<&str>| ViewNode {
+            class_name: class.into(),
+            tag,
+            mask_hint: hint.map(Into::into),
+            test_id: id.map(Into::into),
+            ..ViewNode::default()
+        };
+        use MaskTag::{Mask, None as No, Unmask};
+        let cases = [
+            (n("View", No, None, None), No),
+            (n("com.shop.CardView", No, None, None), Mask),
+            (n("View", No, None, Some("card-number")), Mask),
+            (n("View", No, Some("rj-mask"), None), Mask),
+            (n("View", No, None, Some("rj-unmask")), Unmask),
+            (n("View", Unmask, None, None), Unmask),
+            (n("CardView", Unmask, None, None), Mask),
+            (n("View", Unmask, Some("rj-mask"), None), Mask),
+            (n("View", Mask, Some("rj-unmask"), None), Mask),
+        ];
+        for (node, want) in cases {
+            assert_eq!(opts.explicit_tag(&node), want, "{node:?}");
+        }
+    }
+
+    #[test]
+    fn a_moving_masked_node_is_found_through_its_ancestors() {
+        let mut nodes = vec![
+            node(None, NodeKind::Container, MaskTag::None, 0.0),
+            node(Some(0), NodeKind::Container, MaskTag::None, 0.0),
+            node(Some(1), NodeKind::TextInput, MaskTag::None, 0.0),
+            node(Some(0), NodeKind::Text, MaskTag::None, 0.0),
+        ];
+        let (mut rects, mut masked) = (Vec::new(), Vec::new());
+        mask_decisions(&nodes, &MaskOptions::default(), &mut rects, &mut masked).unwrap();
+        assert_eq!(moving_masked_node(&nodes, &masked), None);
+        nodes[3].animating = true; // plain text moving: no mask to miss
+        assert_eq!(moving_masked_node(&nodes, &masked), None);
+        nodes[1].animating = true; // the input's container slides in
+        assert_eq!(moving_masked_node(&nodes, &masked), Some(2));
     }
 }

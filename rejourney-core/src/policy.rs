@@ -13,12 +13,29 @@ use crate::config::Config;
 use crate::error::PolicyError;
 use crate::telemetry::SkipReason;
 
+/// Soonest next tick a host is told to schedule: one display frame (a faster timer would
+/// only burn the main thread).
+pub const MIN_TICK_MS: u64 = 16;
+/// Latest next tick: a minute, so a stopped or backgrounded SDK still notices changes.
+pub const MAX_TICK_MS: u64 = 60_000;
+
 /// The policy's answer to a tick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decision {
     pub action: Action,
     /// When the host should tick again (ms from now).
     pub next_check_ms: u64,
+}
+
+impl Decision {
+    /// The decision with its next tick within [`MIN_TICK_MS`]..=[`MAX_TICK_MS`]: what the
+    /// host schedules, on every platform.
+    pub fn clamped(self) -> Self {
+        Self {
+            next_check_ms: self.next_check_ms.clamp(MIN_TICK_MS, MAX_TICK_MS),
+            ..self
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

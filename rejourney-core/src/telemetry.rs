@@ -39,6 +39,7 @@ named_enum!(
         TreeEmpty => "tree_empty",
         TreeMismatch => "tree_mismatch",
         InvalidTree => "invalid_tree",
+        MaskMoving => "mask_moving",
         Stopped => "stopped",
     }
 );

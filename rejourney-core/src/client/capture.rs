@@ -58,9 +58,15 @@ impl Client {
         use_masks: impl FnOnce(&[Rect]) -> Result<(), ClientError>,
     ) -> Result<Option<Vec<bool>>, ClientError> {
         self.check_recording()?;
+        let mut state = lock(&self.masks);
+        let MaskState {
+            opts,
+            rects,
+            masked,
+        } = &mut *state;
         if let Some((len, spec)) = frame {
             self.pipeline.check_frame(len, spec)?;
-            if let Err(e) = check_tree(nodes, spec, self.masks.max_tree_nodes) {
+            if let Err(e) = check_tree(nodes, spec, opts.max_tree_nodes) {
                 self.pipeline.count_drop(match e {
                     NodeError::Empty => DropReason::TreeEmpty,
                     NodeError::TooMany { .. } => DropReason::TreeTruncated,
@@ -69,19 +75,53 @@ impl Client {
                 return Err(e.into());
             }
         }
-        let mut scratch = lock(&self.mask_scratch);
-        let (masks, masked) = &mut *scratch;
-        if let Err(e) = mask_decisions(nodes, &self.masks, masks, masked) {
+        if let Err(e) = mask_decisions(nodes, opts, rects, masked) {
             if frame.is_some() {
                 self.pipeline.count_drop(DropReason::InvalidTree);
             }
             return Err(e.into());
         }
-        use_masks(masks)?;
-        let wanted = self.hierarchy.enabled()
-            && !nodes.is_empty()
-            && nodes.len() <= self.masks.max_tree_nodes;
+        if frame.is_some() && moving_masked_node(nodes, masked).is_some() {
+            // The pixels show where an animation drew the view, the frame where it will be:
+            // its mask would miss. Not an error: the next tick tries again.
+            self.pipeline.count_drop(DropReason::MaskMoving);
+            return Ok(None);
+        }
+        use_masks(rects)?;
+        let wanted =
+            self.hierarchy.enabled() && !nodes.is_empty() && nodes.len() <= opts.max_tree_nodes;
         Ok(wanted.then(|| masked.clone()))
+    }
+
+    /// Masks views of this class (exact, or the simple name of a qualified class) from the
+    /// next frame on, like an `rj-mask` tag.
+    pub fn mask_class(&self, class_name: &str) -> Result<(), ClientError> {
+        self.add_mask_rule(class_name, |o| &mut o.masked_classes)
+    }
+
+    /// Masks views with this test id / accessibility identifier from the next frame on.
+    pub fn mask_test_id(&self, test_id: &str) -> Result<(), ClientError> {
+        self.add_mask_rule(test_id, |o| &mut o.masked_test_ids)
+    }
+
+    fn add_mask_rule(
+        &self,
+        value: &str,
+        list: impl FnOnce(&mut MaskOptions) -> &mut Vec<String>,
+    ) -> Result<(), ClientError> {
+        self.check_open()?;
+        if value.is_empty() {
+            return Err(ClientError::InvalidArgument("an empty mask rule"));
+        }
+        let mut state = lock(&self.masks);
+        let list = list(&mut state.opts);
+        if !list.iter().any(|v| v == value) {
+            if list.len() >= MAX_MASK_RULES {
+                return Err(ClientError::InvalidArgument("too many mask rules"));
+            }
+            list.push(value.to_owned());
+        }
+        Ok(())
     }
 
     /// A frame whose view tree the shim could not walk completely (its node or time budget

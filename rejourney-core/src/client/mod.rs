@@ -22,7 +22,9 @@ use crate::hierarchy::{
     HierarchyConfig, HierarchyCounters, Job as TreeJob, Worker as HierarchyWorker,
 };
 use crate::incident::{anr_body, crash_body, new_incident_id};
-use crate::masks::{check_tree, mask_decisions, MaskOptions, NodeError, ViewNode};
+use crate::masks::{
+    check_tree, mask_decisions, moving_masked_node, MaskOptions, NodeError, ViewNode,
+};
 use crate::metrics::{sdk_telemetry, SdkCounts};
 use crate::pipeline::{Pipeline, PipelineError, SessionTag};
 use crate::policy::{Action, Decision};
@@ -86,6 +88,8 @@ pub enum ClientError {
     Policy(#[from] PolicyError),
     #[error(transparent)]
     Event(#[from] EventError),
+    #[error("invalid argument: {0}")]
+    InvalidArgument(&'static str),
     #[error("recording has not been started")]
     NotStarted,
     #[error("the client is shut down")]
@@ -109,13 +113,36 @@ pub trait SessionObserver: Send + Sync {
     fn session_ended(&self, session_id: &str, reason: &str);
 }
 
+/// What the core asks of each capture it decides on ([`Client::capture_request`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CaptureRequest {
+    /// Views a shim's walk may visit before it stops and reports a partial frame.
+    pub walk_max_nodes: u32,
+    /// Main-thread time the walk may take, same consequence.
+    pub walk_budget_ms: f64,
+    /// Pixels per point to draw at; larger frames are downsized by the core.
+    pub capture_scale: f32,
+}
+
+/// See [`Client::masks`].
+struct MaskState {
+    opts: MaskOptions,
+    rects: Vec<Rect>,
+    masked: Vec<bool>,
+}
+
+/// Most classes or test ids the app may add while running (each frame scans them).
+pub const MAX_MASK_RULES: usize = 1_000;
+
 pub struct Client {
     observer: Mutex<Option<Arc<dyn SessionObserver>>>,
     pipeline: Arc<Pipeline>,
     uploader: Uploader,
     sessions: Mutex<SessionManager>,
-    masks: MaskOptions,
-    mask_scratch: Mutex<(Vec<Rect>, Vec<bool>)>,
+    /// The mask rules (classes and test ids can be added while running) and the scratch
+    /// vectors every frame's decision reuses, under one lock.
+    masks: Mutex<MaskState>,
+    capture_request: CaptureRequest,
     events: Arc<Mutex<EventState>>,
     /// The host's clock as of its last `tick` (0 before the first): timestamps for events the
     /// host does not time itself (identity changes, ANRs seen from the watchdog thread).
@@ -285,8 +312,16 @@ impl Client {
             pipeline,
             uploader,
             sessions: Mutex::new(sessions),
-            masks: opts.masks,
-            mask_scratch: Mutex::new((Vec::new(), Vec::new())),
+            capture_request: CaptureRequest {
+                walk_max_nodes: opts.capture.walk_max_nodes,
+                walk_budget_ms: opts.capture.walk_budget_ms,
+                capture_scale: opts.capture.capture_scale,
+            },
+            masks: Mutex::new(MaskState {
+                opts: opts.masks,
+                rects: Vec::new(),
+                masked: Vec::new(),
+            }),
             events,
             host_ms,
             hierarchy,
@@ -410,8 +445,18 @@ impl Client {
     }
 
     /// Asks whether to capture now (see [`crate::policy`]). Also rotates a session that
-    /// reached its maximum duration and stops capturing sessions the backend closed.
+    /// reached its maximum duration and stops capturing sessions the backend closed. The next
+    /// tick is within [`crate::policy::MIN_TICK_MS`]..=[`crate::policy::MAX_TICK_MS`].
     pub fn tick(&self, now_ms: u64) -> Result<Decision, ClientError> {
+        self.decide_tick(now_ms).map(Decision::clamped)
+    }
+
+    /// What the core asks of each capture: the walk's budget and the scale to draw at.
+    pub fn capture_request(&self) -> CaptureRequest {
+        self.capture_request
+    }
+
+    fn decide_tick(&self, now_ms: u64) -> Result<Decision, ClientError> {
         self.check_open()?;
         self.host_ms.store(now_ms, Relaxed);
         if !self.recording.load(Acquire) {

@@ -11,7 +11,9 @@ use serde_json::{json, Map, Value};
 
 use crate::metrics::SessionMetrics;
 
+mod gesture;
 mod urls;
+pub use gesture::{classify as classify_touch, Gesture, TouchSummary, LONG_PRESS_MS, TAP_SLOP_PT};
 use url::Url;
 pub use urls::{sanitize_url, url_denied};
 
@@ -58,25 +60,6 @@ impl Default for EventConfig {
             max_string_len: 1_024,
             max_properties: 50,
             max_buffered_bytes: 1 << 20,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Gesture {
-    Tap,
-    LongPress,
-    Swipe,
-    Pinch,
-}
-
-impl Gesture {
-    fn as_str(self) -> &'static str {
-        match self {
-            Gesture::Tap => "tap",
-            Gesture::LongPress => "long_press",
-            Gesture::Swipe => "swipe",
-            Gesture::Pinch => "pinch",
         }
     }
 }

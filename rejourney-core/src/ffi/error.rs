@@ -45,7 +45,7 @@ impl From<ClientError> for RejourneyError {
             ClientError::Frame(FrameError::Stopped) | ClientError::Closed => Self::Closed,
             ClientError::Frame(_) => Self::InvalidFrame { detail: message },
             ClientError::Nodes(_) => Self::InvalidNodes { detail: message },
-            ClientError::Policy(_) | ClientError::Event(_) => {
+            ClientError::Policy(_) | ClientError::Event(_) | ClientError::InvalidArgument(_) => {
                 Self::InvalidArgument { detail: message }
             }
             ClientError::NotStarted => Self::NotStarted,

@@ -13,14 +13,11 @@ use std::time::Duration;
 
 use crate::client::{Client, ClientError, ClientOptions, SessionObserver};
 use crate::error::{ConfigError, FrameError};
-use crate::events::{Gesture, NetworkRequest, PropValue};
-use crate::frame::{FrameSpec, PixelFormat as CorePixelFormat, Rect};
-use crate::masks::{
-    MaskOptions, MaskTag as CoreMaskTag, NodeKind as CoreNodeKind, ViewNode as CoreViewNode,
-};
+use crate::events::{NetworkRequest, PropValue};
+use crate::frame::{FrameSpec, Rect};
+use crate::masks::{MaskOptions, ViewNode as CoreViewNode};
 use crate::pipeline::PipelineError;
 use crate::policy::Action;
-use crate::session::SessionConfig;
 use crate::upload::{DeliveryConfig, DeliveryError};
 
 mod error;
@@ -53,6 +50,53 @@ fn guard<T>(f: impl FnOnce() -> Result<T, RejourneyError>) -> Result<T, Rejourne
 #[uniffi::export]
 pub fn panic_guard_self_test() -> Result<(), RejourneyError> {
     guard(|| panic!("deliberate panic inside the FFI guard"))
+}
+
+/// The gesture a finished touch sequence was (the rule every platform shares).
+#[uniffi::export]
+pub fn classify_touch(touch: TouchSummary) -> Gesture {
+    crate::events::classify_touch(&touch)
+}
+
+/// The options the core would run with for `options` (defaults filled in), as JSON with
+/// camelCase names; the error `Rejourney::new` would return for invalid ones.
+#[uniffi::export]
+pub fn effective_options(options: RejourneyOptions) -> Result<String, RejourneyError> {
+    guard(|| options::effective_json(options))
+}
+
+/// What the core decides for a view tree under `options`' mask rules, without a frame:
+/// which nodes are masked, the rectangles, and whether a masked node is moving.
+#[uniffi::export]
+pub fn evaluate_masks(
+    nodes: Vec<ViewNode>,
+    options: RejourneyOptions,
+) -> Result<MaskEvaluation, RejourneyError> {
+    guard(|| {
+        let opts = options::mask_options(&options);
+        let nodes = types::convert_nodes(nodes);
+        let (mut rects, mut masked) = (Vec::new(), Vec::new());
+        crate::masks::mask_decisions(&nodes, &opts, &mut rects, &mut masked).map_err(|e| {
+            RejourneyError::InvalidNodes {
+                detail: e.to_string(),
+            }
+        })?;
+        let moving_masked = crate::masks::moving_masked_node(&nodes, &masked).is_some();
+        let rects = rects
+            .iter()
+            .map(|r| MaskRect {
+                x: r.x,
+                y: r.y,
+                width: r.width,
+                height: r.height,
+            })
+            .collect();
+        Ok(MaskEvaluation {
+            masked,
+            rects,
+            moving_masked,
+        })
+    })
 }
 
 /// The SDK version (`sdkVersion` on the wire).

@@ -43,10 +43,14 @@ impl Rejourney {
                 Action::NotDue => (false, None),
                 Action::Skip(r) => (false, Some(r.as_str().to_owned())),
             };
+            let req = self.client.capture_request();
             Ok(CaptureDecision {
                 capture,
                 skip_reason,
                 next_check_ms: d.next_check_ms,
+                walk_max_nodes: req.walk_max_nodes,
+                walk_budget_ms: req.walk_budget_ms,
+                capture_scale: req.capture_scale,
             })
         })
     }
@@ -145,23 +149,48 @@ impl Rejourney {
     /// A touch gesture at (x, y) in points; `target` is the touched view's class or label.
     pub fn track_gesture(
         &self,
-        kind: GestureKind,
+        kind: Gesture,
         timestamp_ms: u64,
         x: f32,
         y: f32,
         target: Option<String>,
     ) -> Result<(), RejourneyError> {
         guard(|| {
-            let kind = match kind {
-                GestureKind::Tap => Gesture::Tap,
-                GestureKind::LongPress => Gesture::LongPress,
-                GestureKind::Swipe => Gesture::Swipe,
-                GestureKind::Pinch => Gesture::Pinch,
-            };
             Ok(self
                 .client
                 .gesture(kind, timestamp_ms, x, y, target.as_deref())?)
         })
+    }
+
+    /// A finished touch sequence (points): the core classifies it (`classify_touch`) and
+    /// records the gesture where the finger came up. Returns what it recorded.
+    pub fn track_touch(
+        &self,
+        timestamp_ms: u64,
+        touch: TouchSummary,
+        target: Option<String>,
+    ) -> Result<Gesture, RejourneyError> {
+        guard(|| {
+            let kind = crate::events::classify_touch(&touch);
+            self.client.gesture(
+                kind,
+                timestamp_ms,
+                touch.end_x,
+                touch.end_y,
+                target.as_deref(),
+            )?;
+            Ok(kind)
+        })
+    }
+
+    /// Masks views of this class (exact or simple name) from the next frame on.
+    pub fn mask_class(&self, class_name: String) -> Result<(), RejourneyError> {
+        guard(|| Ok(self.client.mask_class(&class_name)?))
+    }
+
+    /// Masks views with this test id / accessibility identifier from the next frame on.
+    pub fn mask_test_id(&self, test_id: String) -> Result<(), RejourneyError> {
+        guard(|| Ok(self.client.mask_test_id(&test_id)?))
     }
 
     pub fn screen_changed(&self, timestamp_ms: u64, name: String) -> Result<(), RejourneyError> {

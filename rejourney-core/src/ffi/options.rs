@@ -2,8 +2,8 @@
 
 use super::*;
 
-/// Options a host passes to [`Rejourney::new`]. Defaults follow the protocol's reference
-/// client.
+/// Options a host passes to [`Rejourney::new`]. Every tunable is optional: `None` means the
+/// core's default (`effective_options` shows them), so no wrapper holds a default of its own.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct RejourneyOptions {
     pub api_key: String,
@@ -12,40 +12,52 @@ pub struct RejourneyOptions {
     pub device_id: String,
     /// A directory the SDK owns (spool of pending uploads).
     pub storage_dir: String,
-    #[uniffi(default = 1000)]
-    pub capture_interval_ms: u64,
-    #[uniffi(default = 1.25)]
-    pub capture_scale: f32,
-    #[uniffi(default = 0.5)]
-    pub jpeg_quality: f32,
-    #[uniffi(default = 3)]
-    pub batch_size: u32,
-    #[uniffi(default = 1.0)]
-    pub sample_rate: f64,
-    #[uniffi(default = 60000)]
-    pub background_timeout_ms: u64,
-    #[uniffi(default = false)]
-    pub mask_all_text: bool,
-    #[uniffi(default = false)]
-    pub mask_all_images: bool,
-    #[uniffi(default = true)]
-    pub mask_web_views: bool,
-    #[uniffi(default = false)]
-    pub mask_video: bool,
-    /// Class names masked like an `rj-mask` tag.
+    #[uniffi(default = None)]
+    pub capture_interval_ms: Option<u64>,
+    #[uniffi(default = None)]
+    pub capture_scale: Option<f32>,
+    #[uniffi(default = None)]
+    pub jpeg_quality: Option<f32>,
+    /// Frames per uploaded bundle.
+    #[uniffi(default = None)]
+    pub batch_size: Option<u32>,
+    /// Fraction of sessions recorded (0..=1).
+    #[uniffi(default = None)]
+    pub sample_rate: Option<f64>,
+    /// Background time after which the next foreground starts a new session.
+    #[uniffi(default = None)]
+    pub background_timeout_ms: Option<u64>,
+    #[uniffi(default = None)]
+    pub mask_all_text: Option<bool>,
+    #[uniffi(default = None)]
+    pub mask_all_images: Option<bool>,
+    #[uniffi(default = None)]
+    pub mask_web_views: Option<bool>,
+    #[uniffi(default = None)]
+    pub mask_video: Option<bool>,
+    /// Class names masked like an `rj-mask` tag (exact, or the simple name).
     #[uniffi(default = [])]
     pub masked_classes: Vec<String>,
-    #[uniffi(default = 52428800)]
-    pub spool_quota_bytes: u64,
+    /// Test ids / accessibility identifiers masked like an `rj-mask` tag.
+    #[uniffi(default = [])]
+    pub masked_test_ids: Vec<String>,
+    #[uniffi(default = None)]
+    pub spool_quota_bytes: Option<u64>,
     /// Main-thread silence reported as an ANR (ms); 0 disables the watchdog.
-    #[uniffi(default = 5000)]
-    pub anr_threshold_ms: u64,
+    #[uniffi(default = None)]
+    pub anr_threshold_ms: Option<u64>,
     /// Network requests to these hosts (or URL prefixes) are never recorded.
     #[uniffi(default = [])]
     pub url_deny_list: Vec<String>,
     /// Record hierarchy snapshots with the frames.
-    #[uniffi(default = true)]
-    pub capture_hierarchy: bool,
+    #[uniffi(default = None)]
+    pub capture_hierarchy: Option<bool>,
+    /// Views the shim's walk visits per capture before it stops (the frame is then dropped).
+    #[uniffi(default = None)]
+    pub walk_max_nodes: Option<u32>,
+    /// Main-thread time (ms) the walk may take per capture, same consequence.
+    #[uniffi(default = None)]
+    pub walk_budget_ms: Option<f64>,
     /// `deviceInfo` sent with event batches.
     #[uniffi(default = "")]
     pub platform: String,
@@ -66,41 +78,79 @@ pub struct RejourneyOptions {
     pub screen_scale: f32,
 }
 
-/// Converts the host's options to the core's, validating what the core does not.
+impl RejourneyOptions {
+    /// Options with every tunable at the core's default (for Rust callers and tests; the
+    /// foreign bindings get the same through UniFFI's field defaults).
+    pub fn with_defaults(api_key: &str, api_url: &str, device_id: &str, storage_dir: &str) -> Self {
+        Self {
+            api_key: api_key.into(),
+            api_url: api_url.into(),
+            device_id: device_id.into(),
+            storage_dir: storage_dir.into(),
+            capture_interval_ms: None,
+            capture_scale: None,
+            jpeg_quality: None,
+            batch_size: None,
+            sample_rate: None,
+            background_timeout_ms: None,
+            mask_all_text: None,
+            mask_all_images: None,
+            mask_web_views: None,
+            mask_video: None,
+            masked_classes: Vec::new(),
+            masked_test_ids: Vec::new(),
+            spool_quota_bytes: None,
+            anr_threshold_ms: None,
+            url_deny_list: Vec::new(),
+            capture_hierarchy: None,
+            walk_max_nodes: None,
+            walk_budget_ms: None,
+            platform: String::new(),
+            device_model: String::new(),
+            os_version: String::new(),
+            app_id: String::new(),
+            app_version: String::new(),
+            screen_width: 0.0,
+            screen_height: 0.0,
+            screen_scale: 0.0,
+        }
+    }
+}
+
+/// Converts the host's options to the core's: `None` takes the core's default, and every
+/// value is validated here or by the core's own checks.
 pub(super) fn client_options(o: RejourneyOptions) -> Result<ClientOptions, RejourneyError> {
     let mut delivery = DeliveryConfig::new(&o.api_url, &o.api_key, &o.device_id, &o.storage_dir);
-    delivery.spool.quota_bytes = o.spool_quota_bytes;
+    if let Some(q) = o.spool_quota_bytes {
+        if q == 0 {
+            return Err(invalid("spool_quota_bytes must be positive"));
+        }
+        delivery.spool.quota_bytes = q;
+    }
     if o.storage_dir.trim().is_empty() {
-        return Err(RejourneyError::InvalidConfig {
-            detail: "storage_dir is empty".into(),
-        });
+        return Err(invalid("storage_dir is empty"));
     }
-    if o.batch_size == 0 {
-        return Err(RejourneyError::InvalidConfig {
-            detail: "batch_size must be positive".into(),
-        });
+    if o.batch_size == Some(0) {
+        return Err(invalid("batch_size must be positive"));
     }
+    let masks = mask_options(&o);
     let mut opts = ClientOptions::new(delivery);
-    opts.capture.capture_interval_ms = o.capture_interval_ms;
-    opts.capture.capture_scale = o.capture_scale;
-    opts.capture.jpeg_quality = o.jpeg_quality;
-    opts.capture.batch_size = o.batch_size as usize;
-    opts.session = SessionConfig {
-        sample_rate: o.sample_rate,
-        background_timeout_ms: o.background_timeout_ms,
-        ..SessionConfig::default()
-    };
-    opts.masks = MaskOptions {
-        mask_all_text: o.mask_all_text,
-        mask_all_images: o.mask_all_images,
-        mask_web_views: o.mask_web_views,
-        mask_video: o.mask_video,
-        masked_classes: o.masked_classes,
-        ..MaskOptions::default()
-    };
-    opts.anr_threshold_ms = o.anr_threshold_ms;
+    let c = &mut opts.capture;
+    set(&mut c.capture_interval_ms, o.capture_interval_ms);
+    set(&mut c.capture_scale, o.capture_scale);
+    set(&mut c.jpeg_quality, o.jpeg_quality);
+    set(&mut c.batch_size, o.batch_size.map(|b| b as usize));
+    set(&mut c.walk_max_nodes, o.walk_max_nodes);
+    set(&mut c.walk_budget_ms, o.walk_budget_ms);
+    set(&mut opts.session.sample_rate, o.sample_rate);
+    set(
+        &mut opts.session.background_timeout_ms,
+        o.background_timeout_ms,
+    );
+    opts.masks = masks;
+    set(&mut opts.anr_threshold_ms, o.anr_threshold_ms);
     opts.events.url_deny_list = o.url_deny_list;
-    opts.hierarchy.enabled = o.capture_hierarchy;
+    set(&mut opts.hierarchy.enabled, o.capture_hierarchy);
     opts.device_info = crate::device::DeviceInfo {
         platform: o.platform,
         model: o.device_model,
@@ -113,5 +163,63 @@ pub(super) fn client_options(o: RejourneyOptions) -> Result<ClientOptions, Rejou
     }
     .to_json();
     opts.capture.validate()?;
+    if !(0.0..=1.0).contains(&opts.session.sample_rate) {
+        return Err(invalid("sample_rate must be within 0..=1"));
+    }
     Ok(opts)
+}
+
+/// The mask rules of `o` (the rest of the options is not looked at).
+pub(super) fn mask_options(o: &RejourneyOptions) -> MaskOptions {
+    let d = MaskOptions::default();
+    MaskOptions {
+        mask_all_text: o.mask_all_text.unwrap_or(d.mask_all_text),
+        mask_all_images: o.mask_all_images.unwrap_or(d.mask_all_images),
+        mask_web_views: o.mask_web_views.unwrap_or(d.mask_web_views),
+        mask_video: o.mask_video.unwrap_or(d.mask_video),
+        masked_classes: o.masked_classes.clone(),
+        masked_test_ids: o.masked_test_ids.clone(),
+        ..d
+    }
+}
+
+/// The options the core would run with, as JSON with the wrappers' (camelCase) names:
+/// what the conformance vectors compare on every platform.
+pub(super) fn effective_json(o: RejourneyOptions) -> Result<String, RejourneyError> {
+    let opts = client_options(o)?;
+    let (c, m) = (&opts.capture, &opts.masks);
+    let v = serde_json::json!({
+        "captureIntervalMs": c.capture_interval_ms,
+        "captureScale": c.capture_scale,
+        "jpegQuality": c.jpeg_quality,
+        "batchSize": c.batch_size,
+        "sampleRate": opts.session.sample_rate,
+        "backgroundTimeoutMs": opts.session.background_timeout_ms,
+        "maskTextInputs": m.mask_text_inputs,
+        "maskAllText": m.mask_all_text,
+        "maskAllImages": m.mask_all_images,
+        "maskWebViews": m.mask_web_views,
+        "maskVideo": m.mask_video,
+        "maskedClasses": m.masked_classes,
+        "maskedTestIds": m.masked_test_ids,
+        "spoolQuotaBytes": opts.delivery.spool.quota_bytes,
+        "anrThresholdMs": opts.anr_threshold_ms,
+        "urlDenyList": opts.events.url_deny_list,
+        "captureHierarchy": opts.hierarchy.enabled,
+        "walkMaxNodes": c.walk_max_nodes,
+        "walkBudgetMs": c.walk_budget_ms,
+    });
+    Ok(v.to_string())
+}
+
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
+    }
+}
+
+fn invalid(detail: &str) -> RejourneyError {
+    RejourneyError::InvalidConfig {
+        detail: detail.into(),
+    }
 }

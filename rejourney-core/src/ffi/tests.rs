@@ -4,33 +4,18 @@ use super::*;
 
 fn options(dir: &std::path::Path) -> RejourneyOptions {
     RejourneyOptions {
-        api_key: "pk".into(),
-        api_url: "http://127.0.0.1:9".into(),
-        device_id: "d".into(),
-        storage_dir: dir.display().to_string(),
-        capture_interval_ms: 1000,
-        capture_scale: 1.25,
-        jpeg_quality: 0.5,
-        batch_size: 3,
-        sample_rate: 1.0,
-        background_timeout_ms: 60_000,
-        mask_all_text: false,
-        mask_all_images: false,
-        mask_web_views: true,
-        mask_video: false,
-        masked_classes: vec![],
-        spool_quota_bytes: 1 << 20,
-        anr_threshold_ms: 0,
-        url_deny_list: vec![],
-        capture_hierarchy: true,
+        spool_quota_bytes: Some(1 << 20),
+        anr_threshold_ms: Some(0),
         platform: "test".into(),
-        device_model: String::new(),
-        os_version: String::new(),
-        app_id: String::new(),
-        app_version: String::new(),
         screen_width: f32::NAN,
         screen_height: -1.0,
         screen_scale: f32::INFINITY,
+        ..RejourneyOptions::with_defaults(
+            "pk",
+            "http://127.0.0.1:9",
+            "d",
+            &dir.display().to_string(),
+        )
     }
 }
 
@@ -48,7 +33,7 @@ fn event_entry_points_reject_or_sanitise_hostile_input() {
     let dir = std::env::temp_dir().join(format!("rj-ffi-events-{}", std::process::id()));
     let rj = Rejourney::new(options(&dir)).expect("non-finite screen sizes are sanitised");
     assert!(matches!(
-        rj.track_gesture(GestureKind::Tap, 1, 0.0, 0.0, None),
+        rj.track_gesture(Gesture::Tap, 1, 0.0, 0.0, None),
         Err(RejourneyError::NotStarted)
     ));
     assert!(matches!(
@@ -56,8 +41,8 @@ fn event_entry_points_reject_or_sanitise_hostile_input() {
         Err(RejourneyError::NotStarted)
     ));
     rj.start(1).unwrap();
-    arg(rj.track_gesture(GestureKind::Tap, 2, f32::NAN, 0.0, None));
-    arg(rj.track_gesture(GestureKind::Pinch, 2, 0.0, f32::INFINITY, None));
+    arg(rj.track_gesture(Gesture::Tap, 2, f32::NAN, 0.0, None));
+    arg(rj.track_gesture(Gesture::Pinch, 2, 0.0, f32::INFINITY, None));
     arg(rj.log_event(3, " ".into(), HashMap::new()));
     let many: HashMap<String, EventValue> = (0..10_000)
         .map(|i| (format!("k{i}"), EventValue::Number { value: f64::NAN }))
@@ -96,6 +81,8 @@ fn event_entry_points_reject_or_sanitise_hostile_input() {
         view_id: None,
         test_id: None,
         text_length: None,
+        mask_hint: None,
+        animating: false,
     };
     assert!(matches!(
         rj.submit_partial_frame(8, vec![orphan]),
@@ -110,7 +97,7 @@ fn event_entry_points_reject_or_sanitise_hostile_input() {
     assert!(json["events"]["truncated_strings"].as_u64().unwrap() >= 3);
     rj.shutdown(0).unwrap();
     assert!(matches!(
-        rj.track_gesture(GestureKind::Tap, 10, 1.0, 1.0, None),
+        rj.track_gesture(Gesture::Tap, 10, 1.0, 1.0, None),
         Err(RejourneyError::Closed)
     ));
     assert!(matches!(

@@ -2,35 +2,11 @@
 
 use super::*;
 
-/// How the host's framebuffer stores a pixel.
-#[derive(Debug, Clone, Copy, uniffi::Enum)]
-pub enum PixelFormat {
-    Rgba,
-    Bgra,
-}
-
-/// What a view is, for masking.
-#[derive(Debug, Clone, Copy, uniffi::Enum)]
-pub enum NodeKind {
-    Container,
-    Text,
-    TextInput,
-    SecureInput,
-    Image,
-    Video,
-    Camera,
-    Map,
-    WebView,
-    Other,
-}
-
-/// A developer's explicit privacy tag (`rj-mask` / `rj-unmask`).
-#[derive(Debug, Clone, Copy, uniffi::Enum)]
-pub enum MaskTag {
-    None,
-    Mask,
-    Unmask,
-}
+// The core's own enums and records cross the FFI as they are (derived behind the `ffi`
+// feature): pixel formats, node kinds, mask tags, gestures and touch summaries.
+pub use crate::events::{Gesture, TouchSummary};
+pub use crate::frame::PixelFormat;
+pub use crate::masks::{MaskTag, NodeKind};
 
 /// One view, as the shim's tree walk reports it (pre-order, parent index before child).
 #[derive(Debug, Clone, uniffi::Record)]
@@ -52,15 +28,13 @@ pub struct ViewNode {
     /// A text input's content length (never the content).
     #[uniffi(default = None)]
     pub text_length: Option<u32>,
-}
-
-/// A touch gesture the host recognised.
-#[derive(Debug, Clone, Copy, uniffi::Enum)]
-pub enum GestureKind {
-    Tap,
-    LongPress,
-    Swipe,
-    Pinch,
+    /// The developer's tag string (Android `android:tag`, a Compose test tag) when it is not
+    /// the test id; `rj-mask` / `rj-unmask` there tag the view.
+    #[uniffi(default = None)]
+    pub mask_hint: Option<String>,
+    /// The view itself is moved by an animation its frame does not show.
+    #[uniffi(default = false)]
+    pub animating: bool,
 }
 
 /// A custom event property value.
@@ -103,8 +77,27 @@ pub struct CaptureDecision {
     pub capture: bool,
     /// Why not, when a due capture is held back (`touch`, `scroll`, `background`, …).
     pub skip_reason: Option<String>,
-    /// When to tick again, in ms.
+    /// When to tick again, in ms (16 ms to 60 s).
     pub next_check_ms: u64,
+    /// Views the walk may visit for this capture before it stops and reports a partial
+    /// frame (`submit_partial_frame`).
+    pub walk_max_nodes: u32,
+    /// Main-thread time the walk may take for this capture, same consequence.
+    pub walk_budget_ms: f64,
+    /// Pixels per point to draw the frame at (the core downsizes anything larger).
+    pub capture_scale: f32,
+}
+
+/// What the core decides for a view tree, without a frame: for tests on every platform
+/// (the conformance vectors) and for an app checking its masking.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct MaskEvaluation {
+    /// Per node, in order: masked (itself or through an ancestor).
+    pub masked: Vec<bool>,
+    /// The rectangles (points) that would be painted black.
+    pub rects: Vec<MaskRect>,
+    /// A masked node is moving under an animation: a frame with this tree is not sent.
+    pub moving_masked: bool,
 }
 
 /// Capture and delivery counters.
@@ -163,26 +156,13 @@ pub(super) fn convert_nodes(nodes: Vec<ViewNode>) -> Vec<CoreViewNode> {
             parent: n.parent,
             class_name: n.class_name,
             frame: Rect::new(n.x, n.y, n.width, n.height),
-            kind: match n.kind {
-                NodeKind::Container => CoreNodeKind::Container,
-                NodeKind::Text => CoreNodeKind::Text,
-                NodeKind::TextInput => CoreNodeKind::TextInput,
-                NodeKind::SecureInput => CoreNodeKind::SecureInput,
-                NodeKind::Image => CoreNodeKind::Image,
-                NodeKind::Video => CoreNodeKind::Video,
-                NodeKind::Camera => CoreNodeKind::Camera,
-                NodeKind::Map => CoreNodeKind::Map,
-                NodeKind::WebView => CoreNodeKind::WebView,
-                NodeKind::Other => CoreNodeKind::Other,
-            },
-            tag: match n.tag {
-                MaskTag::None => CoreMaskTag::None,
-                MaskTag::Mask => CoreMaskTag::Mask,
-                MaskTag::Unmask => CoreMaskTag::Unmask,
-            },
+            kind: n.kind,
+            tag: n.tag,
             id: n.view_id,
             test_id: n.test_id,
             text_length: n.text_length,
+            mask_hint: n.mask_hint,
+            animating: n.animating,
         })
         .collect()
 }
@@ -194,10 +174,6 @@ pub(super) fn spec(
     format: PixelFormat,
     scale: f32,
 ) -> FrameSpec {
-    let format = match format {
-        PixelFormat::Rgba => CorePixelFormat::Rgba,
-        PixelFormat::Bgra => CorePixelFormat::Bgra,
-    };
     FrameSpec {
         width,
         height,

@@ -1,31 +1,40 @@
 package io.rejourney
 
 /**
- * What an app configures. Plain Kotlin (no Android types) so it is tested on the JVM; the Rust
- * core validates every value again and is the authority on defaults.
+ * What an app configures. Plain Kotlin (no Android types) so it is tested on the JVM. A
+ * `null` tunable means the Rust core's default: the core owns every default and validates
+ * every value (`uniffi.rejourney_core.effectiveOptions` shows what it will run with).
  */
 data class RejourneyOptions(
     val apiKey: String,
     val apiUrl: String = "https://api.rejourney.co",
-    val captureIntervalMs: Long = 1000,
-    val captureScale: Float = 1.25f,
-    val jpegQuality: Float = 0.5f,
-    val sampleRate: Double = 1.0,
-    val backgroundTimeoutMs: Long = 60_000,
-    val maskAllText: Boolean = false,
-    val maskAllImages: Boolean = false,
-    val maskWebViews: Boolean = true,
-    val maskVideo: Boolean = false,
+    val captureIntervalMs: Long? = null,
+    /** Pixels per dp of captured frames. */
+    val captureScale: Float? = null,
+    val jpegQuality: Float? = null,
+    /** Frames per uploaded bundle. */
+    val batchSize: Int? = null,
+    /** Fraction of sessions recorded (0..1). */
+    val sampleRate: Double? = null,
+    val backgroundTimeoutMs: Long? = null,
+    val maskAllText: Boolean? = null,
+    val maskAllImages: Boolean? = null,
+    val maskWebViews: Boolean? = null,
+    val maskVideo: Boolean? = null,
     /** Fully qualified or simple class names masked like an `rj-mask` tag. */
     val maskedClasses: List<String> = emptyList(),
-    val spoolQuotaBytes: Long = 50L * 1024 * 1024,
+    /** View id resource names / Compose test tags masked like an `rj-mask` tag. */
+    val maskedTestIds: List<String> = emptyList(),
+    val spoolQuotaBytes: Long? = null,
     /** Main-thread silence reported as an ANR; 0 disables the watchdog. */
-    val anrThresholdMs: Long = 5_000,
+    val anrThresholdMs: Long? = null,
     /** Network requests to these hosts (or URL prefixes) are never recorded. */
     val urlDenyList: List<String> = emptyList(),
-    val captureHierarchy: Boolean = true,
+    val captureHierarchy: Boolean? = null,
     /** Views visited per capture before the walk stops (the frame is then dropped). */
-    val maxNodesPerCapture: Int = 2_000,
+    val maxNodesPerCapture: Int? = null,
+    /** Main-thread time the walk may take per capture, same consequence. */
+    val walkBudgetMs: Double? = null,
 ) {
     /** `deviceInfo` of event batches; the Android adapter fills it from `Build` and the display. */
     data class DeviceInfo(
@@ -39,32 +48,35 @@ data class RejourneyOptions(
         val screenScale: Float = 0f,
     )
 
-    /** The FFI record, for a device id and a storage directory the SDK owns. */
-    fun toFfi(deviceId: String, storageDir: String, device: DeviceInfo = DeviceInfo()): uniffi.rejourney_core.RejourneyOptions {
-        require(captureIntervalMs > 0) { "captureIntervalMs must be positive" }
-        require(spoolQuotaBytes > 0) { "spoolQuotaBytes must be positive" }
-        require(anrThresholdMs >= 0) { "anrThresholdMs must not be negative" }
-        require(maxNodesPerCapture > 0) { "maxNodesPerCapture must be positive" }
-        return uniffi.rejourney_core.RejourneyOptions(
+    /**
+     * The FFI record, for a device id and a storage directory the SDK owns. Only type
+     * conversions happen here: Kotlin has signed numbers where the core has unsigned ones, so
+     * a negative value is refused here ([IllegalArgumentException]); the core checks the rest.
+     */
+    fun toFfi(deviceId: String, storageDir: String, device: DeviceInfo = DeviceInfo()): uniffi.rejourney_core.RejourneyOptions =
+        uniffi.rejourney_core.RejourneyOptions(
             apiKey = apiKey,
             apiUrl = apiUrl,
             deviceId = deviceId,
             storageDir = storageDir,
-            captureIntervalMs = captureIntervalMs.toULong(),
+            captureIntervalMs = captureIntervalMs?.let { unsigned(it, "captureIntervalMs") },
             captureScale = captureScale,
             jpegQuality = jpegQuality,
-            batchSize = 3u,
+            batchSize = batchSize?.let { unsigned(it.toLong(), "batchSize").toUInt() },
             sampleRate = sampleRate,
-            backgroundTimeoutMs = backgroundTimeoutMs.toULong(),
+            backgroundTimeoutMs = backgroundTimeoutMs?.let { unsigned(it, "backgroundTimeoutMs") },
             maskAllText = maskAllText,
             maskAllImages = maskAllImages,
             maskWebViews = maskWebViews,
             maskVideo = maskVideo,
             maskedClasses = maskedClasses,
-            spoolQuotaBytes = spoolQuotaBytes.toULong(),
-            anrThresholdMs = anrThresholdMs.toULong(),
+            maskedTestIds = maskedTestIds,
+            spoolQuotaBytes = spoolQuotaBytes?.let { unsigned(it, "spoolQuotaBytes") },
+            anrThresholdMs = anrThresholdMs?.let { unsigned(it, "anrThresholdMs") },
             urlDenyList = urlDenyList,
             captureHierarchy = captureHierarchy,
+            walkMaxNodes = maxNodesPerCapture?.let { unsigned(it.toLong(), "maxNodesPerCapture").toUInt() },
+            walkBudgetMs = walkBudgetMs,
             platform = device.platform,
             deviceModel = device.model,
             osVersion = device.osVersion,
@@ -74,5 +86,11 @@ data class RejourneyOptions(
             screenHeight = device.screenHeight,
             screenScale = device.screenScale,
         )
+
+    private companion object {
+        fun unsigned(v: Long, name: String): ULong {
+            require(v >= 0) { "$name must not be negative" }
+            return v.toULong()
+        }
     }
 }

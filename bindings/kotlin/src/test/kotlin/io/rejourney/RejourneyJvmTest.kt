@@ -1,6 +1,7 @@
 package io.rejourney
 
 import io.rejourney.core.CaptureLoop
+import io.rejourney.core.CaptureRequest
 import io.rejourney.core.CapturedFrame
 import io.rejourney.core.MaskRegistry
 import io.rejourney.core.SessionCallbacks
@@ -178,10 +179,10 @@ class RejourneyJvmTest {
         assertTrue(core.telemetry().json, core.telemetry().json.contains("\"tree_empty\":1"))
         // The capture loop walks an invisible root: no nodes, so no frame is submitted at all.
         val hidden = Node("Root", visible = false, children = listOf(Node("EditText", NodeKind.TEXT_INPUT)))
-        assertTrue(TreeFlattener(MaskRegistry()).flatten(hidden).nodes.isEmpty())
+        assertTrue(TreeFlattener(MaskRegistry()).flatten(hidden, unlimitedWalk).nodes.isEmpty())
         val pending = ArrayDeque<() -> Unit>()
         val loop = CaptureLoop(core, {
-            CapturedFrame(small(2), 16, 16, 64, PixelFormat.RGBA, 1.25f, TreeFlattener(MaskRegistry()).flatten(hidden).nodes)
+            CapturedFrame(small(2), 16, 16, 64, PixelFormat.RGBA, 1.25f, TreeFlattener(MaskRegistry()).flatten(hidden, unlimitedWalk).nodes)
         }, { _, tick -> pending.addLast(tick) }, clockMs = { 5_000L })
         loop.start()
         pending.removeFirst().invoke()
@@ -208,56 +209,42 @@ class RejourneyJvmTest {
     }
 
     @Test
-    fun aMovingMaskableViewOrAncestorSkipsTheFrame() {
+    fun theWalkReportsAnimationsAndTheCoreSkipsFramesWhoseMasksMove() {
         val cursor = Node("Cursor", NodeKind.OTHER)
         val field = Node("EditText", NodeKind.TEXT_INPUT, children = listOf(cursor))
         val sheet = Node("Sheet", children = listOf(field))
         val spinner = Node("Spinner", NodeKind.IMAGE)
         val window = Node("Window", children = listOf(spinner, sheet), width = 12.8f, height = 12.8f)
-        val registry = MaskRegistry()
-        val flattener = TreeFlattener(registry)
-        assertFalse(flattener.flatten(window).animating)
-        spinner.animating = true
-        cursor.animating = true
-        assertFalse("a spinner elsewhere, a cursor inside the mask", flattener.flatten(window).animating)
+        val flattener = TreeFlattener(MaskRegistry())
         sheet.animating = true
-        val sliding = flattener.flatten(window)
-        assertTrue("the sheet carries the field", sliding.animating)
-        assertFalse(sliding.truncated)
-        sheet.animating = false
-        field.animating = true
-        assertTrue(flattener.flatten(window).animating)
-        field.animating = false
-        registry.mask(spinner)
-        assertTrue("a view the app masks, moving", flattener.flatten(window).animating)
-        registry.clear(spinner)
-        assertFalse(flattener.flatten(window).animating)
-        val withImages = TreeFlattener(registry, privateKinds = TreeFlattener.DEFAULT_PRIVATE_KINDS + NodeKind.IMAGE)
-        assertTrue("images are private when the app masks them all", withImages.flatten(window).animating)
-        spinner.animating = false
-        cursor.animating = false
+        // The walk reports each view's own animation and decides nothing.
+        val walked = flattener.flatten(window, unlimitedWalk)
+        assertEquals(listOf(false, false, true, false, false), walked.nodes.map { it.animating })
+        assertFalse(walked.truncated)
 
-        // The loop: while the sheet slides no frame reaches the core; once settled it captures.
+        // The loop: while the sheet slides the core drops the frame (its mask would miss the
+        // field); once settled it captures.
         val core = client()
         core.start(0uL)
         var now = 0L
         val pending = ArrayDeque<() -> Unit>()
         val loop = CaptureLoop(core, {
-            val tree = flattener.flatten(window)
-            CapturedFrame(small(3), 16, 16, 64, PixelFormat.RGBA, 1.25f, tree.nodes, tree.truncated, tree.animating)
+            val tree = flattener.flatten(window, it)
+            CapturedFrame(small(3), 16, 16, 64, PixelFormat.RGBA, 1.25f, tree.nodes, tree.truncated)
         }, { _, tick -> pending.addLast(tick) }, clockMs = { now }, nanoTime = { 0L })
-        sheet.animating = true
         loop.start()
         pending.removeFirst().invoke()
-        assertEquals(1L, loop.animatingSkips)
-        assertEquals(0L, loop.captures)
         assertEquals(0L, loop.errors)
-        assertEquals("nothing reached the core", 0uL, core.telemetry().framesOffered)
+        assertEquals("offered and dropped, by reason", 1uL, core.telemetry().framesDropped)
+        assertTrue(core.telemetry().json, core.telemetry().json.contains("\"mask_moving\":1"))
         sheet.animating = false
+        spinner.animating = true // an unmasked view moving: no mask to miss
         now = 1_000
         pending.removeFirst().invoke()
-        assertEquals(1L, loop.captures)
+        assertEquals(2L, loop.captures)
         assertEquals(0L, loop.errors)
+        assertEquals(2uL, core.telemetry().framesOffered)
+        assertEquals(1uL, core.telemetry().framesDropped)
         loop.stop()
         core.shutdown(0uL)
     }
@@ -266,22 +253,40 @@ class RejourneyJvmTest {
     fun flattenerKeepsPreOrderParentsTagsAndBudget() {
         val registry = MaskRegistry()
         val secret = Node("com.app.CardView")
-        registry.maskClass("CardView")
+        registry.mask(secret)
         val tree = Node("Root", children = listOf(
             Node("A", tag = "rj-unmask", children = listOf(Node("A1", NodeKind.TEXT_INPUT))),
             Node("Hidden", visible = false, children = listOf(Node("H1"))),
             secret,
             Node("B", tag = "rj-mask"),
         ))
-        val nodes = TreeFlattener(registry).flatten(tree).nodes
+        val nodes = TreeFlattener(registry).flatten(tree, unlimitedWalk).nodes
         assertEquals(listOf("Root", "A", "A1", "com.app.CardView", "B"), nodes.map { it.className })
         assertEquals(listOf(null, 0u, 1u, 0u, 0u), nodes.map { it.parent })
-        assertEquals(listOf(MaskTag.NONE, MaskTag.UNMASK, MaskTag.NONE, MaskTag.MASK, MaskTag.MASK), nodes.map { it.tag })
+        // Registrations are the platform's; tag strings go to the core as they are.
+        assertEquals(listOf(MaskTag.NONE, MaskTag.NONE, MaskTag.NONE, MaskTag.MASK, MaskTag.NONE), nodes.map { it.tag })
+        assertEquals(listOf(null, "rj-unmask", null, null, "rj-mask"), nodes.map { it.maskHint })
         val wide = Node("Root", children = List(50) { Node("C$it") })
-        val limited = TreeFlattener(registry, maxNodes = 10).flatten(wide)
+        val limited = TreeFlattener(registry).flatten(wide, CaptureRequest(10, 60_000_000_000L))
         assertTrue(limited.truncated)
         assertEquals(10, limited.nodes.size)
-        assertFalse(TreeFlattener(registry).flatten(wide).truncated)
+        assertFalse(TreeFlattener(registry).flatten(wide, unlimitedWalk).truncated)
+    }
+
+    @Test
+    fun theCoreHandsOutTheWalkBudgetAndScaleWithEachDecision() {
+        val core = client { it.copy(maxNodesPerCapture = 321, walkBudgetMs = 3.0, captureScale = 2f) }
+        core.start(0uL)
+        val d = core.tick(0uL)
+        assertTrue(d.capture)
+        assertEquals(CaptureRequest(321, 3_000_000L, 2f), CaptureRequest.of(d))
+        assertTrue("the core clamps the next tick", d.nextCheckMs in 16uL..60_000uL)
+        core.shutdown(0uL)
+        try {
+            RejourneyOptions(apiKey = "k", anrThresholdMs = -1).toFfi("d", "/tmp")
+            fail("a negative duration is refused before it reaches the core")
+        } catch (e: IllegalArgumentException) {
+        }
     }
 
     @Test
@@ -321,7 +326,7 @@ class RejourneyJvmTest {
             val core = client(server.url) { it.copy(anrThresholdMs = 0) }
             val sessionId = core.start(1_000uL)
             val screen = Corpus.load(Corpus.ids().first())
-            val tree = TreeFlattener(MaskRegistry(), maxNodes = 5).flatten(screen.root)
+            val tree = TreeFlattener(MaskRegistry()).flatten(screen.root, CaptureRequest(5, 60_000_000_000L))
             assertTrue(tree.truncated)
             var now = 1_000L
             val pending = ArrayDeque<() -> Unit>()
@@ -351,11 +356,11 @@ class RejourneyJvmTest {
         var clock = 0L
         val wide = Node("Root", children = List(500) { Node("C$it") })
         // Every clock read advances 5 ms; the budget is 8 ms: the walk stops at its second check.
-        val r = TreeFlattener(MaskRegistry(), maxNodes = 10_000, maxNanos = 8_000_000,
-            nanoTime = { clock += 5_000_000; clock }).flatten(wide)
+        val r = TreeFlattener(MaskRegistry(), nanoTime = { clock += 5_000_000; clock })
+            .flatten(wide, CaptureRequest(10_000, 8_000_000))
         assertTrue(r.truncated)
         assertEquals(127, r.nodes.size)
-        val ids = TreeFlattener(MaskRegistry()).flatten(wide).nodes.map { it.viewId }
+        val ids = TreeFlattener(MaskRegistry()).flatten(wide, unlimitedWalk).nodes.map { it.viewId }
         assertTrue("every node carries a view id", ids.all { it != null })
     }
 
@@ -380,8 +385,8 @@ class RejourneyJvmTest {
         val registry = MaskRegistry()
         registry.mask(card)
         val flattener = TreeFlattener(registry)
-        val first = flattener.flatten(Wrapper(root)).nodes
-        val second = flattener.flatten(Wrapper(root)).nodes
+        val first = flattener.flatten(Wrapper(root), unlimitedWalk).nodes
+        val second = flattener.flatten(Wrapper(root), unlimitedWalk).nodes
         assertEquals(listOf(MaskTag.NONE, MaskTag.MASK), first.map { it.tag })
         assertEquals("ids are stable across walks", first.map { it.viewId }, second.map { it.viewId })
     }

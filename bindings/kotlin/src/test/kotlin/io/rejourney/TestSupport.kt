@@ -1,5 +1,6 @@
 package io.rejourney
 
+import io.rejourney.core.CaptureRequest
 import io.rejourney.core.MaskRegistry
 import io.rejourney.core.TreeFlattener
 import io.rejourney.core.ViewLike
@@ -172,5 +173,8 @@ object Corpus {
         return Screen(id, rgba, w, h, (tree["scale"] as Double).toFloat(), JsonView(window))
     }
 
-    fun nodes(screen: Screen) = TreeFlattener(MaskRegistry()).flatten(screen.root).nodes
+    fun nodes(screen: Screen) = TreeFlattener(MaskRegistry()).flatten(screen.root, unlimitedWalk).nodes
 }
+
+/** A walk budget no test tree reaches (the core's own comes with each tick's decision). */
+val unlimitedWalk = CaptureRequest(maxNodes = 100_000, maxNanos = 60_000_000_000L)

@@ -8,7 +8,7 @@ import android.view.Window
 import androidx.lifecycle.DefaultLifecycleObserver
 import androidx.lifecycle.LifecycleOwner
 import androidx.lifecycle.ProcessLifecycleOwner
-import uniffi.rejourney_core.GestureKind
+import uniffi.rejourney_core.TouchSummary
 
 /** App foreground/background and touches, reported to the core (which pauses capture). */
 internal object LifecycleHooks {
@@ -48,7 +48,7 @@ private class TouchCallback(
     private var downX = 0f
     private var downY = 0f
     private var downAt = 0L
-    private var multiTouch = false
+    private var maxPointers = 1
 
     override fun dispatchTouchEvent(event: MotionEvent?): Boolean {
         if (event != null) runCatching { observe(event) }
@@ -61,21 +61,19 @@ private class TouchCallback(
                 downX = event.x
                 downY = event.y
                 downAt = event.eventTime
-                multiTouch = false
+                maxPointers = 1
                 core.touchBegan()
             }
-            MotionEvent.ACTION_POINTER_DOWN -> multiTouch = true
+            MotionEvent.ACTION_POINTER_DOWN -> maxPointers = maxOf(maxPointers, event.pointerCount)
             MotionEvent.ACTION_UP -> {
                 val now = System.currentTimeMillis()
                 core.touchEnded(now.toULong())
-                val moved = Math.hypot((event.x - downX).toDouble(), (event.y - downY).toDouble()) / density > 10
-                val kind = when {
-                    multiTouch -> GestureKind.PINCH
-                    moved -> GestureKind.SWIPE
-                    event.eventTime - downAt > 500 -> GestureKind.LONG_PRESS
-                    else -> GestureKind.TAP
-                }
-                core.trackGesture(kind, now.toULong(), event.x / density, event.y / density, null)
+                // The core classifies (the same thresholds on every platform); positions in dp.
+                val touch = TouchSummary(
+                    downX / density, downY / density, event.x / density, event.y / density,
+                    (event.eventTime - downAt).coerceAtLeast(0).toULong(), maxPointers.toUInt(),
+                )
+                core.trackTouch(now.toULong(), touch, null)
             }
             MotionEvent.ACTION_CANCEL -> core.touchEnded(System.currentTimeMillis().toULong())
         }

@@ -9,9 +9,7 @@ import io.rejourney.RejourneyOptions
 import io.rejourney.core.CaptureLoop
 import io.rejourney.core.MaskRegistry
 import io.rejourney.core.SessionCallbacks
-import io.rejourney.core.TreeFlattener
 import uniffi.rejourney_core.EventValue
-import uniffi.rejourney_core.NodeKind
 import java.security.MessageDigest
 
 /**
@@ -32,9 +30,7 @@ object Rejourney {
         val client = core ?: uniffi.rejourney_core.Rejourney(options.toFfi(deviceId(app), storage, deviceInfo(app))).also { core = it }
         onSession?.let { client.setListener(it) }
         val main = Handler(Looper.getMainLooper())
-        val privateKinds = TreeFlattener.DEFAULT_PRIVATE_KINDS +
-            listOfNotNull(NodeKind.TEXT.takeIf { options.maskAllText }, NodeKind.IMAGE.takeIf { options.maskAllImages })
-        val capture = WindowCapture(app, masks, options.captureScale, options.maxNodesPerCapture, privateKinds)
+        val capture = WindowCapture(app, masks)
         val l = CaptureLoop(client, capture, { delay, tick -> main.postDelayed(tick, delay) })
         loop = l
         LifecycleHooks.install(app, client, capture)
@@ -57,7 +53,11 @@ object Rejourney {
     /** Lifts kind-based masking for this view's subtree (secure fields stay masked). */
     fun unmask(view: android.view.View) = masks.unmask(view)
 
-    fun maskClass(className: String) = masks.maskClass(className)
+    /** Masks every view of this class (qualified or simple name) from the next frame on. */
+    fun maskClass(className: String) { runCatching { core?.maskClass(className) } }
+
+    /** Masks views with this id resource name or Compose test tag from the next frame on. */
+    fun maskTestId(testId: String) { runCatching { core?.maskTestId(testId) } }
 
     /** Records a custom event; invalid names are ignored (never thrown into the app). */
     fun logEvent(name: String, properties: Map<String, Any?> = emptyMap()) {

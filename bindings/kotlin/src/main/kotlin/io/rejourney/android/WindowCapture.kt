@@ -18,6 +18,7 @@ import io.rejourney.core.FrameSource
 import io.rejourney.core.MaskRegistry
 import io.rejourney.core.TreeFlattener
 import io.rejourney.core.ViewLike
+import io.rejourney.core.CaptureRequest
 import uniffi.rejourney_core.NodeKind
 import uniffi.rejourney_core.PixelFormat
 import java.lang.ref.WeakReference
@@ -29,13 +30,10 @@ import java.nio.ByteBuffer
  */
 internal class WindowCapture(
     app: Application,
-    private val masks: MaskRegistry,
-    private val scale: Float,
-    maxNodes: Int = 2_000,
-    privateKinds: Set<NodeKind> = TreeFlattener.DEFAULT_PRIVATE_KINDS,
+    masks: MaskRegistry,
 ) : FrameSource {
     private var top: WeakReference<Activity>? = null
-    private val flattener = TreeFlattener(masks, maxNodes, privateKinds = privateKinds)
+    private val flattener = TreeFlattener(masks)
 
     init {
         app.registerActivityLifecycleCallbacks(object : Application.ActivityLifecycleCallbacks {
@@ -49,7 +47,8 @@ internal class WindowCapture(
         })
     }
 
-    override fun capture(): CapturedFrame? {
+    override fun capture(request: CaptureRequest): CapturedFrame? {
+        val scale = request.scale
         val activity = top?.get() ?: return null
         val root = activity.window?.decorView ?: return null
         if (root.width == 0 || root.height == 0) return null
@@ -60,11 +59,11 @@ internal class WindowCapture(
         // produced (the width is truncated to whole pixels), and the height drawn at it.
         val bufferScale = w / widthDp
         val h = Math.round(heightDp * bufferScale).coerceAtLeast(1)
-        // The walk first: a frame the loop will skip (nothing visible, a masked view moving)
+        // The walk first: a frame the loop will not send (nothing visible, a walk cut short)
         // needs no pixels.
-        val tree = flattener.flatten(AndroidView(root, density))
-        if (tree.animating || tree.nodes.isEmpty()) {
-            return CapturedFrame(ByteArray(0), 0, 0, 0, PixelFormat.RGBA, bufferScale, tree.nodes, tree.truncated, tree.animating)
+        val tree = flattener.flatten(AndroidView(root, density), request)
+        if (tree.truncated || tree.nodes.isEmpty()) {
+            return CapturedFrame(ByteArray(0), 0, 0, 0, PixelFormat.RGBA, bufferScale, tree.nodes, tree.truncated)
         }
         val bitmap = Bitmap.createBitmap(w, h, Bitmap.Config.ARGB_8888)
         val canvas = android.graphics.Canvas(bitmap)

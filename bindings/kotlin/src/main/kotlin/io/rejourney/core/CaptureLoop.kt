@@ -17,14 +17,16 @@ class CapturedFrame(
     val nodes: List<ViewNode>,
     /** The view walk ran out of budget: the frame must not be sent. */
     val truncated: Boolean = false,
-    /** A maskable view was moving ([TreeFlattener.Result.animating]): the frame is skipped. */
-    val animating: Boolean = false,
 )
 
-/** Reads the screen; on Android this runs on the main thread (PixelCopy + view walk). */
+/** Reads the screen; on Android this runs on the main thread (view walk + draw). */
 fun interface FrameSource {
-    /** Returns null when nothing can be captured right now (no window, not laid out). */
-    fun capture(): CapturedFrame?
+    /**
+     * Returns null when nothing can be captured right now (no window, not laid out). The walk
+     * stops at the [request]'s budget and draws at its scale (the core's, from this tick's
+     * decision).
+     */
+    fun capture(request: CaptureRequest): CapturedFrame?
 }
 
 /** Schedules the next tick; Android posts to the main Handler, tests run it by hand. */
@@ -33,8 +35,9 @@ fun interface TickScheduler {
 }
 
 /**
- * The capture timer: asks the core whether to capture, captures if told to, hands the frame
- * over and reports how long the main thread spent, then schedules itself when the core says.
+ * The capture timer: asks the core whether to capture, captures if told to (walking no more
+ * than the core's budget), hands the frame over and reports how long the main thread spent,
+ * then schedules itself when the core says (the core keeps that within 16 ms to 60 s).
  * Each tick is also the ANR watchdog's heartbeat. The core drives; this loop only answers.
  * Errors from the core or from the capture itself are counted, never thrown into the host's
  * main thread.
@@ -57,9 +60,6 @@ class CaptureLoop(
     /** Frames not captured because the walk saw nothing (an invisible root). */
     @Volatile var emptyWalks = 0L
         private set
-    /** Frames not captured because a maskable view was moving. */
-    @Volatile var animatingSkips = 0L
-        private set
 
     fun start() {
         if (running) return
@@ -78,10 +78,10 @@ class CaptureLoop(
         try {
             core.heartbeat()
             val decision = core.tick(clockMs().toULong())
-            next = decision.nextCheckMs.toLong().coerceIn(16, 60_000)
+            next = decision.nextCheckMs.toLong()
             if (decision.capture) {
                 val t0 = nanoTime()
-                val frame = source.capture()
+                val frame = source.capture(CaptureRequest.of(decision))
                 val costMs = (nanoTime() - t0) / 1_000_000.0
                 core.reportCaptureCost(costMs)
                 if (frame != null && frame.nodes.isEmpty()) {
@@ -91,10 +91,6 @@ class CaptureLoop(
                 } else if (frame != null && frame.truncated) {
                     core.submitPartialFrame(clockMs().toULong(), frame.nodes)
                     partialFrames++
-                } else if (frame != null && frame.animating) {
-                    // Masks would sit where the layout says, the pixels show where the
-                    // animation drew the view: try again next tick.
-                    animatingSkips++
                 } else if (frame != null) {
                     core.submitFrame(
                         frame.pixels, frame.width.toUInt(), frame.height.toUInt(), frame.stride.toUInt(),

@@ -1,6 +1,6 @@
 package io.rejourney.core
 
-import uniffi.rejourney_core.MaskTag
+import uniffi.rejourney_core.CaptureDecision
 import uniffi.rejourney_core.NodeKind
 import uniffi.rejourney_core.ViewNode
 
@@ -13,7 +13,7 @@ interface ViewLike {
     val width: Float
     val height: Float
     val kind: NodeKind
-    /** `rj-mask`, `rj-unmask` or anything else. */
+    /** The developer's tag string (`android:tag`, a Compose test tag), reported as is. */
     val tag: String?
     val visible: Boolean
     val children: List<ViewLike>
@@ -30,37 +30,41 @@ interface ViewLike {
     val stableId: ULong? get() = null
     /**
      * The view is being moved by an animation its geometry does not report (Android: a
-     * running legacy `Animation`, applied at draw time only).
+     * running legacy `Animation`, applied at draw time only). The core decides what follows.
      */
     val animating: Boolean get() = false
 }
 
 /**
+ * What the core asks of one capture, from its tick decision: how much of the tree the walk
+ * may visit ([maxNodes], [maxNanos]) and how many pixels per dp to draw ([scale]).
+ */
+data class CaptureRequest(val maxNodes: Int, val maxNanos: Long, val scale: Float = 1f) {
+    companion object {
+        fun of(decision: CaptureDecision) = CaptureRequest(
+            decision.walkMaxNodes.toInt().coerceAtLeast(1),
+            (decision.walkBudgetMs * 1_000_000).toLong().coerceAtLeast(1),
+            decision.captureScale,
+        )
+    }
+}
+
+/**
  * Flattens a view tree into the pre-order `ViewNode` list the core expects (each node names
- * its parent's index). Invisible subtrees are skipped. A node budget and a time budget bound
- * the main-thread cost of the walk; when either runs out the list is marked
- * [Result.truncated] and [CaptureLoop] sends it as a partial frame, which the core drops:
- * privacy fails closed when part of the screen was never examined. An invisible root gives
- * an empty list, and the loop captures no frame for it. When a view that may be masked (a
- * [privateKinds] kind or an `rj-mask` tag), or one of its ancestors, is [ViewLike.animating],
- * the result is [Result.animating] and the loop skips the frame: its masks would sit where
- * the layout says, not where the animation draws it.
+ * its parent's index), reporting what the platform sees and deciding nothing: invisible
+ * subtrees are not walked (they draw nothing), and when the core's [CaptureRequest] runs out the
+ * result is [Result.truncated], which [CaptureLoop] sends as a partial frame that the core
+ * drops (privacy fails closed when part of the screen was never examined).
  */
 class TreeFlattener(
     private val registry: MaskRegistry,
-    private val maxNodes: Int = 2_000,
-    private val maxNanos: Long = 8_000_000,
     private val nanoTime: () -> Long = System::nanoTime,
-    private val privateKinds: Set<NodeKind> = DEFAULT_PRIVATE_KINDS,
 ) {
-    data class Result(val nodes: List<ViewNode>, val truncated: Boolean, val animating: Boolean = false)
+    data class Result(val nodes: List<ViewNode>, val truncated: Boolean)
 
-    fun flatten(root: ViewLike): Result {
+    fun flatten(root: ViewLike, budget: CaptureRequest): Result {
         val out = ArrayList<ViewNode>(64)
-        // Per node: it or an ancestor is moving.
-        val moving = ArrayList<Boolean>(64)
-        var truncated = false
-        val deadline = nanoTime() + maxNanos
+        val deadline = nanoTime() + budget.maxNanos
         // Explicit stack: deep hierarchies must not overflow the thread's stack.
         val stack = ArrayDeque<Pair<ViewLike, UInt?>>()
         stack.addLast(root to null)
@@ -68,39 +72,27 @@ class TreeFlattener(
             val (v, parent) = stack.removeLast()
             if (!v.visible) continue
             // The clock is read every 64 nodes: cheap, and bounds the overshoot.
-            if (out.size >= maxNodes || (out.size % 64 == 63 && nanoTime() > deadline)) {
-                truncated = true
-                break
+            if (out.size >= budget.maxNodes || (out.size % 64 == 63 && nanoTime() > deadline)) {
+                return Result(out, true)
             }
             val index = out.size.toUInt()
-            val kind = v.kind
-            val tag = registry.tagFor(v.identity, v.tag, v.className)
             out.add(
                 ViewNode(
                     parent = parent,
                     className = v.className,
                     x = v.x, y = v.y, width = v.width, height = v.height,
-                    kind = kind,
-                    tag = tag,
+                    kind = v.kind,
+                    tag = registry.tagFor(v.identity),
                     viewId = v.stableId ?: System.identityHashCode(v.identity).toULong(),
                     testId = v.testId,
                     textLength = v.textLength,
+                    maskHint = v.tag,
+                    animating = v.animating,
                 ),
             )
-            val moves = v.animating || (parent != null && moving[parent.toInt()])
-            moving.add(moves)
-            // A moving maskable view: the frame will not be sent, the walk can stop. (Only its
-            // own and its ancestors' animations count: a cursor blinks inside its field's mask.)
-            if (moves && (kind in privateKinds || tag == MaskTag.MASK)) return Result(out, false, animating = true)
             // Push children in reverse so they pop in order (pre-order, left to right).
             for (i in v.children.indices.reversed()) stack.addLast(v.children[i] to index)
         }
-        return Result(out, truncated)
-    }
-
-    companion object {
-        /** The kinds the core masks by default or by option (text and images only by option). */
-        val DEFAULT_PRIVATE_KINDS: Set<NodeKind> =
-            setOf(NodeKind.TEXT_INPUT, NodeKind.SECURE_INPUT, NodeKind.CAMERA, NodeKind.WEB_VIEW, NodeKind.VIDEO)
+        return Result(out, false)
     }
 }

@@ -28,6 +28,7 @@ cp -r bindings/swift/Package.swift bindings/swift/Sources bindings/swift/Tests "
 ln -s /var/cache/rejourney-swift-build "$work/package/.build"
 cp target/release/librejourney_core.so "$work/lib/"
 cargo run --release -q --example export_corpus -- "$work/corpus" >&2
+cp -r tests/conformance "$work/conformance"
 
 server_log=$work/ingest.log
 target/release/rejourney-ingest --bind 127.0.0.1:0 --data "$work/ingest-data" >"$server_log" 2>&1 &
@@ -51,7 +52,7 @@ log=$repo/target/swift-test.log
 mkdir -p "$repo/target"
 rc=0
 chroot "$chroot_dir" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 \
-  RJ_INGEST_URL="$url" RJ_INGEST_DATA=/work/ingest-data RJ_CORPUS=/work/corpus \
+  RJ_INGEST_URL="$url" RJ_INGEST_DATA=/work/ingest-data RJ_CORPUS=/work/corpus RJ_CONFORMANCE=/work/conformance \
   LD_LIBRARY_PATH=/work/lib \
   /bin/sh -c 'cd /work/package && (swiftc -parse Sources/RejourneySDK/*.swift && echo "uikit-adapter-parses") 2>&1;
     swift build --build-tests -Xlinker -L/work/lib -Xlinker -rpath=/work/lib >/work/build.log 2>&1; rc=$?;

@@ -14,12 +14,9 @@ public struct CapturedFrame {
     public var nodes: [ViewNode]
     /// The view walk ran out of budget: the frame must not be sent.
     public var truncated: Bool
-    /// A possibly masked view was moving (`TreeFlattener.Result.animating`): the frame is
-    /// skipped, and the source need not read any pixels for it.
-    public var animating: Bool
 
     public init(pixels: Data, width: UInt32, height: UInt32, stride: UInt32, format: PixelFormat,
-                scale: Float, nodes: [ViewNode], truncated: Bool = false, animating: Bool = false) {
+                scale: Float, nodes: [ViewNode], truncated: Bool = false) {
         self.pixels = pixels
         self.width = width
         self.height = height
@@ -28,14 +25,13 @@ public struct CapturedFrame {
         self.scale = scale
         self.nodes = nodes
         self.truncated = truncated
-        self.animating = animating
     }
 }
 
 /// Reads the screen; on iOS this runs on the main thread (drawHierarchy + view walk).
 public protocol FrameSource: AnyObject {
     /// nil when nothing can be captured now (no key window, not laid out).
-    func capture() -> CapturedFrame?
+    func capture(_ request: CaptureRequest) -> CapturedFrame?
 }
 
 /// Schedules the next tick: iOS uses a `Timer` in the default run-loop mode (so it naturally
@@ -45,7 +41,8 @@ public protocol TickScheduler: AnyObject {
 }
 
 /// The capture timer: asks the core whether to capture, captures if told to, hands the frame
-/// over with the main thread's cost, then schedules itself when the core says. Each tick is
+/// over with the main thread's cost, then schedules itself when the core says (16 ms to 60 s,
+/// the core clamps). Each tick is
 /// also the ANR heartbeat. The core drives; this loop only answers. Errors from the core are
 /// counted, never thrown into the host's main thread.
 public final class CaptureLoop: @unchecked Sendable {
@@ -62,8 +59,6 @@ public final class CaptureLoop: @unchecked Sendable {
     public private(set) var partialFrames: UInt64 = 0
     /// Frames not captured because the walk saw nothing (an invisible root).
     public private(set) var emptyWalks: UInt64 = 0
-    /// Frames not captured because a possibly masked view was moving.
-    public private(set) var animatingSkips: UInt64 = 0
 
     public init(
         core: RejourneyBindings.Rejourney,
@@ -106,10 +101,10 @@ public final class CaptureLoop: @unchecked Sendable {
         do {
             try core.heartbeat()
             let decision = try core.tick(nowMs: clockMs())
-            next = min(max(Double(decision.nextCheckMs) / 1000, 0.016), 60)
+            next = Double(decision.nextCheckMs) / 1000
             if decision.capture {
                 let t0 = uptime()
-                let frame = source.capture()
+                let frame = source.capture(CaptureRequest(decision))
                 try core.reportCaptureCost(ms: (uptime() - t0) * 1000)
                 if let f = frame {
                     if f.nodes.isEmpty {
@@ -119,10 +114,6 @@ public final class CaptureLoop: @unchecked Sendable {
                     } else if f.truncated {
                         try core.submitPartialFrame(timestampMs: clockMs(), nodes: f.nodes)
                         partialFrames += 1
-                    } else if f.animating {
-                        // Masks would sit where the views are now, the pixels show where they
-                        // were drawn: try again next tick.
-                        animatingSkips += 1
                     } else {
                         try core.submitFrame(
                             pixels: f.pixels, width: f.width, height: f.height, stride: f.stride,

@@ -2,7 +2,8 @@ import Foundation
 import RejourneyBindings
 
 public typealias EventValue = RejourneyBindings.EventValue
-public typealias GestureKind = RejourneyBindings.GestureKind
+public typealias Gesture = RejourneyBindings.Gesture
+public typealias TouchSummary = RejourneyBindings.TouchSummary
 public typealias NodeKind = RejourneyBindings.NodeKind
 public typealias MaskTag = RejourneyBindings.MaskTag
 public typealias ViewNode = RejourneyBindings.ViewNode
@@ -35,8 +36,7 @@ public final class RejourneyClient: @unchecked Sendable {
         try FileManager.default.createDirectory(at: storageDirectory, withIntermediateDirectories: true)
         let ffi = try options.toFFI(deviceId: deviceId, storageDir: storageDirectory.path, device: device)
         self.core = try RejourneyBindings.Rejourney(options: ffi)
-        self.masks = MaskRegistry(classes: options.maskedClasses,
-                                  accessibilityIdentifiers: options.maskedAccessibilityIdentifiers)
+        self.masks = MaskRegistry()
         self.options = options
         self.clockMs = clockMs
     }
@@ -96,9 +96,20 @@ public final class RejourneyClient: @unchecked Sendable {
         swallow { try core.screenChanged(timestampMs: now, name: name) }
     }
 
-    public func gesture(_ kind: GestureKind, x: Float, y: Float, target: String? = nil) {
+    public func gesture(_ kind: Gesture, x: Float, y: Float, target: String? = nil) {
         swallow { try core.trackGesture(kind: kind, timestampMs: now, x: x, y: y, target: target) }
     }
+
+    /// A finished touch sequence (points): the core classifies it and records the gesture.
+    public func touch(_ summary: TouchSummary, target: String? = nil) {
+        swallow { _ = try core.trackTouch(timestampMs: now, touch: summary, target: target) }
+    }
+
+    /// Masks every view of this class (qualified or simple name) from the next frame on.
+    public func maskClass(_ name: String) { swallow { try core.maskClass(className: name) } }
+
+    /// Masks views with this accessibility identifier from the next frame on.
+    public func maskAccessibilityIdentifier(_ id: String) { swallow { try core.maskTestId(testId: id) } }
 
     public func networkRequest(_ request: NetworkRequestInfo) {
         swallow { _ = try core.networkRequest(timestampMs: now, request: request) }

@@ -1,63 +1,71 @@
 import Foundation
 import RejourneyBindings
 
-/// What an app configures. Plain Swift (no UIKit) so it is tested on Linux; the Rust core
-/// validates every value again and is the authority on defaults.
+/// What an app configures. Plain Swift (no UIKit) so it is tested on Linux. A `nil` tunable
+/// means the Rust core's default: the core owns every default and validates every value
+/// (`effectiveOptions` shows what it will run with).
 public struct RejourneyOptions: Equatable, Sendable {
     public var apiKey: String
     public var apiUrl: String
     /// Seconds between captures.
-    public var captureInterval: TimeInterval
+    public var captureInterval: TimeInterval?
     /// Pixels per point of captured frames.
-    public var captureScale: Float
-    public var jpegQuality: Float
+    public var captureScale: Float?
+    public var jpegQuality: Float?
+    /// Frames per uploaded bundle.
+    public var batchSize: Int?
     /// Fraction of sessions recorded (0...1).
-    public var sampleRate: Double
+    public var sampleRate: Double?
     /// Seconds in background after which the next foreground starts a new session.
-    public var backgroundTimeout: TimeInterval
-    public var maskAllText: Bool
-    public var maskAllImages: Bool
-    public var maskWebViews: Bool
-    public var maskVideo: Bool
+    public var backgroundTimeout: TimeInterval?
+    public var maskAllText: Bool?
+    public var maskAllImages: Bool?
+    public var maskWebViews: Bool?
+    public var maskVideo: Bool?
     /// Class names (`UITextView`, `MyApp.CardView`) masked like an `rj-mask` tag.
     public var maskedClasses: [String]
     /// Accessibility identifiers masked like an `rj-mask` tag.
     public var maskedAccessibilityIdentifiers: [String]
     /// Upper bound of the on-disk spool of pending uploads.
-    public var spoolQuotaBytes: UInt64
+    public var spoolQuotaBytes: UInt64?
     /// Main-thread silence reported as an ANR, in seconds; 0 disables the watchdog.
-    public var anrThreshold: TimeInterval
+    public var anrThreshold: TimeInterval?
     /// Network requests to these hosts (or URL prefixes) are never recorded.
     public var urlDenyList: [String]
-    public var captureHierarchy: Bool
+    public var captureHierarchy: Bool?
     /// Views visited per capture before the walk stops (the frame is then dropped: fail closed).
-    public var maxNodesPerCapture: Int
+    public var maxNodesPerCapture: Int?
+    /// Main-thread seconds the walk may take per capture, same consequence.
+    public var walkBudget: TimeInterval?
 
     public init(
         apiKey: String,
         apiUrl: String = "https://api.rejourney.co",
-        captureInterval: TimeInterval = 1.0,
-        captureScale: Float = 1.25,
-        jpegQuality: Float = 0.5,
-        sampleRate: Double = 1.0,
-        backgroundTimeout: TimeInterval = 60,
-        maskAllText: Bool = false,
-        maskAllImages: Bool = false,
-        maskWebViews: Bool = true,
-        maskVideo: Bool = false,
+        captureInterval: TimeInterval? = nil,
+        captureScale: Float? = nil,
+        jpegQuality: Float? = nil,
+        batchSize: Int? = nil,
+        sampleRate: Double? = nil,
+        backgroundTimeout: TimeInterval? = nil,
+        maskAllText: Bool? = nil,
+        maskAllImages: Bool? = nil,
+        maskWebViews: Bool? = nil,
+        maskVideo: Bool? = nil,
         maskedClasses: [String] = [],
         maskedAccessibilityIdentifiers: [String] = [],
-        spoolQuotaBytes: UInt64 = 50 * 1024 * 1024,
-        anrThreshold: TimeInterval = 5,
+        spoolQuotaBytes: UInt64? = nil,
+        anrThreshold: TimeInterval? = nil,
         urlDenyList: [String] = [],
-        captureHierarchy: Bool = true,
-        maxNodesPerCapture: Int = 2_000
+        captureHierarchy: Bool? = nil,
+        maxNodesPerCapture: Int? = nil,
+        walkBudget: TimeInterval? = nil
     ) {
         self.apiKey = apiKey
         self.apiUrl = apiUrl
         self.captureInterval = captureInterval
         self.captureScale = captureScale
         self.jpegQuality = jpegQuality
+        self.batchSize = batchSize
         self.sampleRate = sampleRate
         self.backgroundTimeout = backgroundTimeout
         self.maskAllText = maskAllText
@@ -71,6 +79,7 @@ public struct RejourneyOptions: Equatable, Sendable {
         self.urlDenyList = urlDenyList
         self.captureHierarchy = captureHierarchy
         self.maxNodesPerCapture = maxNodesPerCapture
+        self.walkBudget = walkBudget
     }
 
     /// Durations become whole milliseconds; values no UInt64 can hold are errors here rather
@@ -82,33 +91,40 @@ public struct RejourneyOptions: Equatable, Sendable {
         return UInt64((seconds * 1000).rounded())
     }
 
-    /// The FFI record, for a device id and a storage directory the SDK owns.
+    /// Counts become `UInt32`; a negative one is an error here (the core checks the rest).
+    static func count(_ value: Int, _ name: String) throws -> UInt32 {
+        guard value >= 0 else { throw RejourneySDKError.invalidOption("\(name) must not be negative") }
+        return UInt32(clamping: value)
+    }
+
+    /// The FFI record, for a device id and a storage directory the SDK owns. Only type
+    /// conversions happen here.
     public func toFFI(deviceId: String, storageDir: String, device: DeviceInfo = DeviceInfo()) throws
         -> RejourneyBindings.RejourneyOptions
     {
-        guard maxNodesPerCapture > 0 else {
-            throw RejourneySDKError.invalidOption("maxNodesPerCapture must be positive")
-        }
         return RejourneyBindings.RejourneyOptions(
             apiKey: apiKey,
             apiUrl: apiUrl,
             deviceId: deviceId,
             storageDir: storageDir,
-            captureIntervalMs: try Self.millis(captureInterval, "captureInterval"),
+            captureIntervalMs: try captureInterval.map { try Self.millis($0, "captureInterval") },
             captureScale: captureScale,
             jpegQuality: jpegQuality,
-            batchSize: 3,
+            batchSize: try batchSize.map { try Self.count($0, "batchSize") },
             sampleRate: sampleRate,
-            backgroundTimeoutMs: try Self.millis(backgroundTimeout, "backgroundTimeout"),
+            backgroundTimeoutMs: try backgroundTimeout.map { try Self.millis($0, "backgroundTimeout") },
             maskAllText: maskAllText,
             maskAllImages: maskAllImages,
             maskWebViews: maskWebViews,
             maskVideo: maskVideo,
             maskedClasses: maskedClasses,
+            maskedTestIds: maskedAccessibilityIdentifiers,
             spoolQuotaBytes: spoolQuotaBytes,
-            anrThresholdMs: try Self.millis(anrThreshold, "anrThreshold"),
+            anrThresholdMs: try anrThreshold.map { try Self.millis($0, "anrThreshold") },
             urlDenyList: urlDenyList,
             captureHierarchy: captureHierarchy,
+            walkMaxNodes: try maxNodesPerCapture.map { try Self.count($0, "maxNodesPerCapture") },
+            walkBudgetMs: walkBudget.map { $0 * 1000 },
             platform: device.platform,
             deviceModel: device.model,
             osVersion: device.osVersion,

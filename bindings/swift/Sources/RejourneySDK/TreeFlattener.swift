@@ -17,13 +17,37 @@ public protocol ViewLike: AnyObject {
     /// are rebuilt every walk, so registrations and ids must key on this, not on the wrapper.
     var identity: AnyObject { get }
     /// The view is being moved or resized by a running animation (UIKit: its layer has an
-    /// animation that can change geometry, see `LayerAnimations`).
+    /// animation that can change geometry, see `LayerAnimations`). The core decides what
+    /// follows.
     var isAnimating: Bool { get }
+    /// A developer tag string other than the accessibility identifier, reported as is (none on
+    /// UIKit; tests and other hosts may have one).
+    var maskHint: String? { get }
 }
 
 public extension ViewLike {
     var identity: AnyObject { self }
     var isAnimating: Bool { false }
+    var maskHint: String? { nil }
+}
+
+/// What the core asks of one capture, from its tick decision: how much of the tree the walk
+/// may visit and how many pixels per point to draw.
+public struct CaptureRequest: Equatable {
+    public var maxNodes: Int
+    public var maxSeconds: Double
+    public var scale: Float
+
+    public init(maxNodes: Int, maxSeconds: Double, scale: Float = 1) {
+        self.maxNodes = max(1, maxNodes)
+        self.maxSeconds = maxSeconds
+        self.scale = scale
+    }
+
+    public init(_ decision: CaptureDecision) {
+        self.init(maxNodes: Int(clamping: decision.walkMaxNodes),
+                  maxSeconds: decision.walkBudgetMs / 1000, scale: decision.captureScale)
+    }
 }
 
 /// Which layer animations can move what a view covers on screen. UIKit names the animations
@@ -42,82 +66,50 @@ public enum LayerAnimations {
 }
 
 /// Flattens a view tree into the pre-order `ViewNode` list the core expects (each node names
-/// its parent's index). Hidden subtrees are skipped, so an invisible root gives no nodes and
-/// the capture loop captures no frame. A node budget and a time budget bound the main-thread
-/// cost of the walk; when either runs out the result is `truncated` and the capture loop
-/// sends it as a partial frame, which the core drops (privacy fails closed: part of the screen
-/// was never examined). When a view that may be masked, or one of its ancestors, is moving
-/// (`isAnimating`), the result is `animating` and the loop skips the frame: pixels drawn for
-/// the last display frame and geometry read now may disagree by what the animation moved.
+/// its parent's index), reporting what the platform sees and deciding nothing: hidden subtrees
+/// are not walked (they draw nothing), and when the core's budget (`CaptureRequest`) runs out
+/// the result is `truncated`, which the capture loop sends as a partial frame that the core
+/// drops (privacy fails closed: part of the screen was never examined).
 public struct TreeFlattener {
     public struct Result {
         public var nodes: [ViewNode]
         public var truncated: Bool
-        /// A possibly masked view was moving: the frame must not be sent.
-        public var animating: Bool = false
     }
 
-    /// The kinds the core masks by default or by option (text and images only by option).
-    public static let defaultPrivateKinds: Set<NodeKind> = [.textInput, .secureInput, .camera, .webView, .video]
-
     let registry: MaskRegistry
-    let maxNodes: Int
-    let maxSeconds: Double
-    let privateKinds: Set<NodeKind>
     let now: () -> Double
 
-    public init(
-        registry: MaskRegistry,
-        maxNodes: Int = 2_000,
-        maxSeconds: Double = 0.008,
-        privateKinds: Set<NodeKind> = TreeFlattener.defaultPrivateKinds,
-        now: @escaping () -> Double = { ProcessInfo.processInfo.systemUptime }
-    ) {
+    public init(registry: MaskRegistry, now: @escaping () -> Double = { ProcessInfo.processInfo.systemUptime }) {
         self.registry = registry
-        self.maxNodes = max(1, maxNodes)
-        self.maxSeconds = maxSeconds
-        self.privateKinds = privateKinds
         self.now = now
     }
 
-    public func flatten(_ root: ViewLike) -> Result {
+    public func flatten(_ root: ViewLike, _ request: CaptureRequest) -> Result {
         var out: [ViewNode] = []
         out.reserveCapacity(64)
-        // Per node: it or an ancestor is moving.
-        var moving: [Bool] = []
-        moving.reserveCapacity(64)
-        let deadline = now() + maxSeconds
+        let deadline = now() + request.maxSeconds
         // Explicit stack: deep hierarchies must not overflow the main thread's stack.
         var stack: [(ViewLike, UInt32?)] = [(root, nil)]
         while let (view, parent) = stack.popLast() {
             guard view.isVisible else { continue }
             // The clock is read every 64 nodes: cheap, and bounds overshoot.
-            if out.count >= maxNodes || (out.count % 64 == 63 && now() > deadline) {
+            if out.count >= request.maxNodes || (out.count % 64 == 63 && now() > deadline) {
                 return Result(nodes: out, truncated: true)
             }
             let index = UInt32(out.count)
             let f = view.windowFrame
-            let kind = view.kind
-            let tag = registry.tag(for: view.identity, identifier: view.accessibilityIdentifier,
-                                   className: view.className)
             out.append(ViewNode(
                 parent: parent,
                 className: view.className,
                 x: f.x, y: f.y, width: f.width, height: f.height,
-                kind: kind,
-                tag: tag,
+                kind: view.kind,
+                tag: registry.tag(for: view.identity),
                 viewId: UInt64(UInt(bitPattern: ObjectIdentifier(view.identity).hashValue)),
                 testId: view.accessibilityIdentifier,
-                textLength: view.textLength
+                textLength: view.textLength,
+                maskHint: view.maskHint,
+                animating: view.isAnimating
             ))
-            let moves = view.isAnimating || parent.map { moving[Int($0)] } == true
-            moving.append(moves)
-            // A moving masked view: the walk can stop, the frame will not be sent. (Only the
-            // view's own animations and its ancestors' count: a text field's blinking cursor
-            // is inside the field's mask.)
-            if moves && (privateKinds.contains(kind) || tag == .mask) {
-                return Result(nodes: out, truncated: false, animating: true)
-            }
             // Children in reverse so they pop in order (pre-order, left to right).
             for child in view.childViews.reversed() { stack.append((child, index)) }
         }

@@ -55,7 +55,7 @@ final class UIViewNode: ViewLike {
     }
     /// An animation that can move or resize this view is running on its layer: the frame
     /// read from the presentation layer now and the pixels `drawHierarchy` drew for the last
-    /// display frame may disagree, so the flattener tells the loop to skip the frame.
+    /// display frame may disagree; the core skips the frame when a masked view is affected.
     var isAnimating: Bool {
         guard let keys = view.layer.animationKeys(), !keys.isEmpty else { return false }
         return LayerAnimations.moveGeometry(keys)
@@ -70,17 +70,14 @@ final class UIViewNode: ViewLike {
     var childViews: [ViewLike] { view.subviews.map { UIViewNode($0, window: window) } }
 }
 
-/// Captures the key window: `drawHierarchy(in:afterScreenUpdates: false)` into an RGBA bitmap
-/// at the configured scale, then the view walk.
+/// Captures the key window: the view walk, then `drawHierarchy(in:afterScreenUpdates: false)`
+/// into an RGBA bitmap at the scale the core asks for.
 final class KeyWindowSource: FrameSource {
     let flattener: TreeFlattener
-    let scale: CGFloat
-    init(flattener: TreeFlattener, scale: CGFloat) {
-        self.flattener = flattener
-        self.scale = scale
-    }
+    init(flattener: TreeFlattener) { self.flattener = flattener }
 
-    func capture() -> CapturedFrame? {
+    func capture(_ request: CaptureRequest) -> CapturedFrame? {
+        let scale = CGFloat(request.scale)
         guard let window = UIApplication.shared.connectedScenes
             .compactMap({ $0 as? UIWindowScene })
             .flatMap({ $0.windows })
@@ -93,14 +90,13 @@ final class KeyWindowSource: FrameSource {
         let bufferScale = CGFloat(w) / size.width
         let h = Int((size.height * bufferScale).rounded())
         guard w > 0, h > 0 else { return nil }
-        // The walk first: when a masked view is moving the frame is skipped, and no pixels
-        // need to be drawn for it. Nothing runs between the walk and the draw, so both see
-        // the same display frame.
-        let tree = flattener.flatten(UIViewNode(window, window: window))
-        if tree.animating || tree.nodes.isEmpty {
+        // The walk first: a frame the loop will not send (nothing visible, a walk cut short)
+        // needs no pixels. Nothing runs between the walk and the draw, so both see the same
+        // display frame.
+        let tree = flattener.flatten(UIViewNode(window, window: window), request)
+        if tree.truncated || tree.nodes.isEmpty {
             return CapturedFrame(pixels: Data(), width: 0, height: 0, stride: 0, format: .rgba,
-                                 scale: Float(bufferScale), nodes: tree.nodes,
-                                 truncated: tree.truncated, animating: tree.animating)
+                                 scale: Float(bufferScale), nodes: tree.nodes, truncated: tree.truncated)
         }
         let stride = w * 4
         var data = Data(count: stride * h)
@@ -137,9 +133,9 @@ final class RunLoopScheduler: TickScheduler {
 /// Observes touches on the window without taking part in them.
 final class TouchObserver: UIGestureRecognizer {
     var onBegan: () -> Void = {}
-    var onEnded: (_ point: CGPoint, _ moved: Bool, _ long: Bool, _ multi: Bool) -> Void = { _, _, _, _ in }
+    var onEnded: (TouchSummary) -> Void = { _ in }
     private var start: (CGPoint, TimeInterval)?
-    private var multi = false
+    private var pointers: UInt32 = 1
 
     override init(target: Any?, action: Selector?) {
         super.init(target: target, action: action)
@@ -149,18 +145,22 @@ final class TouchObserver: UIGestureRecognizer {
     }
 
     override func touchesBegan(_ touches: Set<UITouch>, with event: UIEvent) {
-        if (event.allTouches?.count ?? 0) > 1 {
-            multi = true
+        let down = UInt32(clamping: event.allTouches?.count ?? 1)
+        if down > 1 {
+            pointers = max(pointers, down)
             return
         }
         if let t = touches.first { start = (t.location(in: view), t.timestamp) }
-        multi = false
+        pointers = 1
         onBegan()
     }
     override func touchesEnded(_ touches: Set<UITouch>, with event: UIEvent) {
         if let t = touches.first, let (p0, t0) = start {
+            // Raw facts only; the core classifies (the same thresholds on every platform).
             let p = t.location(in: view)
-            onEnded(p, hypot(p.x - p0.x, p.y - p0.y) > 10, t.timestamp - t0 > 0.5, multi)
+            let ms = UInt64(max(0, (t.timestamp - t0) * 1000).rounded())
+            onEnded(TouchSummary(startX: Float(p0.x), startY: Float(p0.y), endX: Float(p.x), endY: Float(p.y),
+                                 durationMs: ms, maxPointers: pointers))
         }
         start = nil
         state = .failed
@@ -192,13 +192,7 @@ final class UIKitAdapter {
 
     func install() {
         let run = {
-            let options = self.client.options
-            var privateKinds = TreeFlattener.defaultPrivateKinds
-            if options.maskAllText { privateKinds.insert(.text) }
-            if options.maskAllImages { privateKinds.insert(.image) }
-            let flattener = TreeFlattener(registry: self.client.masks, maxNodes: options.maxNodesPerCapture,
-                                          privateKinds: privateKinds)
-            let source = KeyWindowSource(flattener: flattener, scale: CGFloat(self.client.options.captureScale))
+            let source = KeyWindowSource(flattener: TreeFlattener(registry: self.client.masks))
             let loop = CaptureLoop(core: self.client.core, source: source, scheduler: self.scheduler)
             self.loop = loop
             loop.start()
@@ -222,10 +216,9 @@ final class UIKitAdapter {
 
     func attachTouches() {
         touches.onBegan = { [client] in try? client.core.touchBegan() }
-        touches.onEnded = { [client] p, moved, long, multi in
+        touches.onEnded = { [client] summary in
             try? client.core.touchEnded(nowMs: client.now)
-            let kind: GestureKind = multi ? .pinch : (moved ? .swipe : (long ? .longPress : .tap))
-            client.gesture(kind, x: Float(p.x), y: Float(p.y))
+            client.touch(summary)
         }
         touches.view?.removeGestureRecognizer(touches)
         let key = UIApplication.shared.connectedScenes.compactMap { $0 as? UIWindowScene }

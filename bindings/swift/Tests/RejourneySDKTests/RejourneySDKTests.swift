@@ -68,10 +68,11 @@ final class SessionTests: XCTestCase {
         let screen = try XCTUnwrap(Screen.loadAll(env.corpus).first)
         let clock = Clock(1_700_000_000_000)
         let client = try RejourneyClient(
-            options: RejourneyOptions(apiKey: "pk_test", apiUrl: env.url, anrThreshold: 0),
+            options: RejourneyOptions(apiKey: "pk_test", apiUrl: env.url, anrThreshold: 0, maxNodesPerCapture: 5),
             storageDirectory: tempDir("partial"), deviceId: "swift-test-device", clockMs: { clock.ms })
         try client.start()
-        let source = CorpusSource(flattener: TreeFlattener(registry: client.masks, maxNodes: 5))
+        // The core hands the loop a budget of 5 nodes with its decision.
+        let source = CorpusSource(flattener: TreeFlattener(registry: client.masks))
         let loop = CaptureLoop(core: client.core, source: source, scheduler: ManualScheduler(),
                                clockMs: { clock.ms })
         loop.start()
@@ -105,7 +106,7 @@ final class FailClosedTests: XCTestCase {
             guard case RejourneyError.InvalidNodes = e else { return XCTFail("\(e)") }
         }
         // The right tree at the wrong scale: every mask would be misplaced, so it is refused.
-        let tree = TreeFlattener(registry: client.masks).flatten(screen.root)
+        let tree = TreeFlattener(registry: client.masks).flatten(screen.root, unlimitedWalk)
         XCTAssertThrowsError(try client.core.submitFrame(
             pixels: screen.rgba, width: screen.width, height: screen.height, stride: screen.width * 4,
             format: .rgba, scale: 1, timestampMs: clock.ms, nodes: tree.nodes)) { e in
@@ -133,45 +134,19 @@ final class FailClosedTests: XCTestCase {
 }
 
 /// Mid-animation, `drawHierarchy` draws the last display frame while the walk reads where
-/// views are now: a frame whose masked views are moving is skipped.
+/// views are now: the walk reports each view's own animation and the core skips a frame whose
+/// masked views are moving.
 final class AnimationTests: XCTestCase {
-    func testAMovingPrivateViewOrAncestorMarksTheWalkAnimating() {
-        let reg = MaskRegistry()
+    func testTheWalkReportsEachViewsOwnAnimation() {
         let root = FakeView("Window", .container, w: 100, h: 100)
         let sheet = FakeView("Sheet", .container, w: 100, h: 50)
         let field = FakeView("UITextField", .textInput, w: 80, h: 20)
-        let cursor = FakeView("Cursor", .other, w: 2, h: 16)
-        let spinner = FakeView("Spinner", .image, w: 10, h: 10)
-        field.children = [cursor]
         sheet.children = [field]
-        root.children = [spinner, sheet]
-        let flattener = TreeFlattener(registry: reg)
-        XCTAssertFalse(flattener.flatten(root).animating)
-
-        spinner.isAnimating = true
-        cursor.isAnimating = true
-        XCTAssertFalse(flattener.flatten(root).animating, "a spinner elsewhere, a blinking cursor inside the mask")
-
+        root.children = [sheet]
         sheet.isAnimating = true
-        let sliding = flattener.flatten(root)
-        XCTAssertTrue(sliding.animating, "the sheet carries the field")
-        XCTAssertFalse(sliding.truncated)
-        sheet.isAnimating = false
-
-        field.isAnimating = true
-        XCTAssertTrue(flattener.flatten(root).animating)
-        field.isAnimating = false
-
-        // A view masked by the app, moving.
-        spinner.isAnimating = true
-        reg.mask(spinner)
-        XCTAssertTrue(flattener.flatten(root).animating)
-        // Images are private only when the app masks them all.
-        reg.clear(spinner)
-        XCTAssertFalse(flattener.flatten(root).animating)
-        var kinds = TreeFlattener.defaultPrivateKinds
-        kinds.insert(.image)
-        XCTAssertTrue(TreeFlattener(registry: reg, privateKinds: kinds).flatten(root).animating)
+        let walked = TreeFlattener(registry: MaskRegistry()).flatten(root, unlimitedWalk)
+        XCTAssertEqual(walked.nodes.map(\.animating), [false, true, false])
+        XCTAssertFalse(walked.truncated)
     }
 
     func testOnlyGeometryNeutralLayerAnimationsAreIgnored() {
@@ -183,7 +158,7 @@ final class AnimationTests: XCTestCase {
         XCTAssertTrue(LayerAnimations.moveGeometry(["myCustomSlide"]), "unknown keys fail closed")
     }
 
-    func testTheLoopSubmitsNothingWhileAMaskedViewMoves() throws {
+    func testTheCoreDropsFramesWhileAMaskedViewMoves() throws {
         let env = try TestEnv.load()
         let screen = try XCTUnwrap(Screen.loadAll(env.corpus).first { $0.privateCount > 0 })
         let clock = Clock(1_700_000_000_000)
@@ -204,15 +179,17 @@ final class AnimationTests: XCTestCase {
         source.screen = screen
         clock.advance(1_000)
         loop.tick()
-        XCTAssertEqual(loop.animatingSkips, 1)
-        XCTAssertEqual(loop.captures, 0)
         XCTAssertEqual(loop.errors, 0)
-        XCTAssertEqual(try client.telemetry().framesOffered, 0, "nothing reached the core")
-        // Settled: the next due tick captures.
+        var t = try client.telemetry()
+        XCTAssertEqual(t.framesDropped, 1, "offered, and dropped by reason")
+        XCTAssertTrue(t.json.contains("\"mask_moving\":1"), t.json)
+        // Settled: the next due tick's frame goes on to the encoder.
         document.isAnimating = false
         clock.advance(1_000)
         scheduler.pending?()
-        XCTAssertEqual(loop.captures, 1)
+        t = try client.telemetry()
+        XCTAssertEqual(t.framesOffered, 2)
+        XCTAssertEqual(t.framesDropped, 1)
         loop.stop()
         client.shutdown(drain: 0)
     }
@@ -340,18 +317,16 @@ final class ConcurrencyTests: XCTestCase {
 }
 
 final class WrapperTests: XCTestCase {
-    func testMaskRegistryPrecedenceAndWeakViews() {
-        let r = MaskRegistry(classes: ["CardView"], accessibilityIdentifiers: ["card-number"])
+    func testMaskRegistryHoldsInstancesWeakly() {
+        let r = MaskRegistry()
         let a = FakeView("UIView", .container), b = FakeView("MyApp.CardView", .container)
-        XCTAssertEqual(r.tag(for: a, identifier: nil, className: a.className), .none)
-        XCTAssertEqual(r.tag(for: b, identifier: nil, className: b.className), .mask, "simple class name")
-        XCTAssertEqual(r.tag(for: a, identifier: "card-number", className: a.className), .mask)
-        XCTAssertEqual(r.tag(for: a, identifier: MaskRegistry.maskTag, className: a.className), .mask)
-        XCTAssertEqual(r.tag(for: b, identifier: MaskRegistry.unmaskTag, className: b.className), .unmask)
+        XCTAssertEqual(r.tag(for: a), .none)
+        r.mask(a)
         r.unmask(b)
-        XCTAssertEqual(r.tag(for: b, identifier: "card-number", className: b.className), .unmask, "instance wins")
+        XCTAssertEqual(r.tag(for: a), .mask)
+        XCTAssertEqual(r.tag(for: b), .unmask)
         r.clear(b)
-        XCTAssertEqual(r.tag(for: b, identifier: nil, className: b.className), .mask)
+        XCTAssertEqual(r.tag(for: b), .none)
         weak var gone: FakeView?
         do {
             let v = FakeView("UIView", .container)
@@ -371,14 +346,14 @@ final class WrapperTests: XCTestCase {
         root.children = [a, hidden, b]
         let reg = MaskRegistry()
         reg.mask(b)
-        let r = TreeFlattener(registry: reg).flatten(root)
+        let r = TreeFlattener(registry: reg).flatten(root, unlimitedWalk)
         XCTAssertFalse(r.truncated)
         XCTAssertEqual(r.nodes.map(\.className), ["Root", "A", "A1", "B"])
         XCTAssertEqual(r.nodes.map(\.parent), [nil, 0, 1, 0])
         XCTAssertEqual(r.nodes.map(\.tag), [.none, .none, .none, .mask])
         XCTAssertEqual(Set(r.nodes.compactMap(\.viewId)).count, 4, "stable per-view ids")
 
-        let cut = TreeFlattener(registry: reg, maxNodes: 2).flatten(root)
+        let cut = TreeFlattener(registry: reg).flatten(root, CaptureRequest(maxNodes: 2, maxSeconds: 60))
         XCTAssertTrue(cut.truncated)
         XCTAssertEqual(cut.nodes.count, 2)
 
@@ -386,8 +361,8 @@ final class WrapperTests: XCTestCase {
         var wide = FakeView("Wide", .container)
         wide.children = (0..<500).map { FakeView("C\($0)", .text) }
         var t = 0.0
-        let slow = TreeFlattener(registry: reg, maxNodes: 10_000, maxSeconds: 0.008, now: { t += 0.005; return t })
-        let timed = slow.flatten(wide)
+        let slow = TreeFlattener(registry: reg, now: { t += 0.005; return t })
+        let timed = slow.flatten(wide, CaptureRequest(maxNodes: 10_000, maxSeconds: 0.008))
         XCTAssertTrue(timed.truncated)
         XCTAssertLessThan(timed.nodes.count, 500)
         wide = FakeView("Deep", .container)
@@ -397,7 +372,7 @@ final class WrapperTests: XCTestCase {
             cur.children = [n]
             cur = n
         }
-        XCTAssertEqual(TreeFlattener(registry: reg, maxNodes: 50_000, maxSeconds: 60).flatten(wide).nodes.count, 20_001,
+        XCTAssertEqual(TreeFlattener(registry: reg).flatten(wide, CaptureRequest(maxNodes: 50_000, maxSeconds: 60)).nodes.count, 20_001,
                        "deep trees do not overflow the stack")
     }
 
@@ -411,13 +386,15 @@ final class WrapperTests: XCTestCase {
         XCTAssertEqual(f.captureIntervalMs, 500)
         XCTAssertEqual(f.backgroundTimeoutMs, 30_000)
         XCTAssertEqual(f.anrThresholdMs, 2_500)
-        XCTAssertTrue(f.maskAllText)
+        XCTAssertEqual(f.maskAllText, true)
+        XCTAssertNil(f.jpegQuality, "unset: the core's default")
+        XCTAssertNil(f.batchSize)
         XCTAssertEqual(f.maskedClasses, ["X"])
         XCTAssertEqual(f.urlDenyList, ["ads.example"])
         XCTAssertEqual(f.deviceModel, "iPhone15,2")
         XCTAssertEqual(f.platform, "ios")
         XCTAssertThrowsError(try RejourneyOptions(apiKey: "k", anrThreshold: -1).toFFI(deviceId: "d", storageDir: "/tmp"))
-        XCTAssertThrowsError(try RejourneyOptions(apiKey: "k", maxNodesPerCapture: 0).toFFI(deviceId: "d", storageDir: "/tmp"))
+        XCTAssertThrowsError(try RejourneyOptions(apiKey: "k", maxNodesPerCapture: -1).toFFI(deviceId: "d", storageDir: "/tmp"))
     }
 
     func testEventValuesConvertFromSwiftTypes() {
@@ -454,8 +431,8 @@ final class IdentityTests: XCTestCase {
         let reg = MaskRegistry()
         reg.mask(card)
         let flattener = TreeFlattener(registry: reg)
-        let first = flattener.flatten(Wrapper(root)).nodes
-        let second = flattener.flatten(Wrapper(root)).nodes
+        let first = flattener.flatten(Wrapper(root), unlimitedWalk).nodes
+        let second = flattener.flatten(Wrapper(root), unlimitedWalk).nodes
         XCTAssertEqual(first.map(\.tag), [.none, .mask])
         XCTAssertEqual(first.map(\.viewId), second.map(\.viewId), "ids are stable across walks")
     }

@@ -56,6 +56,7 @@ final class FakeView: ViewLike {
     var accessibilityIdentifier: String?
     var isVisible = true
     var isAnimating = false
+    var maskHint: String?
     var textLength: UInt32?
     var children: [FakeView] = []
     var childViews: [ViewLike] { children }
@@ -127,17 +128,20 @@ struct Screen {
     }
 }
 
-/// Serves the current screen, flattened through the real `TreeFlattener`.
+/// A walk budget no test tree reaches (the core's own comes with each tick's decision).
+let unlimitedWalk = CaptureRequest(maxNodes: 1_000_000, maxSeconds: 60)
+
+/// Serves the current screen, flattened through the real `TreeFlattener` within the budget
+/// the core handed out for this capture.
 final class CorpusSource: FrameSource {
     var screen: Screen?
     let flattener: TreeFlattener
     init(flattener: TreeFlattener) { self.flattener = flattener }
-    func capture() -> CapturedFrame? {
+    func capture(_ request: CaptureRequest) -> CapturedFrame? {
         guard let s = screen else { return nil }
-        let tree = flattener.flatten(s.root)
+        let tree = flattener.flatten(s.root, request)
         return CapturedFrame(pixels: s.rgba, width: s.width, height: s.height, stride: s.width * 4,
-                             format: .rgba, scale: s.scale, nodes: tree.nodes, truncated: tree.truncated,
-                             animating: tree.animating)
+                             format: .rgba, scale: s.scale, nodes: tree.nodes, truncated: tree.truncated)
     }
 }
 

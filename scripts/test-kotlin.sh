@@ -29,7 +29,7 @@ cargo build --release -p rejourney-ingest >&2
 
 out=target/kotlin-test
 rm -rf "$out" && mkdir -p "$out"
-sources=$(find bindings/kotlin/generated bindings/kotlin/src/main/kotlin/io/rejourney/core bindings/kotlin/src/main/kotlin/io/rejourney/RejourneyOptions.kt bindings/kotlin/src/test/kotlin -name '*.kt')
+sources=$(find bindings/kotlin/generated bindings/kotlin/src/main/kotlin/io/rejourney/sdk bindings/kotlin/src/main/kotlin/io/rejourney/RejourneyOptions.kt bindings/kotlin/src/test/kotlin -name '*.kt')
 echo "kotlin: compiling $(echo "$sources" | wc -l) files"
 "$kotlinc" -nowarn -jvm-target 17 -cp "$jna:$junit:$hamcrest" -d "$out" $sources
 

@@ -19,7 +19,7 @@ use crate::events::{
 };
 use crate::frame::{FrameSpec, Rect};
 use crate::hierarchy::{
-    HierarchyConfig, HierarchyCounters, Job as TreeJob, Worker as HierarchyWorker,
+    HierarchyConfig, HierarchyCounters, Job as TreeJob, SnapshotWorker as HierarchyWorker,
 };
 use crate::incident::{anr_body, crash_body, new_incident_id};
 use crate::masks::{

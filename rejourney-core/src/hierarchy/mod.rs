@@ -17,7 +17,7 @@ use crate::diff::{Diff, Differ, Node, Tree, TreeError};
 use crate::masks::{NodeKind, ViewNode};
 
 mod worker;
-pub use worker::{Job, Then, Worker};
+pub use worker::{Job, SnapshotWorker, Then};
 
 /// When snapshots are taken.
 #[derive(Debug, Clone, PartialEq)]
@@ -414,7 +414,7 @@ mod tests {
             min_interval_ms: 0,
             ..HierarchyConfig::default()
         };
-        let w = Worker::start(cfg, move |s: Snapshot, tag: &u32| {
+        let w = SnapshotWorker::start(cfg, move |s: Snapshot, tag: &u32| {
             let full = !String::from_utf8_lossy(&s.json).contains("\"changes\"");
             sink.lock().unwrap().push((s.timestamp_ms, *tag, full));
         })

@@ -2,7 +2,7 @@
 
 use super::*;
 
-/// One tree handed to the [`Worker`], with the caller's tag (the session it belongs to).
+/// One tree handed to the [`SnapshotWorker`], with the caller's tag (the session it belongs to).
 #[derive(Debug)]
 pub struct Job<T> {
     pub nodes: Vec<ViewNode>,
@@ -27,10 +27,10 @@ const MAX_QUEUED_TREES: usize = 4;
 /// for handing over the node list it already owns (building a 781-node tree costs ~0.16 ms;
 /// see `benches/RESULTS.md`). The worker holds at most four trees: one that falls behind
 /// drops the newest and counts it (`dropped_busy`) rather than making the caller wait.
-/// Follow-up work ([`Worker::then`]) is never dropped and never waits: it runs in order after
+/// Follow-up work ([`SnapshotWorker::then`]) is never dropped and never waits: it runs in order after
 /// the trees handed over before it. A job whose tag differs from the previous one (a new
 /// session) starts from a full snapshot.
-pub struct Worker<T: Send + PartialEq + 'static> {
+pub struct SnapshotWorker<T: Send + PartialEq + 'static> {
     /// `None` once stopped. Held only to clone or send (unbounded: never waits).
     tx: std::sync::Mutex<Option<crossbeam_channel::Sender<Msg<T>>>>,
     /// Trees handed over and not yet processed.
@@ -40,13 +40,14 @@ pub struct Worker<T: Send + PartialEq + 'static> {
     enabled: bool,
 }
 
-impl<T: Send + PartialEq + 'static> std::fmt::Debug for Worker<T> {
+impl<T: Send + PartialEq + 'static> std::fmt::Debug for SnapshotWorker<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("hierarchy::Worker").finish_non_exhaustive()
+        f.debug_struct("hierarchy::SnapshotWorker")
+            .finish_non_exhaustive()
     }
 }
 
-impl<T: Send + PartialEq + 'static> Worker<T> {
+impl<T: Send + PartialEq + 'static> SnapshotWorker<T> {
     /// Starts the thread; `sink` receives each snapshot with its job's tag.
     pub fn start(
         cfg: HierarchyConfig,
@@ -155,7 +156,7 @@ impl<T: Send + PartialEq + 'static> Worker<T> {
     }
 }
 
-impl<T: Send + PartialEq + 'static> Drop for Worker<T> {
+impl<T: Send + PartialEq + 'static> Drop for SnapshotWorker<T> {
     fn drop(&mut self) {
         self.stop();
     }

@@ -70,7 +70,7 @@ const MAX_REPRESIGNS: u32 = 20;
 /// The reason recorded for a 402 (billing blocked: the whole session is declined).
 const BILLING: &str = "billing";
 
-pub(super) struct Worker {
+pub(super) struct Deliverer {
     shared: Arc<Shared>,
     transport: Transport,
     token: Option<String>,
@@ -80,7 +80,7 @@ pub(super) struct Worker {
     auth_failures: u32,
 }
 
-impl Worker {
+impl Deliverer {
     pub(super) fn new(shared: Arc<Shared>, transport: Transport) -> Self {
         Self {
             shared,

@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub use super::config::{DeliveryConfig, DeliveryError};
-use super::deliver::Worker;
+use super::deliver::Deliverer;
 use super::http::Transport;
 use super::protocol::{self, Declined as Closed};
 use super::spooler::run_spooler;
@@ -142,7 +142,7 @@ impl Uploader {
         });
         let spooler_shared = shared.clone();
         let spooler = Thread::spawn("rejourney-spool", move || run_spooler(spooler_shared))?;
-        let worker = Worker::new(shared.clone(), transport);
+        let worker = Deliverer::new(shared.clone(), transport);
         let thread = Thread::spawn("rejourney-upload", move || worker.run())?;
         Ok(Self {
             shared,

@@ -1,9 +1,9 @@
 package io.rejourney
 
-import io.rejourney.core.CaptureRequest
-import io.rejourney.core.MaskRegistry
-import io.rejourney.core.TreeFlattener
-import io.rejourney.core.ViewLike
+import io.rejourney.sdk.CaptureRequest
+import io.rejourney.sdk.MaskRegistry
+import io.rejourney.sdk.TreeFlattener
+import io.rejourney.sdk.ViewLike
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertTrue
 import org.junit.Assert.fail

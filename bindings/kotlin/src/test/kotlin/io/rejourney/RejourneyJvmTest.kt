@@ -1,12 +1,12 @@
 package io.rejourney
 
-import io.rejourney.core.CaptureLoop
-import io.rejourney.core.CaptureRequest
-import io.rejourney.core.CapturedFrame
-import io.rejourney.core.MaskRegistry
-import io.rejourney.core.SessionCallbacks
-import io.rejourney.core.TreeFlattener
-import io.rejourney.core.ViewLike
+import io.rejourney.sdk.CaptureLoop
+import io.rejourney.sdk.CaptureRequest
+import io.rejourney.sdk.CapturedFrame
+import io.rejourney.sdk.MaskRegistry
+import io.rejourney.sdk.SessionCallbacks
+import io.rejourney.sdk.TreeFlattener
+import io.rejourney.sdk.ViewLike
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
 import org.junit.Assert.assertNotNull

@@ -6,7 +6,7 @@ import androidx.compose.ui.semantics.Role
 import androidx.compose.ui.semantics.SemanticsNode
 import androidx.compose.ui.semantics.SemanticsProperties
 import androidx.compose.ui.semantics.getOrNull
-import io.rejourney.core.ViewLike
+import io.rejourney.sdk.ViewLike
 import uniffi.rejourney_core.NodeKind
 
 /**

@@ -6,9 +6,9 @@ import android.os.Handler
 import android.os.Looper
 import android.provider.Settings
 import io.rejourney.RejourneyOptions
-import io.rejourney.core.CaptureLoop
-import io.rejourney.core.MaskRegistry
-import io.rejourney.core.SessionCallbacks
+import io.rejourney.sdk.CaptureLoop
+import io.rejourney.sdk.MaskRegistry
+import io.rejourney.sdk.SessionCallbacks
 import uniffi.rejourney_core.EventValue
 import java.security.MessageDigest
 

@@ -1,4 +1,4 @@
-package io.rejourney.core
+package io.rejourney.sdk
 
 import uniffi.rejourney_core.RejourneyListener
 

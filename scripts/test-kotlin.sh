@@ -8,15 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-kotlin_version=2.4.20
-cache=${REJOURNEY_CACHE:-$HOME/.cache/rejourney}/kotlin-$kotlin_version
-kotlinc=$cache/package/bin/kotlinc
-if [[ ! -x $kotlinc ]]; then
-  echo "kotlin: fetching kotlin-compiler@$kotlin_version into $cache"
-  rm -rf "$cache" && mkdir -p "$cache"
-  (cd "$cache" && npm pack "kotlin-compiler@$kotlin_version" --silent >/dev/null && tar xzf kotlin-compiler-*.tgz && rm kotlin-compiler-*.tgz)
-fi
-stdlib=$cache/package/lib/kotlin-stdlib.jar
+kotlinc=$(./scripts/kotlin-toolchain.sh)
+cache=$(dirname "$(dirname "$kotlinc")")
+stdlib=$cache/lib/kotlin-stdlib.jar
 jna=/usr/share/java/jna.jar
 junit=/usr/share/java/junit4.jar
 hamcrest=/usr/share/java/hamcrest-core.jar

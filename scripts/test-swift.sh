@@ -29,6 +29,22 @@ ln -s /var/cache/rejourney-swift-build "$work/package/.build"
 cp target/release/librejourney_core.so "$work/lib/"
 cargo run --release -q --example export_corpus -- "$work/corpus" >&2
 cp -r tests/conformance "$work/conformance"
+# The React Native module's Swift implementation (react-native/ios) is built and tested as a
+# target over RejourneySDK, as CocoaPods builds it in an app (the Objective-C++ entry and the
+# UIKit bridge need Xcode and are not built here).
+mkdir -p "$work/package/Sources/RejourneyReactNative" "$work/package/Tests/RejourneyReactNativeTests"
+cp react-native/ios/RejourneyModuleImpl.swift "$work/package/Sources/RejourneyReactNative/"
+cp react-native/ios/Tests/*.swift "$work/package/Tests/RejourneyReactNativeTests/"
+python3 - "$work/package/Package.swift" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+anchor = '.testTarget(name: "RejourneySDKTests", dependencies: ["RejourneySDK"]),'
+assert anchor in s, "Package.swift changed: update scripts/test-swift.sh"
+s = s.replace(anchor, anchor + '\n        .target(name: "RejourneyReactNative", dependencies: ["RejourneySDK"]),'
+              + '\n        .testTarget(name: "RejourneyReactNativeTests", dependencies: ["RejourneyReactNative", "RejourneySDK"]),')
+open(p, "w").write(s)
+PY
 
 server_log=$work/ingest.log
 target/release/rejourney-ingest --bind 127.0.0.1:0 --data "$work/ingest-data" >"$server_log" 2>&1 &

@@ -1,85 +1,142 @@
 /**
- * Rejourney for React Native. The JS layer validates options, serialises event properties
- * safely, tracks screens, and forwards to the native SDK; capture, masking, encoding and
- * upload all happen in the Rust core behind the native module.
+ * Rejourney for React Native. The JS layer validates options, instruments what only JS sees
+ * (navigation, JS errors, fetch/XHR, opt-in console logs) and forwards to the native iOS and
+ * Android SDKs; capture, masking, encoding and upload all happen in the Rust core behind the
+ * native module. Nothing here throws into the app once started: a missing native module
+ * (Expo Go, an unlinked build) makes every call a no-op that says so once.
  */
-import { NativeBridge, nativeBridge } from "./bridge";
+import { installErrorHandler, ErrorUtilsLike } from "./errors";
+import { captureConsole } from "./logs";
+import { NativeModule, resolveNative, Resolution, warnOnce } from "./native";
+import { expoRouterScreen, followNavigation, NavigationContainerLike } from "./navigation";
+import { instrumentNetwork } from "./network";
 import { RejourneyConfigError, RejourneyOptions, resolveOptions } from "./options";
 
-export { RejourneyConfigError, resolveOptions, DEFAULT_API_URL } from "./options";
-export type { RejourneyOptions, ResolvedOptions } from "./options";
-export type { NativeBridge } from "./bridge";
+export { RejourneyConfigError, resolveOptions, DEFAULT_API_URL, RN_TEXT_CLASSES, RN_IMAGE_CLASSES } from "./options";
+export type { RejourneyOptions, NativeOptions, JsOptions } from "./options";
+export type { Spec as NativeRejourneySpec } from "./NativeRejourney";
+export { Mask, Unmask, MASK_TAG, UNMASK_TAG } from "./Mask";
+export { setReactNative, resolveNative } from "./native";
+export type { ReactNativeLike, Resolution } from "./native";
+export type { NetworkEvent } from "./network";
 
-/** Native tag the view-tree walk treats as `rj-mask` (mask this view and its children). */
-export const MASK_TAG = "rj-mask";
-/** Native tag the view-tree walk treats as `rj-unmask`. */
-export const UNMASK_TAG = "rj-unmask";
+/** Largest event property string; longer ones are cut. */
+export const MAX_PROPERTY_CHARS = 1024;
+/** Most properties per event; the rest are dropped (and counted in `_rejourney_dropped`). */
+export const MAX_PROPERTIES = 50;
 
-/** Spread on any View to mask it: `<View {...rejourneyMask()} />`. */
-export function rejourneyMask(): { nativeID: string } {
-  return { nativeID: MASK_TAG };
-}
-
-/** Spread on any View to lift kind-based masking below it (secure fields stay masked). */
-export function rejourneyUnmask(): { nativeID: string } {
-  return { nativeID: UNMASK_TAG };
-}
-
-/** Largest serialised event properties; larger ones are replaced by a marker, not sent. */
-export const MAX_PROPERTIES_BYTES = 8 * 1024;
+export type PropertyValue = string | number | boolean | null;
 
 /**
- * JSON for event properties: cycles, functions and non-finite numbers never throw; an
- * oversized object is replaced so one bad call cannot flood the event stream.
+ * Event properties as the native side takes them: flat, each value a string, finite number,
+ * boolean or null. Nested values become JSON text; cycles, functions and non-finite numbers
+ * never throw.
  */
-export function serializeProperties(props: unknown): string {
-  const seen = new WeakSet<object>();
-  let json: string;
-  try {
-    json = JSON.stringify(props ?? {}, (_key, value: unknown) => {
-      if (typeof value === "number" && !Number.isFinite(value)) return null;
-      if (typeof value === "bigint") return value.toString();
-      if (typeof value === "function" || typeof value === "symbol") return undefined;
-      if (value !== null && typeof value === "object") {
-        if (seen.has(value)) return "[circular]";
-        seen.add(value);
+export function sanitizeProperties(props: unknown): Record<string, PropertyValue> {
+  const out: Record<string, PropertyValue> = {};
+  if (props === null || typeof props !== "object") return out;
+  const entries = Object.entries(props as Record<string, unknown>);
+  for (const [k, v] of entries.slice(0, MAX_PROPERTIES)) {
+    let value: PropertyValue;
+    if (v === null || v === undefined) value = null;
+    else if (typeof v === "boolean") value = v;
+    else if (typeof v === "number") value = Number.isFinite(v) ? v : null;
+    else if (typeof v === "string") value = v;
+    else if (typeof v === "bigint") value = v.toString();
+    else if (typeof v === "function" || typeof v === "symbol") continue;
+    else {
+      const seen = new WeakSet<object>();
+      try {
+        value = JSON.stringify(v, (_key, inner: unknown) => {
+          if (typeof inner === "bigint") return inner.toString();
+          if (inner !== null && typeof inner === "object") {
+            if (seen.has(inner)) return "[circular]";
+            seen.add(inner);
+          }
+          return inner;
+        }) ?? null;
+      } catch {
+        value = "[unserializable]";
       }
-      return value;
-    }) ?? "{}";
-  } catch {
-    return JSON.stringify({ _rejourney: "unserializable" });
+    }
+    out[k] = typeof value === "string" && value.length > MAX_PROPERTY_CHARS ? value.slice(0, MAX_PROPERTY_CHARS) : value;
   }
-  if (json.length > MAX_PROPERTIES_BYTES) {
-    return JSON.stringify({ _rejourney: "truncated", bytes: json.length });
-  }
-  return json;
+  if (entries.length > MAX_PROPERTIES) out._rejourney_dropped = entries.length - MAX_PROPERTIES;
+  return out;
+}
+
+export interface ClientEnvironment {
+  /** The native module lookup (tests inject one). */
+  resolve?: () => Resolution;
+  errorUtils?: ErrorUtilsLike;
+  now?: () => number;
+  globals?: Parameters<typeof instrumentNetwork>[3];
+  console?: Record<string, unknown>;
 }
 
 export class RejourneyClient {
   private sessionId: string | null = null;
   private lastScreen: string | null = null;
+  private resolution: Resolution | null = null;
+  private uninstall: Array<() => void> = [];
 
-  constructor(private readonly bridge: NativeBridge | null = nativeBridge()) {}
+  constructor(private readonly env: ClientEnvironment = {}) {}
 
-  private native(): NativeBridge {
-    if (!this.bridge) {
-      throw new RejourneyConfigError("the Rejourney native module is not linked (NativeModules.Rejourney is missing)");
-    }
-    return this.bridge;
+  /** The native module, or null (said once) when there is none. */
+  private native(): NativeModule | null {
+    if (!this.resolution) this.resolution = (this.env.resolve ?? resolveNative)();
+    if (this.resolution.module) return this.resolution.module;
+    warnOnce(this.resolution.message);
+    return null;
   }
 
-  /** Validates options and starts recording; resolves to the session id. */
-  async start(options: RejourneyOptions): Promise<string> {
-    const resolved = resolveOptions(options);
-    this.sessionId = await this.native().start(resolved);
+  /** Whether recording can work here (`turbo`, `bridge`) or why not. */
+  availability(): Resolution["kind"] {
+    this.native();
+    return this.resolution!.kind;
+  }
+
+  /**
+   * Validates options (a mistake throws `RejourneyConfigError` here) and starts recording.
+   * Resolves to the session id, or null when there is no native module.
+   */
+  async start(options: RejourneyOptions): Promise<string | null> {
+    const { native: nativeOptions, js } = resolveOptions(options);
+    const mod = this.native();
+    if (!mod) return null;
+    this.stopInstrumentation();
+    this.sessionId = await mod.start(nativeOptions);
     this.lastScreen = null;
+    const ownApi = nativeOptions.apiUrl;
+    if (js.captureErrors) {
+      const errorUtils = this.env.errorUtils ?? (globalThis as { ErrorUtils?: ErrorUtilsLike }).ErrorUtils;
+      this.uninstall.push(installErrorHandler(errorUtils, (e, fatal) => {
+        void mod.reportError(e.name, e.message, e.stack, fatal).catch(() => {});
+      }));
+    }
+    if (js.captureNetwork) {
+      this.uninstall.push(instrumentNetwork(
+        (e) => mod.networkRequest(e),
+        (url) => url.startsWith(ownApi),
+        this.env.now,
+        this.env.globals,
+      ));
+    }
+    if (js.captureConsoleLogs) {
+      this.uninstall.push(captureConsole((level, message) => mod.logMessage(level, message), this.env.console));
+    }
     return this.sessionId;
   }
 
+  private stopInstrumentation(): void {
+    for (const u of this.uninstall.splice(0)) u();
+  }
+
   async stop(): Promise<void> {
+    this.stopInstrumentation();
     if (this.sessionId === null) return;
     this.sessionId = null;
-    await this.native().stop();
+    await this.native()?.stop();
   }
 
   currentSessionId(): string | null {
@@ -90,45 +147,53 @@ export class RejourneyClient {
     if (userId !== null && (typeof userId !== "string" || userId.trim() === "")) {
       throw new RejourneyConfigError("userId must be a non-empty string or null");
     }
-    await this.native().identify(userId);
+    await this.native()?.identify(userId);
   }
 
-  async logEvent(name: string, properties?: Record<string, unknown>): Promise<void> {
+  logEvent(name: string, properties?: Record<string, unknown>): void {
     if (typeof name !== "string" || name.trim() === "") {
       throw new RejourneyConfigError("event name must be a non-empty string");
     }
-    await this.native().logEvent(name, serializeProperties(properties));
+    this.native()?.logEvent(name, sanitizeProperties(properties));
   }
 
   /** Reports a screen change; repeats of the same screen are not sent. */
-  async screen(name: string): Promise<void> {
+  screen(name: string): void {
     if (!name || name === this.lastScreen) return;
     this.lastScreen = name;
-    await this.native().screenChanged(name);
+    this.native()?.screenChanged(name);
   }
 
-  /**
-   * Follows a React Navigation container: pass its ref; every state change reports the
-   * focused route's name. Returns the unsubscribe function.
-   */
-  trackNavigation(nav: { getCurrentRoute(): { name: string } | undefined; addListener(event: "state", cb: () => void): () => void }): () => void {
-    const report = () => {
-      const route = nav.getCurrentRoute();
-      if (route) void this.screen(route.name);
-    };
-    report();
-    return nav.addListener("state", report);
+  /** Follows a React Navigation container (pass its ref); returns the unsubscribe function. */
+  trackNavigation(nav: NavigationContainerLike): () => void {
+    return followNavigation(nav, (s) => this.screen(s));
+  }
+
+  /** expo-router: call with `usePathname()`'s value on every render of the root layout. */
+  trackExpoRouterPathname(pathname: string | null | undefined): void {
+    const screen = expoRouterScreen(pathname);
+    if (screen) this.screen(screen);
+  }
+
+  /** Reports an error the app caught itself, as a (non-fatal) fault. */
+  async reportError(error: unknown): Promise<boolean> {
+    const { describeError } = await import("./errors");
+    const e = describeError(error);
+    return (await this.native()?.reportError(e.name, e.message, e.stack, false)) ?? false;
   }
 
   async optOut(): Promise<void> {
+    this.stopInstrumentation();
     this.sessionId = null;
-    await this.native().optOut();
+    await this.native()?.optOut();
   }
 
   async telemetry(): Promise<Record<string, unknown>> {
-    return JSON.parse(await this.native().telemetryJson()) as Record<string, unknown>;
+    const mod = this.native();
+    if (!mod) return {};
+    return JSON.parse(await mod.telemetryJson()) as Record<string, unknown>;
   }
 }
 
-/** The default client, bound to `NativeModules.Rejourney`. */
+/** The default client, bound to the app's native module. */
 export const Rejourney = new RejourneyClient();

@@ -1,33 +1,87 @@
 /**
  * Options a React Native app passes to `Rejourney.start`. Validated here so a mistake is a
- * thrown `RejourneyConfigError` at the call site in JS, before anything reaches the native
- * side; the Rust core validates again (it is the authority).
+ * thrown `RejourneyConfigError` at the call site in JS, with a clear message, before anything
+ * reaches the native side. Defaults are the Rust core's: an option left out is not sent, and
+ * the core fills it in (the same defaults as the iOS and Android SDKs).
  */
 export interface RejourneyOptions {
-  /** Public project key (`x-rejourney-key`). */
+  /** Public project key. */
   apiKey: string;
   /** Ingest API base URL, e.g. `https://api.rejourney.co` or a self-hosted backend. */
   apiUrl?: string;
-  /** Milliseconds between captures (default 1000). */
+  /** Milliseconds between captures (core default 1000). */
   captureIntervalMs?: number;
-  /** Output pixels per point (default 1.25). */
+  /** Output pixels per point (core default 1.25). */
   captureScale?: number;
-  /** JPEG quality 0..1 (default 0.5). */
+  /** JPEG quality 0..1 (core default 0.5). */
   jpegQuality?: number;
-  /** Fraction of sessions recorded, 0..1 (default 1). */
+  /** Fraction of sessions recorded, 0..1 (core default 1). */
   sampleRate?: number;
-  /** Mask every text view, not only inputs (default false). */
+  /** Background time after which the next foreground starts a new session (ms). */
+  backgroundTimeoutMs?: number;
+  /** Mask every text view, not only inputs (core default false). */
   maskAllText?: boolean;
-  /** Mask every image (default false). */
+  /** Mask every image (core default false). */
   maskAllImages?: boolean;
+  /** Mask web views (core default true). */
+  maskWebViews?: boolean;
+  /** Mask video players (core default false). */
+  maskVideo?: boolean;
   /** Native class names to mask (e.g. `RCTTextView`). */
   maskedClasses?: string[];
+  /** `testID`s to mask (iOS accessibility identifiers, Android view tags). */
+  maskedTestIds?: string[];
+  /** Network requests to these hosts (or URL prefixes) are never recorded. */
+  urlDenyList?: string[];
+  /** Main-thread silence reported as an ANR (ms); 0 disables the watchdog. */
+  anrThresholdMs?: number;
+  /** Record hierarchy snapshots with the frames (core default true). */
+  captureHierarchy?: boolean;
+  /** Report JS errors (the global handler) as faults (default true). */
+  captureErrors?: boolean;
+  /** Record `fetch` / `XMLHttpRequest` timings as network events (default true). */
+  captureNetwork?: boolean;
+  /** Record `console.*` lines as logs (default false: opt in). */
+  captureConsoleLogs?: boolean;
 }
 
-/** Options with every default filled in, as sent to the native module. */
-export type ResolvedOptions = Required<RejourneyOptions>;
+/** What the native module receives: only what the app set, plus React Native's own masks. */
+export interface NativeOptions {
+  apiKey: string;
+  apiUrl: string;
+  captureIntervalMs?: number;
+  captureScale?: number;
+  jpegQuality?: number;
+  sampleRate?: number;
+  backgroundTimeoutMs?: number;
+  maskAllText?: boolean;
+  maskAllImages?: boolean;
+  maskWebViews?: boolean;
+  maskVideo?: boolean;
+  maskedClasses: string[];
+  maskedTestIds: string[];
+  urlDenyList: string[];
+  anrThresholdMs?: number;
+  captureHierarchy?: boolean;
+}
+
+/** What the JS layer itself instruments. */
+export interface JsOptions {
+  captureErrors: boolean;
+  captureNetwork: boolean;
+  captureConsoleLogs: boolean;
+}
 
 export const DEFAULT_API_URL = "https://api.rejourney.co";
+
+/**
+ * React Native's own views that draw text or images without a platform text or image view
+ * underneath (so the platform walk cannot tell their kind): masked by class when the app
+ * masks all text / all images. Text inputs need nothing: on both platforms they are real
+ * text fields (`RCTUITextField`/`RCTUITextView`, `ReactEditText`), secure ones stay masked.
+ */
+export const RN_TEXT_CLASSES = ["RCTParagraphComponentView", "RCTTextView", "RCTParagraphTextView"];
+export const RN_IMAGE_CLASSES = ["RCTImageComponentView", "RCTImageView"];
 
 export class RejourneyConfigError extends Error {
   constructor(message: string) {
@@ -36,21 +90,51 @@ export class RejourneyConfigError extends Error {
   }
 }
 
-function inRange(name: string, value: number, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
-    throw new RejourneyConfigError(`${name} must be a number in [${min}, ${max}], got ${String(value)}`);
+function num(o: Record<string, unknown>, name: string, min: number, max: number, integer = false): number | undefined {
+  const v = o[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+    const what = integer ? "an integer" : "a number";
+    throw new RejourneyConfigError(`${name} must be ${what} in [${min}, ${max}], got ${String(v)}`);
   }
-  return value;
+  return v;
 }
 
-export function resolveOptions(o: RejourneyOptions): ResolvedOptions {
-  if (o === null || typeof o !== "object") {
+function flag(o: Record<string, unknown>, name: string): boolean | undefined {
+  const v = o[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== "boolean") throw new RejourneyConfigError(`${name} must be true or false, got ${String(v)}`);
+  return v;
+}
+
+function names(o: Record<string, unknown>, name: string): string[] {
+  const v = o[name] ?? [];
+  if (!Array.isArray(v) || v.some((c) => typeof c !== "string" || c.trim() === "")) {
+    throw new RejourneyConfigError(`${name} must be a list of non-empty strings`);
+  }
+  return v.map((c: string) => c.trim());
+}
+
+const KNOWN = new Set([
+  "apiKey", "apiUrl", "captureIntervalMs", "captureScale", "jpegQuality", "sampleRate",
+  "backgroundTimeoutMs", "maskAllText", "maskAllImages", "maskWebViews", "maskVideo",
+  "maskedClasses", "maskedTestIds", "urlDenyList", "anrThresholdMs", "captureHierarchy",
+  "captureErrors", "captureNetwork", "captureConsoleLogs",
+]);
+
+/** Validates `options`; returns what goes to the native module and what JS instruments. */
+export function resolveOptions(options: RejourneyOptions): { native: NativeOptions; js: JsOptions } {
+  if (options === null || typeof options !== "object") {
     throw new RejourneyConfigError("options must be an object");
   }
+  const o = options as unknown as Record<string, unknown>;
+  const unknown = Object.keys(o).filter((k) => !KNOWN.has(k));
+  if (unknown.length > 0) throw new RejourneyConfigError(`unknown option(s): ${unknown.join(", ")}`);
   if (typeof o.apiKey !== "string" || o.apiKey.trim() === "") {
     throw new RejourneyConfigError("apiKey is required");
   }
-  const apiUrl = (o.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, "");
+  if (o.apiUrl !== undefined && typeof o.apiUrl !== "string") throw new RejourneyConfigError("apiUrl must be a string");
+  const apiUrl = ((o.apiUrl as string | undefined) ?? DEFAULT_API_URL).trim().replace(/\/+$/, "");
   let parsed: URL;
   try {
     parsed = new URL(apiUrl);
@@ -60,19 +144,38 @@ export function resolveOptions(o: RejourneyOptions): ResolvedOptions {
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
     throw new RejourneyConfigError(`apiUrl must be http(s): ${apiUrl}`);
   }
-  const maskedClasses = o.maskedClasses ?? [];
-  if (!Array.isArray(maskedClasses) || maskedClasses.some((c) => typeof c !== "string" || c === "")) {
-    throw new RejourneyConfigError("maskedClasses must be a list of class names");
+  const maskAllText = flag(o, "maskAllText");
+  const maskAllImages = flag(o, "maskAllImages");
+  const maskedClasses = names(o, "maskedClasses");
+  if (maskAllText) maskedClasses.push(...RN_TEXT_CLASSES);
+  if (maskAllImages) maskedClasses.push(...RN_IMAGE_CLASSES);
+  const native: NativeOptions = {
+    apiKey: (o.apiKey as string).trim(),
+    apiUrl,
+    captureIntervalMs: num(o, "captureIntervalMs", 1, 60_000, true),
+    captureScale: num(o, "captureScale", 0.1, 4),
+    jpegQuality: num(o, "jpegQuality", 0, 1),
+    sampleRate: num(o, "sampleRate", 0, 1),
+    backgroundTimeoutMs: num(o, "backgroundTimeoutMs", 0, 86_400_000, true),
+    maskAllText,
+    maskAllImages,
+    maskWebViews: flag(o, "maskWebViews"),
+    maskVideo: flag(o, "maskVideo"),
+    maskedClasses: [...new Set(maskedClasses)],
+    maskedTestIds: names(o, "maskedTestIds"),
+    urlDenyList: names(o, "urlDenyList"),
+    anrThresholdMs: num(o, "anrThresholdMs", 0, 600_000, true),
+    captureHierarchy: flag(o, "captureHierarchy"),
+  };
+  for (const k of Object.keys(native) as Array<keyof NativeOptions>) {
+    if (native[k] === undefined) delete native[k];
   }
   return {
-    apiKey: o.apiKey.trim(),
-    apiUrl,
-    captureIntervalMs: Math.round(inRange("captureIntervalMs", o.captureIntervalMs ?? 1000, 1, 60000)),
-    captureScale: inRange("captureScale", o.captureScale ?? 1.25, 0.1, 4),
-    jpegQuality: inRange("jpegQuality", o.jpegQuality ?? 0.5, 0, 1),
-    sampleRate: inRange("sampleRate", o.sampleRate ?? 1, 0, 1),
-    maskAllText: Boolean(o.maskAllText),
-    maskAllImages: Boolean(o.maskAllImages),
-    maskedClasses: [...maskedClasses],
+    native,
+    js: {
+      captureErrors: flag(o, "captureErrors") ?? true,
+      captureNetwork: flag(o, "captureNetwork") ?? true,
+      captureConsoleLogs: flag(o, "captureConsoleLogs") ?? false,
+    },
   };
 }

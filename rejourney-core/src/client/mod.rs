@@ -105,6 +105,8 @@ pub struct ClientSnapshot {
     pub events: EventCounters,
     pub hierarchy: HierarchyCounters,
     pub anrs: u64,
+    /// Crash faults recorded (`record_crash`) by this process.
+    pub crashes: u64,
 }
 
 /// Told when sessions start and end (the host may show a badge, log, or link ids).

@@ -40,6 +40,7 @@ impl Stats {
             events: lock(&self.events).rec.counters(),
             hierarchy: (self.hierarchy)(),
             anrs: self.anrs.load(Relaxed),
+            crashes: self.crashes.load(Relaxed),
         }
     }
 }

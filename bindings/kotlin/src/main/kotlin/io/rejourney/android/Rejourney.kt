@@ -96,5 +96,6 @@ object Rejourney {
         return digest.joinToString("") { "%02x".format(it) }
     }
 
-    internal fun client(): uniffi.rejourney_core.Rejourney? = core
+    /** The running core (for hybrid frameworks such as the React Native module). */
+    fun client(): uniffi.rejourney_core.Rejourney? = core
 }

@@ -1,0 +1,12 @@
+package io.rejourney.reactnative
+
+import android.content.Context
+import io.rejourney.RejourneyOptions
+import io.rejourney.android.Rejourney
+
+/** The Android SDK as the module's [RejourneyModuleImpl.Host]. */
+internal class AndroidHost(private val context: Context) : RejourneyModuleImpl.Host {
+    override fun start(options: RejourneyOptions): String? = Rejourney.start(context, options)
+    override fun core() = Rejourney.client()
+    override fun stop() = Rejourney.stop()
+}

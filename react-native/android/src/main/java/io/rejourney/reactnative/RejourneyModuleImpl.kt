@@ -1,0 +1,121 @@
+package io.rejourney.reactnative
+
+import io.rejourney.RejourneyOptions
+import uniffi.rejourney_core.EventValue
+import uniffi.rejourney_core.NetworkRequestInfo
+import uniffi.rejourney_core.Rejourney
+
+/**
+ * What the React Native module does, in plain Kotlin (no React Native types) so the JVM tests
+ * run it against the real core: converts what JS sends (maps, lists, numbers as doubles) into
+ * the Kotlin SDK's types and forwards. It adds no capture logic. The new- and old-architecture
+ * module classes only unwrap `ReadableMap`s and promises and call this.
+ */
+class RejourneyModuleImpl(private val host: Host) {
+    /** The platform SDK behind the module: on Android `io.rejourney.android.Rejourney`. */
+    interface Host {
+        /** Starts recording with [options]; returns the session id (null when not sampled in). */
+        fun start(options: RejourneyOptions): String?
+        /** The running core, if started. */
+        fun core(): Rejourney?
+        fun stop()
+        fun nowMs(): Long = System.currentTimeMillis()
+    }
+
+    fun start(options: Map<String, Any?>): String? = host.start(options(options))
+
+    fun stop() = host.stop()
+
+    fun identify(userId: String?) { host.core()?.identify(userId) }
+
+    fun logEvent(name: String, properties: Map<String, Any?>) {
+        host.core()?.logEvent(now(), name, properties.mapValues { (_, v) -> eventValue(v) })
+    }
+
+    fun screenChanged(name: String) { host.core()?.screenChanged(now(), name) }
+
+    fun networkRequest(request: Map<String, Any?>) {
+        val method = request["method"] as? String ?: return
+        val url = request["url"] as? String ?: return
+        host.core()?.networkRequest(
+            now(),
+            NetworkRequestInfo(
+                method = method,
+                url = url,
+                statusCode = (request["statusCode"] as? Number)?.toInt()?.takeIf { it in 0..65535 }?.toUShort(),
+                durationMs = (request["durationMs"] as? Number)?.toDouble() ?: 0.0,
+                requestBytes = (request["requestBytes"] as? Number)?.toLong()?.takeIf { it >= 0 }?.toULong(),
+                responseBytes = (request["responseBytes"] as? Number)?.toLong()?.takeIf { it >= 0 }?.toULong(),
+                error = request["error"] as? String,
+            ),
+        )
+    }
+
+    fun logMessage(level: String, message: String) { host.core()?.logMessage(now(), level, message) }
+
+    /**
+     * A JS error. A fatal one is a crash fault (on disk before this returns, linked to the
+     * session); a caught or non-fatal one is an error log line with its stack, so it does not
+     * count as a crash.
+     */
+    fun reportError(name: String, message: String, stack: String, fatal: Boolean): Boolean {
+        val core = host.core() ?: return false
+        return if (fatal) {
+            core.recordCrash(now(), name, message, stack, CRASH_WRITE_TIMEOUT_MS)
+        } else {
+            core.logMessage(now(), "error", if (stack.isEmpty()) "$name: $message" else "$name: $message\n$stack")
+            true
+        }
+    }
+
+    fun optOut() { host.core()?.optOut(now()) }
+
+    fun telemetryJson(): String = host.core()?.telemetry()?.json ?: "{}"
+
+    private fun now(): ULong = host.nowMs().coerceAtLeast(0).toULong()
+
+    companion object {
+        const val CRASH_WRITE_TIMEOUT_MS = 1_000uL
+
+        /**
+         * The SDK options from what JS sent (already validated there; the core validates
+         * again). Absent keys stay null: the core's default.
+         */
+        @Suppress("UNCHECKED_CAST")
+        fun options(m: Map<String, Any?>): RejourneyOptions {
+            fun long(k: String) = (m[k] as? Number)?.toLong()
+            fun double(k: String) = (m[k] as? Number)?.toDouble()
+            fun flag(k: String) = m[k] as? Boolean
+            fun list(k: String) = (m[k] as? List<Any?>)?.filterIsInstance<String>() ?: emptyList()
+            val apiKey = m["apiKey"] as? String
+            require(!apiKey.isNullOrBlank()) { "apiKey is required" }
+            return RejourneyOptions(
+                apiKey = apiKey,
+                apiUrl = m["apiUrl"] as? String ?: "https://api.rejourney.co",
+                captureIntervalMs = long("captureIntervalMs"),
+                captureScale = double("captureScale")?.toFloat(),
+                jpegQuality = double("jpegQuality")?.toFloat(),
+                sampleRate = double("sampleRate"),
+                backgroundTimeoutMs = long("backgroundTimeoutMs"),
+                maskAllText = flag("maskAllText"),
+                maskAllImages = flag("maskAllImages"),
+                maskWebViews = flag("maskWebViews"),
+                maskVideo = flag("maskVideo"),
+                maskedClasses = list("maskedClasses"),
+                maskedTestIds = list("maskedTestIds"),
+                anrThresholdMs = long("anrThresholdMs"),
+                urlDenyList = list("urlDenyList"),
+                captureHierarchy = flag("captureHierarchy"),
+            )
+        }
+
+        /** A JS property value: strings, finite numbers, booleans, null; anything else as text. */
+        fun eventValue(v: Any?): EventValue = when (v) {
+            null -> EventValue.Null
+            is String -> EventValue.Text(v)
+            is Boolean -> EventValue.Flag(v)
+            is Number -> v.toDouble().let { if (it.isFinite()) EventValue.Number(it) else EventValue.Null }
+            else -> EventValue.Text(v.toString())
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package io.rejourney.reactnative
+
+import com.facebook.react.bridge.Promise
+import com.facebook.react.bridge.ReactApplicationContext
+import com.facebook.react.bridge.ReadableMap
+
+/** New Architecture: implements the codegen'd spec; every call forwards to [RejourneyModuleImpl]. */
+class RejourneyModule(context: ReactApplicationContext) : NativeRejourneySpec(context) {
+    private val impl = RejourneyModuleImpl(AndroidHost(context.applicationContext))
+
+    override fun getName() = NAME
+    override fun start(options: ReadableMap, promise: Promise) = settle(promise) { impl.start(options.toHashMap()) }
+    override fun stop(promise: Promise) = settle(promise) { impl.stop(); null }
+    override fun identify(userId: String?, promise: Promise) = settle(promise) { impl.identify(userId); null }
+    override fun logEvent(name: String, properties: ReadableMap) = quietly { impl.logEvent(name, properties.toHashMap()) }
+    override fun screenChanged(name: String) = quietly { impl.screenChanged(name) }
+    override fun networkRequest(request: ReadableMap) = quietly { impl.networkRequest(request.toHashMap()) }
+    override fun logMessage(level: String, message: String) = quietly { impl.logMessage(level, message) }
+    override fun reportError(name: String, message: String, stack: String, fatal: Boolean, promise: Promise) =
+        settle(promise) { impl.reportError(name, message, stack, fatal) }
+    override fun optOut(promise: Promise) = settle(promise) { impl.optOut(); null }
+    override fun telemetryJson(promise: Promise) = settle(promise) { impl.telemetryJson() }
+
+    companion object { const val NAME = "Rejourney" }
+}

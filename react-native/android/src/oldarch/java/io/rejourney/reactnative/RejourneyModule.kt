@@ -1,0 +1,27 @@
+package io.rejourney.reactnative
+
+import com.facebook.react.bridge.Promise
+import com.facebook.react.bridge.ReactApplicationContext
+import com.facebook.react.bridge.ReactContextBaseJavaModule
+import com.facebook.react.bridge.ReactMethod
+import com.facebook.react.bridge.ReadableMap
+
+/** Old bridge: the same methods as `@ReactMethod`s, forwarding to [RejourneyModuleImpl]. */
+class RejourneyModule(context: ReactApplicationContext) : ReactContextBaseJavaModule(context) {
+    private val impl = RejourneyModuleImpl(AndroidHost(context.applicationContext))
+
+    override fun getName() = NAME
+    @ReactMethod fun start(options: ReadableMap, promise: Promise) = settle(promise) { impl.start(options.toHashMap()) }
+    @ReactMethod fun stop(promise: Promise) = settle(promise) { impl.stop(); null }
+    @ReactMethod fun identify(userId: String?, promise: Promise) = settle(promise) { impl.identify(userId); null }
+    @ReactMethod fun logEvent(name: String, properties: ReadableMap) = quietly { impl.logEvent(name, properties.toHashMap()) }
+    @ReactMethod fun screenChanged(name: String) = quietly { impl.screenChanged(name) }
+    @ReactMethod fun networkRequest(request: ReadableMap) = quietly { impl.networkRequest(request.toHashMap()) }
+    @ReactMethod fun logMessage(level: String, message: String) = quietly { impl.logMessage(level, message) }
+    @ReactMethod fun reportError(name: String, message: String, stack: String, fatal: Boolean, promise: Promise) =
+        settle(promise) { impl.reportError(name, message, stack, fatal) }
+    @ReactMethod fun optOut(promise: Promise) = settle(promise) { impl.optOut(); null }
+    @ReactMethod fun telemetryJson(promise: Promise) = settle(promise) { impl.telemetryJson() }
+
+    companion object { const val NAME = "Rejourney" }
+}

@@ -1,0 +1,128 @@
+package io.rejourney.reactnative
+
+import io.rejourney.Corpus
+import io.rejourney.IngestProcess
+import io.rejourney.Json
+import io.rejourney.RejourneyOptions
+import io.rejourney.Screen
+import io.rejourney.sdk.CaptureLoop
+import io.rejourney.sdk.CapturedFrame
+import io.rejourney.tempDir
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertNull
+import org.junit.Assert.assertTrue
+import org.junit.Assert.fail
+import org.junit.Test
+import uniffi.rejourney_core.EventValue
+import uniffi.rejourney_core.PixelFormat
+import uniffi.rejourney_core.Rejourney
+import java.io.File
+
+/**
+ * The React Native module's Kotlin implementation on the JVM, against the Kotlin SDK, the real
+ * core and the local ingest server. The session test replays the native calls the JS layer
+ * made in `react-native/test/session.test.ts` (`-Drejourney.rnTrace`), with the SDK's capture
+ * loop showing the corpus screen JS navigated to; `verify_stored` then checks what the server
+ * stored, frame by frame, for masks.
+ */
+class RejourneyModuleImplTest {
+    @Test
+    fun optionsFromJsKeepTheCoresDefaults() {
+        val o = RejourneyModuleImpl.options(
+            mapOf(
+                "apiKey" to "pk", "apiUrl" to "http://127.0.0.1:9", "captureIntervalMs" to 500.0,
+                "maskAllText" to true, "maskedClasses" to listOf("RCTParagraphComponentView", 3), "maskedTestIds" to listOf("card"),
+            ),
+        )
+        assertEquals(500L, o.captureIntervalMs)
+        assertEquals(true, o.maskAllText)
+        assertNull("absent: the core's default", o.jpegQuality)
+        assertEquals(listOf("RCTParagraphComponentView"), o.maskedClasses)
+        assertEquals(listOf("card"), o.maskedTestIds)
+        try {
+            RejourneyModuleImpl.options(mapOf("apiUrl" to "http://x"))
+            fail("an apiKey is required")
+        } catch (e: IllegalArgumentException) {
+        }
+        assertEquals(EventValue.Null, RejourneyModuleImpl.eventValue(Double.NaN))
+        assertEquals(EventValue.Number(3.0), RejourneyModuleImpl.eventValue(3))
+    }
+
+    @Suppress("UNCHECKED_CAST")
+    @Test
+    fun aJsDrivenSessionLandsInTheIngestServerMasked() {
+        val tracePath = System.getProperty("rejourney.rnTrace") ?: error("-Drejourney.rnTrace is not set")
+        val calls = Json(File(tracePath).readText()).parse() as List<Map<String, Any?>>
+        assertTrue("the JS session made calls", calls.size > 10)
+        IngestProcess().use { server ->
+            val startMs = 1_700_000_000_000L
+            var now = startMs
+            var screen: Screen? = null
+            var core: Rejourney? = null
+            var loop: CaptureLoop? = null
+            var sessionId: String? = null
+            val pending = ArrayDeque<() -> Unit>()
+            val host = object : RejourneyModuleImpl.Host {
+                override fun start(options: RejourneyOptions): String? {
+                    // The trace was recorded before this server existed: point it here.
+                    val c = Rejourney(options.copy(apiUrl = server.url).toFfi("rn-jvm-device", tempDir("rj-rn").path))
+                    core = c
+                    val id = c.start(now.toULong())
+                    loop = CaptureLoop(c, {
+                        screen?.let { s ->
+                            server.submitted(id, now, s)
+                            CapturedFrame(s.pixels, s.width, s.height, s.width * 4, PixelFormat.RGBA, s.scale, Corpus.nodes(s))
+                        }
+                    }, { _, tick -> pending.addLast(tick) }, clockMs = { now }, nanoTime = { 0L }).also { it.start() }
+                    return id
+                }
+                override fun core() = core
+                override fun stop() {
+                    loop?.stop()
+                    core?.stop(now.toULong())
+                }
+                override fun nowMs() = now
+            }
+            val impl = RejourneyModuleImpl(host)
+            var nextTick = startMs
+            for (call in calls) {
+                val at = startMs + (call["t"] as Double).toLong()
+                // The capture timer fires once a simulated second up to this call.
+                while (nextTick <= at && loop?.running == true) {
+                    now = nextTick
+                    pending.removeFirstOrNull()?.invoke()
+                    nextTick += 1000
+                }
+                now = at
+                val args = call["args"] as List<Any?>
+                when (val name = call["call"]) {
+                    "start" -> sessionId = impl.start(args[0] as Map<String, Any?>)
+                    "stop" -> impl.stop()
+                    "identify" -> impl.identify(args[0] as String?)
+                    "logEvent" -> impl.logEvent(args[0] as String, args[1] as Map<String, Any?>)
+                    "screenChanged" -> {
+                        impl.screenChanged(args[0] as String)
+                        screen = Corpus.load(args[0] as String)
+                    }
+                    "networkRequest" -> impl.networkRequest(args[0] as Map<String, Any?>)
+                    "logMessage" -> impl.logMessage(args[0] as String, args[1] as String)
+                    "reportError" -> assertTrue(impl.reportError(args[0] as String, args[1] as String, args[2] as String, args[3] as Boolean))
+                    else -> fail("unknown call $name")
+                }
+            }
+            val c = core ?: error("never started")
+            val id = sessionId ?: error("no session id")
+            assertTrue("everything delivered", c.flush(30_000uL))
+            val t = c.telemetry()
+            server.captured(id, startMs, t.framesCaptured)
+            assertEquals(0L, loop!!.errors)
+            assertTrue("frames captured: ${t.json}", t.framesCaptured >= 5uL)
+            assertTrue("masked regions: ${t.json}", t.maskedRegions > 0uL)
+            assertTrue("one fatal JS error, one crash fault: ${t.json}", t.json.contains("\"crashes\":1"))
+            assertTrue("JS events recorded: ${t.json}", t.eventsRecorded >= 10uL)
+            assertEquals(t.bundles.toInt(), server.bundles(id).size)
+            assertTrue(server.sessionEnded(id))
+            c.shutdown(1000uL)
+        }
+    }
+}

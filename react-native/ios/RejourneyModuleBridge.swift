@@ -1,0 +1,39 @@
+// The Swift implementation as the Objective-C++ module entry sees it (iOS only: Linux has no
+// Objective-C runtime; the implementation itself is tested there).
+#if canImport(UIKit)
+import Foundation
+import UIKit
+import RejourneySDK
+
+@objc(RejourneyModuleBridge)
+public final class RejourneyModuleBridge: NSObject {
+    private let impl = RejourneyModuleImpl(start: { try Rejourney.start($0) })
+
+    @objc public func start(_ options: NSDictionary, resolve: @escaping (Any?) -> Void, reject: @escaping (String, String) -> Void) {
+        do { resolve(try impl.start(options as? [String: Any] ?? [:])) } catch { reject("rejourney", "\(error)") }
+    }
+    @objc public func stop() { try? impl.stop() }
+    @objc public func identify(_ userId: String?) { impl.identify(userId) }
+    @objc public func logEvent(_ name: String, properties: NSDictionary) { impl.logEvent(name, properties: properties as? [String: Any] ?? [:]) }
+    @objc public func screenChanged(_ name: String) { impl.screenChanged(name) }
+    @objc public func networkRequest(_ request: NSDictionary) { impl.networkRequest(request as? [String: Any] ?? [:]) }
+    @objc public func logMessage(_ level: String, message: String) { impl.logMessage(level: level, message: message) }
+    @objc public func reportError(_ name: String, message: String, stack: String, fatal: Bool) -> Bool {
+        impl.reportError(name: name, message: message, stack: stack, fatal: fatal)
+    }
+    @objc public func optOut() { try? impl.optOut() }
+    @objc public func telemetryJson() -> String { impl.telemetryJson() }
+}
+
+/// `<Mask>` / `<Unmask>`: a plain view registered with the SDK's mask registry.
+@objc(RejourneyMaskView)
+public final class RejourneyMaskView: UIView {
+    @objc public var mask: Bool = true {
+        didSet { mask ? rejourneyMask() : rejourneyUnmask() }
+    }
+    override public func didMoveToWindow() {
+        super.didMoveToWindow()
+        if window != nil { mask ? rejourneyMask() : rejourneyUnmask() }
+    }
+}
+#endif

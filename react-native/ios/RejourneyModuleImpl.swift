@@ -1,0 +1,130 @@
+import Foundation
+#if canImport(RejourneySDK)
+import RejourneySDK
+#endif
+
+/// What the React Native module does, in plain Swift (no React types) so the Linux suite
+/// compiles and runs it against the Swift SDK and the real core: converts what JS sends
+/// (dictionaries, numbers as `NSNumber`/`Double`) into the SDK's types and forwards. It adds
+/// no capture logic. `RejourneyModuleBridge.swift` (iOS only) exposes it to the Objective-C++
+/// module entry.
+public final class RejourneyModuleImpl {
+    /// Starts the Swift SDK (on iOS `Rejourney.start`, which installs the UIKit adapter).
+    public typealias Starter = (RejourneyOptions) throws -> RejourneyClient
+
+    private let starter: Starter
+    private let lock = NSLock()
+    private var client: RejourneyClient?
+
+    public init(start: @escaping Starter) {
+        self.starter = start
+    }
+
+    private var current: RejourneyClient? {
+        lock.lock()
+        defer { lock.unlock() }
+        return client
+    }
+
+    /// Errors the module rejects a JS promise with.
+    public enum ModuleError: Error, Equatable {
+        case invalidOptions(String)
+    }
+
+    public func start(_ options: [String: Any]) throws -> String? {
+        let c = try starter(try Self.options(options))
+        lock.lock()
+        client = c
+        lock.unlock()
+        return c.sessionId
+    }
+
+    public func stop() throws {
+        lock.lock()
+        let c = client
+        client = nil
+        lock.unlock()
+        try c?.stop()
+    }
+
+    public func identify(_ userId: String?) { current?.identify(userId) }
+
+    public func logEvent(_ name: String, properties: [String: Any]) {
+        current?.logEvent(name, properties: properties.mapValues { Self.value($0) })
+    }
+
+    public func screenChanged(_ name: String) { current?.screenChanged(name) }
+
+    public func networkRequest(_ r: [String: Any]) {
+        guard let method = r["method"] as? String, let url = r["url"] as? String else { return }
+        func count(_ k: String) -> UInt64? {
+            guard let d = (r[k] as? NSNumber)?.doubleValue, d.isFinite, d >= 0, d < 1e18 else { return nil }
+            return UInt64(d)
+        }
+        let status = (r["statusCode"] as? NSNumber)?.intValue
+        let duration = (r["durationMs"] as? NSNumber)?.doubleValue ?? 0
+        current?.networkRequest(NetworkRequestInfo(
+            method: method, url: url,
+            statusCode: status.flatMap { (0...65535).contains($0) ? UInt16($0) : nil },
+            durationMs: duration.isFinite ? duration : 0,
+            requestBytes: count("requestBytes"), responseBytes: count("responseBytes"),
+            error: r["error"] as? String))
+    }
+
+    public func logMessage(level: String, message: String) { current?.log(message, level: level) }
+
+    /// A JS error: a fatal one is a crash fault (on disk before this returns, linked to the
+    /// session); a caught or non-fatal one an error log line with its stack (not a crash).
+    public func reportError(name: String, message: String, stack: String, fatal: Bool) -> Bool {
+        guard let c = current else { return false }
+        if fatal {
+            return c.recordCrash(name: name, reason: message, stack: stack.split(separator: "\n").map(String.init))
+        }
+        c.log(stack.isEmpty ? "\(name): \(message)" : "\(name): \(message)\n\(stack)", level: "error")
+        return true
+    }
+
+    public func optOut() throws { try current?.core.optOut(nowMs: current?.now ?? 0) }
+
+    public func telemetryJson() -> String { (try? current?.telemetry().json) ?? "{}" }
+
+    /// The SDK options from what JS sent (validated there; the core validates again). Absent
+    /// keys stay nil: the core's default. JS sends milliseconds, the Swift SDK takes seconds.
+    public static func options(_ m: [String: Any]) throws -> RejourneyOptions {
+        func num(_ k: String) -> Double? { (m[k] as? NSNumber)?.doubleValue ?? (m[k] as? Double) }
+        func flag(_ k: String) -> Bool? { (m[k] as? NSNumber)?.boolValue ?? (m[k] as? Bool) }
+        func list(_ k: String) -> [String] { (m[k] as? [Any])?.compactMap { $0 as? String } ?? [] }
+        guard let apiKey = m["apiKey"] as? String, !apiKey.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ModuleError.invalidOptions("apiKey is required")
+        }
+        return RejourneyOptions(
+            apiKey: apiKey,
+            apiUrl: m["apiUrl"] as? String ?? "https://api.rejourney.co",
+            captureInterval: num("captureIntervalMs").map { $0 / 1000 },
+            captureScale: num("captureScale").map { Float($0) },
+            jpegQuality: num("jpegQuality").map { Float($0) },
+            sampleRate: num("sampleRate"),
+            backgroundTimeout: num("backgroundTimeoutMs").map { $0 / 1000 },
+            maskAllText: flag("maskAllText"),
+            maskAllImages: flag("maskAllImages"),
+            maskWebViews: flag("maskWebViews"),
+            maskVideo: flag("maskVideo"),
+            maskedClasses: list("maskedClasses"),
+            maskedAccessibilityIdentifiers: list("maskedTestIds"),
+            anrThreshold: num("anrThresholdMs").map { $0 / 1000 },
+            urlDenyList: list("urlDenyList"),
+            captureHierarchy: flag("captureHierarchy"))
+    }
+
+    /// A JS property value: strings, finite numbers, booleans, null; anything else as text.
+    static func value(_ v: Any) -> Any? {
+        switch v {
+        case is NSNull: return nil
+        case let b as Bool: return b
+        case let n as NSNumber: return n.doubleValue.isFinite ? n.doubleValue : nil
+        case let d as Double: return d.isFinite ? d : nil
+        case let s as String: return s
+        default: return String(describing: v)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import XCTest
+@testable import RejourneyReactNative
+import RejourneySDK
+
+/// The React Native module's Swift implementation on Linux, against the Swift SDK, the real
+/// core and the local ingest server: what JS sends arrives as the SDK's calls.
+final class RejourneyModuleImplTests: XCTestCase {
+    func testOptionsFromJsKeepCoreDefaultsAndConvertUnits() throws {
+        let o = try RejourneyModuleImpl.options([
+            "apiKey": "pk", "apiUrl": "http://127.0.0.1:9", "captureIntervalMs": NSNumber(value: 500),
+            "maskAllText": NSNumber(value: true), "maskedClasses": ["RCTParagraphComponentView"],
+            "maskedTestIds": ["card"], "anrThresholdMs": NSNumber(value: 0),
+        ])
+        XCTAssertEqual(o.captureInterval, 0.5)
+        XCTAssertEqual(o.maskAllText, true)
+        XCTAssertNil(o.jpegQuality, "absent: the core's default")
+        XCTAssertEqual(o.maskedClasses, ["RCTParagraphComponentView"])
+        XCTAssertEqual(o.maskedAccessibilityIdentifiers, ["card"])
+        XCTAssertEqual(o.anrThreshold, 0)
+        XCTAssertThrowsError(try RejourneyModuleImpl.options(["apiUrl": "http://x"]))
+    }
+
+    func testCallsFromJsReachTheCore() throws {
+        let env = ProcessInfo.processInfo.environment
+        let url = try XCTUnwrap(env["RJ_INGEST_URL"], "RJ_INGEST_URL not set")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rj-rn-\(UUID().uuidString)")
+        let impl = RejourneyModuleImpl(start: { options in
+            let c = try RejourneyClient(options: options, storageDirectory: dir, deviceId: "rn-swift-test")
+            try c.start()
+            return c
+        })
+        XCTAssertFalse(impl.reportError(name: "E", message: "before start", stack: "", fatal: true))
+        let session = try XCTUnwrap(try impl.start(["apiKey": "pk_test", "apiUrl": url, "anrThresholdMs": NSNumber(value: 0)]))
+        XCTAssertTrue(session.hasPrefix("session_"), session)
+        impl.screenChanged("Checkout")
+        impl.logEvent("purchase", properties: ["amount": NSNumber(value: 12.5), "currency": "EUR", "gift": NSNumber(value: false), "note": NSNull()])
+        impl.networkRequest(["method": "POST", "url": "https://api.shop.example/pay?token=secret", "statusCode": NSNumber(value: 201), "durationMs": NSNumber(value: 84)])
+        impl.networkRequest(["url": "missing method is ignored"])
+        impl.logMessage(level: "warn", message: "slow image")
+        XCTAssertTrue(impl.reportError(name: "TypeError", message: "x is undefined", stack: "at App.tsx:12", fatal: false))
+        XCTAssertTrue(impl.reportError(name: "Error", message: "fatal render", stack: "at Root.tsx:3\nat index.js:1", fatal: true))
+        let t = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(impl.telemetryJson().utf8)) as? [String: Any])
+        let events = try XCTUnwrap(t["events"] as? [String: Any], "\(t)")
+        XCTAssertGreaterThanOrEqual((events["recorded"] as? NSNumber)?.intValue ?? 0, 5, "\(events)")
+        XCTAssertEqual((t["crashes"] as? NSNumber)?.intValue, 1, "one fatal error, one crash")
+        try impl.stop()
+        XCTAssertEqual(impl.telemetryJson(), "{}", "stopped: no client")
+    }
+}

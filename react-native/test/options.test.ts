@@ -1,0 +1,40 @@
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import { RejourneyConfigError, resolveOptions, RN_TEXT_CLASSES, RN_IMAGE_CLASSES } from "../src/index";
+
+test("only what the app set is sent: the core fills in its defaults", () => {
+  const { native, js } = resolveOptions({ apiKey: " pk ", apiUrl: "http://127.0.0.1:8787/" });
+  assert.deepEqual(native, { apiKey: "pk", apiUrl: "http://127.0.0.1:8787", maskedClasses: [], maskedTestIds: [], urlDenyList: [] });
+  assert.deepEqual(js, { captureErrors: true, captureNetwork: true, captureConsoleLogs: false });
+  assert.equal(resolveOptions({ apiKey: "k" }).native.apiUrl, "https://api.rejourney.co");
+});
+
+test("React Native's own text and image views are masked with the options that mask them", () => {
+  assert.deepEqual(resolveOptions({ apiKey: "k" }).native.maskedClasses, []);
+  const text = resolveOptions({ apiKey: "k", maskAllText: true, maskedClasses: ["CardView"] }).native;
+  assert.deepEqual(text.maskedClasses, ["CardView", ...RN_TEXT_CLASSES]);
+  assert.ok(text.maskedClasses.includes("RCTParagraphComponentView"), "Fabric text");
+  const images = resolveOptions({ apiKey: "k", maskAllImages: true }).native;
+  assert.deepEqual(images.maskedClasses, RN_IMAGE_CLASSES);
+  assert.ok(images.maskedClasses.includes("RCTImageComponentView"), "Fabric images");
+});
+
+test("mistakes are clear errors at the call site", () => {
+  const cases: Array<[unknown, RegExp]> = [
+    [null, /options must be an object/],
+    [{ apiKey: "" }, /apiKey is required/],
+    [{ apiKey: "k", apiUrl: "not a url" }, /apiUrl is not a URL/],
+    [{ apiKey: "k", apiUrl: "ftp://x" }, /http\(s\)/],
+    [{ apiKey: "k", jpegQuality: 1.5 }, /jpegQuality must be a number in \[0, 1\], got 1.5/],
+    [{ apiKey: "k", jpegQuality: NaN }, /jpegQuality/],
+    [{ apiKey: "k", captureIntervalMs: 0 }, /captureIntervalMs must be an integer/],
+    [{ apiKey: "k", captureIntervalMs: 10.5 }, /captureIntervalMs must be an integer/],
+    [{ apiKey: "k", sampleRate: -0.1 }, /sampleRate/],
+    [{ apiKey: "k", maskedClasses: [""] }, /maskedClasses must be a list of non-empty strings/],
+    [{ apiKey: "k", maskAllText: "yes" }, /maskAllText must be true or false/],
+    [{ apiKey: "k", captureIntervall: 500 }, /unknown option\(s\): captureIntervall/],
+  ];
+  for (const [bad, message] of cases) {
+    assert.throws(() => resolveOptions(bad as never), (e: unknown) => e instanceof RejourneyConfigError && message.test((e as Error).message), JSON.stringify(bad));
+  }
+});

@@ -5,8 +5,8 @@
 use std::sync::atomic::Ordering::{Acquire, Relaxed};
 
 use super::protocol::Declined as Closed;
-use super::stats::{count_drop, DeliveryDrop};
-use super::worker::Shared;
+use super::shared::{count_drop, Shared};
+use super::stats::DeliveryDrop;
 use crate::artifact::{Artifact, ArtifactKind};
 use crate::wait::lock;
 

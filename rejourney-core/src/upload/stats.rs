@@ -2,11 +2,7 @@
 //! spool's live figures. Nothing is lost silently.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering::Acquire;
 use std::sync::Mutex;
-
-use super::worker::Shared;
-use crate::wait::lock;
 
 /// Why an artifact was dropped without delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -83,23 +79,4 @@ impl Counters {
     pub(super) fn with(&self, f: impl FnOnce(&mut DeliverySnapshot)) {
         f(&mut self.snap.lock().unwrap_or_else(|p| p.into_inner()));
     }
-}
-
-pub(super) fn snapshot_of(shared: &Shared) -> DeliverySnapshot {
-    let mut snap = lock(&shared.counters.snap).clone();
-    // Spool figures are read live: the upload thread may be asleep in a back-off.
-    let spool = lock(&shared.spool);
-    snap.spool_files = spool.len() as u64;
-    snap.spool_bytes = spool.total_bytes();
-    snap.spool_evicted = spool.counters.evicted;
-    snap.spool_evicted_bytes = spool.counters.evicted_bytes;
-    snap.spool_quarantined = snap.spool_quarantined.max(spool.counters.quarantined);
-    snap.project_disabled = shared.disabled.load(Acquire);
-    snap
-}
-
-pub(super) fn count_drop(shared: &Shared, reason: DeliveryDrop) {
-    shared
-        .counters
-        .with(|c| *c.dropped.entry(reason.as_str().into()).or_default() += 1);
 }

@@ -11,47 +11,16 @@ use std::time::{Duration, Instant};
 pub use super::config::{DeliveryConfig, DeliveryError};
 use super::deliver::Deliverer;
 use super::http::Transport;
-use super::protocol::{self, Declined as Closed};
+use super::protocol;
+pub use super::shared::BundleSource;
+use super::shared::{snapshot_of, Shared};
 use super::spooler::run_spooler;
-use super::stats::{snapshot_of, Counters};
+use super::stats::Counters;
 pub use super::stats::{DeliveryDrop, DeliverySnapshot};
 use crate::artifact::Artifact;
-use crate::bundle::Bundle;
 use crate::queue::DropOldestQueue;
 use crate::spool::Spool;
 use crate::wait::{lock, Deadline};
-
-/// Where the uploader pulls frame bundles from (the pipeline).
-pub trait BundleSource: Send + Sync {
-    fn take_bundle(&self) -> Option<Bundle>;
-}
-
-pub(super) struct Shared {
-    pub(super) config: DeliveryConfig,
-    /// The spool, written by the spooler thread and read/pruned by the upload thread. Never
-    /// held across a network call.
-    pub(super) spool: Mutex<Spool>,
-    /// Artifacts waiting to be persisted; its doorbell wakes the spooler thread.
-    pub(super) inbox: DropOldestQueue<Artifact>,
-    /// Doorbell of the upload thread (rung when something was persisted).
-    pub(super) upload_bell: DropOldestQueue<()>,
-    /// Highest idle-request token the spooler has persisted everything for.
-    pub(super) spooled_ack: Mutex<u64>,
-    pub(super) spooled_cv: Condvar,
-    pub(super) source: Mutex<Option<Arc<dyn BundleSource>>>,
-    pub(super) sampled_in: AtomicBool,
-    pub(super) counters: Counters,
-    /// Sessions the backend declined: all of their uploads, or only their replay.
-    pub(super) closed_sessions: Mutex<HashMap<String, Closed>>,
-    /// The project is disabled: nothing more is uploaded.
-    pub(super) disabled: AtomicBool,
-    pub(super) stop: AtomicBool,
-    pub(super) drain_until: Mutex<Option<Instant>>,
-    pub(super) opt_out: AtomicBool,
-    pub(super) idle_requested: AtomicU64,
-    pub(super) idle_acked: Mutex<u64>,
-    pub(super) idle_cv: Condvar,
-}
 
 /// Handle to the spooler and upload threads.
 pub struct Uploader {

@@ -1,0 +1,67 @@
+//! The state the spooler thread, the upload thread and the client's handle share, and the
+//! counters read from it. Its own module so the three depend on it, not on each other.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Instant;
+
+use super::config::DeliveryConfig;
+use super::protocol::Declined as Closed;
+use super::stats::{Counters, DeliveryDrop, DeliverySnapshot};
+use crate::artifact::Artifact;
+use crate::bundle::Bundle;
+use crate::queue::DropOldestQueue;
+use crate::spool::Spool;
+use crate::wait::lock;
+
+/// Where the uploader pulls frame bundles from (the pipeline).
+pub trait BundleSource: Send + Sync {
+    fn take_bundle(&self) -> Option<Bundle>;
+}
+
+pub(super) struct Shared {
+    pub(super) config: DeliveryConfig,
+    /// The spool, written by the spooler thread and read/pruned by the upload thread. Never
+    /// held across a network call.
+    pub(super) spool: Mutex<Spool>,
+    /// Artifacts waiting to be persisted; its doorbell wakes the spooler thread.
+    pub(super) inbox: DropOldestQueue<Artifact>,
+    /// Doorbell of the upload thread (rung when something was persisted).
+    pub(super) upload_bell: DropOldestQueue<()>,
+    /// Highest idle-request token the spooler has persisted everything for.
+    pub(super) spooled_ack: Mutex<u64>,
+    pub(super) spooled_cv: Condvar,
+    pub(super) source: Mutex<Option<Arc<dyn BundleSource>>>,
+    pub(super) sampled_in: AtomicBool,
+    pub(super) counters: Counters,
+    /// Sessions the backend declined: all of their uploads, or only their replay.
+    pub(super) closed_sessions: Mutex<HashMap<String, Closed>>,
+    /// The project is disabled: nothing more is uploaded.
+    pub(super) disabled: AtomicBool,
+    pub(super) stop: AtomicBool,
+    pub(super) drain_until: Mutex<Option<Instant>>,
+    pub(super) opt_out: AtomicBool,
+    pub(super) idle_requested: AtomicU64,
+    pub(super) idle_acked: Mutex<u64>,
+    pub(super) idle_cv: Condvar,
+}
+
+pub(super) fn snapshot_of(shared: &Shared) -> DeliverySnapshot {
+    let mut snap = lock(&shared.counters.snap).clone();
+    // Spool figures are read live: the upload thread may be asleep in a back-off.
+    let spool = lock(&shared.spool);
+    snap.spool_files = spool.len() as u64;
+    snap.spool_bytes = spool.total_bytes();
+    snap.spool_evicted = spool.counters.evicted;
+    snap.spool_evicted_bytes = spool.counters.evicted_bytes;
+    snap.spool_quarantined = snap.spool_quarantined.max(spool.counters.quarantined);
+    snap.project_disabled = shared.disabled.load(Acquire);
+    snap
+}
+
+pub(super) fn count_drop(shared: &Shared, reason: DeliveryDrop) {
+    shared
+        .counters
+        .with(|c| *c.dropped.entry(reason.as_str().into()).or_default() += 1);
+}

@@ -145,11 +145,11 @@ struct Bits(Vec<u8>, u32);
 impl Bits {
     fn put(&mut self, v: u32, n: u32) {
         for i in 0..n {
-            if self.1 % 8 == 0 {
+            if self.1 & 7 == 0 {
                 self.0.push(0);
             }
             let last = self.0.len() - 1;
-            self.0[last] |= (((v >> i) & 1) as u8) << (self.1 % 8);
+            self.0[last] |= (((v >> i) & 1) as u8) << (self.1 & 7);
             self.1 += 1;
         }
     }

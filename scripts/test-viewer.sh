@@ -4,8 +4,9 @@
 # installed here once). Records the demo session into target/viewer-test/demo, adds what the
 # demo does not record (a log, background time, an ANR, a crash) through a live local ingest
 # server, writes the replay file with `rejourney-ingest replay`, then checks in the browser the
-# replay file, the shared bundle vectors (tests/vectors/bundles) through the page's parser, and
-# the server's pages. Saves target/viewer-test/replay.png. Prints "N passed, M failed" last.
+# replay file, the shared bundle vectors (tests/vectors/bundles) and 1500 mutations of them
+# (examples/bundle_mutations.rs, with the core's outcomes) through the page's parser, and the
+# server's pages. Saves target/viewer-test/replay.png. Prints "N passed, M failed" last.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -42,7 +43,8 @@ step npm bash -c 'cd viewer && node -e "
   const want = require(\"./package-lock.json\").packages[\"node_modules/playwright-core\"].version;
   process.exit(require(\"./node_modules/playwright-core/package.json\").version === want ? 0 : 1)" 2>/dev/null ||
   npm ci --no-audit --no-fund --loglevel=error'
-step build bash -c 'cargo build --release -p rejourney-ingest && cargo build --release --example record_session'
+step build bash -c 'cargo build --release -p rejourney-ingest &&
+  cargo build --release --example record_session --example bundle_mutations'
 
 step demo target/release/examples/record_session --speed 30 --out "$out/demo"
 replay_line=$(grep '^Replay: ' "$out/demo.log" | head -n 1)
@@ -62,13 +64,14 @@ for _ in $(seq 100); do
 done
 [[ -n $url ]] || { echo "viewer: the ingest server did not start"; cat "$out/server.log"; failed=$((failed + 1)); finish; }
 
+step mutations target/release/examples/bundle_mutations "$out/mutations.json" 1500
 step enrich bash -c "cd viewer && node test/run.mjs enrich --server $url --session $session --data $data"
 step replay target/release/rejourney-ingest replay --data "$data" --session "$session" \
   --telemetry "$out/demo/summary.json" --out "$out/replay.html"
 check "rejourney-ingest replay writes one HTML file" test -s "$out/replay.html"
 
 (cd viewer && node test/run.mjs browser --replay "$out/replay.html" --server "$url" --session "$session" \
-  --data "$data" --demo "$out/demo" --vectors "$root/tests/vectors/bundles" \
+  --data "$data" --demo "$out/demo" --vectors "$root/tests/vectors/bundles" --mutations "$out/mutations.json" \
   --screenshot "$out/replay.png" --counts "$out/browser-counts.txt") 2>&1 | tee "$out/browser.log"
 if [[ -s $out/browser-counts.txt ]]; then
   read -r p f <"$out/browser-counts.txt"

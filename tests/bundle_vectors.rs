@@ -14,47 +14,12 @@ use std::path::{Path, PathBuf};
 
 use flate2::write::{DeflateEncoder, GzEncoder};
 use flate2::{Compression, Crc};
-use rejourney_core::{parse_bundle, BundleError, ParseLimits};
+use rejourney_core::{parse_bundle, ParseLimits};
+use rejourney_harness::bundle_outcome;
 use serde_json::{json, Value};
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/bundles")
-}
-
-/// An outcome as `expected.json` writes it: u64s as decimal strings (exact in JavaScript too);
-/// a gzip error by its kind alone (the two inflaters word their messages differently).
-fn outcome(r: Result<Vec<rejourney_core::BundleFrame>, BundleError>) -> Value {
-    let frames = match r {
-        Ok(f) => f,
-        Err(e) => {
-            let error = match e {
-                BundleError::Gzip(_) => json!({"kind": "Gzip"}),
-                BundleError::TooLarge { max } => json!({"kind": "TooLarge", "max": max}),
-                BundleError::Truncated { offset, what } => {
-                    json!({"kind": "Truncated", "offset": offset, "what": what})
-                }
-                BundleError::FrameTooLarge { index, len, max } => {
-                    json!({"kind": "FrameTooLarge", "index": index, "len": len, "max": max})
-                }
-                BundleError::NotJpeg { index } => json!({"kind": "NotJpeg", "index": index}),
-                BundleError::TimestampOrder { index, ts, prev } => json!({"kind": "TimestampOrder",
-                    "index": index, "ts": ts.to_string(), "prev": prev.to_string()}),
-                BundleError::TooManyFrames { max } => json!({"kind": "TooManyFrames", "max": max}),
-                BundleError::Empty => json!({"kind": "Empty"}),
-            };
-            return json!({ "error": error });
-        }
-    };
-    let list: Vec<Value> = frames
-        .iter()
-        .map(|f| {
-            let mut crc = Crc::new();
-            crc.update(&f.jpeg);
-            json!({"offsetMs": f.offset_ms.to_string(), "len": f.jpeg.len(),
-                "crc32": format!("{:08x}", crc.sum())})
-        })
-        .collect();
-    json!({"ok": true, "frameCount": list.len(), "frames": list})
 }
 
 /// Compares with an expectation; `frames` may be left out of it (long lists).
@@ -83,7 +48,7 @@ fn the_core_reads_every_shared_vector_as_expected() {
     for v in vectors {
         let file = v["file"].as_str().unwrap();
         let bytes = std::fs::read(dir().join(file)).unwrap();
-        let got = outcome(parse_bundle(&bytes, l));
+        let got = bundle_outcome(&parse_bundle(&bytes, l));
         if !matches(&got, v) {
             failures.push(format!("{file}: expected {v}, got {got}"));
         }

@@ -1,7 +1,7 @@
 // Browser tests of the replay viewer, run by scripts/test-viewer.sh:
 //   node test/run.mjs enrich  --server URL --session ID --data DIR
 //   node test/run.mjs browser --replay FILE --server URL --session ID --data DIR --demo DIR
-//                             --vectors DIR --screenshot FILE
+//                             --vectors DIR --mutations FILE --screenshot FILE --counts FILE
 // `enrich` adds what the demo does not record (a log, background, an ANR, a crash) through the
 // live server. `browser` drives headless Chromium (Debian's, through playwright-core) over the
 // replay file, the bundle vectors and the server's pages; `--counts FILE` receives "N M"
@@ -15,7 +15,7 @@ import { summary, test } from './lib.mjs';
 import { enrich } from './enrich.mjs';
 import { replay } from './replay.mjs';
 import { server } from './server.mjs';
-import { vectors } from './vectors.mjs';
+import { mutations, vectors } from './vectors.mjs';
 
 function args() {
   const [mode, ...rest] = process.argv.slice(2);
@@ -50,6 +50,7 @@ async function main() {
     page.setDefaultTimeout(20000);
     await replay(page, ctx);
     await vectors(page, o.vectors);
+    await mutations(page, o.mutations);
     await page.close();
     const live = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     live.setDefaultTimeout(20000);

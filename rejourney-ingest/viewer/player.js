@@ -107,10 +107,20 @@
     bindControls() {
       $('rj-play').addEventListener('click', () => this.toggle());
       const speed = $('rj-speed');
-      speed.addEventListener('change', () => this.setSpeed(Number(speed.value)));
-      $('rj-skip').addEventListener('change', (e) => (this.skipIdle = e.target.checked));
+      // Controls give the focus back once used, so the shortcuts keep working.
+      speed.addEventListener('change', () => {
+        this.setSpeed(Number(speed.value));
+        speed.blur();
+      });
+      $('rj-skip').addEventListener('change', (e) => {
+        this.skipIdle = e.target.checked;
+        e.target.blur();
+      });
       for (const name of Object.keys(this.overlays)) {
-        $(`rj-ov-${name}`).addEventListener('change', (e) => this.setOverlay(name, e.target.checked));
+        $(`rj-ov-${name}`).addEventListener('change', (e) => {
+          this.setOverlay(name, e.target.checked);
+          e.target.blur();
+        });
       }
       this.tabs = RJ.panels.tabs($('rj-side'));
       this.canvas.addEventListener('pointermove', (e) => {
@@ -125,6 +135,8 @@
     key(e) {
       const tag = e.target && e.target.tagName;
       if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA' || e.ctrlKey || e.metaKey || e.altKey) return;
+      // Space on a focused button (a marker just clicked) would also press it.
+      if (tag === 'BUTTON' && e.key === ' ') e.target.blur();
       const frames = this.model.frames;
       const i = RJ.model.lastAtOrBefore(frames, this.t);
       const marks = this.model.markers;

@@ -101,6 +101,12 @@ export async function replay(page, ctx) {
     same(await t(), Math.round((await state(page)).duration), 'End');
     await page.keyboard.press('Home');
     same(await t(), 0, 'Home');
+    await page.locator('.rj-marker[data-kind="screen"]').nth(1).click();
+    const marker = await t();
+    await page.keyboard.press('Space');
+    same((await state(page)).playing, true, 'space after clicking a marker plays');
+    await viewer(page, () => window.rejourneyViewer.pause());
+    check(await t() >= marker, 'the marker click seeks');
   });
 
   await test('timeline markers equal the stored events and fault reports', async () => {

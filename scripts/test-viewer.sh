@@ -43,8 +43,10 @@ step npm bash -c 'cd viewer && node -e "
   const want = require(\"./package-lock.json\").packages[\"node_modules/playwright-core\"].version;
   process.exit(require(\"./node_modules/playwright-core/package.json\").version === want ? 0 : 1)" 2>/dev/null ||
   npm ci --no-audit --no-fund --loglevel=error'
-step build bash -c 'cargo build --release -p rejourney-ingest &&
-  cargo build --release --example record_session --example bundle_mutations'
+# One selection, resolving features as the demo's `cargo run --example` does: building the
+# ingest binary alone would resolve them differently and rebuild the core both ways.
+step build cargo build --release -p rejourney-harness -p rejourney-ingest --bin rejourney-ingest \
+  --example record_session --example bundle_mutations
 
 step demo target/release/examples/record_session --speed 30 --out "$out/demo"
 replay_line=$(grep '^Replay: ' "$out/demo.log" | head -n 1)

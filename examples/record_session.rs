@@ -8,7 +8,8 @@
 //! whether to capture, hands over the framebuffer and the view tree, and reports touches,
 //! scrolls and its capture cost. The core masks, encodes, bundles, spools and uploads. At the
 //! end the server's stored bundles are read back with the strict parser, decoded, and every
-//! private node (text input, secure input, camera) is checked black.
+//! private node (text input, secure input, camera) is checked black, and the session is
+//! written as a replay page (`replay.html`, printed at the end).
 //!
 //! Usage: `cargo run --release --example record_session [-- --speed 10 --out demo-output
 //!         --endpoint URL --api-key KEY]`
@@ -24,7 +25,7 @@ use rejourney_core::{parse_bundle, Action, FrameSpec, ParseLimits};
 use rejourney_harness::{
     brightest_inside, corpus_dir, decode_jpeg, load_corpus, Screen, MAX_CHANNEL,
 };
-use rejourney_ingest::{IngestServer, ServerOptions};
+use rejourney_ingest::{write_replay, IngestServer, ReplayOptions, ServerOptions};
 
 /// What the user does, at virtual second `at`.
 #[derive(Clone, Copy)]
@@ -390,6 +391,20 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         args.out.join("summary.json"),
         serde_json::to_string_pretty(&summary)?,
     )?;
+    // The player for what the server stored, in one self-contained HTML file, with the capture
+    // telemetry only this client has.
+    let replay = match &server {
+        Some(_) => Some(write_replay(
+            &args.out.join("ingest-data"),
+            Some(&session_id),
+            &args.out.join("replay.html"),
+            &ReplayOptions {
+                live: false,
+                client_telemetry: Some(serde_json::to_value(&t.capture)?),
+            },
+        )?),
+        None => None,
+    };
 
     let c = &t.capture;
     let d = &t.delivery;
@@ -444,6 +459,12 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         args.out.join("summary.json").display(),
         args.out.join("frames").display()
     );
+    if let Some(r) = &replay {
+        println!(
+            "Replay: {} (open it in a browser: frames, events, hierarchy and telemetry inlined)",
+            r.path.display()
+        );
+    }
     if !delivered {
         return Err(format!(
             "not everything was delivered within 60 s (flushed {flushed}, dropped {:?}, \

@@ -7,7 +7,7 @@ set -euo pipefail
 build_pkgs=(cmake nasm)          # libjpeg-turbo is built vendored: cmake + nasm (x86 SIMD)
 test_pkgs=()
 if [[ "${1:-}" == "--tests" ]]; then
-  test_pkgs=(libjna-java junit4 debootstrap)
+  test_pkgs=(libjna-java junit4 debootstrap chromium)   # chromium: the replay viewer's browser tests
 fi
 
 missing=()

@@ -13,7 +13,9 @@
 //!   the session's platform, crashes and ANRs deduplicated by incident id.
 //!
 //! It stores artifacts per session on disk and verifies every frame bundle with the strict
-//! parser. For tests it injects faults per route ([`Fault`]). One thread per connection,
+//! parser. Beside the protocol it serves development pages: `/` lists the stored sessions and
+//! `/sessions/<id>` replays one (`pages`, `replay`); `rejourney-ingest replay` writes the same
+//! player as one self-contained HTML file. For tests it injects faults per route ([`Fault`]). One thread per connection,
 //! one request per connection: simple, and every fault is exact.
 
 mod bounded;
@@ -24,15 +26,24 @@ mod idempotency;
 mod incidents;
 mod lifecycle;
 mod normalize;
+mod pages;
+mod replay;
 mod serve;
 mod session_end;
+mod sessions;
 mod storage;
+mod stored;
 mod uploads;
 mod validate;
 
 pub use events::SessionSummary;
 pub use faults::{Fault, Faults, PolicySkip};
 pub use idempotency::KeyState;
+pub use replay::{
+    page_data, render_replay, write_replay, ReplayError, ReplayOptions, ReplaySummary,
+};
+pub use sessions::{list_sessions, render_list, SessionRow, MAX_LISTED};
+pub use stored::{load as load_session, session_ids, StoredError, StoredFile, StoredSession};
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -189,6 +200,10 @@ pub(crate) struct Batch {
 
 /// Entries kept at most in each client-fed table.
 const MAX_ENTRIES: usize = 100_000;
+/// Bytes of request bodies whose parsed JSON the request log keeps, in total: past it the
+/// oldest records lose their parsed body (the record itself stays). Without it 100 000 records
+/// of 5 MB bodies could hold hundreds of GB.
+const MAX_LOGGED_JSON_BYTES: usize = 32 << 20;
 /// Sessions tracked at most (each holds its screens, taps and incidents).
 const MAX_SESSIONS: usize = 10_000;
 
@@ -202,6 +217,10 @@ pub(crate) struct State {
     pub requests: VecDeque<RequestRecord>,
     /// Requests dropped from the front of `requests`, to find a record by its sequence.
     pub requests_dropped: usize,
+    /// Body bytes of the records that still hold their parsed JSON.
+    pub logged_json: usize,
+    /// Records before this index (from the front) hold no parsed JSON any more.
+    pub json_kept_from: usize,
     pub artifacts: VecDeque<StoredArtifact>,
     pub stats: ServerStats,
     pub next_id: u64,
@@ -217,6 +236,8 @@ impl Default for State {
             sessions: BoundedMap::new(MAX_SESSIONS),
             requests: VecDeque::new(),
             requests_dropped: 0,
+            logged_json: 0,
+            json_kept_from: 0,
             artifacts: VecDeque::new(),
             stats: ServerStats::default(),
             next_id: 0,
@@ -225,12 +246,30 @@ impl Default for State {
 }
 
 impl State {
-    /// Keeps a request record (the oldest go past [`MAX_ENTRIES`]); returns its sequence.
+    /// Keeps a request record (the oldest go past [`MAX_ENTRIES`], and the oldest parsed
+    /// bodies past [`MAX_LOGGED_JSON_BYTES`]); returns its sequence.
     pub fn record(&mut self, r: RequestRecord) -> usize {
+        if r.json.is_some() {
+            self.logged_json += r.body_len;
+        }
         self.requests.push_back(r);
         if self.requests.len() > MAX_ENTRIES {
-            self.requests.pop_front();
+            if let Some(old) = self.requests.pop_front() {
+                if old.json.is_some() {
+                    self.logged_json -= old.body_len;
+                }
+            }
             self.requests_dropped += 1;
+            self.json_kept_from = self.json_kept_from.saturating_sub(1);
+        }
+        while self.logged_json > MAX_LOGGED_JSON_BYTES {
+            let Some(old) = self.requests.get_mut(self.json_kept_from) else {
+                break;
+            };
+            if old.json.take().is_some() {
+                self.logged_json -= old.body_len;
+            }
+            self.json_kept_from += 1;
         }
         self.requests_dropped + self.requests.len() - 1
     }
@@ -396,5 +435,40 @@ impl IngestServer {
 impl Drop for IngestServer {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(body_len: usize) -> RequestRecord {
+        RequestRecord {
+            route: Route::Fault,
+            method: "POST".into(),
+            path: "/api/ingest/fault".into(),
+            api_key: None,
+            upload_token: None,
+            session_id: None,
+            idempotency_key: None,
+            content_type: None,
+            user_agent: None,
+            body_len,
+            json: Some(Value::Null),
+            status: None,
+            received: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn the_request_log_keeps_parsed_bodies_within_a_budget() {
+        let mut st = State::default();
+        for _ in 0..10 {
+            st.record(record(MAX_LOGGED_JSON_BYTES / 4));
+        }
+        let kept: Vec<bool> = st.requests.iter().map(|r| r.json.is_some()).collect();
+        assert_eq!(kept, [[false; 6].as_slice(), &[true; 4]].concat());
+        assert_eq!(st.logged_json, MAX_LOGGED_JSON_BYTES);
+        assert_eq!(st.record(record(1)), 10, "records stay; sequences go on");
     }
 }

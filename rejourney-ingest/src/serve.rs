@@ -1,5 +1,6 @@
-//! Connections: accept (bounded), read one request, record it, apply a scripted fault or
-//! authenticate and dispatch it to its route, answer, close. JSON bodies are read the way
+//! Connections: accept (bounded), read one request, answer the development pages (`pages`),
+//! else record it, apply a scripted fault or authenticate and dispatch it to its route,
+//! answer, close. JSON bodies are read the way
 //! the backend's `express.json({limit: '5mb'})` reads them, so a malformed or oversized body
 //! gets its 500 and a body without a JSON content type reads as `{}`.
 
@@ -12,7 +13,7 @@ use serde_json::{json, Value};
 
 use crate::faults::{injected, Fault};
 use crate::http::{read_request, write_response, ReadError, Request, Response};
-use crate::{lifecycle, lock, uploads, Inner, RequestRecord, Route};
+use crate::{lifecycle, lock, pages, uploads, Inner, RequestRecord, Route};
 
 /// Most connections served at once; more are closed at accept.
 const MAX_CONNECTIONS: usize = 128;
@@ -105,11 +106,16 @@ fn serve(inner: &Inner, mut stream: TcpStream) {
         }
         Err(ReadError::Io(_)) => return,
     };
+    if let Some(page) = pages::handle(inner, &req) {
+        let _ = write_response(&mut stream, &page);
+        return;
+    }
     let Some(route) = route_of(&req.method, &req.path) else {
         let _ = write_response(&mut stream, &Response::error(404, "no such route"));
         return;
     };
-    let parsed = (req.method == "POST")
+    // Parsed for the request log only when a route could read it (the JSON limit).
+    let parsed = (req.method == "POST" && req.body.len() <= MAX_JSON_BYTES)
         .then(|| serde_json::from_slice::<Value>(&req.body).ok())
         .flatten();
     let seq = {

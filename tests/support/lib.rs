@@ -3,6 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+mod bundle_outcome;
+pub use bundle_outcome::{bundle_outcome, crc32};
+
 use rejourney_core::frame::{FrameSpec, PixelFormat, Rect};
 use rejourney_core::masks::{MaskTag, NodeKind, ViewNode};
 use rejourney_core::scale::Downscaler;

@@ -70,7 +70,12 @@ impl<T: Send + PartialEq + 'static> Worker<T> {
                                 if last_tag.as_ref() != Some(&job.tag) {
                                     r.reset();
                                 }
-                                r.observe(&job.nodes, &job.masked, job.timestamp_ms, job.partial)
+                                r.observe_owned(
+                                    job.nodes,
+                                    job.masked,
+                                    job.timestamp_ms,
+                                    job.partial,
+                                )
                             };
                             in_queue.fetch_sub(1, AcqRel);
                             if let Some(s) = snapshot {

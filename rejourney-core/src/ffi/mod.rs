@@ -24,6 +24,7 @@ use crate::session::SessionConfig;
 use crate::upload::{DeliveryConfig, DeliveryError};
 
 mod error;
+mod frames;
 mod object;
 mod options;
 mod types;

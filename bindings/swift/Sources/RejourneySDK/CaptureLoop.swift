@@ -124,7 +124,9 @@ public final class CaptureLoop: @unchecked Sendable {
                         // were drawn: try again next tick.
                         animatingSkips += 1
                     } else {
-                        try core.submitFrame(
+                        // Borrowed for the call (no copy into a Rust buffer, no byte-by-byte
+                        // lift): the core copies the pixels once.
+                        try core.submitFrameBuffer(
                             pixels: f.pixels, width: f.width, height: f.height, stride: f.stride,
                             format: f.format, scale: f.scale, timestampMs: clockMs(), nodes: f.nodes)
                         captures += 1

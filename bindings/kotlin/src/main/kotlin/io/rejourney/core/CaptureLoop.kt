@@ -1,13 +1,19 @@
 package io.rejourney.core
 
+import java.nio.ByteBuffer
 import uniffi.rejourney_core.PixelFormat
 import uniffi.rejourney_core.Rejourney
 import uniffi.rejourney_core.RejourneyException
 import uniffi.rejourney_core.ViewNode
 
-/** One captured frame, as the platform adapter reads it. */
+/**
+ * One captured frame, as the platform adapter reads it. `pixels` is a direct buffer (from its
+ * position to its limit): the core borrows it for the call and copies it once, where a
+ * `ByteArray` would be copied into a Rust buffer and then lifted byte by byte (about 20 times
+ * the cost of a copy: `benches/RESULTS.md`). The adapter may reuse it for the next frame.
+ */
 class CapturedFrame(
-    val pixels: ByteArray,
+    val pixels: ByteBuffer,
     val width: Int,
     val height: Int,
     val stride: Int,
@@ -19,7 +25,17 @@ class CapturedFrame(
     val truncated: Boolean = false,
     /** A maskable view was moving ([TreeFlattener.Result.animating]): the frame is skipped. */
     val animating: Boolean = false,
-)
+) {
+    /** A frame whose pixels are in an array (copied once into a direct buffer). */
+    constructor(
+        pixels: ByteArray, width: Int, height: Int, stride: Int, format: PixelFormat, scale: Float,
+        nodes: List<ViewNode>, truncated: Boolean = false, animating: Boolean = false,
+    ) : this(direct(pixels), width, height, stride, format, scale, nodes, truncated, animating)
+
+    private companion object {
+        fun direct(bytes: ByteArray): ByteBuffer = ByteBuffer.allocateDirect(bytes.size).put(bytes).also { it.flip() }
+    }
+}
 
 /** Reads the screen; on Android this runs on the main thread (PixelCopy + view walk). */
 fun interface FrameSource {
@@ -96,7 +112,7 @@ class CaptureLoop(
                     // animation drew the view: try again next tick.
                     animatingSkips++
                 } else if (frame != null) {
-                    core.submitFrame(
+                    core.submitFrameBuffer(
                         frame.pixels, frame.width.toUInt(), frame.height.toUInt(), frame.stride.toUInt(),
                         frame.format, frame.scale, clockMs().toULong(), frame.nodes,
                     )

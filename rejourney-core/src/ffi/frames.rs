@@ -3,7 +3,7 @@
 //!
 //! `submit_frame` takes the pixels as `Vec<u8>`: the binding copies the host's array into a
 //! buffer Rust allocates, and Rust then lifts that buffer into a new `Vec` one byte at a time
-//! (UniFFI serialises every sequence element by element): two copies, the second several
+//! (UniFFI serialises every sequence element by element): two copies, the second 20 to 80
 //! times slower than a memcpy (`benches/RESULTS.md`, per-frame cost through the binding).
 
 use super::types::{convert_nodes, spec};

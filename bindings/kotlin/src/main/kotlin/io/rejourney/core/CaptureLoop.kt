@@ -9,7 +9,7 @@ import uniffi.rejourney_core.ViewNode
 /**
  * One captured frame, as the platform adapter reads it. `pixels` is a direct buffer (from its
  * position to its limit): the core borrows it for the call and copies it once, where a
- * `ByteArray` would be copied into a Rust buffer and then lifted byte by byte (about 20 times
+ * `ByteArray` would be copied into a Rust buffer and then lifted byte by byte (20 to 80 times
  * the cost of a copy: `benches/RESULTS.md`). The adapter may reuse it for the next frame.
  */
 class CapturedFrame(

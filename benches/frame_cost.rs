@@ -98,7 +98,7 @@ fn measure(mut f: impl FnMut(usize) -> Option<Duration>) -> (f64, f64) {
     let mut us: Vec<f64> = (0..WARMUP + TIMED)
         .filter_map(|i| {
             let d = f(i)?;
-            (i >= WARMUP).then(|| d.as_secs_f64() * 1e6)
+            (i >= WARMUP).then_some(d.as_secs_f64() * 1e6)
         })
         .collect();
     us.sort_by(f64::total_cmp);

@@ -103,12 +103,14 @@ fn apply_step(prev: &[ViewNode], step: &Step) -> Vec<ViewNode> {
 
 /// Masked flags, sometimes fewer than nodes (the rest count as masked).
 fn masked_for(nodes: &[ViewNode], seed: u8) -> Vec<bool> {
-    let keep = if seed % 5 == 0 {
+    let keep = if matches!(seed % 5, 0) {
         nodes.len() / 2
     } else {
         nodes.len()
     };
-    (0..keep).map(|i| (i as u8 ^ seed) % 3 == 0).collect()
+    (0..keep)
+        .map(|i| matches!((i as u8 ^ seed) % 3, 0))
+        .collect()
 }
 
 proptest! {

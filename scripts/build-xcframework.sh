@@ -16,8 +16,9 @@ cd "$(dirname "$0")/.."
 export IPHONEOS_DEPLOYMENT_TARGET=${IPHONEOS_DEPLOYMENT_TARGET:-13.0}
 
 targets=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios)
+# The shipped profile (fat LTO, size-optimised; see Cargo.toml and benches/RESULTS.md).
 for t in "${targets[@]}"; do
-  cargo build --release -p rejourney-core --lib --target "$t"
+  cargo build --profile release-lib -p rejourney-core --lib --target "$t"
 done
 
 # Bindings from a host build (library mode reads the metadata, any target will do).
@@ -34,11 +35,11 @@ module rejourney_coreFFI {
 }
 MAP
 lipo -create \
-  target/aarch64-apple-ios-sim/release/librejourney_core.a \
-  target/x86_64-apple-ios/release/librejourney_core.a \
+  target/aarch64-apple-ios-sim/release-lib/librejourney_core.a \
+  target/x86_64-apple-ios/release-lib/librejourney_core.a \
   -output "$out/sim/librejourney_core.a"
 xcodebuild -create-xcframework \
-  -library target/aarch64-apple-ios/release/librejourney_core.a -headers "$out/headers" \
+  -library target/aarch64-apple-ios/release-lib/librejourney_core.a -headers "$out/headers" \
   -library "$out/sim/librejourney_core.a" -headers "$out/headers" \
   -output bindings/swift/RejourneyCore.xcframework
 echo "built bindings/swift/RejourneyCore.xcframework"

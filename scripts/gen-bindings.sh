@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Generates the UniFFI bindings (Kotlin and/or Swift) from the host-built library, in library
 # mode. Generated files are never committed: they land in bindings/*/generated (git-ignored).
+# The bindings depend only on the library's metadata, the same in every profile: this builds
+# the test profile (`release`), which the platform suites load; the shipped library is built
+# by scripts/build-lib.sh / scripts/build-xcframework.sh (`release-lib`).
 # Usage: scripts/gen-bindings.sh [kotlin|swift|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."

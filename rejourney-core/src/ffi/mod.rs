@@ -21,6 +21,7 @@ use crate::policy::Action;
 use crate::upload::{DeliveryConfig, DeliveryError};
 
 mod error;
+mod frames;
 mod object;
 mod options;
 mod types;

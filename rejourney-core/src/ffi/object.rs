@@ -8,7 +8,7 @@ use super::*;
 /// The SDK client. One per process; every method is thread-safe.
 #[derive(uniffi::Object)]
 pub struct Rejourney {
-    client: Client,
+    pub(super) client: Client,
 }
 
 #[uniffi::export]

@@ -24,8 +24,9 @@ enum Msg<T> {
 const MAX_QUEUED_TREES: usize = 4;
 
 /// Builds, diffs and serialises trees on its own thread, so the host's main thread only pays
-/// for handing over the node list it already owns (building a 781-node tree costs ~0.16 ms;
-/// see `benches/RESULTS.md`). The worker holds at most four trees: one that falls behind
+/// for handing over the node list it already owns (a changed 781-node tree costs the worker
+/// ~30 µs, most of it freeing the previous list's strings; a snapshot's JSON ~0.2 ms at most
+/// once per interval; see `benches/RESULTS.md`). The worker holds at most four trees: one that falls behind
 /// drops the newest and counts it (`dropped_busy`) rather than making the caller wait.
 /// Follow-up work ([`SnapshotWorker::then`]) is never dropped and never waits: it runs in order after
 /// the trees handed over before it. A job whose tag differs from the previous one (a new
@@ -71,7 +72,12 @@ impl<T: Send + PartialEq + 'static> SnapshotWorker<T> {
                                 if last_tag.as_ref() != Some(&job.tag) {
                                     r.reset();
                                 }
-                                r.observe(&job.nodes, &job.masked, job.timestamp_ms, job.partial)
+                                r.observe_owned(
+                                    job.nodes,
+                                    job.masked,
+                                    job.timestamp_ms,
+                                    job.partial,
+                                )
                             };
                             in_queue.fetch_sub(1, AcqRel);
                             if let Some(s) = snapshot {

@@ -1,7 +1,12 @@
-//! The HTTP transport: one blocking reqwest client (rustls, no OpenSSL) used only from the
-//! uploader thread. Every request has a connect timeout and a total deadline that covers the
-//! response body, and response bodies are read up to a limit, so a stalled, slow-dripping or
-//! huge response costs bounded time and memory.
+//! The HTTP transport: one blocking ureq agent (rustls with the ring provider, certificates
+//! verified against the Mozilla roots of `webpki-roots`; no OpenSSL, no async runtime) used
+//! only from the uploader thread. Every request has a connect timeout and a total deadline
+//! that covers the response body, and response bodies are read up to a limit, so a stalled,
+//! slow-dripping or huge response costs bounded time and memory.
+//!
+//! ureq rather than reqwest's blocking client: the SDK makes one request at a time from one
+//! thread, and reqwest's blocking client runs a tokio runtime and hyper underneath for it;
+//! swapping them took about 1 MiB off the shipped library (`benches/RESULTS.md`).
 
 use std::io::Read;
 use std::time::{Duration, Instant, SystemTime};
@@ -54,34 +59,59 @@ pub enum TransportError {
     Cancelled,
 }
 
-fn from_reqwest(e: reqwest::Error) -> TransportError {
-    if e.is_timeout() {
-        TransportError::Timeout
-    } else if e.is_connect() {
-        TransportError::Connect(e.to_string())
-    } else if e.is_builder() {
-        TransportError::Request(e.to_string())
-    } else {
-        TransportError::Io(e.to_string())
+fn from_ureq(e: ureq::Error) -> TransportError {
+    use std::io::ErrorKind;
+    match e {
+        ureq::Error::Timeout(_) => TransportError::Timeout,
+        // As reqwest classified them: the server was never reached (DNS, refused, TLS).
+        ureq::Error::HostNotFound
+        | ureq::Error::ConnectionFailed
+        | ureq::Error::ConnectProxyFailed(_)
+        | ureq::Error::Tls(_)
+        | ureq::Error::Rustls(_) => TransportError::Connect(e.to_string()),
+        ureq::Error::Io(io) => match io.kind() {
+            ErrorKind::TimedOut => TransportError::Timeout,
+            ErrorKind::ConnectionRefused
+            | ErrorKind::AddrNotAvailable
+            | ErrorKind::NetworkUnreachable
+            | ErrorKind::HostUnreachable => TransportError::Connect(io.to_string()),
+            _ => TransportError::Io(io.to_string()),
+        },
+        ureq::Error::BadUri(_) | ureq::Error::Http(_) => TransportError::Request(e.to_string()),
+        other => TransportError::Io(other.to_string()),
     }
+}
+
+/// TLS as the SDK ships it, spelled out rather than left to defaults: rustls, certificates
+/// verified against the Mozilla roots compiled in (`webpki-roots`), SNI on.
+fn tls_config() -> ureq::tls::TlsConfig {
+    ureq::tls::TlsConfig::builder()
+        .provider(ureq::tls::TlsProvider::Rustls)
+        .root_certs(ureq::tls::RootCerts::WebPki)
+        .disable_verification(false)
+        .use_sni(true)
+        .build()
 }
 
 #[derive(Debug, Clone)]
 pub struct Transport {
-    client: reqwest::blocking::Client,
+    agent: ureq::Agent,
     timeouts: Timeouts,
 }
 
 impl Transport {
     pub fn new(timeouts: Timeouts, user_agent: &str) -> Result<Self, TransportError> {
-        let client = reqwest::blocking::Client::builder()
-            .connect_timeout(timeouts.connect)
-            .timeout(timeouts.request)
+        let agent = ureq::Agent::config_builder()
+            .tls_config(tls_config())
+            .timeout_connect(Some(timeouts.connect))
+            .timeout_global(Some(timeouts.request))
             .user_agent(user_agent)
-            .pool_max_idle_per_host(2)
+            .max_idle_connections_per_host(2)
+            // Statuses are answers the protocol interprets, not errors.
+            .http_status_as_error(false)
             .build()
-            .map_err(from_reqwest)?;
-        Ok(Self { client, timeouts })
+            .new_agent();
+        Ok(Self { agent, timeouts })
     }
 
     /// POSTs a JSON body.
@@ -93,57 +123,62 @@ impl Transport {
     ) -> Result<Response, TransportError> {
         let bytes = serde_json::to_vec(body).map_err(|e| TransportError::Request(e.to_string()))?;
         let mut req = self
-            .client
+            .agent
             .post(url)
-            .header("content-type", "application/json")
-            .body(bytes);
+            .header("content-type", "application/json");
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        self.send(req)
+        let started = Instant::now();
+        self.read(started, req.send(&bytes[..]))
     }
 
     /// PUTs a gzip body to a presigned URL (no SDK headers: the URL carries the grant).
     pub fn put_gzip(&self, url: &str, body: Vec<u8>) -> Result<Response, TransportError> {
-        let req = self
-            .client
+        let started = Instant::now();
+        let sent = self
+            .agent
             .put(url)
             .header("content-type", "application/gzip")
-            .body(body);
-        self.send(req)
+            .send(&body[..]);
+        self.read(started, sent)
     }
 
-    fn send(&self, req: reqwest::blocking::RequestBuilder) -> Result<Response, TransportError> {
-        let started = Instant::now();
-        let mut resp = req.send().map_err(from_reqwest)?;
+    fn read(
+        &self,
+        started: Instant,
+        sent: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<Response, TransportError> {
+        let mut resp = sent.map_err(from_ureq)?;
         let status = resp.status().as_u16();
         let retry_after = resp
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        // reqwest's blocking timeout bounds each read, not the whole body: a server dripping
-        // a byte at a time would hold us forever. Enforce the total deadline ourselves.
+        // The agent's global timeout covers the body too; checking the deadline between
+        // reads as well keeps the bound ours, whatever the transport does.
         let limit = self.timeouts.max_response_bytes;
+        let mut reader = resp.body_mut().as_reader();
         let mut body = Vec::new();
         let mut chunk = [0u8; 8192];
         loop {
             if started.elapsed() > self.timeouts.request {
                 return Err(TransportError::Timeout);
             }
-            let n = match resp.read(&mut chunk) {
+            let n = match reader.read(&mut chunk) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    let text = e.to_string();
-                    return Err(
-                        if text.contains("timed out") || e.kind() == std::io::ErrorKind::TimedOut {
-                            TransportError::Timeout
-                        } else {
-                            TransportError::Io(text)
+                    return Err(match e.kind() {
+                        std::io::ErrorKind::TimedOut => TransportError::Timeout,
+                        _ => match e.into_inner().map(|inner| inner.downcast::<ureq::Error>()) {
+                            Some(Ok(u)) => from_ureq(*u),
+                            Some(Err(other)) => TransportError::Io(other.to_string()),
+                            None => TransportError::Io("read failed".into()),
                         },
-                    );
+                    });
                 }
             };
             if body.len() + n > limit {
@@ -156,5 +191,18 @@ impl Transport {
             retry_after,
             body,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_verifies_certificates_against_the_compiled_in_roots() {
+        let tls = tls_config();
+        assert!(!tls.disable_verification());
+        assert!(matches!(tls.root_certs(), ureq::tls::RootCerts::WebPki));
+        assert_eq!(tls.provider(), ureq::tls::TlsProvider::Rustls);
     }
 }

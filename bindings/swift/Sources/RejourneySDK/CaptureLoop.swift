@@ -115,7 +115,9 @@ public final class CaptureLoop: @unchecked Sendable {
                         try core.submitPartialFrame(timestampMs: clockMs(), nodes: f.nodes)
                         partialFrames += 1
                     } else {
-                        try core.submitFrame(
+                        // Borrowed for the call (no copy into a Rust buffer, no byte-by-byte
+                        // lift): the core copies the pixels once.
+                        try core.submitFrameBuffer(
                             pixels: f.pixels, width: f.width, height: f.height, stride: f.stride,
                             format: f.format, scale: f.scale, timestampMs: clockMs(), nodes: f.nodes)
                         captures += 1

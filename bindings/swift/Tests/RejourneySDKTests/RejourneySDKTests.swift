@@ -23,7 +23,18 @@ final class SessionTests: XCTestCase {
         let loop = CaptureLoop(core: client.core, source: source, scheduler: scheduler,
                                clockMs: { clock.ms }, uptime: { 0 })
         loop.start()
+        // Paced like a real capture rate: each frame is encoded before the next tick. Back to
+        // back, twelve ticks would fill the encoder's queue and the core would rightly skip.
+        func settle() throws {
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                let t = try client.telemetry()
+                if t.framesCaptured + t.framesSkippedUnchanged + t.framesDropped >= t.framesOffered { return }
+                Thread.sleep(forTimeInterval: 0.002)
+            }
+        }
         for s in screens {
+            try settle()
             source.screen = s
             clock.advance(1_000)
             let before = loop.captures

@@ -60,8 +60,19 @@ class RejourneyJvmTest {
                 nanoTime = { 0L },
             )
             loop.start()
-            // Drive the timer with a fake clock: one tick per simulated second.
+            // Drive the timer with a fake clock: one tick per simulated second, paced like a real
+            // capture rate (each frame encoded before the next tick; back to back, the encoder's
+            // queue would fill and the core would rightly skip ticks).
+            fun settle() {
+                val deadline = System.nanoTime() + 10_000_000_000L
+                while (System.nanoTime() < deadline) {
+                    val t = core.telemetry()
+                    if (t.framesCaptured + t.framesSkippedUnchanged + t.framesDropped >= t.framesOffered) return
+                    Thread.sleep(2)
+                }
+            }
             repeat(screens.size) {
+                settle()
                 pending.removeFirstOrNull()?.invoke()
                 now += 1000
             }

@@ -34,6 +34,8 @@ internal class WindowCapture(
 ) : FrameSource {
     private var top: WeakReference<Activity>? = null
     private val flattener = TreeFlattener(masks)
+    /** Reused while the size holds: the core copies the pixels during the call. */
+    private var pixels: ByteBuffer? = null
 
     init {
         app.registerActivityLifecycleCallbacks(object : Application.ActivityLifecycleCallbacks {
@@ -63,16 +65,19 @@ internal class WindowCapture(
         // needs no pixels.
         val tree = flattener.flatten(AndroidView(root, density), request)
         if (tree.truncated || tree.nodes.isEmpty()) {
-            return CapturedFrame(ByteArray(0), 0, 0, 0, PixelFormat.RGBA, bufferScale, tree.nodes, tree.truncated)
+            return CapturedFrame(ByteBuffer.allocateDirect(0), 0, 0, 0, PixelFormat.RGBA, bufferScale, tree.nodes, tree.truncated)
         }
         val bitmap = Bitmap.createBitmap(w, h, Bitmap.Config.ARGB_8888)
         val canvas = android.graphics.Canvas(bitmap)
         canvas.scale(bufferScale / density, bufferScale / density)
         root.draw(canvas) // Software draw; PixelCopy is used for SurfaceViews when available.
-        val buffer = ByteBuffer.allocate(bitmap.byteCount)
+        val size = bitmap.byteCount
+        val buffer = pixels?.takeIf { it.capacity() == size } ?: ByteBuffer.allocateDirect(size).also { pixels = it }
+        buffer.clear()
         bitmap.copyPixelsToBuffer(buffer) // ARGB_8888 is RGBA in memory.
+        buffer.flip()
         bitmap.recycle()
-        return CapturedFrame(buffer.array(), w, h, w * 4, PixelFormat.RGBA, bufferScale, tree.nodes, tree.truncated)
+        return CapturedFrame(buffer, w, h, w * 4, PixelFormat.RGBA, bufferScale, tree.nodes, tree.truncated)
     }
 }
 

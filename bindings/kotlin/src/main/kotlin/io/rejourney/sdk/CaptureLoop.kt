@@ -1,13 +1,19 @@
 package io.rejourney.sdk
 
+import java.nio.ByteBuffer
 import uniffi.rejourney_core.PixelFormat
 import uniffi.rejourney_core.Rejourney
 import uniffi.rejourney_core.RejourneyException
 import uniffi.rejourney_core.ViewNode
 
-/** One captured frame, as the platform adapter reads it. */
+/**
+ * One captured frame, as the platform adapter reads it. `pixels` is a direct buffer (from its
+ * position to its limit): the core borrows it for the call and copies it once, where a
+ * `ByteArray` would be copied into a Rust buffer and then lifted byte by byte (20 to 80 times
+ * the cost of a copy: `benches/RESULTS.md`). The adapter may reuse it for the next frame.
+ */
 class CapturedFrame(
-    val pixels: ByteArray,
+    val pixels: ByteBuffer,
     val width: Int,
     val height: Int,
     val stride: Int,
@@ -17,7 +23,17 @@ class CapturedFrame(
     val nodes: List<ViewNode>,
     /** The view walk ran out of budget: the frame must not be sent. */
     val truncated: Boolean = false,
-)
+) {
+    /** A frame whose pixels are in an array (copied once into a direct buffer). */
+    constructor(
+        pixels: ByteArray, width: Int, height: Int, stride: Int, format: PixelFormat, scale: Float,
+        nodes: List<ViewNode>, truncated: Boolean = false,
+    ) : this(direct(pixels), width, height, stride, format, scale, nodes, truncated)
+
+    private companion object {
+        fun direct(bytes: ByteArray): ByteBuffer = ByteBuffer.allocateDirect(bytes.size).put(bytes).also { it.flip() }
+    }
+}
 
 /** Reads the screen; on Android this runs on the main thread (view walk + draw). */
 fun interface FrameSource {
@@ -92,7 +108,7 @@ class CaptureLoop(
                     core.submitPartialFrame(clockMs().toULong(), frame.nodes)
                     partialFrames++
                 } else if (frame != null) {
-                    core.submitFrame(
+                    core.submitFrameBuffer(
                         frame.pixels, frame.width.toUInt(), frame.height.toUInt(), frame.stride.toUInt(),
                         frame.format, frame.scale, clockMs().toULong(), frame.nodes,
                     )

@@ -159,26 +159,38 @@ pub enum TreeError {
     DuplicateId { id: u64 },
 }
 
+/// Checks that `parents` (one per node, in order) describe a pre-order tree: the first node
+/// is the root and the only one without a parent, and every other node's parent is one of
+/// its open ancestors. `open` is scratch (cleared first).
+pub fn check_pre_order(
+    parents: impl Iterator<Item = Option<u32>>,
+    open: &mut Vec<u32>,
+) -> Result<(), TreeError> {
+    open.clear();
+    for (index, parent) in parents.enumerate() {
+        match (index, parent) {
+            (0, None) => {}
+            (_, None) | (0, Some(_)) => return Err(TreeError::Root { index }),
+            (_, Some(p)) => {
+                while open.last().is_some_and(|&top| top != p) {
+                    open.pop();
+                }
+                if open.is_empty() {
+                    return Err(TreeError::NotPreOrder { index, parent: p });
+                }
+            }
+        }
+        open.push(index as u32);
+    }
+    Ok(())
+}
+
 impl Tree {
     /// Checks the invariants the differ relies on.
     pub fn new(nodes: Vec<Node>) -> Result<Self, TreeError> {
+        check_pre_order(nodes.iter().map(|n| n.parent), &mut Vec::new())?;
         let mut ids = IdSet::with_capacity_and_hasher(nodes.len(), IdBuild::default());
-        // Open ancestors of the current node: pre-order means a node's parent is on it.
-        let mut open: Vec<u32> = Vec::new();
-        for (index, n) in nodes.iter().enumerate() {
-            match (index, n.parent) {
-                (0, None) => {}
-                (_, None) | (0, Some(_)) => return Err(TreeError::Root { index }),
-                (_, Some(p)) => {
-                    while open.last().is_some_and(|&top| top != p) {
-                        open.pop();
-                    }
-                    if open.is_empty() {
-                        return Err(TreeError::NotPreOrder { index, parent: p });
-                    }
-                }
-            }
-            open.push(index as u32);
+        for n in &nodes {
             if !ids.insert(n.id) {
                 return Err(TreeError::DuplicateId { id: n.id });
             }
@@ -208,12 +220,39 @@ impl Tree {
         self.nodes.first().map(|n| n.id)
     }
 
+    /// The tree's ids and parents, as the differ compares them.
+    pub fn shape(&self) -> Shape<'_> {
+        Shape {
+            ids: &self.ids,
+            parents: &self.parents,
+        }
+    }
+}
+
+/// What the differ needs of a tree besides its attributes: node ids and parent indices
+/// (`u32::MAX` for the root), parallel, in pre-order, ids unique. [`Tree`] has one; so does
+/// the hierarchy's own frame tree, which compares attributes without hashing them.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape<'a> {
+    pub ids: &'a [u64],
+    pub parents: &'a [u32],
+}
+
+impl Shape<'_> {
+    fn root_id(&self) -> Option<u64> {
+        self.ids.first().copied()
+    }
+
+    fn same_structure(&self, other: &Shape) -> bool {
+        self.ids == other.ids && self.parents == other.parents
+    }
+
     /// Children ids per node, in order (a counting sort by parent: pre-order keeps
     /// siblings in order).
     fn children(&self) -> Children {
         let n = self.ids.len();
         let mut start = vec![0u32; n + 1];
-        for &p in &self.parents {
+        for &p in self.parents {
             if p != u32::MAX {
                 start[p as usize + 1] += 1;
             }
@@ -223,7 +262,7 @@ impl Tree {
         }
         let mut fill = start.clone();
         let mut ids = vec![0u64; start[n] as usize];
-        for (&p, &id) in self.parents.iter().zip(&self.ids) {
+        for (&p, &id) in self.parents.iter().zip(self.ids) {
             if p != u32::MAX {
                 ids[fill[p as usize] as usize] = id;
                 fill[p as usize] += 1;
@@ -265,28 +304,37 @@ impl Diff {
 
     /// rrweb-style mutations naming the new tree's nodes by reference: nothing is copied,
     /// so the cost is the lists themselves (the serialiser or a replay applies them).
-    pub fn materialize<'a>(&self, new: &'a Tree) -> Mutations<'a> {
+    pub fn materialize<'a>(&self, new: &'a Tree) -> Mutations<&'a Node> {
+        self.materialize_with(new.shape(), |i| &new.nodes[i])
+    }
+
+    /// [`Diff::materialize`] for any tree: `node(i)` names node `i` of the new tree the way
+    /// the caller wants it in the lists.
+    pub fn materialize_with<N>(&self, new: Shape, node: impl Fn(usize) -> N) -> Mutations<N> {
         let children = if self.reordered.is_empty() {
             None
         } else {
             Some(new.children())
         };
-        let node = |i: &u32| &new.nodes[*i as usize];
+        let parent_id = |i: usize| match new.parents[i] {
+            u32::MAX => None,
+            p => Some(new.ids[p as usize]),
+        };
         Mutations {
             root: new.root_id(),
             adds: self
                 .added
                 .iter()
-                .map(|i| (node(i).parent.map(|p| new.ids[p as usize]), node(i)))
+                .map(|&i| (parent_id(i as usize), node(i as usize)))
                 .collect(),
             removes: self.removed.clone(),
-            updates: self.updated.iter().map(node).collect(),
+            updates: self.updated.iter().map(|&i| node(i as usize)).collect(),
             order: self
                 .reordered
                 .iter()
-                .filter_map(|i| {
-                    let kids = children.as_ref()?.of(*i as usize).to_vec();
-                    Some((new.ids[*i as usize], kids))
+                .filter_map(|&i| {
+                    let kids = children.as_ref()?.of(i as usize).to_vec();
+                    Some((new.ids[i as usize], kids))
                 })
                 .collect(),
         }
@@ -308,31 +356,44 @@ impl Differ {
 
     /// Computes `old → new` into `out` (cleared first).
     pub fn diff(&mut self, old: &Tree, new: &Tree, out: &mut Diff) {
+        self.diff_shapes(
+            old.shape(),
+            new.shape(),
+            |i, j| old.sigs[i] == new.sigs[j],
+            out,
+        );
+    }
+
+    /// Computes `old → new` into `out` (cleared first) for any pair of trees:
+    /// `same_attrs(i, j)` says whether node `i` of the old tree and node `j` of the new one
+    /// (same id) have the same attributes. When the structure is unchanged this is one pass
+    /// calling it for each index; otherwise ids are matched through a map first.
+    pub fn diff_shapes(
+        &mut self,
+        old: Shape,
+        new: Shape,
+        mut same_attrs: impl FnMut(usize, usize) -> bool,
+        out: &mut Diff,
+    ) {
         out.clear();
-        if old.ids == new.ids && old.parents == new.parents {
+        if old.same_structure(&new) {
             // Same structure: only attributes can differ.
-            for (j, (o, n)) in old.sigs.iter().zip(&new.sigs).enumerate() {
-                if o != n {
+            for j in 0..new.ids.len() {
+                if !same_attrs(j, j) {
                     out.updated.push(j as u32);
                 }
             }
             return;
         }
-        out.clear();
-        self.structural(old, new, out);
-    }
-
-    fn structural(&mut self, old: &Tree, new: &Tree, out: &mut Diff) {
-        let (a, b) = (&old.nodes, &new.nodes);
         out.root_changed = old.root_id() != new.root_id();
         self.index.clear();
         self.index
-            .extend(a.iter().enumerate().map(|(i, n)| (n.id, i as u32)));
+            .extend(old.ids.iter().enumerate().map(|(i, &id)| (id, i as u32)));
         self.new_ids.clear();
-        self.new_ids.extend(b.iter().map(|n| n.id));
+        self.new_ids.extend(new.ids.iter().copied());
         let (old_children, new_children) = (old.children(), new.children());
-        for (j, n) in b.iter().enumerate() {
-            match self.index.get(&n.id) {
+        for (j, id) in new.ids.iter().enumerate() {
+            match self.index.get(id) {
                 None => {
                     out.added.push(j as u32);
                     if !new_children.of(j).is_empty() {
@@ -340,7 +401,7 @@ impl Differ {
                     }
                 }
                 Some(&i) => {
-                    if old.sigs[i as usize] != new.sigs[j] {
+                    if !same_attrs(i as usize, j) {
                         out.updated.push(j as u32);
                     }
                     if old_children.of(i as usize) != new_children.of(j) {
@@ -350,28 +411,29 @@ impl Differ {
             }
         }
         out.removed.extend(
-            a.iter()
-                .map(|n| n.id)
+            old.ids
+                .iter()
+                .copied()
                 .filter(|id| !self.new_ids.contains(id)),
         );
     }
 }
 
-/// rrweb-like changes (node attributes borrowed from the new tree; a node's own `parent`
-/// index is meaningless here, the parent id travels beside it).
+/// rrweb-like changes, each node named as the caller chose (`&Node` for a [`Tree`]); a
+/// node's own `parent` index is meaningless here, the parent id travels beside it.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Mutations<'a> {
+pub struct Mutations<N> {
     pub root: Option<u64>,
     /// (parent id, node attributes) for each new node.
-    pub adds: Vec<(Option<u64>, &'a Node)>,
+    pub adds: Vec<(Option<u64>, N)>,
     pub removes: Vec<u64>,
     /// New attributes of nodes whose attributes changed.
-    pub updates: Vec<&'a Node>,
+    pub updates: Vec<N>,
     /// (parent id, ordered child ids) for each parent whose children changed.
     pub order: Vec<(u64, Vec<u64>)>,
 }
 
-impl Mutations<'_> {
+impl<N> Mutations<N> {
     pub fn is_empty(&self) -> bool {
         self.adds.is_empty()
             && self.removes.is_empty()
@@ -380,221 +442,8 @@ impl Mutations<'_> {
     }
 }
 
-#[derive(Debug, thiserror::Error, Clone, PartialEq)]
-pub enum ApplyError {
-    #[error("mutations name node {0}, which neither tree has")]
-    UnknownNode(u64),
-    #[error("the result is not a tree: {0}")]
-    Invalid(#[from] TreeError),
-}
-
-/// Replays `m` onto `old`, producing the new tree.
-pub fn apply(old: &Tree, m: &Mutations) -> Result<Tree, ApplyError> {
-    let old_children = old.children();
-    let mut attrs: HashMap<u64, Node> = HashMap::with_capacity(old.len() + m.adds.len());
-    let mut kids: HashMap<u64, Vec<u64>> = HashMap::with_capacity(old.len());
-    for (i, n) in old.nodes.iter().enumerate() {
-        attrs.insert(n.id, n.clone());
-        kids.insert(n.id, old_children.of(i).to_vec());
-    }
-    for id in &m.removes {
-        attrs.remove(id);
-        kids.remove(id);
-    }
-    for (_, n) in &m.adds {
-        attrs.insert(n.id, (*n).clone());
-        kids.insert(n.id, Vec::new());
-    }
-    for n in &m.updates {
-        let slot = attrs.get_mut(&n.id).ok_or(ApplyError::UnknownNode(n.id))?;
-        *slot = (*n).clone();
-    }
-    for (parent, children) in &m.order {
-        let slot = kids
-            .get_mut(parent)
-            .ok_or(ApplyError::UnknownNode(*parent))?;
-        slot.clone_from(children);
-    }
-    // Rebuild pre-order from the root with an explicit stack (trees may be deep).
-    let mut nodes = Vec::with_capacity(attrs.len());
-    if let Some(root) = m.root {
-        let mut stack: Vec<(u64, Option<u32>)> = vec![(root, None)];
-        while let Some((id, parent)) = stack.pop() {
-            if nodes.len() > attrs.len() {
-                break; // a cycle: Tree::new reports the duplicate id below
-            }
-            let mut n = attrs.get(&id).cloned().ok_or(ApplyError::UnknownNode(id))?;
-            n.parent = parent;
-            let index = nodes.len() as u32;
-            nodes.push(n);
-            if let Some(children) = kids.get(&id) {
-                stack.extend(children.iter().rev().map(|c| (*c, Some(index))));
-            }
-        }
-    }
-    Ok(Tree::new(nodes)?)
-}
+mod apply;
+pub use apply::{apply, ApplyError};
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn n(id: u64, parent: Option<u32>) -> Node {
-        Node {
-            id,
-            parent,
-            kind: "view".into(),
-            x: id as f32,
-            ..Node::default()
-        }
-    }
-
-    fn tree(spec: &[(u64, Option<u32>)]) -> Tree {
-        Tree::new(spec.iter().map(|&(id, p)| n(id, p)).collect()).unwrap()
-    }
-
-    fn roundtrip(old: &Tree, new: &Tree) -> Diff {
-        let mut d = Diff::default();
-        Differ::new().diff(old, new, &mut d);
-        let m = d.materialize(new);
-        assert_eq!(&apply(old, &m).unwrap(), new, "diff {d:?}");
-        d
-    }
-
-    #[test]
-    fn identical_trees_have_an_empty_diff() {
-        let t = tree(&[(1, None), (2, Some(0)), (3, Some(1)), (4, Some(0))]);
-        assert!(roundtrip(&t, &t).is_empty());
-        assert!(roundtrip(&Tree::default(), &Tree::default()).is_empty());
-    }
-
-    #[test]
-    fn updates_on_a_stable_structure() {
-        let old = tree(&[(1, None), (2, Some(0)), (3, Some(1))]);
-        let mut nodes = old.nodes().to_vec();
-        nodes[2].text = Some("changed".into());
-        nodes[1].width = 9.0;
-        let new = Tree::new(nodes).unwrap();
-        let d = roundtrip(&old, &new);
-        assert_eq!(d.updated, vec![1, 2]);
-        assert!(d.added.is_empty() && d.removed.is_empty() && d.reordered.is_empty());
-    }
-
-    #[test]
-    fn adds_removes_moves_and_reparenting() {
-        let old = tree(&[
-            (1, None),
-            (2, Some(0)),
-            (3, Some(1)),
-            (4, Some(0)),
-            (5, Some(3)),
-        ]);
-        // 3 moves under 4 (reparent), 5 removed, 6 added under 2, 4 and 2 swap order.
-        let new = tree(&[
-            (1, None),
-            (4, Some(0)),
-            (3, Some(1)),
-            (2, Some(0)),
-            (6, Some(3)),
-        ]);
-        let d = roundtrip(&old, &new);
-        assert_eq!(d.removed, vec![5]);
-        assert_eq!(d.added, vec![4]);
-        assert!(!d.root_changed);
-    }
-
-    #[test]
-    fn empty_and_replaced_roots() {
-        let t = tree(&[(1, None), (2, Some(0))]);
-        let d = roundtrip(&Tree::default(), &t);
-        assert!(d.root_changed && d.added.len() == 2);
-        let d = roundtrip(&t, &Tree::default());
-        assert!(d.root_changed && d.removed == vec![1, 2]);
-        let other = tree(&[(9, None), (2, Some(0))]);
-        let d = roundtrip(&t, &other);
-        assert!(d.root_changed && d.removed == vec![1] && d.added == vec![0]);
-    }
-
-    #[test]
-    fn invalid_trees_are_errors() {
-        assert_eq!(
-            Tree::new(vec![n(1, None), n(1, Some(0))]),
-            Err(TreeError::DuplicateId { id: 1 })
-        );
-        assert_eq!(
-            Tree::new(vec![n(1, None), n(2, None)]),
-            Err(TreeError::Root { index: 1 })
-        );
-        // Parent 1 is closed once 3 (a child of 0) opened: not pre-order.
-        assert_eq!(
-            Tree::new(vec![
-                n(1, None),
-                n(2, Some(0)),
-                n(3, Some(0)),
-                n(4, Some(1))
-            ]),
-            Err(TreeError::NotPreOrder {
-                index: 3,
-                parent: 1
-            })
-        );
-    }
-
-    /// A random tree: node i (i > 0) hangs under a random earlier node, then the list is
-    /// re-emitted in pre-order. Ids are drawn from a small range so old and new overlap.
-    fn arb_tree() -> impl Strategy<Value = Tree> {
-        (0usize..24).prop_flat_map(|len| {
-            (
-                proptest::collection::vec(any::<prop::sample::Index>(), len),
-                proptest::collection::vec(0u64..40, len),
-                proptest::collection::vec(0u8..3, len),
-            )
-                .prop_map(|(parents, ids, looks)| {
-                    let len = parents.len();
-                    let mut kids = vec![Vec::new(); len];
-                    for i in 1..len {
-                        kids[parents[i].index(i)].push(i);
-                    }
-                    let mut seen = HashSet::new();
-                    let mut nodes = Vec::new();
-                    let mut stack = if len > 0 {
-                        vec![(0usize, None)]
-                    } else {
-                        vec![]
-                    };
-                    while let Some((i, parent)) = stack.pop() {
-                        let mut id = ids[i];
-                        while !seen.insert(id) {
-                            id += 40;
-                        }
-                        let index = nodes.len() as u32;
-                        nodes.push(Node {
-                            id,
-                            parent,
-                            kind: ["view", "text", "image"][looks[i] as usize].into(),
-                            x: looks[i] as f32,
-                            text: (looks[i] == 1).then(|| format!("t{id}")),
-                            ..Node::default()
-                        });
-                        for &c in kids[i].iter().rev() {
-                            stack.push((c, Some(index)));
-                        }
-                    }
-                    Tree::new(nodes).unwrap()
-                })
-        })
-    }
-
-    proptest! {
-        #[test]
-        fn applying_the_diff_to_the_old_tree_yields_the_new(old in arb_tree(), new in arb_tree()) {
-            let mut d = Diff::default();
-            Differ::new().diff(&old, &new, &mut d);
-            prop_assert_eq!(apply(&old, &d.materialize(&new)).unwrap(), new.clone());
-            // And a tree against itself is always empty.
-            Differ::new().diff(&new, &new, &mut d);
-            prop_assert!(d.is_empty());
-        }
-    }
-}
+mod tests;

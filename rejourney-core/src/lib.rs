@@ -25,6 +25,7 @@ pub mod masks;
 pub mod metrics;
 pub mod pipeline;
 pub mod policy;
+pub mod remote_config;
 pub mod queue;
 pub mod redact;
 pub mod scale;

@@ -88,6 +88,11 @@ impl CapturePolicy {
         }
     }
 
+    /// Changes the capture interval (the session plan: remote fps, buffering), 1 ms–60 s.
+    pub fn set_interval(&mut self, interval_ms: u64) {
+        self.interval_ms = interval_ms.clamp(1, 60_000);
+    }
+
     /// Current interval multiplier from main-thread back-off (1 = none).
     pub fn backoff_factor(&self) -> u32 {
         self.backoff

@@ -11,8 +11,11 @@ pub struct SessionConfig {
     pub background_timeout_ms: u64,
     /// A session longer than this ends and a new one starts.
     pub max_session_ms: u64,
-    /// Fraction of sessions recorded, 0.0..=1.0.
+    /// Fraction of sessions recorded, 0.0..=1.0 (`session_sample_rate`).
     pub sample_rate: f64,
+    /// Fraction of the sessions not recorded that are buffered and uploaded only if an
+    /// error or crash happens (`on_error_sample_rate`), 0.0..=1.0.
+    pub on_error_sample_rate: f64,
 }
 
 impl Default for SessionConfig {
@@ -21,6 +24,7 @@ impl Default for SessionConfig {
             background_timeout_ms: 60_000,
             max_session_ms: 60 * 60_000,
             sample_rate: 1.0,
+            on_error_sample_rate: 0.0,
         }
     }
 }
@@ -39,6 +43,10 @@ impl SessionConfig {
     pub fn validate(&self) -> Result<(), SessionError> {
         if !self.sample_rate.is_finite() || !(0.0..=1.0).contains(&self.sample_rate) {
             return Err(SessionError::SampleRate(self.sample_rate));
+        }
+        let r = self.on_error_sample_rate;
+        if !r.is_finite() || !(0.0..=1.0).contains(&r) {
+            return Err(SessionError::SampleRate(r));
         }
         if self.background_timeout_ms == 0 || self.max_session_ms == 0 {
             return Err(SessionError::Timeout);
@@ -136,10 +144,14 @@ impl SessionManager {
     }
 
     fn begin(&mut self, now_ms: u64) -> Session {
+        let id = new_session_id(now_ms);
+        // Deterministic from the id; the client may refine it with the remote config.
+        let sampled_in =
+            crate::remote_config::sample_unit(&id, "session") < self.config.sample_rate;
         let s = Session {
-            id: new_session_id(now_ms),
+            sampled_in,
+            id,
             start_ms: now_ms,
-            sampled_in: fastrand::f64() < self.config.sample_rate,
             user_id: self.user_id.clone(),
             background_total_ms: 0,
             background_since: None,
@@ -195,6 +207,23 @@ impl SessionManager {
         })
     }
 
+    /// Whether the running session's recording is uploaded (`isSampledIn` of its end call):
+    /// set by the session plan, and when an on-error buffer is flushed.
+    pub fn set_sampled_in(&mut self, sampled_in: bool) {
+        if let Some(s) = self.current.as_mut() {
+            s.sampled_in = sampled_in;
+        }
+    }
+
+    /// The longest session from now on (the remote config may shorten it).
+    pub fn set_max_session_ms(&mut self, ms: u64) {
+        self.config.max_session_ms = ms.max(1);
+    }
+
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
     /// Rotates a session that reached the maximum duration.
     pub fn check_duration(&mut self, now_ms: u64) -> Option<Rotation> {
         let s = self.current.as_ref()?;
@@ -229,7 +258,7 @@ mod tests {
         SessionManager::new(SessionConfig {
             background_timeout_ms: 1_000,
             max_session_ms: 10_000,
-            sample_rate: 1.0,
+            ..SessionConfig::default()
         })
         .unwrap()
     }

@@ -54,6 +54,7 @@ named_enum!(
         OverBudget => "over_budget",
         QueueSaturated => "queue_saturated",
         Stopped => "stopped",
+        RemoteConfig => "remote_config",
     }
 );
 

@@ -37,8 +37,11 @@ use crate::upload::{
 use crate::wait::{lock, Deadline};
 
 mod capture;
+mod modes;
 mod record;
 mod stats;
+
+pub use modes::RemoteOptions;
 
 use stats::Stats;
 
@@ -55,6 +58,13 @@ pub struct ClientOptions {
     pub anr_threshold_ms: u64,
     /// `deviceInfo` of event batches (platform, model, osVersion, appVersion, appId, screen).
     pub device_info: Value,
+    /// Remote configuration (off by default for Rust callers; the FFI turns it on).
+    pub remote: RemoteOptions,
+    /// The app's own choices that the remote config may refine (`None`: the server's value).
+    pub choices: crate::remote_config::LocalChoices,
+    /// Capture interval while a session is buffered for on-error upload (never faster than
+    /// the recording interval).
+    pub buffer_interval_ms: u64,
 }
 
 impl ClientOptions {
@@ -68,6 +78,9 @@ impl ClientOptions {
             hierarchy: HierarchyConfig::default(),
             anr_threshold_ms: 5_000,
             device_info: json!({}),
+            remote: RemoteOptions::default(),
+            choices: Default::default(),
+            buffer_interval_ms: 0,
         }
     }
 }
@@ -107,6 +120,11 @@ pub struct ClientSnapshot {
     pub anrs: u64,
     /// Crash faults recorded (`record_crash`) by this process.
     pub crashes: u64,
+    /// What the running session does (`None` before a session, or while it waits for the
+    /// remote config).
+    pub plan: Option<crate::remote_config::SessionPlan>,
+    /// What is known of the remote config (`None` when it is off).
+    pub remote_config: Option<crate::remote_config::RemoteState>,
 }
 
 /// Told when sessions start and end (the host may show a badge, log, or link ids).
@@ -162,6 +180,11 @@ pub struct Client {
     recording: AtomicBool,
     closed: AtomicBool,
     sdk_version: String,
+    /// The remote config fetch thread (`None` when remote config is off).
+    remote: Option<crate::remote_config::RemoteConfigSource>,
+    remote_hold_ms: u64,
+    /// The running session's plan (mode, interval, masks, duration).
+    plan: Mutex<modes::PlanState>,
 }
 
 /// Which session new artifacts belong to.
@@ -226,6 +249,8 @@ impl Client {
     /// the encoder and upload threads. Recording begins with [`Client::start`].
     pub fn new(mut opts: ClientOptions) -> Result<Self, ClientError> {
         let sessions = SessionManager::new(opts.session.clone())?;
+        let remote = modes::start_remote(&opts)?;
+        let plan = modes::PlanState::new(&opts);
         // Device auth and presigns describe the device the same way event batches do.
         let no_metadata = opts
             .delivery
@@ -255,6 +280,7 @@ impl Client {
         let anrs = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let watchdog = if opts.anr_threshold_ms > 0 {
             let (current, anrs, enqueue) = (current.clone(), anrs.clone(), uploader.enqueuer());
+            let trigger = uploader.buffer_trigger();
             let (events, host_ms) = (events.clone(), host_ms.clone());
             // Runs on the watchdog thread while the main thread is stuck: the incident goes
             // to the spool at once, so it survives the OS killing the app.
@@ -271,6 +297,9 @@ impl Client {
                 let body = serde_json::to_vec(&anr_body(&incident, &s.id, now, duration_ms))
                     .unwrap_or_default();
                 enqueue(artifact(&s, ArtifactKind::Fault, now, now, 1, 0, body));
+                // An ANR flushes an on-error buffer (durably: the OS may kill the app now);
+                // the host's next tick switches the session to recording.
+                trigger(&s.id);
                 // Also in the event stream (same incident id: the backend counts it once), at
                 // the host's time of its last tick. Never wait for the lock on this thread:
                 // the fault above already carries the incident.
@@ -336,6 +365,9 @@ impl Client {
             recording: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             sdk_version: opts.delivery.sdk_version,
+            remote_hold_ms: opts.remote.hold_ms,
+            remote,
+            plan: Mutex::new(plan),
         })
     }
 
@@ -369,9 +401,10 @@ impl Client {
             id: s.id.as_str().into(),
             start_ms: s.start_ms,
         });
-        self.uploader.set_sampled_in(s.sampled_in);
-        // An unsampled session captures nothing; its events and end call still say so.
-        self.pipeline.with_policy(|p| p.set_stopped(!s.sampled_in));
+        // The plan decides what is captured: an unsampled session captures nothing (its
+        // events and end call still say so), a buffered one keeps its last window on the
+        // device, and the first capture may wait briefly for the remote config.
+        self.plan_new_session(s);
         self.recording.store(true, Release);
         let observer = lock(&self.observer).clone();
         if let Some(o) = observer {
@@ -390,8 +423,13 @@ impl Client {
         let Some(session) = lock(&self.current).clone() else {
             return;
         };
+        let off = self.events_off();
         let mut st = lock(&self.events);
         while let Some(batch) = st.rec.take_batch(now_ms, force) {
+            if off {
+                // The server switched the project off: nothing is sent.
+                continue;
+            }
             let body = gzip(&batch_body(&batch, &self.device_info));
             let n = st.batch_number;
             st.batch_number += 1;
@@ -438,6 +476,7 @@ impl Client {
 
     fn rotate(&self, r: Rotation) {
         self.finish_session(r.ended);
+        self.refetch_remote();
         self.begin_capture(&r.started);
     }
 
@@ -485,6 +524,9 @@ impl Client {
                 // Its replay was declined: no more frames; events and the end call go on.
                 self.pipeline.with_policy(|p| p.set_stopped(true));
             }
+        }
+        if let Some(held) = self.poll_plan(now_ms) {
+            return Ok(held);
         }
         self.flush_events(now_ms, false);
         Ok(self.pipeline.tick(now_ms))
@@ -562,7 +604,10 @@ impl Client {
     }
 
     pub fn telemetry(&self) -> ClientSnapshot {
-        self.stats.read(self.session_id())
+        let mut snap = self.stats.read(self.session_id());
+        snap.plan = self.session_plan();
+        snap.remote_config = self.remote_state();
+        snap
     }
 
     /// Stops every thread, trying to deliver for up to `drain`, which bounds the whole call
@@ -573,6 +618,9 @@ impl Client {
         }
         let deadline = Deadline::after(drain);
         self.recording.store(false, Release);
+        if let Some(r) = &self.remote {
+            r.stop();
+        }
         let watchdog = lock(&self.watchdog).take();
         if let Some(mut w) = watchdog {
             w.stop();

@@ -117,6 +117,9 @@ impl Client {
             0,
             body,
         ));
+        // A crash flushes an on-error buffer; the marker is on disk before this returns, so
+        // if the process dies before the move, the next launch uploads the buffer.
+        self.trigger("crash", true);
         Ok(self.persist(timeout))
     }
 }

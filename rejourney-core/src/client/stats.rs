@@ -41,6 +41,8 @@ impl Stats {
             hierarchy: (self.hierarchy)(),
             anrs: self.anrs.load(Relaxed),
             crashes: self.crashes.load(Relaxed),
+            plan: None,
+            remote_config: None,
         }
     }
 }

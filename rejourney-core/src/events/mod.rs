@@ -413,6 +413,15 @@ impl EventRecorder {
     }
 
     /// An ANR, with the incident id of its fault report so the backend counts it once.
+    /// A handled (non-fatal) error the app reported: its name, message and stack lines.
+    pub fn error(&mut self, ts: u64, name: &str, message: &str, stack: &str) {
+        self.expire_dead(ts);
+        let (name, message) = (self.cut(name), self.cut(message));
+        let frames = crate::incident::frames(stack);
+        self.push(json!({"type": "error", "timestamp": ts, "name": name, "message": message,
+            "stack": frames}));
+    }
+
     pub fn anr(&mut self, ts: u64, duration_ms: u64, incident_id: &str) {
         self.push(
             json!({"type": "anr", "timestamp": ts, "durationMs": duration_ms,

@@ -264,6 +264,40 @@ impl Rejourney {
         })
     }
 
+    /// A handled error (a JS error, a caught exception): recorded with its stack in the
+    /// event stream, and it uploads the session's on-error buffer if it is buffering.
+    /// Returns whether a buffer was flushed.
+    pub fn capture_error(
+        &self,
+        timestamp_ms: u64,
+        name: String,
+        message: String,
+        stack: String,
+    ) -> Result<bool, RejourneyError> {
+        guard(|| {
+            Ok(self
+                .client
+                .capture_error(timestamp_ms, &name, &message, &stack)?)
+        })
+    }
+
+    /// Uploads the session's on-error buffer now (a manual trigger), after which the
+    /// session is recorded normally. Returns whether it was buffering. Never waits on the
+    /// network.
+    pub fn flush_buffer(&self, reason: String) -> Result<bool, RejourneyError> {
+        guard(|| Ok(self.client.flush_buffer(&reason)?))
+    }
+
+    /// Waits up to `timeout_ms` for the remote config fetch in flight (tests and demos; not
+    /// the main thread). Returns whether it settled.
+    pub fn wait_remote_config(&self, timeout_ms: u64) -> Result<bool, RejourneyError> {
+        guard(|| {
+            Ok(self
+                .client
+                .wait_remote_config(Duration::from_millis(timeout_ms)))
+        })
+    }
+
     /// How long the last capture took on the host's main thread (ms).
     pub fn report_capture_cost(&self, ms: f64) -> Result<(), RejourneyError> {
         guard(|| Ok(self.client.report_capture_cost(ms)?))
@@ -369,6 +403,20 @@ impl Rejourney {
                 events_dropped: t.events.dropped_buffer_full,
                 hierarchy_snapshots: t.hierarchy.snapshots,
                 anrs: t.anrs,
+                session_mode: t.plan.as_ref().map(|p| {
+                    serde_json::to_value(p.mode)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                }),
+                remote_config_status: t.remote_config.as_ref().map(|r| {
+                    serde_json::to_value(r.status)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                }),
+                buffer_files: t.delivery.buffer_files,
+                buffer_triggers: t.delivery.buffer.triggers,
                 json: serde_json::to_string(&t).unwrap_or_default(),
             })
         })

@@ -21,9 +21,37 @@ pub struct RejourneyOptions {
     /// Frames per uploaded bundle.
     #[uniffi(default = None)]
     pub batch_size: Option<u32>,
-    /// Fraction of sessions recorded (0..=1).
+    /// Fraction of sessions recorded (0..=1); the older name of `session_sample_rate`.
     #[uniffi(default = None)]
     pub sample_rate: Option<f64>,
+    /// Fraction of sessions recorded and uploaded (0..=1). The remote config's `sampleRate`
+    /// can only lower it.
+    #[uniffi(default = None)]
+    pub session_sample_rate: Option<f64>,
+    /// Fraction of the sessions not recorded that keep their last `buffer_window_ms` on the
+    /// device and upload it when an error, ANR or crash happens (0..=1, default 0).
+    #[uniffi(default = None)]
+    pub on_error_sample_rate: Option<f64>,
+    /// How much recording a buffered session keeps (ms, default 30 000).
+    #[uniffi(default = None)]
+    pub buffer_window_ms: Option<u64>,
+    /// Most bytes the on-error buffer keeps on disk (default 8 MiB).
+    #[uniffi(default = None)]
+    pub buffer_max_bytes: Option<u64>,
+    /// Capture interval while buffering (ms; never faster than `capture_interval_ms`).
+    #[uniffi(default = None)]
+    pub buffer_capture_interval_ms: Option<u64>,
+    /// Ask the server's `GET /api/sdk/config` at start and at each new session (default on).
+    #[uniffi(default = None)]
+    pub remote_config: Option<bool>,
+    /// Longest the first capture of a session waits for the remote config when nothing is
+    /// cached (ms, default 1000, at most 5000).
+    #[uniffi(default = None)]
+    pub remote_config_hold_ms: Option<u64>,
+    /// Mask every text input (default on; unset follows the remote config's
+    /// `textInputMasking`, secure inputs are always masked).
+    #[uniffi(default = None)]
+    pub mask_text_inputs: Option<bool>,
     /// Background time after which the next foreground starts a new session.
     #[uniffi(default = None)]
     pub background_timeout_ms: Option<u64>,
@@ -92,6 +120,14 @@ impl RejourneyOptions {
             jpeg_quality: None,
             batch_size: None,
             sample_rate: None,
+            session_sample_rate: None,
+            on_error_sample_rate: None,
+            buffer_window_ms: None,
+            buffer_max_bytes: None,
+            buffer_capture_interval_ms: None,
+            remote_config: None,
+            remote_config_hold_ms: None,
+            mask_text_inputs: None,
             background_timeout_ms: None,
             mask_all_text: None,
             mask_all_images: None,
@@ -142,7 +178,33 @@ pub(super) fn client_options(o: RejourneyOptions) -> Result<ClientOptions, Rejou
     set(&mut c.batch_size, o.batch_size.map(|b| b as usize));
     set(&mut c.walk_max_nodes, o.walk_max_nodes);
     set(&mut c.walk_budget_ms, o.walk_budget_ms);
-    set(&mut opts.session.sample_rate, o.sample_rate);
+    if let (Some(a), Some(b)) = (o.sample_rate, o.session_sample_rate) {
+        if a != b {
+            return Err(invalid("sample_rate and session_sample_rate disagree"));
+        }
+    }
+    set(&mut opts.session.sample_rate, o.session_sample_rate.or(o.sample_rate));
+    set(&mut opts.session.on_error_sample_rate, o.on_error_sample_rate);
+    set(&mut opts.delivery.buffer.window_ms, o.buffer_window_ms);
+    set(&mut opts.delivery.buffer.max_bytes, o.buffer_max_bytes);
+    if o.buffer_window_ms == Some(0) || o.buffer_max_bytes == Some(0) {
+        return Err(invalid("buffer_window_ms and buffer_max_bytes must be positive"));
+    }
+    if let Some(ms) = o.buffer_capture_interval_ms {
+        if ms == 0 || ms > 60_000 {
+            return Err(invalid("buffer_capture_interval_ms must be within 1..=60000"));
+        }
+        opts.buffer_interval_ms = ms;
+    }
+    opts.remote.enabled = o.remote_config.unwrap_or(true);
+    if let Some(ms) = o.remote_config_hold_ms {
+        if ms > 5_000 {
+            return Err(invalid("remote_config_hold_ms must be at most 5000"));
+        }
+        opts.remote.hold_ms = ms;
+    }
+    opts.choices.capture_interval_ms = o.capture_interval_ms;
+    opts.choices.mask_text_inputs = o.mask_text_inputs;
     set(
         &mut opts.session.background_timeout_ms,
         o.background_timeout_ms,
@@ -166,6 +228,9 @@ pub(super) fn client_options(o: RejourneyOptions) -> Result<ClientOptions, Rejou
     if !(0.0..=1.0).contains(&opts.session.sample_rate) {
         return Err(invalid("sample_rate must be within 0..=1"));
     }
+    if !(0.0..=1.0).contains(&opts.session.on_error_sample_rate) {
+        return Err(invalid("on_error_sample_rate must be within 0..=1"));
+    }
     Ok(opts)
 }
 
@@ -177,6 +242,7 @@ pub(super) fn mask_options(o: &RejourneyOptions) -> MaskOptions {
         mask_all_images: o.mask_all_images.unwrap_or(d.mask_all_images),
         mask_web_views: o.mask_web_views.unwrap_or(d.mask_web_views),
         mask_video: o.mask_video.unwrap_or(d.mask_video),
+        mask_text_inputs: o.mask_text_inputs.unwrap_or(d.mask_text_inputs),
         masked_classes: o.masked_classes.clone(),
         masked_test_ids: o.masked_test_ids.clone(),
         ..d
@@ -208,6 +274,11 @@ pub(super) fn effective_json(o: RejourneyOptions) -> Result<String, RejourneyErr
         "captureHierarchy": opts.hierarchy.enabled,
         "walkMaxNodes": c.walk_max_nodes,
         "walkBudgetMs": c.walk_budget_ms,
+        "onErrorSampleRate": opts.session.on_error_sample_rate,
+        "bufferWindowMs": opts.delivery.buffer.window_ms,
+        "bufferMaxBytes": opts.delivery.buffer.max_bytes,
+        "bufferCaptureIntervalMs": opts.buffer_interval_ms.max(c.capture_interval_ms),
+        "remoteConfig": opts.remote.enabled,
     });
     Ok(v.to_string())
 }

@@ -122,6 +122,16 @@ pub struct Telemetry {
     pub events_dropped: u64,
     pub hierarchy_snapshots: u64,
     pub anrs: u64,
+    /// `record`, `buffer` or `off` (none before a session or while it waits for the remote
+    /// config).
+    pub session_mode: Option<String>,
+    /// `pending`, `fresh`, `cached`, `unavailable` or `refused` (none when remote config is
+    /// off).
+    pub remote_config_status: Option<String>,
+    /// Artifacts waiting in the on-error buffer.
+    pub buffer_files: u64,
+    /// Errors, ANRs, crashes and manual calls that flushed a buffer.
+    pub buffer_triggers: u64,
     /// Everything, as JSON (stage timings, drops by reason, statuses).
     pub json: String,
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
+use super::buffer::BufferLimits;
 use super::http::{Timeouts, TransportError};
 use super::retry::RetryPolicy;
 use crate::spool::{SpoolError, SpoolLimits};
@@ -21,6 +22,8 @@ pub struct DeliveryConfig {
     pub device_metadata: Value,
     pub spool_dir: PathBuf,
     pub spool: SpoolLimits,
+    /// The on-error buffer (`spool_dir/buffer`).
+    pub buffer: BufferLimits,
     pub retry: RetryPolicy,
     pub timeouts: Timeouts,
     /// Artifacts waiting to be spooled (events, hierarchy, session end, faults).
@@ -42,6 +45,7 @@ impl DeliveryConfig {
             device_metadata: Value::Object(Default::default()),
             spool_dir: spool_dir.into(),
             spool: SpoolLimits::default(),
+            buffer: BufferLimits::default(),
             retry: RetryPolicy::default(),
             timeouts: Timeouts::default(),
             max_inbox: 256,
@@ -64,7 +68,13 @@ impl DeliveryConfig {
         if self.device_id.trim().is_empty() {
             return Err(DeliveryError::DeviceId);
         }
-        if self.max_inbox == 0 || self.retry.max_attempts == 0 {
+        let b = &self.buffer;
+        if self.max_inbox == 0
+            || self.retry.max_attempts == 0
+            || b.window_ms == 0
+            || b.max_bytes == 0
+            || b.max_files == 0
+        {
             return Err(DeliveryError::Limit);
         }
         Ok(())

@@ -133,6 +133,16 @@ impl Transport {
         self.read(started, req.send(&bytes[..]))
     }
 
+    /// GETs a URL with these headers (remote configuration).
+    pub fn get(&self, url: &str, headers: &[(&str, &str)]) -> Result<Response, TransportError> {
+        let mut req = self.agent.get(url);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let started = Instant::now();
+        self.read(started, req.call())
+    }
+
     /// PUTs a gzip body to a presigned URL (no SDK headers: the URL carries the grant).
     pub fn put_gzip(&self, url: &str, body: Vec<u8>) -> Result<Response, TransportError> {
         let started = Instant::now();

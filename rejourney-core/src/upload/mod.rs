@@ -2,9 +2,11 @@
 //!
 //! Split as Glean splits its uploader: the [`retry`] *policy* (pure), the [`protocol`]
 //! requests and answers (pure), the [`http`] transport, the [`config`] and [`stats`], the
-//! [`spooler`] thread that persists to the [`crate::spool`] first, the [`deliver`] state
+//! [`spooler`] thread that persists to the [`crate::spool`] first (or, for a session buffered
+//! for on-error upload, to the [`buffer`]), the [`deliver`] state
 //! machine on the upload thread, and the [`worker`] handle the client holds.
 
+pub mod buffer;
 pub mod config;
 mod deliver;
 pub mod http;
@@ -16,6 +18,7 @@ pub mod stats;
 pub mod worker;
 
 pub use crate::artifact::{idempotency_key, wall_clock_ms, Artifact};
+pub use buffer::{BufferCounters, BufferLimits};
 pub use config::{DeliveryConfig, DeliveryError};
 pub use http::Timeouts;
 pub use retry::RetryPolicy;

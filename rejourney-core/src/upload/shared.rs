@@ -1,11 +1,12 @@
 //! The state the spooler thread, the upload thread and the client's handle share, and the
 //! counters read from it. Its own module so the three depend on it, not on each other.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
+use super::buffer::Buffer;
 use super::config::DeliveryConfig;
 use super::protocol::Declined as Closed;
 use super::stats::{Counters, DeliveryDrop, DeliverySnapshot};
@@ -25,6 +26,16 @@ pub(super) struct Shared {
     /// The spool, written by the spooler thread and read/pruned by the upload thread. Never
     /// held across a network call.
     pub(super) spool: Mutex<Spool>,
+    /// The on-error buffer, written by the spooler thread only (and the opt-out purge).
+    pub(super) buffer: Mutex<Buffer>,
+    /// Sessions whose buffer is to move to the upload spool (the spooler does it, in order
+    /// with what it persists), and whether the spooler writes the trigger marker first.
+    pub(super) promotions: Mutex<Vec<(String, bool)>>,
+    /// Sessions whose recording goes to the buffer now. Its own lock, never held across
+    /// disk I/O: the host's thread reads it.
+    pub(super) buffering: Mutex<HashSet<String>>,
+    /// Triggers that found a buffering session (counted here: the host's thread counts them).
+    pub(super) buffer_triggers: AtomicU64,
     /// Artifacts waiting to be persisted; its doorbell wakes the spooler thread.
     pub(super) inbox: DropOldestQueue<Artifact>,
     /// Doorbell of the upload thread (rung when something was persisted).
@@ -56,6 +67,14 @@ pub(super) fn snapshot_of(shared: &Shared) -> DeliverySnapshot {
     snap.spool_evicted = spool.counters.evicted;
     snap.spool_evicted_bytes = spool.counters.evicted_bytes;
     snap.spool_quarantined = snap.spool_quarantined.max(spool.counters.quarantined);
+    drop(spool);
+    let buffer = lock(&shared.buffer);
+    snap.buffer = buffer.counters;
+    snap.buffer.triggers = shared.buffer_triggers.load(Relaxed);
+    snap.buffer_files = buffer.files();
+    snap.buffer_bytes = buffer.bytes();
+    snap.buffer_evicted_quota = buffer.evicted_quota();
+    drop(buffer);
     snap.project_disabled = shared.disabled.load(Acquire);
     snap
 }

@@ -5,6 +5,7 @@
 use std::sync::atomic::Ordering::{Acquire, Relaxed};
 
 use super::protocol::Declined as Closed;
+use super::buffer::is_buffered_kind;
 use super::shared::{count_drop, Shared};
 use super::stats::DeliveryDrop;
 use crate::artifact::{Artifact, ArtifactKind};
@@ -59,10 +60,53 @@ fn ingest(shared: &Shared) {
             count_drop(shared, DeliveryDrop::SkipUpload);
             continue;
         }
-        let result = lock(&shared.spool).put(&a.meta, &a.body);
-        match result {
-            Ok(_) => shared.counters.with(|c| c.spooled += 1),
-            Err(_) => count_drop(shared, DeliveryDrop::SpoolWriteFailed),
+        // A buffering session's recording waits in the buffer; its end (no trigger came)
+        // deletes the buffer and goes out saying it was not sampled in.
+        if lock(&shared.buffering).contains(&a.meta.session_id) {
+            if is_buffered_kind(a.meta.kind) {
+                if lock(&shared.buffer).put(&a.meta, &a.body).is_err() {
+                    count_drop(shared, DeliveryDrop::SpoolWriteFailed);
+                }
+                continue;
+            }
+            if a.meta.kind == ArtifactKind::SessionEnd {
+                lock(&shared.buffering).remove(&a.meta.session_id);
+                lock(&shared.buffer).discard(&a.meta.session_id);
+            }
         }
+        spool_one(shared, &a.meta, &a.body);
+    }
+    promote(shared);
+}
+
+fn spool_one(shared: &Shared, meta: &crate::artifact::ArtifactMeta, body: &[u8]) {
+    let result = lock(&shared.spool).put(meta, body);
+    match result {
+        Ok(_) => shared.counters.with(|c| c.spooled += 1),
+        Err(_) => count_drop(shared, DeliveryDrop::SpoolWriteFailed),
+    }
+}
+
+/// Moves triggered sessions' buffers to the upload spool, oldest first, after everything
+/// handed over before the trigger was persisted (so the window's last bundle is included).
+fn promote(shared: &Shared) {
+    let asked = std::mem::take(&mut *lock(&shared.promotions));
+    for (id, marker) in asked {
+        if marker {
+            // Written here when the caller could not wait for the disk: the buffer is
+            // moved next, so this only covers a kill during the move.
+            let dir = lock(&shared.buffer).dir().to_path_buf();
+            let _ = super::buffer::Buffer::mark_triggered(&dir, &id);
+        }
+        lock(&shared.buffering).remove(&id);
+        let moved = lock(&shared.buffer).promote(&id);
+        for (meta, body) in &moved {
+            if declined(shared, &meta.session_id, meta.kind) {
+                count_drop(shared, DeliveryDrop::SkipUpload);
+                continue;
+            }
+            spool_one(shared, meta, body);
+        }
+        lock(&shared.buffer).clear_marker(&id);
     }
 }

@@ -68,6 +68,12 @@ pub struct DeliverySnapshot {
     pub skipped: BTreeMap<String, u64>,
     /// The backend said the project is disabled: nothing more is sent.
     pub project_disabled: bool,
+    /// The on-error buffer's counters.
+    pub buffer: super::buffer::BufferCounters,
+    pub buffer_files: u64,
+    pub buffer_bytes: u64,
+    /// Buffered artifacts evicted by the buffer's byte or file limit.
+    pub buffer_evicted_quota: u64,
 }
 
 #[derive(Default)]

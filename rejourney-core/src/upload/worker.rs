@@ -9,6 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub use super::config::{DeliveryConfig, DeliveryError};
+use super::buffer::Buffer;
 use super::deliver::Deliverer;
 use super::http::Transport;
 use super::protocol;
@@ -81,13 +82,26 @@ impl Uploader {
     /// Opens the spool (resuming what earlier runs left) and starts the upload thread.
     pub fn start(config: DeliveryConfig) -> Result<Self, DeliveryError> {
         config.validate()?;
-        let (spool, report) = Spool::open(&config.spool_dir, config.spool)?;
+        let (mut spool, report) = Spool::open(&config.spool_dir, config.spool)?;
+        // What an earlier run buffered: triggered sessions (a crash, an error the app died
+        // of) are moved to the upload spool now, linked to their session; the rest is gone.
+        let (buffer, triggered) = Buffer::open(config.spool_dir.join("buffer"), config.buffer)?;
+        let mut promote_failed = 0;
+        for (meta, body) in &triggered {
+            if spool.put(meta, body).is_err() {
+                promote_failed += 1;
+            }
+        }
         let transport = Transport::new(
             config.timeouts,
             &protocol::user_agent(&config.sdk_version, &config.device_metadata),
         )?;
         let shared = Arc::new(Shared {
             spool: Mutex::new(spool),
+            buffer: Mutex::new(buffer),
+            promotions: Mutex::new(Vec::new()),
+            buffering: Mutex::new(std::collections::HashSet::new()),
+            buffer_triggers: AtomicU64::new(0),
             inbox: DropOldestQueue::new(config.max_inbox),
             upload_bell: DropOldestQueue::new(1),
             spooled_ack: Mutex::new(0),
@@ -109,6 +123,7 @@ impl Uploader {
             c.resumed_from_spool = report.resumed as u64;
             c.spool_quarantined = report.quarantined as u64;
         });
+        lock(&shared.buffer).counters.promote_failed += promote_failed;
         let spooler_shared = shared.clone();
         let spooler = Thread::spawn("rejourney-spool", move || run_spooler(spooler_shared))?;
         let worker = Deliverer::new(shared.clone(), transport);
@@ -220,10 +235,48 @@ impl Uploader {
             .ge(&token)
     }
 
+    /// From now on, the session's recording (frames, hierarchy, events) waits in the
+    /// on-error buffer instead of being uploaded. Call before handing over its artifacts.
+    pub fn begin_buffering(&self, session_id: &str) {
+        lock(&self.shared.buffering).insert(session_id.to_owned());
+    }
+
+    /// Whether the session's recording is being buffered (cheap; never waits on the disk).
+    pub fn is_buffering(&self, session_id: &str) -> bool {
+        lock(&self.shared.buffering).contains(session_id)
+    }
+
+    /// An error or crash asks for the session's buffer: the spooler moves it to the upload
+    /// spool after what was handed over before this call, and the session's later artifacts
+    /// are uploaded directly. With `durable_now` the trigger marker is written before this
+    /// returns (a small file and an fsync: for crash handlers and the watchdog, so a next
+    /// launch uploads the buffer if the process dies now); otherwise the spooler writes it.
+    /// Returns whether the session was buffering.
+    pub fn trigger_buffer(&self, session_id: &str, durable_now: bool) -> bool {
+        trigger_on(&self.shared, session_id, durable_now)
+    }
+
+    /// The session turned out to be recorded after all (its plan was decided after its
+    /// first artifacts): what it buffered is uploaded like the rest, no trigger counted.
+    pub fn release_buffer(&self, session_id: &str) {
+        if lock(&self.shared.buffering).contains(session_id) {
+            lock(&self.shared.promotions).push((session_id.to_owned(), false));
+            self.shared.inbox.ring();
+        }
+    }
+
+    /// A closure that triggers a session's buffer durably, for the ANR watchdog's thread.
+    pub fn buffer_trigger(&self) -> Arc<dyn Fn(&str) -> bool + Send + Sync> {
+        let shared = self.shared.clone();
+        Arc::new(move |session_id: &str| trigger_on(&shared, session_id, true))
+    }
+
     /// Opt-out: deletes every spooled artifact and everything waiting.
     pub fn purge(&self) {
         self.shared.opt_out.store(true, Release);
         while self.shared.inbox.pop().is_some() {}
+        lock(&self.shared.buffering).clear();
+        lock(&self.shared.buffer).clear();
         lock(&self.shared.spool).clear();
         self.shared.upload_bell.ring();
     }
@@ -255,6 +308,21 @@ impl Uploader {
             t.join_until(deadline);
         }
     }
+}
+
+fn trigger_on(shared: &Shared, session_id: &str, durable_now: bool) -> bool {
+    if !lock(&shared.buffering).contains(session_id) {
+        return false;
+    }
+    shared.buffer_triggers.fetch_add(1, Relaxed);
+    if durable_now {
+        let dir = shared.config.spool_dir.join("buffer");
+        // Best effort: without the marker the buffer still moves in this process.
+        let _ = Buffer::mark_triggered(&dir, session_id);
+    }
+    lock(&shared.promotions).push((session_id.to_owned(), !durable_now));
+    shared.inbox.ring();
+    true
 }
 
 impl Drop for Uploader {

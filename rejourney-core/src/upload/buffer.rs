@@ -1,0 +1,342 @@
+//! The on-error buffer: a second spool, beside the upload spool, that keeps the last window of
+//! a buffered session's sealed artifacts (frame bundles, hierarchy snapshots, event batches:
+//! already masked and encoded) and never uploads them unless something asks.
+//!
+//! Bounded twice: by time (an artifact that ended more than `window_ms` before the newest one
+//! of its session is evicted) and by bytes and files (the spool's own quota evicts the oldest).
+//! Both are counted. A trigger ([`Buffer::mark_triggered`]) first writes a small marker file,
+//! durably, naming the session: if the app dies before the buffer is moved to the upload
+//! spool, the next launch finds the marker and moves it then ([`Buffer::open`]). Buffers
+//! without a marker from an earlier run were never asked for and are deleted (counted).
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::artifact::{ArtifactKind, ArtifactMeta};
+use crate::spool::{Spool, SpoolError, SpoolLimits};
+
+/// Limits of the on-error buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferLimits {
+    /// How far back a buffered session is kept (ms of recording before the newest artifact).
+    pub window_ms: u64,
+    /// Most bytes on disk.
+    pub max_bytes: u64,
+    /// Most artifacts on disk.
+    pub max_files: usize,
+}
+
+impl Default for BufferLimits {
+    fn default() -> Self {
+        Self {
+            window_ms: 30_000,
+            max_bytes: 8 * 1024 * 1024,
+            max_files: 400,
+        }
+    }
+}
+
+/// Buffer counters (reported in the delivery telemetry).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BufferCounters {
+    /// Artifacts put in the buffer.
+    pub buffered: u64,
+    /// Evicted because they fell out of the window.
+    pub evicted_window: u64,
+    /// Deleted because their session ended (or the app restarted) with no trigger.
+    pub discarded: u64,
+    /// Moved to the upload spool by a trigger.
+    pub promoted: u64,
+    /// Triggers that found a buffering session.
+    pub triggers: u64,
+    /// Artifacts lost moving them (unreadable, or the upload spool refused them).
+    pub promote_failed: u64,
+}
+
+/// Kinds that wait in the buffer; faults and session ends go straight to the upload spool.
+pub fn is_buffered_kind(kind: ArtifactKind) -> bool {
+    matches!(
+        kind,
+        ArtifactKind::Screenshots | ArtifactKind::Hierarchy | ArtifactKind::Events
+    )
+}
+
+pub(super) struct Buffer {
+    spool: Spool,
+    limits: BufferLimits,
+    pub(super) counters: BufferCounters,
+}
+
+/// The marker of a triggered session (its name is a hash; its content is the id).
+fn marker_path(dir: &Path, session_id: &str) -> PathBuf {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in session_id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    dir.join(format!("{h:016x}.trigger"))
+}
+
+/// Session ids longer than this in a marker are not ours.
+const MAX_MARKER: u64 = 512;
+
+impl Buffer {
+    /// Opens the buffer at `dir`. Returns it and what earlier runs left: the triggered
+    /// sessions' artifacts, to move to the upload spool now (oldest first); the rest is
+    /// deleted and counted.
+    pub(super) fn open(
+        dir: PathBuf,
+        limits: BufferLimits,
+    ) -> Result<(Self, Vec<(ArtifactMeta, Vec<u8>)>), SpoolError> {
+        let (spool, _) = Spool::open(
+            &dir,
+            SpoolLimits {
+                quota_bytes: limits.max_bytes,
+                max_files: limits.max_files,
+            },
+        )?;
+        let mut triggered = HashSet::new();
+        if let Ok(listing) = fs::read_dir(&dir) {
+            for e in listing.flatten() {
+                let p = e.path();
+                if p.extension().and_then(|x| x.to_str()) != Some("trigger") {
+                    continue;
+                }
+                let small = fs::metadata(&p).is_ok_and(|m| m.len() <= MAX_MARKER);
+                if let (true, Ok(id)) = (small, fs::read_to_string(&p)) {
+                    triggered.insert(id);
+                }
+                let _ = fs::remove_file(&p);
+            }
+        }
+        let mut b = Self {
+            spool,
+            limits,
+            counters: BufferCounters::default(),
+        };
+        let mut kept = Vec::new();
+        let ids: Vec<(u64, String)> = b
+            .spool
+            .entries()
+            .map(|e| (e.id, e.meta.session_id.clone()))
+            .collect();
+        for (id, session) in ids {
+            if triggered.contains(&session) {
+                match b.spool.read(id) {
+                    Ok((mut meta, body)) => {
+                        meta.is_sampled_in = true;
+                        kept.push((meta, body));
+                        b.counters.promoted += 1;
+                    }
+                    Err(_) => b.counters.promote_failed += 1,
+                }
+            } else {
+                b.counters.discarded += 1;
+            }
+            b.spool.remove(id);
+        }
+        Ok((b, kept))
+    }
+
+    pub(super) fn dir(&self) -> &Path {
+        self.spool.dir()
+    }
+
+    /// Keeps an artifact of a buffering session, then evicts what fell out of the window.
+    pub(super) fn put(&mut self, meta: &ArtifactMeta, body: &[u8]) -> Result<(), SpoolError> {
+        self.spool.put(meta, body)?;
+        self.counters.buffered += 1;
+        let newest = self
+            .spool
+            .entries()
+            .filter(|e| e.meta.session_id == meta.session_id)
+            .map(|e| e.meta.end_ms)
+            .max()
+            .unwrap_or(0);
+        let old: Vec<u64> = self
+            .spool
+            .entries()
+            .filter(|e| e.meta.end_ms.saturating_add(self.limits.window_ms) < newest)
+            .map(|e| e.id)
+            .collect();
+        for id in old {
+            self.spool.remove(id);
+            self.counters.evicted_window += 1;
+        }
+        Ok(())
+    }
+
+    /// Writes the session's trigger marker durably (survives the app dying right after).
+    pub(super) fn mark_triggered(dir: &Path, session_id: &str) -> std::io::Result<()> {
+        let path = marker_path(dir, session_id);
+        let tmp = path.with_extension("tmp-trigger");
+        {
+            use std::io::Write;
+            let mut f = fs::File::create(&tmp)?;
+            f.write_all(session_id.as_bytes())?;
+            f.sync_all()?;
+        }
+        fs::rename(&tmp, &path)?;
+        fs::File::open(dir).and_then(|d| d.sync_all())
+    }
+
+    /// Takes the session's buffered artifacts out, oldest first, marked sampled in.
+    pub(super) fn promote(&mut self, session_id: &str) -> Vec<(ArtifactMeta, Vec<u8>)> {
+        let ids: Vec<u64> = self
+            .spool
+            .entries()
+            .filter(|e| e.meta.session_id == session_id)
+            .map(|e| e.id)
+            .collect();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.spool.read(id) {
+                Ok((mut meta, body)) => {
+                    meta.is_sampled_in = true;
+                    out.push((meta, body));
+                }
+                Err(_) => self.counters.promote_failed += 1,
+            }
+            self.spool.remove(id);
+        }
+        self.counters.promoted += out.len() as u64;
+        out
+    }
+
+    /// The moved artifacts are safe in the upload spool: the marker can go.
+    pub(super) fn clear_marker(&self, session_id: &str) {
+        let _ = fs::remove_file(marker_path(self.spool.dir(), session_id));
+    }
+
+    /// The session ended with no trigger: its buffer is deleted.
+    pub(super) fn discard(&mut self, session_id: &str) {
+        let ids: Vec<u64> = self
+            .spool
+            .entries()
+            .filter(|e| e.meta.session_id == session_id)
+            .map(|e| e.id)
+            .collect();
+        for id in ids {
+            self.spool.remove(id);
+            self.counters.discarded += 1;
+        }
+    }
+
+    /// Opt-out: everything goes.
+    pub(super) fn clear(&mut self) {
+        self.spool.clear();
+    }
+
+    pub(super) fn files(&self) -> u64 {
+        self.spool.len() as u64
+    }
+
+    pub(super) fn bytes(&self) -> u64 {
+        self.spool.total_bytes()
+    }
+
+    /// Evicted by the byte/file quota (the spool's own count).
+    pub(super) fn evicted_quota(&self) -> u64 {
+        self.spool.counters.evicted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(session: &str, kind: ArtifactKind, end_ms: u64) -> ArtifactMeta {
+        ArtifactMeta {
+            kind,
+            session_id: session.into(),
+            start_ms: end_ms.saturating_sub(1000),
+            end_ms,
+            item_count: 1,
+            batch_number: 0,
+            idempotency_key: format!("{session}:{end_ms}"),
+            created_ms: 0,
+            is_sampled_in: true,
+        }
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!(
+            "rj-buffer-{name}-{}-{}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        let _ = fs::remove_dir_all(&d);
+        d
+    }
+
+    fn limits() -> BufferLimits {
+        BufferLimits {
+            window_ms: 10_000,
+            max_bytes: 1 << 20,
+            max_files: 100,
+        }
+    }
+
+    #[test]
+    fn keeps_only_the_window_and_promotes_in_order() {
+        let (mut b, left) = Buffer::open(scratch("window"), limits()).unwrap();
+        assert!(left.is_empty());
+        for t in (1..=30).map(|i| i * 1000) {
+            b.put(&meta("s1", ArtifactKind::Screenshots, t), &[1, 2, 3]).unwrap();
+        }
+        // 30 s recorded, a 10 s window: ends 20 000..=30 000 are kept.
+        assert_eq!(b.files(), 11);
+        assert_eq!(b.counters.evicted_window, 19);
+        let out = b.promote("s1");
+        let ends: Vec<u64> = out.iter().map(|(m, _)| m.end_ms).collect();
+        assert_eq!(ends, (20..=30).map(|i| i * 1000).collect::<Vec<_>>());
+        assert!(out.iter().all(|(m, body)| m.is_sampled_in && body == &[1, 2, 3]));
+        assert_eq!(b.files(), 0);
+    }
+
+    #[test]
+    fn the_byte_quota_evicts_the_oldest() {
+        let mut l = limits();
+        l.max_bytes = 4096;
+        let (mut b, _) = Buffer::open(scratch("quota"), l).unwrap();
+        for t in 0..10 {
+            b.put(&meta("s", ArtifactKind::Events, t), &[0u8; 1000]).unwrap();
+        }
+        assert!(b.bytes() <= 4096);
+        assert!(b.evicted_quota() >= 6);
+        let ends: Vec<u64> = b.promote("s").iter().map(|(m, _)| m.end_ms).collect();
+        assert_eq!(*ends.last().unwrap(), 9, "the newest survives");
+    }
+
+    #[test]
+    fn next_launch_moves_triggered_buffers_and_deletes_the_rest() {
+        let path = scratch("relaunch");
+        {
+            let (mut b, _) = Buffer::open(path.clone(), limits()).unwrap();
+            b.put(&meta("crashed", ArtifactKind::Screenshots, 5), b"a").unwrap();
+            b.put(&meta("quiet", ArtifactKind::Screenshots, 6), b"b").unwrap();
+            b.put(&meta("crashed", ArtifactKind::Events, 7), b"c").unwrap();
+            Buffer::mark_triggered(b.dir(), "crashed").unwrap();
+            // The app dies here.
+        }
+        let (b, moved) = Buffer::open(path.clone(), limits()).unwrap();
+        let got: Vec<(String, u64)> = moved
+            .iter()
+            .map(|(m, _)| (m.session_id.clone(), m.end_ms))
+            .collect();
+        assert_eq!(got, vec![("crashed".into(), 5), ("crashed".into(), 7)]);
+        assert_eq!(b.counters.discarded, 1);
+        assert_eq!(b.files(), 0);
+        assert!(!marker_path(&path, "crashed").exists());
+    }
+
+    #[test]
+    fn discard_deletes_one_session() {
+        let (mut b, _) = Buffer::open(scratch("discard"), limits()).unwrap();
+        b.put(&meta("a", ArtifactKind::Hierarchy, 1), b"x").unwrap();
+        b.put(&meta("b", ArtifactKind::Hierarchy, 1), b"y").unwrap();
+        b.discard("a");
+        assert_eq!((b.files(), b.counters.discarded), (1, 1));
+    }
+}

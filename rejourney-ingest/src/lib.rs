@@ -118,7 +118,11 @@ pub struct RequestRecord {
     pub route: Route,
     pub method: String,
     pub path: String,
+    /// `x-rejourney-key` / `x-api-key`, or `x-public-key` (remote config).
     pub api_key: Option<String>,
+    /// `x-platform` and `x-bundle-id` (remote config).
+    pub platform: Option<String>,
+    pub bundle_id: Option<String>,
     pub upload_token: Option<String>,
     pub session_id: Option<String>,
     pub idempotency_key: Option<String>,
@@ -299,6 +303,9 @@ pub(crate) struct Inner {
     pub project_disabled: AtomicBool,
     /// `maxRecordingMinutes`; 0 for none.
     pub max_recording_minutes: AtomicU32,
+    /// Fields laid over the `GET /api/sdk/config` answer (any JSON, malformed on purpose
+    /// included); `null` removes a field.
+    pub sdk_config_fields: Mutex<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// A running server; stops on [`IngestServer::shutdown`] or drop.
@@ -334,6 +341,7 @@ impl IngestServer {
             recording_enabled: AtomicBool::new(opts.recording_enabled),
             project_disabled: AtomicBool::new(opts.project_disabled),
             max_recording_minutes: AtomicU32::new(opts.max_recording_minutes.unwrap_or(0)),
+            sdk_config_fields: Mutex::new(serde_json::Map::new()),
             opts,
         });
         let accept_inner = inner.clone();
@@ -392,6 +400,14 @@ impl IngestServer {
     }
 
     /// The project's `maxRecordingMinutes` (`None`: no limit).
+    /// Lays `fields` over the `GET /api/sdk/config` answer (replacing earlier ones): e.g.
+    /// `{"sampleRate": 25, "recordingFps": 3}`, a malformed `{"sampleRate": "all"}`, or
+    /// `{"recordingFps": null}` to leave a field out as older backends do.
+    pub fn set_sdk_config_fields(&self, fields: serde_json::Value) {
+        let map = fields.as_object().cloned().unwrap_or_default();
+        *lock(&self.inner.sdk_config_fields) = map;
+    }
+
     pub fn set_max_recording_minutes(&self, minutes: Option<u32>) {
         self.inner
             .max_recording_minutes

@@ -46,6 +46,17 @@ pub(crate) fn sdk_config(inner: &Inner) -> Response {
         v["disabled"] = json!(true);
         v["reason"] = json!("Rejourney disabled by project admin");
     }
+    for (k, field) in lock(&inner.sdk_config_fields).iter() {
+        match (field.is_null(), v.as_object_mut()) {
+            (true, Some(m)) => {
+                m.remove(k);
+            }
+            (false, Some(m)) => {
+                m.insert(k.clone(), field.clone());
+            }
+            _ => {}
+        }
+    }
     Response::json(200, &v)
 }
 

@@ -125,7 +125,11 @@ fn serve(inner: &Inner, mut stream: TcpStream) {
             route,
             method: req.method.clone(),
             path: req.path.clone(),
-            api_key: project_key(&req).map(str::to_owned),
+            api_key: project_key(&req)
+                .or_else(|| req.header("x-public-key"))
+                .map(str::to_owned),
+            platform: req.header("x-platform").map(str::to_owned),
+            bundle_id: req.header("x-bundle-id").map(str::to_owned),
             upload_token: req.header("x-upload-token").map(str::to_owned),
             session_id: req.header("x-session-id").map(str::to_owned),
             idempotency_key: req.header("idempotency-key").map(str::to_owned),

@@ -386,6 +386,10 @@ impl Client {
         if let Some(e) = ended {
             self.finish_session(e);
         }
+        // Every new session asks the server again (the first one's fetch is in flight).
+        if self.stats.sessions_started.load(Relaxed) > 0 {
+            self.refetch_remote();
+        }
         self.begin_capture(&session);
         Ok(session.id)
     }

@@ -143,20 +143,36 @@ impl Buffer {
         self.spool.dir()
     }
 
-    /// Keeps an artifact of a buffering session, then evicts what fell out of the window.
-    pub(super) fn put(&mut self, meta: &ArtifactMeta, body: &[u8]) -> Result<(), SpoolError> {
+    /// Keeps an artifact of a buffering session, then evicts what of its kind fell out of
+    /// the window.
+    /// `evict` is false once a trigger asked for the session (the window is being moved).
+    pub(super) fn put(
+        &mut self,
+        meta: &ArtifactMeta,
+        body: &[u8],
+        evict: bool,
+    ) -> Result<(), SpoolError> {
         self.spool.put(meta, body)?;
         self.counters.buffered += 1;
+        if !evict {
+            return Ok(());
+        }
+        // Per kind: frames, trees and events are each timed by their own source (the host's
+        // clock, the SDK's), so one kind's newest item never evicts another kind.
+        let same = |e: &&crate::spool::SpoolEntry| {
+            e.meta.session_id == meta.session_id && e.meta.kind == meta.kind
+        };
         let newest = self
             .spool
             .entries()
-            .filter(|e| e.meta.session_id == meta.session_id)
+            .filter(same)
             .map(|e| e.meta.end_ms)
             .max()
             .unwrap_or(0);
         let old: Vec<u64> = self
             .spool
             .entries()
+            .filter(same)
             .filter(|e| e.meta.end_ms.saturating_add(self.limits.window_ms) < newest)
             .map(|e| e.id)
             .collect();
@@ -283,7 +299,7 @@ mod tests {
         let (mut b, left) = Buffer::open(scratch("window"), limits()).unwrap();
         assert!(left.is_empty());
         for t in (1..=30).map(|i| i * 1000) {
-            b.put(&meta("s1", ArtifactKind::Screenshots, t), &[1, 2, 3]).unwrap();
+            b.put(&meta("s1", ArtifactKind::Screenshots, t), &[1, 2, 3], true).unwrap();
         }
         // 30 s recorded, a 10 s window: ends 20 000..=30 000 are kept.
         assert_eq!(b.files(), 11);
@@ -301,7 +317,7 @@ mod tests {
         l.max_bytes = 4096;
         let (mut b, _) = Buffer::open(scratch("quota"), l).unwrap();
         for t in 0..10 {
-            b.put(&meta("s", ArtifactKind::Events, t), &[0u8; 1000]).unwrap();
+            b.put(&meta("s", ArtifactKind::Events, t), &[0u8; 1000], true).unwrap();
         }
         assert!(b.bytes() <= 4096);
         assert!(b.evicted_quota() >= 6);
@@ -314,9 +330,9 @@ mod tests {
         let path = scratch("relaunch");
         {
             let (mut b, _) = Buffer::open(path.clone(), limits()).unwrap();
-            b.put(&meta("crashed", ArtifactKind::Screenshots, 5), b"a").unwrap();
-            b.put(&meta("quiet", ArtifactKind::Screenshots, 6), b"b").unwrap();
-            b.put(&meta("crashed", ArtifactKind::Events, 7), b"c").unwrap();
+            b.put(&meta("crashed", ArtifactKind::Screenshots, 5), b"a", true).unwrap();
+            b.put(&meta("quiet", ArtifactKind::Screenshots, 6), b"b", true).unwrap();
+            b.put(&meta("crashed", ArtifactKind::Events, 7), b"c", true).unwrap();
             Buffer::mark_triggered(b.dir(), "crashed").unwrap();
             // The app dies here.
         }
@@ -334,8 +350,8 @@ mod tests {
     #[test]
     fn discard_deletes_one_session() {
         let (mut b, _) = Buffer::open(scratch("discard"), limits()).unwrap();
-        b.put(&meta("a", ArtifactKind::Hierarchy, 1), b"x").unwrap();
-        b.put(&meta("b", ArtifactKind::Hierarchy, 1), b"y").unwrap();
+        b.put(&meta("a", ArtifactKind::Hierarchy, 1), b"x", true).unwrap();
+        b.put(&meta("b", ArtifactKind::Hierarchy, 1), b"y", true).unwrap();
         b.discard("a");
         assert_eq!((b.files(), b.counters.discarded), (1, 1));
     }

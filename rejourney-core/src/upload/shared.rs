@@ -1,7 +1,7 @@
 //! The state the spooler thread, the upload thread and the client's handle share, and the
 //! counters read from it. Its own module so the three depend on it, not on each other.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
@@ -31,9 +31,10 @@ pub(super) struct Shared {
     /// Sessions whose buffer is to move to the upload spool (the spooler does it, in order
     /// with what it persists), and whether the spooler writes the trigger marker first.
     pub(super) promotions: Mutex<Vec<(String, bool)>>,
-    /// Sessions whose recording goes to the buffer now. Its own lock, never held across
-    /// disk I/O: the host's thread reads it.
-    pub(super) buffering: Mutex<HashSet<String>>,
+    /// Sessions whose recording goes to the buffer now, and whether a trigger asked for
+    /// it (then nothing more is evicted until the spooler moves it). Its own lock, never
+    /// held across disk I/O: the host's thread reads it.
+    pub(super) buffering: Mutex<HashMap<String, bool>>,
     /// Triggers that found a buffering session (counted here: the host's thread counts them).
     pub(super) buffer_triggers: AtomicU64,
     /// Artifacts waiting to be persisted; its doorbell wakes the spooler thread.

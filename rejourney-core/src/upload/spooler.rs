@@ -62,14 +62,15 @@ fn ingest(shared: &Shared) {
         }
         // A buffering session's recording waits in the buffer; its end (no trigger came)
         // deletes the buffer and goes out saying it was not sampled in.
-        if lock(&shared.buffering).contains(&a.meta.session_id) {
+        let buffering = lock(&shared.buffering).get(&a.meta.session_id).copied();
+        if let Some(triggered) = buffering {
             if is_buffered_kind(a.meta.kind) {
-                if lock(&shared.buffer).put(&a.meta, &a.body).is_err() {
+                if lock(&shared.buffer).put(&a.meta, &a.body, !triggered).is_err() {
                     count_drop(shared, DeliveryDrop::SpoolWriteFailed);
                 }
                 continue;
             }
-            if a.meta.kind == ArtifactKind::SessionEnd {
+            if a.meta.kind == ArtifactKind::SessionEnd && !triggered {
                 lock(&shared.buffering).remove(&a.meta.session_id);
                 lock(&shared.buffer).discard(&a.meta.session_id);
             }

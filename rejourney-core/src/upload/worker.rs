@@ -100,7 +100,7 @@ impl Uploader {
             spool: Mutex::new(spool),
             buffer: Mutex::new(buffer),
             promotions: Mutex::new(Vec::new()),
-            buffering: Mutex::new(std::collections::HashSet::new()),
+            buffering: Mutex::new(HashMap::new()),
             buffer_triggers: AtomicU64::new(0),
             inbox: DropOldestQueue::new(config.max_inbox),
             upload_bell: DropOldestQueue::new(1),
@@ -238,12 +238,12 @@ impl Uploader {
     /// From now on, the session's recording (frames, hierarchy, events) waits in the
     /// on-error buffer instead of being uploaded. Call before handing over its artifacts.
     pub fn begin_buffering(&self, session_id: &str) {
-        lock(&self.shared.buffering).insert(session_id.to_owned());
+        lock(&self.shared.buffering).insert(session_id.to_owned(), false);
     }
 
     /// Whether the session's recording is being buffered (cheap; never waits on the disk).
     pub fn is_buffering(&self, session_id: &str) -> bool {
-        lock(&self.shared.buffering).contains(session_id)
+        lock(&self.shared.buffering).get(session_id) == Some(&false)
     }
 
     /// An error or crash asks for the session's buffer: the spooler moves it to the upload
@@ -259,7 +259,14 @@ impl Uploader {
     /// The session turned out to be recorded after all (its plan was decided after its
     /// first artifacts): what it buffered is uploaded like the rest, no trigger counted.
     pub fn release_buffer(&self, session_id: &str) {
-        if lock(&self.shared.buffering).contains(session_id) {
+        let asked = match lock(&self.shared.buffering).get_mut(session_id) {
+            Some(t) if !*t => {
+                *t = true;
+                true
+            }
+            _ => false,
+        };
+        if asked {
             lock(&self.shared.promotions).push((session_id.to_owned(), false));
             self.shared.inbox.ring();
         }
@@ -311,8 +318,11 @@ impl Uploader {
 }
 
 fn trigger_on(shared: &Shared, session_id: &str, durable_now: bool) -> bool {
-    if !lock(&shared.buffering).contains(session_id) {
-        return false;
+    // Marked at once: nothing more of this session is evicted from the window being moved
+    // (artifacts captured before the trigger may still be on their way to the buffer).
+    match lock(&shared.buffering).get_mut(session_id) {
+        Some(t) if !*t => *t = true,
+        _ => return false,
     }
     shared.buffer_triggers.fetch_add(1, Relaxed);
     if durable_now {

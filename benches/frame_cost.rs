@@ -123,6 +123,7 @@ fn options(dir: &str) -> RejourneyOptions {
         capture_scale: Some(SCALE),
         spool_quota_bytes: Some(50 << 20),
         anr_threshold_ms: Some(0),
+        remote_config: Some(false),
         ..RejourneyOptions::with_defaults("pk_bench", "http://127.0.0.1:9", "bench", dir)
     }
 }
@@ -231,4 +232,75 @@ fn main() {
     );
     let _ = core.shutdown(0);
     let _ = std::fs::remove_dir_all(dir);
+    modes(&mut frame, &nodes);
+}
+
+/// Recording against on-error buffering, per frame: the host's call (the same in both) and
+/// the whole path to disk (mask, encode, bundle, then the upload spool or the buffer spool
+/// with its window eviction), measured as `submit_frame` + `persist` on the core client.
+fn modes(frame: &mut [u8], nodes: &[ViewNode]) {
+    use rejourney_core::client::{Client, ClientOptions};
+    use rejourney_core::upload::DeliveryConfig;
+    use rejourney_core::{FrameSpec, PixelFormat as Px};
+    println!(
+        "per captured frame, recording vs buffering (batch of 1: every frame is sealed and stored)"
+    );
+    for (name, buffering) in [("recording", false), ("buffering", true)] {
+        let dir = std::env::temp_dir().join(format!("rj-modes-{name}-{}", std::process::id()));
+        let mut o = ClientOptions::new(DeliveryConfig::new(
+            "http://127.0.0.1:9",
+            "pk",
+            "bench",
+            &dir,
+        ));
+        o.anr_threshold_ms = 0;
+        o.capture.capture_scale = SCALE;
+        o.capture.batch_size = 1;
+        o.delivery.spool.quota_bytes = 200 << 20;
+        o.delivery.spool.max_files = 100_000;
+        if buffering {
+            o.session.sample_rate = 0.0;
+            o.session.on_error_sample_rate = 1.0;
+        }
+        let c = Client::new(o).expect("client");
+        let mut now = 1_000_000u64;
+        c.start(now).expect("start");
+        let spec = FrameSpec::packed(WIDTH, HEIGHT, Px::Rgba, SCALE);
+        let nodes = rejourney_core::ffi::convert_nodes(nodes.to_vec());
+        let nodes = &nodes[..];
+        let host = measure(|i| {
+            frame[0] = i as u8;
+            frame[1] = (i >> 8) as u8;
+            now += 1_000;
+            let pixels = frame.to_vec();
+            let t = Instant::now();
+            let _ = c.tick(now);
+            c.submit_frame(pixels, spec, nodes, now).expect("submitted");
+            let d = t.elapsed();
+            c.persist(Duration::from_secs(10));
+            Some(d)
+        });
+        let whole = measure(|i| {
+            frame[0] = i as u8;
+            frame[1] = (i >> 8) as u8 ^ 0x55;
+            now += 1_000;
+            let pixels = frame.to_vec();
+            let t = Instant::now();
+            c.submit_frame(pixels, spec, nodes, now).expect("submitted");
+            assert!(c.persist(Duration::from_secs(10)));
+            Some(t.elapsed())
+        });
+        row(
+            &format!("{name}: tick + submit_frame"),
+            host,
+            "the host's thread",
+        );
+        row(
+            &format!("{name}: submit_frame + persist"),
+            whole,
+            "mask, encode, bundle, stored on disk",
+        );
+        c.shutdown(Duration::ZERO);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

@@ -37,6 +37,7 @@ use crate::upload::{
 use crate::wait::{lock, Deadline};
 
 mod capture;
+mod flush;
 mod modes;
 mod record;
 mod stats;
@@ -543,44 +544,6 @@ impl Client {
         Ok(())
     }
 
-    /// Seals the open bundle and waits up to `timeout` until it is handed to the spooler
-    /// (encoding done), without waiting for delivery.
-    pub fn flush_capture(&self, timeout: Duration) -> bool {
-        let token = self.pipeline.flush();
-        self.pipeline.wait_flushed(token, timeout)
-    }
-
-    /// Seals the open bundle and waits up to `timeout` until everything captured so far is
-    /// on disk in the spool (safe from a kill), without waiting for delivery.
-    /// `timeout` bounds the whole call.
-    pub fn persist(&self, timeout: Duration) -> bool {
-        let deadline = Deadline::after(timeout);
-        self.flush_events(wall_clock_ms(), true);
-        self.hierarchy.drain(deadline.left());
-        let token = self.pipeline.flush();
-        self.pipeline.wait_flushed(token, deadline.left())
-            && self.uploader.wait_spooled(deadline.left())
-    }
-
-    /// Waits up to `timeout` until every submitted frame is encoded, without sealing the
-    /// open bundle.
-    pub fn sync_capture(&self, timeout: Duration) -> bool {
-        self.pipeline.sync(timeout)
-    }
-
-    /// Seals the open bundle and waits up to `timeout` for everything to be delivered.
-    /// Returns whether all of it was. Meant for tests, demos and app shutdown paths, not the
-    /// main thread.
-    /// `timeout` bounds the whole call.
-    pub fn flush(&self, timeout: Duration) -> bool {
-        let deadline = Deadline::after(timeout);
-        self.flush_events(wall_clock_ms(), true);
-        let drained = self.hierarchy.drain(deadline.left());
-        let token = self.pipeline.flush();
-        let sealed = self.pipeline.wait_flushed(token, deadline.left());
-        drained && sealed && self.uploader.wait_idle(deadline.left())
-    }
-
     /// Ends the session (its end call is queued behind its frames) and stops capturing.
     pub fn stop(&self, now_ms: u64) -> Result<(), ClientError> {
         self.check_open()?;
@@ -612,29 +575,6 @@ impl Client {
         snap.plan = self.session_plan();
         snap.remote_config = self.remote_state();
         snap
-    }
-
-    /// Stops every thread, trying to deliver for up to `drain`, which bounds the whole call
-    /// (a request in flight then is abandoned); what remains stays spooled for the next start.
-    pub fn shutdown(&self, drain: Duration) {
-        if self.closed.swap(true, AcqRel) {
-            return;
-        }
-        let deadline = Deadline::after(drain);
-        self.recording.store(false, Release);
-        if let Some(r) = &self.remote {
-            r.stop();
-        }
-        let watchdog = lock(&self.watchdog).take();
-        if let Some(mut w) = watchdog {
-            w.stop();
-        }
-        self.flush_events(wall_clock_ms(), true);
-        // At most four queued trees: their snapshots reach the uploader before it drains.
-        self.hierarchy.stop();
-        self.pipeline.stop();
-        self.uploader.notify();
-        self.uploader.shutdown(deadline.left());
     }
 }
 

@@ -197,7 +197,13 @@ impl Client {
         // A trigger on another thread (the ANR watchdog) moved the buffer: record from now.
         if let Some(p) = ps.plan.clone() {
             if p.mode == SessionMode::Buffer && !self.uploader.is_buffering(&id) {
-                self.apply_plan(&mut ps, SessionPlan { mode: SessionMode::Record, ..p });
+                self.apply_plan(
+                    &mut ps,
+                    SessionPlan {
+                        mode: SessionMode::Record,
+                        ..p
+                    },
+                );
             }
         }
         None
@@ -230,9 +236,11 @@ impl Client {
             0 => wall_clock_ms(),
             host => host,
         };
-        lock(&self.events)
-            .rec
-            .log(now, "info", &format!("rejourney: buffer flushed ({reason})"));
+        lock(&self.events).rec.log(
+            now,
+            "info",
+            &format!("rejourney: buffer flushed ({reason})"),
+        );
         drop(ps);
         // The window's events and its open frame bundle are handed over before the move.
         self.flush_events(now, true);
@@ -240,7 +248,13 @@ impl Client {
         let flushed = self.uploader.trigger_buffer(&id, durable_now);
         ps = lock(&self.plan);
         if ps.session_id.as_ref() == Some(&id) {
-            self.apply_plan(&mut ps, SessionPlan { mode: SessionMode::Record, ..plan });
+            self.apply_plan(
+                &mut ps,
+                SessionPlan {
+                    mode: SessionMode::Record,
+                    ..plan
+                },
+            );
         }
         flushed
     }
@@ -262,9 +276,7 @@ impl Client {
     /// Waits up to `timeout` for the remote config fetch in flight (tests, demos; never the
     /// main thread). Returns whether none is in flight (or remote config is off).
     pub fn wait_remote_config(&self, timeout: Duration) -> bool {
-        self.remote
-            .as_ref()
-            .is_none_or(|r| r.wait_settled(timeout))
+        self.remote.as_ref().is_none_or(|r| r.wait_settled(timeout))
     }
 
     /// What is known of the remote config (`None` when it is off).

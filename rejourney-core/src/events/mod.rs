@@ -418,8 +418,10 @@ impl EventRecorder {
         self.expire_dead(ts);
         let (name, message) = (self.cut(name), self.cut(message));
         let frames = crate::incident::frames(stack);
-        self.push(json!({"type": "error", "timestamp": ts, "name": name, "message": message,
-            "stack": frames}));
+        self.push(
+            json!({"type": "error", "timestamp": ts, "name": name, "message": message,
+            "stack": frames}),
+        );
     }
 
     pub fn anr(&mut self, ts: u64, duration_ms: u64, incident_id: &str) {

@@ -183,16 +183,26 @@ pub(super) fn client_options(o: RejourneyOptions) -> Result<ClientOptions, Rejou
             return Err(invalid("sample_rate and session_sample_rate disagree"));
         }
     }
-    set(&mut opts.session.sample_rate, o.session_sample_rate.or(o.sample_rate));
-    set(&mut opts.session.on_error_sample_rate, o.on_error_sample_rate);
+    set(
+        &mut opts.session.sample_rate,
+        o.session_sample_rate.or(o.sample_rate),
+    );
+    set(
+        &mut opts.session.on_error_sample_rate,
+        o.on_error_sample_rate,
+    );
     set(&mut opts.delivery.buffer.window_ms, o.buffer_window_ms);
     set(&mut opts.delivery.buffer.max_bytes, o.buffer_max_bytes);
     if o.buffer_window_ms == Some(0) || o.buffer_max_bytes == Some(0) {
-        return Err(invalid("buffer_window_ms and buffer_max_bytes must be positive"));
+        return Err(invalid(
+            "buffer_window_ms and buffer_max_bytes must be positive",
+        ));
     }
     if let Some(ms) = o.buffer_capture_interval_ms {
         if ms == 0 || ms > 60_000 {
-            return Err(invalid("buffer_capture_interval_ms must be within 1..=60000"));
+            return Err(invalid(
+                "buffer_capture_interval_ms must be within 1..=60000",
+            ));
         }
         opts.buffer_interval_ms = ms;
     }

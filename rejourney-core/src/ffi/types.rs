@@ -158,8 +158,8 @@ impl SessionObserver for ListenerAdapter {
         let _ = catch_unwind(AssertUnwindSafe(move || l.on_session_ended(id, reason)));
     }
 }
-
-pub(super) fn convert_nodes(nodes: Vec<ViewNode>) -> Vec<CoreViewNode> {
+/// The FFI node list as the core's (also for benches that drive the core directly).
+pub fn convert_nodes(nodes: Vec<ViewNode>) -> Vec<CoreViewNode> {
     nodes
         .into_iter()
         .map(|n| CoreViewNode {

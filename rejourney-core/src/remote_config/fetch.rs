@@ -311,7 +311,9 @@ fn run(inner: Arc<Inner>) {
         let more = *lock(&inner.wanted) > 0;
         match outcome {
             Outcome::Fresh(config, answer) => {
-                let saved = save_cache(&path, &answer).err().map(|e| format!("cache: {e}"));
+                let saved = save_cache(&path, &answer)
+                    .err()
+                    .map(|e| format!("cache: {e}"));
                 update(&inner, |st| {
                     st.status = RemoteStatus::Fresh;
                     st.config = Some(config);

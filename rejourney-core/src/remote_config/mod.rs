@@ -165,10 +165,7 @@ mod tests {
     fn absent_fields_say_nothing() {
         let c = parse(json!({}));
         assert!(c.enabled && c.recording_enabled && !c.billing_blocked);
-        assert_eq!(
-            (c.sample_rate, c.fps, c.max_minutes),
-            (None, None, None)
-        );
+        assert_eq!((c.sample_rate, c.fps, c.max_minutes), (None, None, None));
         assert_eq!(c.text_input_masking, None);
         assert_eq!(c.mask_images_and_video, None);
     }
@@ -204,8 +201,10 @@ mod tests {
     fn each_off_switch_turns_recording_off() {
         let off = |v: Value| parse(v).off_reason();
         assert_eq!(
-            off(json!({"projectId": "p", "rejourneyEnabled": false, "recordingEnabled": false,
-                "disabled": true, "reason": "Rejourney disabled by project admin"})),
+            off(
+                json!({"projectId": "p", "rejourneyEnabled": false, "recordingEnabled": false,
+                "disabled": true, "reason": "Rejourney disabled by project admin"})
+            ),
             Some("remote_disabled")
         );
         assert_eq!(off(json!({"disabled": true})), Some("remote_disabled"));

@@ -200,8 +200,14 @@ mod tests {
 
     #[test]
     fn sampling_is_a_pure_function_of_the_id_and_roughly_uniform() {
-        assert_eq!(sample_unit("session_1_ab", "session"), sample_unit("session_1_ab", "session"));
-        assert_ne!(sample_unit("session_1_ab", "session"), sample_unit("session_1_ab", "on_error"));
+        assert_eq!(
+            sample_unit("session_1_ab", "session"),
+            sample_unit("session_1_ab", "session")
+        );
+        assert_ne!(
+            sample_unit("session_1_ab", "session"),
+            sample_unit("session_1_ab", "on_error")
+        );
         let n = 20_000;
         let below = (0..n)
             .filter(|i| sample_unit(&format!("session_{i}_x"), "session") < 0.3)
@@ -282,15 +288,24 @@ mod tests {
     #[test]
     fn off_switches_and_a_refused_key_capture_nothing() {
         for (v, why) in [
-            (json!({"rejourneyEnabled": false, "disabled": true}), "remote_disabled"),
+            (
+                json!({"rejourneyEnabled": false, "disabled": true}),
+                "remote_disabled",
+            ),
             (json!({"billingBlocked": true}), "remote_billing_blocked"),
-            (json!({"recordingEnabled": false}), "remote_recording_disabled"),
+            (
+                json!({"recordingEnabled": false}),
+                "remote_recording_disabled",
+            ),
         ] {
             let p = plan_session(&inputs(), Some(&remote(v)), false, "s");
             assert_eq!((p.mode, p.off_reason), (SessionMode::Off, Some(why)));
         }
         let p = plan_session(&inputs(), None, true, "s");
-        assert_eq!((p.mode, p.off_reason), (SessionMode::Off, Some("remote_key_refused")));
+        assert_eq!(
+            (p.mode, p.off_reason),
+            (SessionMode::Off, Some("remote_key_refused"))
+        );
     }
 
     #[test]

@@ -299,7 +299,8 @@ mod tests {
         let (mut b, left) = Buffer::open(scratch("window"), limits()).unwrap();
         assert!(left.is_empty());
         for t in (1..=30).map(|i| i * 1000) {
-            b.put(&meta("s1", ArtifactKind::Screenshots, t), &[1, 2, 3], true).unwrap();
+            b.put(&meta("s1", ArtifactKind::Screenshots, t), &[1, 2, 3], true)
+                .unwrap();
         }
         // 30 s recorded, a 10 s window: ends 20 000..=30 000 are kept.
         assert_eq!(b.files(), 11);
@@ -307,7 +308,9 @@ mod tests {
         let out = b.promote("s1");
         let ends: Vec<u64> = out.iter().map(|(m, _)| m.end_ms).collect();
         assert_eq!(ends, (20..=30).map(|i| i * 1000).collect::<Vec<_>>());
-        assert!(out.iter().all(|(m, body)| m.is_sampled_in && body == &[1, 2, 3]));
+        assert!(out
+            .iter()
+            .all(|(m, body)| m.is_sampled_in && body == &[1, 2, 3]));
         assert_eq!(b.files(), 0);
     }
 
@@ -317,7 +320,8 @@ mod tests {
         l.max_bytes = 4096;
         let (mut b, _) = Buffer::open(scratch("quota"), l).unwrap();
         for t in 0..10 {
-            b.put(&meta("s", ArtifactKind::Events, t), &[0u8; 1000], true).unwrap();
+            b.put(&meta("s", ArtifactKind::Events, t), &[0u8; 1000], true)
+                .unwrap();
         }
         assert!(b.bytes() <= 4096);
         assert!(b.evicted_quota() >= 6);
@@ -330,9 +334,12 @@ mod tests {
         let path = scratch("relaunch");
         {
             let (mut b, _) = Buffer::open(path.clone(), limits()).unwrap();
-            b.put(&meta("crashed", ArtifactKind::Screenshots, 5), b"a", true).unwrap();
-            b.put(&meta("quiet", ArtifactKind::Screenshots, 6), b"b", true).unwrap();
-            b.put(&meta("crashed", ArtifactKind::Events, 7), b"c", true).unwrap();
+            b.put(&meta("crashed", ArtifactKind::Screenshots, 5), b"a", true)
+                .unwrap();
+            b.put(&meta("quiet", ArtifactKind::Screenshots, 6), b"b", true)
+                .unwrap();
+            b.put(&meta("crashed", ArtifactKind::Events, 7), b"c", true)
+                .unwrap();
             Buffer::mark_triggered(b.dir(), "crashed").unwrap();
             // The app dies here.
         }
@@ -350,8 +357,10 @@ mod tests {
     #[test]
     fn discard_deletes_one_session() {
         let (mut b, _) = Buffer::open(scratch("discard"), limits()).unwrap();
-        b.put(&meta("a", ArtifactKind::Hierarchy, 1), b"x", true).unwrap();
-        b.put(&meta("b", ArtifactKind::Hierarchy, 1), b"y", true).unwrap();
+        b.put(&meta("a", ArtifactKind::Hierarchy, 1), b"x", true)
+            .unwrap();
+        b.put(&meta("b", ArtifactKind::Hierarchy, 1), b"y", true)
+            .unwrap();
         b.discard("a");
         assert_eq!((b.files(), b.counters.discarded), (1, 1));
     }

@@ -4,8 +4,8 @@
 
 use std::sync::atomic::Ordering::{Acquire, Relaxed};
 
-use super::protocol::Declined as Closed;
 use super::buffer::is_buffered_kind;
+use super::protocol::Declined as Closed;
 use super::shared::{count_drop, Shared};
 use super::stats::DeliveryDrop;
 use crate::artifact::{Artifact, ArtifactKind};
@@ -65,7 +65,10 @@ fn ingest(shared: &Shared) {
         let buffering = lock(&shared.buffering).get(&a.meta.session_id).copied();
         if let Some(triggered) = buffering {
             if is_buffered_kind(a.meta.kind) {
-                if lock(&shared.buffer).put(&a.meta, &a.body, !triggered).is_err() {
+                if lock(&shared.buffer)
+                    .put(&a.meta, &a.body, !triggered)
+                    .is_err()
+                {
                     count_drop(shared, DeliveryDrop::SpoolWriteFailed);
                 }
                 continue;

@@ -8,8 +8,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-pub use super::config::{DeliveryConfig, DeliveryError};
 use super::buffer::Buffer;
+pub use super::config::{DeliveryConfig, DeliveryError};
 use super::deliver::Deliverer;
 use super::http::Transport;
 use super::protocol;

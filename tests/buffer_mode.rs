@@ -56,7 +56,8 @@ fn frame(c: &Client, v: u8, ts: u64) {
 fn record_ten_seconds(c: &Client) {
     for i in 0..10u64 {
         frame(c, i as u8 * 20, T0 + i * 1_000);
-        c.screen_changed(T0 + i * 1_000, &format!("Screen{i}")).unwrap();
+        c.screen_changed(T0 + i * 1_000, &format!("Screen{i}"))
+            .unwrap();
     }
 }
 
@@ -93,11 +94,20 @@ fn an_error_uploads_the_last_window_then_the_session_records_on() {
     // Nothing left the device while buffering; the window holds the last 3 s.
     assert!(frames_of(&srv, &id).is_empty());
     let t = c.telemetry();
-    assert!(t.delivery.buffer.evicted_window >= 6, "{:?}", t.delivery.buffer);
+    assert!(
+        t.delivery.buffer.evicted_window >= 6,
+        "{:?}",
+        t.delivery.buffer
+    );
     assert!(t.delivery.buffer_files >= 4);
     // A reported error triggers the upload.
     assert!(c
-        .capture_error(T0 + 9_500, "TypeError", "x is undefined", "at render\nat App")
+        .capture_error(
+            T0 + 9_500,
+            "TypeError",
+            "x is undefined",
+            "at render\nat App"
+        )
         .unwrap());
     assert_eq!(c.session_plan().unwrap().mode, SessionMode::Record);
     assert!(!c.flush_buffer("again").unwrap(), "already recording");
@@ -135,7 +145,11 @@ fn a_session_that_ends_untriggered_uploads_nothing() {
     let t = c.telemetry();
     assert!(t.delivery.buffer.discarded >= 4, "{:?}", t.delivery.buffer);
     assert_eq!(t.delivery.buffer_files, 0);
-    assert_eq!(srv.stats().session_ends_ignored, 1, "its end says not sampled in");
+    assert_eq!(
+        srv.stats().session_ends_ignored,
+        1,
+        "its end says not sampled in"
+    );
     // The byte bound: a tiny buffer evicts the oldest and counts it.
     let mut o = options(&srv.url(), &tmp("tiny-spool"));
     o.delivery.buffer.max_bytes = 2_000;
@@ -156,7 +170,12 @@ fn a_manual_flush_and_an_anr_trigger_too() {
     frame(&c, 1, T0);
     assert!(c.flush_buffer("support ticket").unwrap());
     assert!(c.flush(WAIT));
-    assert_eq!(frames_of(&srv, &id).len(), 1, "{:#?}", c.telemetry().delivery);
+    assert_eq!(
+        frames_of(&srv, &id).len(),
+        1,
+        "{:#?}",
+        c.telemetry().delivery
+    );
 
     let mut o = options(&srv.url(), &tmp("anr-spool"));
     o.anr_threshold_ms = 200;

@@ -54,12 +54,20 @@ fn each_field_maps_onto_the_session_and_the_request_names_the_app() {
         "textInputMasking": "secure_only", "imageVideoMasking": "all", "sampleRate": 100}));
     let c = settled(options(&srv.url(), &tmp("fields-spool")));
     c.start(T0).unwrap();
-    let plan = c.session_plan().expect("planned at once: the answer is known");
+    let plan = c
+        .session_plan()
+        .expect("planned at once: the answer is known");
     assert_eq!(plan.mode, SessionMode::Record);
     assert_eq!(plan.capture_interval_ms, 500, "recordingFps 2");
     assert_eq!(plan.max_session_ms, 3 * 60_000);
-    assert!(!plan.mask_text_inputs, "secure_only and the app did not choose");
-    assert!(plan.mask_all_images && plan.mask_video, "imageVideoMasking all");
+    assert!(
+        !plan.mask_text_inputs,
+        "secure_only and the app did not choose"
+    );
+    assert!(
+        plan.mask_all_images && plan.mask_video,
+        "imageVideoMasking all"
+    );
     assert_eq!(c.remote_state().unwrap().status, RemoteStatus::Fresh);
     // The capture policy runs at the server's rate: due every 500 ms.
     assert_eq!(c.tick(T0).unwrap().action, Action::Capture);
@@ -103,17 +111,31 @@ fn the_app_can_be_more_private_than_the_server_never_less() {
     let c = settled(o);
     c.start(T0).unwrap();
     let plan = c.session_plan().unwrap();
-    assert_eq!(plan.capture_interval_ms, 1_000, "never faster than the server");
+    assert_eq!(
+        plan.capture_interval_ms, 1_000,
+        "never faster than the server"
+    );
     assert!(plan.mask_text_inputs, "never less masked than the server");
 }
 
 #[test]
 fn off_switches_capture_nothing() {
     for (name, fields, why) in [
-        ("recording", json!({"recordingEnabled": false}), "remote_recording_disabled"),
-        ("billing", json!({"billingBlocked": true, "billingReason": "over quota"}),
-            "remote_billing_blocked"),
-        ("malformed", json!({"rejourneyEnabled": "yes"}), "remote_disabled"),
+        (
+            "recording",
+            json!({"recordingEnabled": false}),
+            "remote_recording_disabled",
+        ),
+        (
+            "billing",
+            json!({"billingBlocked": true, "billingReason": "over quota"}),
+            "remote_billing_blocked",
+        ),
+        (
+            "malformed",
+            json!({"rejourneyEnabled": "yes"}),
+            "remote_disabled",
+        ),
         ("sampled", json!({"sampleRate": 0}), "sampled_out"),
     ] {
         let srv = server(name);
@@ -121,7 +143,11 @@ fn off_switches_capture_nothing() {
         let c = settled(options(&srv.url(), &tmp(&format!("{name}-spool"))));
         let id = c.start(T0).unwrap();
         let plan = c.session_plan().unwrap();
-        assert_eq!((plan.mode, plan.off_reason), (SessionMode::Off, Some(why)), "{name}");
+        assert_eq!(
+            (plan.mode, plan.off_reason),
+            (SessionMode::Off, Some(why)),
+            "{name}"
+        );
         assert_eq!(
             c.tick(T0).unwrap().action,
             Action::Skip(SkipReason::Stopped),
@@ -140,7 +166,11 @@ fn off_switches_capture_nothing() {
             .requests()
             .iter()
             .filter(|r| r.route == Route::EventsPresign)
-            .filter(|r| r.json.as_ref().is_some_and(|j| j["sessionId"] == id.as_str()))
+            .filter(|r| {
+                r.json
+                    .as_ref()
+                    .is_some_and(|j| j["sessionId"] == id.as_str())
+            })
             .count();
         // The server's off switches send no events either; a sampled-out session still
         // offers them, saying it is not sampled in (the backend skips them).
@@ -151,7 +181,10 @@ fn off_switches_capture_nothing() {
     srv.set_project_disabled(true);
     let c = settled(options(&srv.url(), &tmp("disabled-spool")));
     c.start(T0).unwrap();
-    assert_eq!(c.session_plan().unwrap().off_reason, Some("remote_disabled"));
+    assert_eq!(
+        c.session_plan().unwrap().off_reason,
+        Some("remote_disabled")
+    );
 }
 
 #[test]
@@ -166,7 +199,10 @@ fn a_refused_key_stops_recording_and_says_so() {
         assert_eq!(st.http_status, Some(status));
         let plan = c.session_plan().unwrap();
         assert_eq!(plan.off_reason, Some("remote_key_refused"));
-        assert_eq!(c.tick(T0).unwrap().action, Action::Skip(SkipReason::Stopped));
+        assert_eq!(
+            c.tick(T0).unwrap().action,
+            Action::Skip(SkipReason::Stopped)
+        );
         let t = c.telemetry();
         assert_eq!(t.remote_config.unwrap().status, RemoteStatus::Refused);
     }
@@ -193,7 +229,11 @@ fn failures_fall_back_to_the_apps_options() {
         assert_eq!(st.status, RemoteStatus::Unavailable, "{name}");
         assert!(st.error.is_some(), "{name}");
         let plan = c.session_plan().unwrap();
-        assert_eq!(plan.mode, SessionMode::Record, "{name}: the app's options decide");
+        assert_eq!(
+            plan.mode,
+            SessionMode::Record,
+            "{name}: the app's options decide"
+        );
         assert_eq!(c.tick(T0).unwrap().action, Action::Capture, "{name}");
     }
 }
@@ -207,7 +247,10 @@ fn a_slow_server_holds_the_first_capture_for_the_hold_time_only() {
     o.remote.hold_ms = 1_000;
     let c = Client::new(o).unwrap();
     c.start(T0).unwrap();
-    assert!(c.session_plan().is_none(), "undecided while the fetch is out");
+    assert!(
+        c.session_plan().is_none(),
+        "undecided while the fetch is out"
+    );
     let d = c.tick(T0).unwrap();
     assert_eq!(d.action, Action::Skip(SkipReason::RemoteConfig));
     assert!(d.next_check_ms <= 100);
@@ -305,7 +348,10 @@ fn rotation_asks_again() {
     // The running session only tightens: the new answer samples it out.
     c.tick(T0 + 5_001).unwrap();
     let plan = c.session_plan().unwrap();
-    assert_eq!((plan.mode, plan.off_reason), (SessionMode::Off, Some("sampled_out")));
+    assert_eq!(
+        (plan.mode, plan.off_reason),
+        (SessionMode::Off, Some("sampled_out"))
+    );
     assert_eq!(
         c.tick(T0 + 6_000).unwrap().action,
         Action::Skip(SkipReason::Stopped)

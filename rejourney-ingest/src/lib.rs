@@ -464,6 +464,8 @@ mod tests {
             method: "POST".into(),
             path: "/api/ingest/fault".into(),
             api_key: None,
+            platform: None,
+            bundle_id: None,
             upload_token: None,
             session_id: None,
             idempotency_key: None,

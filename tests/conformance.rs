@@ -50,6 +50,14 @@ fn options(set: &Value) -> RejourneyOptions {
     o.capture_hierarchy = b("captureHierarchy");
     o.walk_max_nodes = u("walkMaxNodes").map(|v| v as u32);
     o.walk_budget_ms = f("walkBudgetMs");
+    o.session_sample_rate = f("sessionSampleRate");
+    o.on_error_sample_rate = f("onErrorSampleRate");
+    o.buffer_window_ms = u("bufferWindowMs");
+    o.buffer_max_bytes = u("bufferMaxBytes");
+    o.buffer_capture_interval_ms = u("bufferCaptureIntervalMs");
+    o.remote_config = b("remoteConfig");
+    o.remote_config_hold_ms = u("remoteConfigHoldMs");
+    o.mask_text_inputs = b("maskTextInputs");
     o
 }
 

@@ -37,6 +37,13 @@ RCT_EXPORT_METHOD(reportError:(NSString *)name message:(NSString *)message stack
                   resolve:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) {
   resolve(@([_impl reportError:name message:message stack:stack fatal:fatal]));
 }
+RCT_EXPORT_METHOD(captureError:(NSString *)name message:(NSString *)message stack:(NSString *)stack
+                  resolve:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) {
+  resolve(@([_impl captureError:name message:message stack:stack]));
+}
+RCT_EXPORT_METHOD(flushBuffer:(NSString *)reason resolve:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) {
+  resolve(@([_impl flushBuffer:reason]));
+}
 RCT_EXPORT_METHOD(optOut:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) { [_impl optOut]; resolve(nil); }
 RCT_EXPORT_METHOD(telemetryJson:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) { resolve([_impl telemetryJson]); }
 

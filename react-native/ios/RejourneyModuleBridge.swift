@@ -21,6 +21,10 @@ public final class RejourneyModuleBridge: NSObject {
     @objc public func reportError(_ name: String, message: String, stack: String, fatal: Bool) -> Bool {
         impl.reportError(name: name, message: message, stack: stack, fatal: fatal)
     }
+    @objc public func captureError(_ name: String, message: String, stack: String) -> Bool {
+        impl.captureError(name: name, message: message, stack: stack)
+    }
+    @objc public func flushBuffer(_ reason: String) -> Bool { impl.flushBuffer(reason: reason) }
     @objc public func optOut() { try? impl.optOut() }
     @objc public func telemetryJson() -> String { impl.telemetryJson() }
 }

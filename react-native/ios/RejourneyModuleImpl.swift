@@ -74,15 +74,24 @@ public final class RejourneyModuleImpl {
     public func logMessage(level: String, message: String) { current?.log(message, level: level) }
 
     /// A JS error: a fatal one is a crash fault (on disk before this returns, linked to the
-    /// session); a caught or non-fatal one an error log line with its stack (not a crash).
+    /// session); a caught or non-fatal one goes through `captureError` (an error event with its
+    /// stack, not a crash) and returns true once recorded.
     public func reportError(name: String, message: String, stack: String, fatal: Bool) -> Bool {
         guard let c = current else { return false }
         if fatal {
             return c.recordCrash(name: name, reason: message, stack: stack.split(separator: "\n").map(String.init))
         }
-        c.log(stack.isEmpty ? "\(name): \(message)" : "\(name): \(message)\n\(stack)", level: "error")
-        return true
+        return (try? c.core.captureError(timestampMs: c.now, name: name, message: message, stack: stack)) != nil
     }
+
+    /// A handled JS error: an error event with its stack; uploads the session's on-error
+    /// buffer if it is buffering. Returns whether a buffer was uploaded.
+    public func captureError(name: String, message: String, stack: String) -> Bool {
+        current?.captureError(name: name, message: message, stack: stack) ?? false
+    }
+
+    /// Uploads the session's on-error buffer now; returns whether it was buffering.
+    public func flushBuffer(reason: String) -> Bool { current?.flushBuffer(reason: reason) ?? false }
 
     public func optOut() throws { try current?.core.optOut(nowMs: current?.now ?? 0) }
 
@@ -113,7 +122,15 @@ public final class RejourneyModuleImpl {
             maskedAccessibilityIdentifiers: list("maskedTestIds"),
             anrThreshold: num("anrThresholdMs").map { $0 / 1000 },
             urlDenyList: list("urlDenyList"),
-            captureHierarchy: flag("captureHierarchy"))
+            captureHierarchy: flag("captureHierarchy"),
+            sessionSampleRate: num("sessionSampleRate"),
+            onErrorSampleRate: num("onErrorSampleRate"),
+            bufferWindow: num("bufferWindowMs").map { $0 / 1000 },
+            bufferMaxBytes: num("bufferMaxBytes").flatMap { $0.isFinite && $0 >= 0 && $0 < 1.8e19 ? UInt64($0) : nil },
+            bufferCaptureInterval: num("bufferCaptureIntervalMs").map { $0 / 1000 },
+            remoteConfig: flag("remoteConfig"),
+            remoteConfigHold: num("remoteConfigHoldMs").map { $0 / 1000 },
+            maskTextInputs: flag("maskTextInputs"))
     }
 
     /// A JS property value: strings, finite numbers, booleans, null; anything else as text.

@@ -19,8 +19,18 @@ export interface Spec extends TurboModule {
   /** `{method, url, statusCode?, durationMs, requestBytes?, responseBytes?, error?}`; the core redacts the URL. */
   networkRequest(request: Object): void;
   logMessage(level: string, message: string): void;
-  /** A JS error as a fault linked to the session; resolves once it is on disk. */
+  /**
+   * A JS error linked to the session: a fatal one as a crash fault (resolves once it is on
+   * disk), a non-fatal one as `captureError` does (resolves to true once recorded).
+   */
   reportError(name: string, message: string, stack: string, fatal: boolean): Promise<boolean>;
+  /**
+   * A handled (non-fatal) error: recorded in the event stream with its stack; uploads the
+   * session's on-error buffer if it is buffering. Resolves to whether a buffer was uploaded.
+   */
+  captureError(name: string, message: string, stack: string): Promise<boolean>;
+  /** Uploads the session's on-error buffer now (a manual trigger); resolves to whether it was buffering. */
+  flushBuffer(reason: string): Promise<boolean>;
   optOut(): Promise<void>;
   telemetryJson(): Promise<string>;
 }

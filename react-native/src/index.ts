@@ -5,7 +5,7 @@
  * native module. Nothing here throws into the app once started: a missing native module
  * (Expo Go, an unlinked build) makes every call a no-op that says so once.
  */
-import { installErrorHandler, ErrorUtilsLike } from "./errors";
+import { describeError, installErrorHandler, ErrorUtilsLike } from "./errors";
 import { captureConsole } from "./logs";
 import { NativeModule, resolveNative, Resolution, warnOnce } from "./native";
 import { expoRouterScreen, followNavigation, NavigationContainerLike } from "./navigation";
@@ -110,8 +110,11 @@ export class RejourneyClient {
     const ownApi = nativeOptions.apiUrl;
     if (js.captureErrors) {
       const errorUtils = this.env.errorUtils ?? (globalThis as { ErrorUtils?: ErrorUtilsLike }).ErrorUtils;
+      // Fatal: a crash fault, on disk before the app's own handler runs. Non-fatal: a handled
+      // error, which also uploads the on-error buffer of a buffering session.
       this.uninstall.push(installErrorHandler(errorUtils, (e, fatal) => {
-        void mod.reportError(e.name, e.message, e.stack, fatal).catch(() => {});
+        const sent = fatal ? mod.reportError(e.name, e.message, e.stack, true) : mod.captureError(e.name, e.message, e.stack);
+        void Promise.resolve(sent).catch(() => {});
       }));
     }
     if (js.captureNetwork) {
@@ -175,11 +178,44 @@ export class RejourneyClient {
     if (screen) this.screen(screen);
   }
 
-  /** Reports an error the app caught itself, as a (non-fatal) fault. */
-  async reportError(error: unknown): Promise<boolean> {
-    const { describeError } = await import("./errors");
+  /**
+   * Reports an error the app handled itself: recorded with its stack in the session's event
+   * stream and, when the session is buffering (`onErrorSampleRate`), its on-error buffer is
+   * uploaded and the rest of the session recorded. Resolves to whether a buffer was uploaded;
+   * never rejects (the native side's refusal, e.g. not started, is false).
+   */
+  async captureError(error: unknown): Promise<boolean> {
+    const mod = this.native();
+    if (!mod) return false;
     const e = describeError(error);
-    return (await this.native()?.reportError(e.name, e.message, e.stack, false)) ?? false;
+    try {
+      return (await mod.captureError(e.name, e.message, e.stack)) === true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The older name of `captureError`. */
+  async reportError(error: unknown): Promise<boolean> {
+    return this.captureError(error);
+  }
+
+  /**
+   * Uploads the session's on-error buffer now (a manual trigger: a support request, a bad
+   * review prompt), after which the session is recorded normally. Resolves to whether the
+   * session was buffering; rejects only for a reason that is not a non-empty string.
+   */
+  async flushBuffer(reason = "manual"): Promise<boolean> {
+    if (typeof reason !== "string" || reason.trim() === "") {
+      throw new RejourneyConfigError("flushBuffer reason must be a non-empty string");
+    }
+    const mod = this.native();
+    if (!mod) return false;
+    try {
+      return (await mod.flushBuffer(reason)) === true;
+    } catch {
+      return false;
+    }
   }
 
   async optOut(): Promise<void> {

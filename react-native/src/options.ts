@@ -15,8 +15,32 @@ export interface RejourneyOptions {
   captureScale?: number;
   /** JPEG quality 0..1 (core default 0.5). */
   jpegQuality?: number;
-  /** Fraction of sessions recorded, 0..1 (core default 1). */
+  /** Fraction of sessions recorded and uploaded, 0..1 (core default 1); the server's remote config can only lower it. */
+  sessionSampleRate?: number;
+  /** The older name of `sessionSampleRate` (setting both to different values is an error). */
   sampleRate?: number;
+  /**
+   * Fraction of the sessions not recorded that keep their last `bufferWindowMs` on the device
+   * and upload it when a JS error (`captureError`, the global handler's non-fatal errors), an
+   * ANR or a crash happens, 0..1 (core default 0: off).
+   */
+  onErrorSampleRate?: number;
+  /** How much recording the on-error buffer keeps (ms, core default 30000). */
+  bufferWindowMs?: number;
+  /** Most bytes the on-error buffer keeps on disk (core default 8 MiB). */
+  bufferMaxBytes?: number;
+  /** Milliseconds between captures while buffering (never faster than `captureIntervalMs`). */
+  bufferCaptureIntervalMs?: number;
+  /**
+   * Ask the server's `GET /api/sdk/config` at start and at each new session (the core's
+   * default: off for now). The server can make recording rarer or more private than these
+   * options, never less.
+   */
+  remoteConfig?: boolean;
+  /** Longest a session's first capture waits for that answer when none is cached (ms, core default 1000, at most 5000). */
+  remoteConfigHoldMs?: number;
+  /** Mask every text input (core default true; unset follows the server's setting; secure inputs are always masked). */
+  maskTextInputs?: boolean;
   /** Background time after which the next foreground starts a new session (ms). */
   backgroundTimeoutMs?: number;
   /** Mask every text view, not only inputs (core default false). */
@@ -37,7 +61,10 @@ export interface RejourneyOptions {
   anrThresholdMs?: number;
   /** Record hierarchy snapshots with the frames (core default true). */
   captureHierarchy?: boolean;
-  /** Report JS errors (the global handler) as faults (default true). */
+  /**
+   * Report JS errors from the global handler (default true): fatal ones as crashes, non-fatal
+   * ones through `captureError` (which uploads the on-error buffer).
+   */
   captureErrors?: boolean;
   /** Record `fetch` / `XMLHttpRequest` timings as network events (default true). */
   captureNetwork?: boolean;
@@ -53,6 +80,14 @@ export interface NativeOptions {
   captureScale?: number;
   jpegQuality?: number;
   sampleRate?: number;
+  sessionSampleRate?: number;
+  onErrorSampleRate?: number;
+  bufferWindowMs?: number;
+  bufferMaxBytes?: number;
+  bufferCaptureIntervalMs?: number;
+  remoteConfig?: boolean;
+  remoteConfigHoldMs?: number;
+  maskTextInputs?: boolean;
   backgroundTimeoutMs?: number;
   maskAllText?: boolean;
   maskAllImages?: boolean;
@@ -117,6 +152,8 @@ function names(o: Record<string, unknown>, name: string): string[] {
 
 const KNOWN = new Set([
   "apiKey", "apiUrl", "captureIntervalMs", "captureScale", "jpegQuality", "sampleRate",
+  "sessionSampleRate", "onErrorSampleRate", "bufferWindowMs", "bufferMaxBytes",
+  "bufferCaptureIntervalMs", "remoteConfig", "remoteConfigHoldMs", "maskTextInputs",
   "backgroundTimeoutMs", "maskAllText", "maskAllImages", "maskWebViews", "maskVideo",
   "maskedClasses", "maskedTestIds", "urlDenyList", "anrThresholdMs", "captureHierarchy",
   "captureErrors", "captureNetwork", "captureConsoleLogs",
@@ -149,13 +186,28 @@ export function resolveOptions(options: RejourneyOptions): { native: NativeOptio
   const maskedClasses = names(o, "maskedClasses");
   if (maskAllText) maskedClasses.push(...RN_TEXT_CLASSES);
   if (maskAllImages) maskedClasses.push(...RN_IMAGE_CLASSES);
+  const sampleRate = num(o, "sampleRate", 0, 1);
+  const sessionSampleRate = num(o, "sessionSampleRate", 0, 1);
+  if (sampleRate !== undefined && sessionSampleRate !== undefined && sampleRate !== sessionSampleRate) {
+    throw new RejourneyConfigError(
+      `sampleRate is the older name of sessionSampleRate: set one (got ${sampleRate} and ${sessionSampleRate})`,
+    );
+  }
   const native: NativeOptions = {
     apiKey: (o.apiKey as string).trim(),
     apiUrl,
     captureIntervalMs: num(o, "captureIntervalMs", 1, 60_000, true),
     captureScale: num(o, "captureScale", 0.1, 4),
     jpegQuality: num(o, "jpegQuality", 0, 1),
-    sampleRate: num(o, "sampleRate", 0, 1),
+    sampleRate,
+    sessionSampleRate,
+    onErrorSampleRate: num(o, "onErrorSampleRate", 0, 1),
+    bufferWindowMs: num(o, "bufferWindowMs", 1, 86_400_000, true),
+    bufferMaxBytes: num(o, "bufferMaxBytes", 1, Number.MAX_SAFE_INTEGER, true),
+    bufferCaptureIntervalMs: num(o, "bufferCaptureIntervalMs", 1, 60_000, true),
+    remoteConfig: flag(o, "remoteConfig"),
+    remoteConfigHoldMs: num(o, "remoteConfigHoldMs", 0, 5_000, true),
+    maskTextInputs: flag(o, "maskTextInputs"),
     backgroundTimeoutMs: num(o, "backgroundTimeoutMs", 0, 86_400_000, true),
     maskAllText,
     maskAllImages,

@@ -17,6 +17,11 @@ export class RecordingModule implements NativeRejourneySpec {
   networkRequest(r: Object) { this.rec("networkRequest", [r]); }
   logMessage(level: string, message: string) { this.rec("logMessage", [level, message]); }
   async reportError(name: string, message: string, stack: string, fatal: boolean) { this.rec("reportError", [name, message, stack, fatal]); return true; }
+  /** Resolves to `buffered` (whether the session had a buffer to upload), which a flush clears. */
+  buffered = false;
+  async captureError(name: string, message: string, stack: string) { this.rec("captureError", [name, message, stack]); return this.take(); }
+  async flushBuffer(reason: string) { this.rec("flushBuffer", [reason]); return this.take(); }
+  private take() { const b = this.buffered; this.buffered = false; return b; }
   async optOut() { this.rec("optOut", []); }
   async telemetryJson() { return '{"capture":{"frames_captured":3}}'; }
   getConstants() { return {}; }

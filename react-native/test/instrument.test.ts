@@ -41,7 +41,7 @@ test("React Navigation and expo-router report screens, without repeats", async (
   assert.deepEqual(mod.calls.filter((x) => x.call === "screenChanged").map((x) => x.args[0]), ["Home", "Cart", "/product/42"]);
 });
 
-test("JS errors become faults with their stack; the app's previous handler still runs", async () => {
+test("JS errors: fatal ones are crashes, non-fatal ones captured errors, with their stack; the app's previous handler still runs", async () => {
   const mod = new RecordingModule();
   const eu = fakeErrorUtils();
   const c = client(mod, { errorUtils: eu.utils });
@@ -49,17 +49,44 @@ test("JS errors become faults with their stack; the app's previous handler still
   const err = new TypeError("x is undefined");
   eu.throwUncaught(err, true);
   eu.throwUncaught("a string", false);
+  const soft = new RangeError("index 7");
+  eu.throwUncaught(soft, false);
   const reports = mod.calls.filter((x) => x.call === "reportError");
-  assert.equal(reports.length, 2);
+  assert.equal(reports.length, 1, "only the fatal one takes the crash path");
   assert.deepEqual(reports[0].args.slice(0, 2), ["TypeError", "x is undefined"]);
   assert.match(reports[0].args[2] as string, /instrument\.test/, "the stack");
   assert.equal(reports[0].args[3], true);
-  assert.deepEqual(reports[1].args, ["NonError", "a string", "", false]);
-  assert.deepEqual(eu.seen.map(([e, f]) => [e, f]), [[err, true], ["a string", false]], "previous handler called with the same arguments");
+  const captured = mod.calls.filter((x) => x.call === "captureError");
+  assert.deepEqual(captured.map((x) => x.args.slice(0, 2)), [["NonError", "a string"], ["RangeError", "index 7"]]);
+  assert.equal(captured[0].args[2], "");
+  assert.match(captured[1].args[2] as string, /instrument\.test/, "the stack");
+  assert.deepEqual(eu.seen.map(([e, f]) => [e, f]), [[err, true], ["a string", false], [soft, false]], "previous handler called with the same arguments");
   await c.stop();
   eu.throwUncaught(new Error("after stop"), false);
-  assert.equal(mod.calls.filter((x) => x.call === "reportError").length, 2, "uninstalled on stop");
-  assert.equal(eu.seen.length, 3, "the previous handler is back");
+  assert.equal(mod.calls.filter((x) => x.call === "reportError" || x.call === "captureError").length, 3, "uninstalled on stop");
+  assert.equal(eu.seen.length, 4, "the previous handler is back");
+});
+
+test("captureError and flushBuffer forward to the native module and never reject on its refusal", async () => {
+  const mod = new RecordingModule();
+  const c = client(mod);
+  await c.start({ apiKey: "pk", captureNetwork: false, captureErrors: false, onErrorSampleRate: 1, sessionSampleRate: 0 });
+  mod.buffered = true;
+  assert.equal(await c.captureError(new Error("checkout failed")), true, "the buffer was uploaded");
+  assert.equal(await c.flushBuffer(), false, "nothing left to upload");
+  assert.equal(await c.reportError("older name"), false);
+  assert.deepEqual(mod.calls.filter((x) => x.call !== "start").map((x) => [x.call, x.args[0]]),
+    [["captureError", "Error"], ["flushBuffer", "manual"], ["captureError", "NonError"]]);
+  await assert.rejects(c.flushBuffer(""), /flushBuffer reason must be a non-empty string/);
+  const refusing = new RecordingModule();
+  refusing.captureError = async () => { throw new Error("not started"); };
+  refusing.flushBuffer = async () => { throw new Error("not started"); };
+  const r = client(refusing);
+  assert.equal(await r.captureError(new Error("x")), false);
+  assert.equal(await r.flushBuffer("support"), false);
+  const none = new RejourneyClient({ resolve: () => resolveNative(null) });
+  assert.equal(await none.captureError(new Error("x")), false, "no native module: a no-op");
+  assert.equal(await none.flushBuffer("support"), false);
 });
 
 test("fetch and XHR timings are network events; failures too; the SDK's own API is skipped", async () => {

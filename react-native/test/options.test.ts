@@ -9,6 +9,19 @@ test("only what the app set is sent: the core fills in its defaults", () => {
   assert.equal(resolveOptions({ apiKey: "k" }).native.apiUrl, "https://api.rejourney.co");
 });
 
+test("sampling, the on-error buffer, remote config and input masking go to the native side as set", () => {
+  const { native } = resolveOptions({
+    apiKey: "k", sessionSampleRate: 0.1, onErrorSampleRate: 1, bufferWindowMs: 15000, bufferMaxBytes: 2097152,
+    bufferCaptureIntervalMs: 2000, remoteConfig: false, remoteConfigHoldMs: 500, maskTextInputs: false,
+  });
+  assert.deepEqual(native, {
+    apiKey: "k", apiUrl: "https://api.rejourney.co", sessionSampleRate: 0.1, onErrorSampleRate: 1, bufferWindowMs: 15000,
+    bufferMaxBytes: 2097152, bufferCaptureIntervalMs: 2000, remoteConfig: false, remoteConfigHoldMs: 500, maskTextInputs: false,
+    maskedClasses: [], maskedTestIds: [], urlDenyList: [],
+  });
+  assert.equal(resolveOptions({ apiKey: "k", sampleRate: 0.5, sessionSampleRate: 0.5 }).native.sessionSampleRate, 0.5, "both names, one value");
+});
+
 test("React Native's own text and image views are masked with the options that mask them", () => {
   assert.deepEqual(resolveOptions({ apiKey: "k" }).native.maskedClasses, []);
   const text = resolveOptions({ apiKey: "k", maskAllText: true, maskedClasses: ["CardView"] }).native;
@@ -30,6 +43,15 @@ test("mistakes are clear errors at the call site", () => {
     [{ apiKey: "k", captureIntervalMs: 0 }, /captureIntervalMs must be an integer/],
     [{ apiKey: "k", captureIntervalMs: 10.5 }, /captureIntervalMs must be an integer/],
     [{ apiKey: "k", sampleRate: -0.1 }, /sampleRate/],
+    [{ apiKey: "k", sessionSampleRate: 2 }, /sessionSampleRate must be a number in \[0, 1\], got 2/],
+    [{ apiKey: "k", sampleRate: 0.5, sessionSampleRate: 0.25 }, /sampleRate is the older name of sessionSampleRate: set one/],
+    [{ apiKey: "k", onErrorSampleRate: 1.5 }, /onErrorSampleRate must be a number in \[0, 1\], got 1.5/],
+    [{ apiKey: "k", bufferWindowMs: 0 }, /bufferWindowMs must be an integer/],
+    [{ apiKey: "k", bufferMaxBytes: 1.5 }, /bufferMaxBytes must be an integer/],
+    [{ apiKey: "k", bufferCaptureIntervalMs: 60001 }, /bufferCaptureIntervalMs must be an integer in \[1, 60000\]/],
+    [{ apiKey: "k", remoteConfig: "no" }, /remoteConfig must be true or false/],
+    [{ apiKey: "k", remoteConfigHoldMs: 6000 }, /remoteConfigHoldMs must be an integer in \[0, 5000\]/],
+    [{ apiKey: "k", maskTextInputs: 0 }, /maskTextInputs must be true or false/],
     [{ apiKey: "k", maskedClasses: [""] }, /maskedClasses must be a list of non-empty strings/],
     [{ apiKey: "k", maskAllText: "yes" }, /maskAllText must be true or false/],
     [{ apiKey: "k", captureIntervall: 500 }, /unknown option\(s\): captureIntervall/],

@@ -1,7 +1,7 @@
 /**
  * A session driven from JS the way an app drives it: start with options, React Navigation
- * screen changes, custom events, a fetch with a secret in its URL, console lines, a caught and
- * a fatal JS error. The native module here records every call with its (fake) time; when
+ * screen changes, custom events, a fetch with a secret in its URL, console lines, a caught, an
+ * uncaught non-fatal and a fatal JS error, and a manual buffer flush. The native module here records every call with its (fake) time; when
  * `RJ_RN_TRACE` is set the calls are written there and the JVM suite replays them through the
  * Kotlin module implementation into the real core and the local ingest server, whose stored
  * frames `verify_stored` then checks.
@@ -34,6 +34,8 @@ test("a JS-driven session produces the native calls of a real app", async () => 
     captureConsoleLogs: true,
     maskedTestIds: ["promo-code"],
     anrThresholdMs: 0,
+    // The JVM replay asks the local ingest server for its project settings.
+    remoteConfig: true,
   });
   assert.equal(sessionId, "session_1_abc");
   let route = "login-000";
@@ -49,8 +51,11 @@ test("a JS-driven session produces the native calls of a real app", async () => 
   await (globals.fetch as (u: string, i: object) => Promise<unknown>)("https://shop.example/api/cart?token=s3cret", { method: "POST", body: "{}" });
   client.logEvent("add_to_cart", { sku: "A-42", price: 19.99 });
   go("shop-300", 1200);
-  await client.reportError(new Error("image decode failed"));
+  assert.equal(await client.captureError(new Error("image decode failed")), false, "recorded: no buffer to upload");
   go("settings-000", 1800);
+  eu.throwUncaught(new RangeError("page out of range"), false);
+  t += 300;
+  assert.equal(await client.flushBuffer("support"), false);
   t += 1500;
   eu.throwUncaught(new TypeError("cannot read 'id' of undefined"), true);
   t += 500;
@@ -63,7 +68,10 @@ test("a JS-driven session produces the native calls of a real app", async () => 
     ["login-000", "chat-000", "chat-120", "shop-000", "shop-300", "settings-000"]);
   const net = mod.calls.find((c) => c.call === "networkRequest");
   assert.deepEqual(net?.args[0], { method: "POST", url: "https://shop.example/api/cart?token=s3cret", statusCode: 200, durationMs: 180, requestBytes: 2, responseBytes: 2048 });
-  assert.deepEqual(mod.calls.filter((c) => c.call === "reportError").map((c) => [c.args[0], c.args[3]]), [["Error", false], ["TypeError", true]]);
+  assert.deepEqual(mod.calls.filter((c) => c.call === "reportError").map((c) => [c.args[0], c.args[3]]), [["TypeError", true]], "only the fatal error is a crash");
+  assert.deepEqual(mod.calls.filter((c) => c.call === "captureError").map((c) => c.args.slice(0, 2)),
+    [["Error", "image decode failed"], ["RangeError", "page out of range"]], "the caught and the non-fatal uncaught error");
+  assert.deepEqual(mod.calls.filter((c) => c.call === "flushBuffer").map((c) => c.args), [["support"]]);
   assert.ok(mod.calls.some((c) => c.call === "logMessage" && c.args[1] === "chat opened"));
   const times = mod.calls.map((c) => c.t);
   assert.deepEqual(times, [...times].sort((a, b) => a - b), "calls in time order");

@@ -11,6 +11,10 @@ final class RejourneyModuleImplTests: XCTestCase {
             "apiKey": "pk", "apiUrl": "http://127.0.0.1:9", "captureIntervalMs": NSNumber(value: 500),
             "maskAllText": NSNumber(value: true), "maskedClasses": ["RCTParagraphComponentView"],
             "maskedTestIds": ["card"], "anrThresholdMs": NSNumber(value: 0),
+            "sessionSampleRate": NSNumber(value: 0.1), "onErrorSampleRate": NSNumber(value: 1),
+            "bufferWindowMs": NSNumber(value: 15_000), "bufferMaxBytes": NSNumber(value: 2_097_152),
+            "bufferCaptureIntervalMs": NSNumber(value: 2_000), "remoteConfig": NSNumber(value: false),
+            "remoteConfigHoldMs": NSNumber(value: 500), "maskTextInputs": NSNumber(value: false),
         ])
         XCTAssertEqual(o.captureInterval, 0.5)
         XCTAssertEqual(o.maskAllText, true)
@@ -18,6 +22,15 @@ final class RejourneyModuleImplTests: XCTestCase {
         XCTAssertEqual(o.maskedClasses, ["RCTParagraphComponentView"])
         XCTAssertEqual(o.maskedAccessibilityIdentifiers, ["card"])
         XCTAssertEqual(o.anrThreshold, 0)
+        XCTAssertEqual(o.sessionSampleRate, 0.1)
+        XCTAssertEqual(o.onErrorSampleRate, 1)
+        XCTAssertEqual(o.bufferWindow, 15)
+        XCTAssertEqual(o.bufferMaxBytes, 2_097_152)
+        XCTAssertEqual(o.bufferCaptureInterval, 2)
+        XCTAssertEqual(o.remoteConfig, false)
+        XCTAssertEqual(o.remoteConfigHold, 0.5)
+        XCTAssertEqual(o.maskTextInputs, false)
+        XCTAssertNil(o.sampleRate, "absent: the core's default")
         XCTAssertThrowsError(try RejourneyModuleImpl.options(["apiUrl": "http://x"]))
     }
 
@@ -31,7 +44,10 @@ final class RejourneyModuleImplTests: XCTestCase {
             return c
         })
         XCTAssertFalse(impl.reportError(name: "E", message: "before start", stack: "", fatal: true))
-        let session = try XCTUnwrap(try impl.start(["apiKey": "pk_test", "apiUrl": url, "anrThresholdMs": NSNumber(value: 0)]))
+        XCTAssertFalse(impl.captureError(name: "E", message: "before start", stack: ""))
+        XCTAssertFalse(impl.flushBuffer(reason: "before start"))
+        let session = try XCTUnwrap(try impl.start(["apiKey": "pk_test", "apiUrl": url, "anrThresholdMs": NSNumber(value: 0),
+                                                    "remoteConfig": NSNumber(value: true)]))
         XCTAssertTrue(session.hasPrefix("session_"), session)
         impl.screenChanged("Checkout")
         impl.logEvent("purchase", properties: ["amount": NSNumber(value: 12.5), "currency": "EUR", "gift": NSNumber(value: false), "note": NSNull()])
@@ -39,11 +55,15 @@ final class RejourneyModuleImplTests: XCTestCase {
         impl.networkRequest(["url": "missing method is ignored"])
         impl.logMessage(level: "warn", message: "slow image")
         XCTAssertTrue(impl.reportError(name: "TypeError", message: "x is undefined", stack: "at App.tsx:12", fatal: false))
+        XCTAssertFalse(impl.captureError(name: "RangeError", message: "index 7", stack: "at List.tsx:9"),
+                       "recorded: no buffer to upload")
+        XCTAssertFalse(impl.flushBuffer(reason: "support"))
         XCTAssertTrue(impl.reportError(name: "Error", message: "fatal render", stack: "at Root.tsx:3\nat index.js:1", fatal: true))
         let t = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(impl.telemetryJson().utf8)) as? [String: Any])
         let events = try XCTUnwrap(t["events"] as? [String: Any], "\(t)")
         XCTAssertGreaterThanOrEqual((events["recorded"] as? NSNumber)?.intValue ?? 0, 5, "\(events)")
         XCTAssertEqual((t["crashes"] as? NSNumber)?.intValue, 1, "one fatal error, one crash")
+        XCTAssertNotNil(t["remote_config"] as? [String: Any], "remote config on: \(String(describing: t["remote_config"]))")
         try impl.stop()
         XCTAssertEqual(impl.telemetryJson(), "{}", "stopped: no client")
     }

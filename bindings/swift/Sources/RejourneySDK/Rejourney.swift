@@ -128,6 +128,51 @@ public final class RejourneyClient: @unchecked Sendable {
     public func appBackgrounded() { swallow { try core.appBackgrounded(nowMs: now) } }
     public func appForegrounded() { swallow { try core.appForegrounded(nowMs: now) } }
 
+    /// A handled error: recorded in the session's event stream with its stack and, when this
+    /// session is buffering (`onErrorSampleRate`), its on-error buffer is uploaded and the rest
+    /// of the session recorded. Returns whether a buffer was uploaded. Never throws (a refusal,
+    /// e.g. not started, is counted in `droppedEvents` and returns false).
+    @discardableResult
+    public func captureError(name: String, message: String, stack: String = "") -> Bool {
+        var flushed = false
+        swallow { flushed = try core.captureError(timestampMs: now, name: name, message: message, stack: stack) }
+        return flushed
+    }
+
+    /// `captureError` for a Swift `Error`: its type, its description and the stack of the call
+    /// site (a Swift error carries no stack of its own).
+    @discardableResult
+    public func captureError(_ error: Error) -> Bool {
+        let e = Self.describe(error)
+        return captureError(name: e.name, message: e.message, stack: Thread.callStackSymbols.joined(separator: "\n"))
+    }
+
+    /// Uploads this session's on-error buffer now (a manual trigger, e.g. "support"), after
+    /// which the session is recorded normally. Returns whether it was buffering; never throws
+    /// and never waits on the network.
+    @discardableResult
+    public func flushBuffer(reason: String = "manual") -> Bool {
+        (try? core.flushBuffer(reason: reason)) ?? false
+    }
+
+    /// Waits up to `timeout` for the remote config fetch in flight (tests and demos; never on
+    /// the main thread). Returns whether it settled (true when remote config is off).
+    @discardableResult
+    public func waitRemoteConfig(timeout: TimeInterval) -> Bool {
+        let ms = (try? RejourneyOptions.millis(timeout, "timeout")) ?? 0
+        return (try? core.waitRemoteConfig(timeoutMs: ms)) ?? false
+    }
+
+    /// An error's type and message as `captureError` reports them: `NSError`s by domain and
+    /// code with their localized description, Swift errors by their type and description.
+    static func describe(_ error: Error) -> (name: String, message: String) {
+        if type(of: error) is NSError.Type {
+            let ns = error as NSError
+            return ("\(ns.domain) \(ns.code)", ns.localizedDescription)
+        }
+        return (String(reflecting: type(of: error)), String(describing: error))
+    }
+
     /// From a crash handler: written to disk before this returns, sent on the next launch.
     @discardableResult
     public func recordCrash(name: String, reason: String, stack: [String], timeout: TimeInterval = 1) -> Bool {
@@ -210,6 +255,20 @@ public enum Rejourney {
     }
 
     public static func identify(_ userId: String?) { shared?.identify(userId) }
+
+    /// A handled error (see `RejourneyClient.captureError`); false when not started.
+    @discardableResult
+    public static func captureError(_ error: Error) -> Bool { shared?.captureError(error) ?? false }
+
+    @discardableResult
+    public static func captureError(name: String, message: String, stack: String = "") -> Bool {
+        shared?.captureError(name: name, message: message, stack: stack) ?? false
+    }
+
+    /// Uploads the on-error buffer now (see `RejourneyClient.flushBuffer`); false when not started.
+    @discardableResult
+    public static func flushBuffer(reason: String = "manual") -> Bool { shared?.flushBuffer(reason: reason) ?? false }
+
     public static func screenChanged(_ name: String) { shared?.screenChanged(name) }
 
     static func defaultStorageDirectory() -> URL {

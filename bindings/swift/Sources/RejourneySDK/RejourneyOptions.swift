@@ -14,7 +14,7 @@ public struct RejourneyOptions: Equatable, Sendable {
     public var jpegQuality: Float?
     /// Frames per uploaded bundle.
     public var batchSize: Int?
-    /// Fraction of sessions recorded (0...1).
+    /// The older name of `sessionSampleRate` (both set and different: refused by the core).
     public var sampleRate: Double?
     /// Seconds in background after which the next foreground starts a new session.
     public var backgroundTimeout: TimeInterval?
@@ -37,6 +37,28 @@ public struct RejourneyOptions: Equatable, Sendable {
     public var maxNodesPerCapture: Int?
     /// Main-thread seconds the walk may take per capture, same consequence.
     public var walkBudget: TimeInterval?
+    /// Fraction of sessions recorded and uploaded (0...1); the remote config can only lower it.
+    public var sessionSampleRate: Double?
+    /// Fraction of the sessions not recorded that keep their last `bufferWindow` on the device
+    /// and upload it when an error (`captureError`), an ANR or a crash happens (0...1; core
+    /// default 0: off).
+    public var onErrorSampleRate: Double?
+    /// Seconds of recording the on-error buffer keeps (core default 30).
+    public var bufferWindow: TimeInterval?
+    /// Most bytes the on-error buffer keeps on disk (core default 8 MiB).
+    public var bufferMaxBytes: UInt64?
+    /// Seconds between captures while buffering (never faster than `captureInterval`; at most 60).
+    public var bufferCaptureInterval: TimeInterval?
+    /// Ask the server's `GET /api/sdk/config` at start and at each new session (the core's
+    /// default: off for now). The server can make recording rarer or more private than these
+    /// options, never less.
+    public var remoteConfig: Bool?
+    /// Longest a session's first capture waits for that answer when none is cached, in seconds
+    /// (core default 1, at most 5).
+    public var remoteConfigHold: TimeInterval?
+    /// Mask every text input (core default true; unset follows the server's `textInputMasking`;
+    /// secure inputs are always masked).
+    public var maskTextInputs: Bool?
 
     public init(
         apiKey: String,
@@ -58,7 +80,15 @@ public struct RejourneyOptions: Equatable, Sendable {
         urlDenyList: [String] = [],
         captureHierarchy: Bool? = nil,
         maxNodesPerCapture: Int? = nil,
-        walkBudget: TimeInterval? = nil
+        walkBudget: TimeInterval? = nil,
+        sessionSampleRate: Double? = nil,
+        onErrorSampleRate: Double? = nil,
+        bufferWindow: TimeInterval? = nil,
+        bufferMaxBytes: UInt64? = nil,
+        bufferCaptureInterval: TimeInterval? = nil,
+        remoteConfig: Bool? = nil,
+        remoteConfigHold: TimeInterval? = nil,
+        maskTextInputs: Bool? = nil
     ) {
         self.apiKey = apiKey
         self.apiUrl = apiUrl
@@ -80,6 +110,14 @@ public struct RejourneyOptions: Equatable, Sendable {
         self.captureHierarchy = captureHierarchy
         self.maxNodesPerCapture = maxNodesPerCapture
         self.walkBudget = walkBudget
+        self.sessionSampleRate = sessionSampleRate
+        self.onErrorSampleRate = onErrorSampleRate
+        self.bufferWindow = bufferWindow
+        self.bufferMaxBytes = bufferMaxBytes
+        self.bufferCaptureInterval = bufferCaptureInterval
+        self.remoteConfig = remoteConfig
+        self.remoteConfigHold = remoteConfigHold
+        self.maskTextInputs = maskTextInputs
     }
 
     /// Durations become whole milliseconds; values no UInt64 can hold are errors here rather
@@ -112,6 +150,14 @@ public struct RejourneyOptions: Equatable, Sendable {
             jpegQuality: jpegQuality,
             batchSize: try batchSize.map { try Self.count($0, "batchSize") },
             sampleRate: sampleRate,
+            sessionSampleRate: sessionSampleRate,
+            onErrorSampleRate: onErrorSampleRate,
+            bufferWindowMs: try bufferWindow.map { try Self.millis($0, "bufferWindow") },
+            bufferMaxBytes: bufferMaxBytes,
+            bufferCaptureIntervalMs: try bufferCaptureInterval.map { try Self.millis($0, "bufferCaptureInterval") },
+            remoteConfig: remoteConfig,
+            remoteConfigHoldMs: try remoteConfigHold.map { try Self.millis($0, "remoteConfigHold") },
+            maskTextInputs: maskTextInputs,
             backgroundTimeoutMs: try backgroundTimeout.map { try Self.millis($0, "backgroundTimeout") },
             maskAllText: maskAllText,
             maskAllImages: maskAllImages,

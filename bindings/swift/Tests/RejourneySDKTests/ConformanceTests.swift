@@ -37,7 +37,15 @@ final class ConformanceTests: XCTestCase {
             urlDenyList: list("urlDenyList"),
             captureHierarchy: flag("captureHierarchy"),
             maxNodesPerCapture: num("walkMaxNodes").map { Int($0) },
-            walkBudget: num("walkBudgetMs").map { $0 / 1000 })
+            walkBudget: num("walkBudgetMs").map { $0 / 1000 },
+            sessionSampleRate: num("sessionSampleRate"),
+            onErrorSampleRate: num("onErrorSampleRate"),
+            bufferWindow: num("bufferWindowMs").map { $0 / 1000 },
+            bufferMaxBytes: num("bufferMaxBytes").map { UInt64($0) },
+            bufferCaptureInterval: num("bufferCaptureIntervalMs").map { $0 / 1000 },
+            remoteConfig: flag("remoteConfig"),
+            remoteConfigHold: num("remoteConfigHoldMs").map { $0 / 1000 },
+            maskTextInputs: flag("maskTextInputs"))
     }
 
     private func ffi(_ o: RejourneySDK.RejourneyOptions) throws -> RejourneyBindings.RejourneyOptions {

@@ -11,11 +11,14 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(screens.count, 12)
         let clock = Clock(1_700_000_000_000)
         let client = try RejourneyClient(
-            options: RejourneyOptions(apiKey: "pk_test", apiUrl: env.url, anrThreshold: 0),
+            options: RejourneyOptions(apiKey: "pk_test", apiUrl: env.url, anrThreshold: 0, remoteConfig: true),
             storageDirectory: tempDir("session"), deviceId: "swift-test-device",
             clockMs: { clock.ms })
         let start = clock.ms
         let sessionId = try client.start()
+        // The server's project settings apply from the first frame on.
+        XCTAssertTrue(client.waitRemoteConfig(timeout: 5), "remote config answered")
+        XCTAssertEqual(try client.telemetry().remoteConfigStatus, "fresh")
         let source = CorpusSource(flattener: TreeFlattener(registry: client.masks))
         let scheduler = ManualScheduler()
         // A fixed main-thread cost: a slow first walk on a loaded machine must not make the
@@ -79,9 +82,11 @@ final class SessionTests: XCTestCase {
         let screen = try XCTUnwrap(Screen.loadAll(env.corpus).first)
         let clock = Clock(1_700_000_000_000)
         let client = try RejourneyClient(
-            options: RejourneyOptions(apiKey: "pk_test", apiUrl: env.url, anrThreshold: 0, maxNodesPerCapture: 5),
+            options: RejourneyOptions(apiKey: "pk_test", apiUrl: env.url, anrThreshold: 0, maxNodesPerCapture: 5,
+                                      remoteConfig: true),
             storageDirectory: tempDir("partial"), deviceId: "swift-test-device", clockMs: { clock.ms })
         try client.start()
+        XCTAssertTrue(client.waitRemoteConfig(timeout: 5), "remote config answered")
         // The core hands the loop a budget of 5 nodes with its decision.
         let source = CorpusSource(flattener: TreeFlattener(registry: client.masks))
         let loop = CaptureLoop(core: client.core, source: source, scheduler: ManualScheduler(),
@@ -108,9 +113,10 @@ final class FailClosedTests: XCTestCase {
         let screen = try XCTUnwrap(Screen.loadAll(env.corpus).first)
         let clock = Clock(1_700_000_000_000)
         let client = try RejourneyClient(
-            options: RejourneyOptions(apiKey: "pk_test", apiUrl: env.url, anrThreshold: 0),
+            options: RejourneyOptions(apiKey: "pk_test", apiUrl: env.url, anrThreshold: 0, remoteConfig: true),
             storageDirectory: tempDir("empty"), deviceId: "swift-test-device", clockMs: { clock.ms })
         try client.start()
+        XCTAssertTrue(client.waitRemoteConfig(timeout: 5), "remote config answered")
         XCTAssertThrowsError(try client.core.submitFrame(
             pixels: screen.rgba, width: screen.width, height: screen.height, stride: screen.width * 4,
             format: .rgba, scale: screen.scale, timestampMs: clock.ms, nodes: [])) { e in
@@ -173,9 +179,10 @@ final class AnimationTests: XCTestCase {
         let env = try TestEnv.load()
         let screen = try XCTUnwrap(Screen.loadAll(env.corpus).first { $0.privateCount > 0 })
         let clock = Clock(1_700_000_000_000)
-        // No server: the frame captured once the view settles is not a corpus submission.
+        // No server: the frame captured once the view settles is not a corpus submission, and
+        // there is no remote config to ask for.
         let client = try RejourneyClient(
-            options: RejourneyOptions(apiKey: "pk_test", apiUrl: "http://127.0.0.1:9", anrThreshold: 0),
+            options: RejourneyOptions(apiKey: "pk_test", apiUrl: "http://127.0.0.1:9", anrThreshold: 0, remoteConfig: false),
             storageDirectory: tempDir("animating"), deviceId: "swift-test-device", clockMs: { clock.ms })
         try client.start()
         // The whole document is sliding (e.g. a sheet presented over it).
@@ -404,8 +411,35 @@ final class WrapperTests: XCTestCase {
         XCTAssertEqual(f.urlDenyList, ["ads.example"])
         XCTAssertEqual(f.deviceModel, "iPhone15,2")
         XCTAssertEqual(f.platform, "ios")
+        XCTAssertNil(f.remoteConfig, "unset: the core's default")
+        XCTAssertNil(f.onErrorSampleRate)
+        let b = try RejourneyOptions(apiKey: "pk", sessionSampleRate: 0.2, onErrorSampleRate: 1, bufferWindow: 15,
+                                     bufferMaxBytes: 1_048_576, bufferCaptureInterval: 2, remoteConfig: false,
+                                     remoteConfigHold: 0.5, maskTextInputs: false)
+            .toFFI(deviceId: "dev", storageDir: "/tmp/x")
+        XCTAssertEqual(b.sessionSampleRate, 0.2)
+        XCTAssertEqual(b.onErrorSampleRate, 1)
+        XCTAssertEqual(b.bufferWindowMs, 15_000)
+        XCTAssertEqual(b.bufferMaxBytes, 1_048_576)
+        XCTAssertEqual(b.bufferCaptureIntervalMs, 2_000)
+        XCTAssertEqual(b.remoteConfig, false)
+        XCTAssertEqual(b.remoteConfigHoldMs, 500)
+        XCTAssertEqual(b.maskTextInputs, false)
+        XCTAssertThrowsError(try RejourneyOptions(apiKey: "k", bufferWindow: -1).toFFI(deviceId: "d", storageDir: "/tmp"))
+        XCTAssertThrowsError(try RejourneyOptions(apiKey: "k", bufferCaptureInterval: .nan).toFFI(deviceId: "d", storageDir: "/tmp"))
+        XCTAssertThrowsError(try RejourneyOptions(apiKey: "k", remoteConfigHold: .infinity).toFFI(deviceId: "d", storageDir: "/tmp"))
         XCTAssertThrowsError(try RejourneyOptions(apiKey: "k", anrThreshold: -1).toFFI(deviceId: "d", storageDir: "/tmp"))
         XCTAssertThrowsError(try RejourneyOptions(apiKey: "k", maxNodesPerCapture: -1).toFFI(deviceId: "d", storageDir: "/tmp"))
+    }
+
+    func testErrorsDescribeThemselves() {
+        let swift = RejourneyClient.describe(CheckoutError.cartEmpty(items: 0))
+        XCTAssertEqual(swift.name, "RejourneySDKTests.CheckoutError")
+        XCTAssertEqual(swift.message, "cartEmpty(items: 0)")
+        let ns = RejourneyClient.describe(NSError(domain: "NSURLErrorDomain", code: -1001,
+                                                  userInfo: [NSLocalizedDescriptionKey: "The request timed out."]))
+        XCTAssertEqual(ns.name, "NSURLErrorDomain -1001")
+        XCTAssertEqual(ns.message, "The request timed out.")
     }
 
     func testEventValuesConvertFromSwiftTypes() {
@@ -446,5 +480,101 @@ final class IdentityTests: XCTestCase {
         let second = flattener.flatten(Wrapper(root), unlimitedWalk).nodes
         XCTAssertEqual(first.map(\.tag), [.none, .mask])
         XCTAssertEqual(first.map(\.viewId), second.map(\.viewId), "ids are stable across walks")
+    }
+}
+
+/// A Swift error of the app's own.
+enum CheckoutError: Error {
+    case cartEmpty(items: Int)
+}
+
+final class BufferTests: XCTestCase {
+    /// Never sampled in, always buffered (`sessionSampleRate` 0, `onErrorSampleRate` 1): the
+    /// server sees nothing of the session until an error, then the buffered window and
+    /// everything recorded after it. Its frames are corpus screens, checked for masks by
+    /// `verify_stored` like the recorded ones.
+    func testABufferedSessionUploadsNothingUntilAnErrorThenItsWindowAndTheRest() throws {
+        let env = try TestEnv.load()
+        let all = try Screen.loadAll(env.corpus)
+        let screens = ["login-000", "shop-000", "article-000", "settings-000", "dashboard-000", "chat-000"]
+            .compactMap { id in all.first { $0.id == id } }
+        XCTAssertEqual(screens.count, 6)
+        let clock = Clock(1_700_000_000_000)
+        // No ANR watchdog: a slow machine must not trigger the buffer by itself.
+        let client = try RejourneyClient(
+            options: RejourneyOptions(apiKey: "pk_test", apiUrl: env.url, anrThreshold: 0, sessionSampleRate: 0,
+                                      onErrorSampleRate: 1, remoteConfig: true),
+            storageDirectory: tempDir("buffer"), deviceId: "swift-test-device", clockMs: { clock.ms })
+        let start = clock.ms
+        let sessionId = try client.start()
+        XCTAssertTrue(client.waitRemoteConfig(timeout: 5), "remote config answered")
+        let source = CorpusSource(flattener: TreeFlattener(registry: client.masks))
+        let loop = CaptureLoop(core: client.core, source: source, scheduler: ManualScheduler(),
+                               clockMs: { clock.ms }, uptime: { 0 })
+        loop.start()
+        func capture(_ s: Screen) throws {
+            // Paced like a real capture rate: the last frame encoded before the next tick.
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                let t = try client.telemetry()
+                if t.framesCaptured + t.framesSkippedUnchanged + t.framesDropped >= t.framesOffered { break }
+                Thread.sleep(forTimeInterval: 0.002)
+            }
+            source.screen = s
+            clock.advance(1_000)
+            let before = loop.captures
+            loop.tick()
+            if loop.captures > before {
+                try Manifest.frame(env, session: sessionId, ts: clock.ms, screen: s)
+            }
+        }
+        for s in screens.prefix(4) { try capture(s) }
+        XCTAssertEqual(loop.captures, 4)
+        XCTAssertEqual(try client.telemetry().sessionMode, "buffer")
+        // Everything sealed, on disk and delivered that may be delivered: the frames wait in the
+        // buffer and the server has seen nothing of this session.
+        XCTAssertTrue(try client.flush(timeout: 30))
+        let buffered = try client.telemetry()
+        XCTAssertGreaterThan(buffered.bufferFiles, 0, buffered.json)
+        XCTAssertEqual(buffered.bufferTriggers, 0)
+        let session = env.data.appendingPathComponent(sessionId)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: session.path), "nothing of the session on the server")
+
+        // A handled error: the buffer is uploaded and the session records from now on.
+        XCTAssertTrue(client.captureError(CheckoutError.cartEmpty(items: 0)), "the buffer was flushed")
+        XCTAssertEqual(try client.telemetry().sessionMode, "record")
+        XCTAssertFalse(client.flushBuffer(reason: "again"), "no longer buffering")
+        for s in screens.suffix(2) { try capture(s) }
+        loop.stop()
+        try client.stop()
+        XCTAssertTrue(try client.flush(timeout: 30))
+        let t = try client.telemetry()
+        try Manifest.session(env, session: sessionId, start: start, captured: t.framesCaptured)
+        XCTAssertEqual(loop.errors, 0)
+        XCTAssertEqual(loop.captures, 6)
+        XCTAssertEqual(t.framesCaptured, 6, t.json)
+        XCTAssertEqual(t.bufferTriggers, 1)
+        XCTAssertEqual(t.bufferFiles, 0)
+        XCTAssertEqual(client.droppedEvents, 0)
+        XCTAssertEqual(files(session.appendingPathComponent("screenshots"), ext: "gz").count, Int(t.bundles),
+                       "the buffered bundles and the later ones stored: \(t.json)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: session.appendingPathComponent("session-end.json").path))
+        client.shutdown()
+    }
+
+    /// Not started, or recorded: nothing to flush, nothing thrown into the app.
+    func testCaptureErrorAndFlushBufferNeverThrow() throws {
+        let c = try RejourneyClient(options: RejourneyOptions(apiKey: "k", apiUrl: "http://127.0.0.1:9", remoteConfig: false),
+                                    storageDirectory: tempDir("capture-error"), deviceId: "d")
+        XCTAssertFalse(c.captureError(name: "E", message: "before start"))
+        XCTAssertEqual(c.droppedEvents, 1, "refused: counted")
+        XCTAssertFalse(c.flushBuffer())
+        try c.start()
+        XCTAssertFalse(c.captureError(CheckoutError.cartEmpty(items: 2)), "recorded: no buffer to upload")
+        XCTAssertEqual(c.droppedEvents, 1)
+        XCTAssertEqual(try c.telemetry().sessionMode, "record")
+        XCTAssertNil(try c.telemetry().remoteConfigStatus, "remote config off")
+        XCTAssertTrue(c.waitRemoteConfig(timeout: 0), "off: nothing to wait for")
+        c.shutdown(drain: 0)
     }
 }

@@ -14,7 +14,7 @@ data class RejourneyOptions(
     val jpegQuality: Float? = null,
     /** Frames per uploaded bundle. */
     val batchSize: Int? = null,
-    /** Fraction of sessions recorded (0..1). */
+    /** The older name of [sessionSampleRate] (both set and different: refused by the core). */
     val sampleRate: Double? = null,
     val backgroundTimeoutMs: Long? = null,
     val maskAllText: Boolean? = null,
@@ -35,6 +35,30 @@ data class RejourneyOptions(
     val maxNodesPerCapture: Int? = null,
     /** Main-thread time the walk may take per capture, same consequence. */
     val walkBudgetMs: Double? = null,
+    /** Fraction of sessions recorded and uploaded (0..1); the remote config can only lower it. */
+    val sessionSampleRate: Double? = null,
+    /**
+     * Fraction of the sessions not recorded that keep their last [bufferWindowMs] on the device
+     * and upload it when an error ([io.rejourney.android.Rejourney.captureError]), an ANR or a
+     * crash happens (0..1; core default 0: off).
+     */
+    val onErrorSampleRate: Double? = null,
+    /** How much recording the on-error buffer keeps (core default 30 000 ms). */
+    val bufferWindowMs: Long? = null,
+    /** Most bytes the on-error buffer keeps on disk (core default 8 MiB). */
+    val bufferMaxBytes: Long? = null,
+    /** Capture interval while buffering (1..60 000 ms; never faster than [captureIntervalMs]). */
+    val bufferCaptureIntervalMs: Long? = null,
+    /**
+     * Ask the server's `GET /api/sdk/config` at start and at each new session (the core's
+     * default: off for now). The server can make recording rarer or more private than these
+     * options, never less.
+     */
+    val remoteConfig: Boolean? = null,
+    /** Longest a session's first capture waits for that answer when none is cached (core default 1000 ms, at most 5000). */
+    val remoteConfigHoldMs: Long? = null,
+    /** Mask every text input (core default true; unset follows the server's `textInputMasking`; secure inputs are always masked). */
+    val maskTextInputs: Boolean? = null,
 ) {
     /** `deviceInfo` of event batches; the Android adapter fills it from `Build` and the display. */
     data class DeviceInfo(
@@ -64,6 +88,14 @@ data class RejourneyOptions(
             jpegQuality = jpegQuality,
             batchSize = batchSize?.let { unsigned(it.toLong(), "batchSize").toUInt() },
             sampleRate = sampleRate,
+            sessionSampleRate = sessionSampleRate,
+            onErrorSampleRate = onErrorSampleRate,
+            bufferWindowMs = bufferWindowMs?.let { unsigned(it, "bufferWindowMs") },
+            bufferMaxBytes = bufferMaxBytes?.let { unsigned(it, "bufferMaxBytes") },
+            bufferCaptureIntervalMs = bufferCaptureIntervalMs?.let { unsigned(it, "bufferCaptureIntervalMs") },
+            remoteConfig = remoteConfig,
+            remoteConfigHoldMs = remoteConfigHoldMs?.let { unsigned(it, "remoteConfigHoldMs") },
+            maskTextInputs = maskTextInputs,
             backgroundTimeoutMs = backgroundTimeoutMs?.let { unsigned(it, "backgroundTimeoutMs") },
             maskAllText = maskAllText,
             maskAllImages = maskAllImages,

@@ -46,6 +46,10 @@ class ConformanceTest {
             spoolQuotaBytes = l("spoolQuotaBytes"), anrThresholdMs = l("anrThresholdMs"),
             urlDenyList = list("urlDenyList"), captureHierarchy = b("captureHierarchy"),
             maxNodesPerCapture = l("walkMaxNodes")?.toInt(), walkBudgetMs = d("walkBudgetMs"),
+            sessionSampleRate = d("sessionSampleRate"), onErrorSampleRate = d("onErrorSampleRate"),
+            bufferWindowMs = l("bufferWindowMs"), bufferMaxBytes = l("bufferMaxBytes"),
+            bufferCaptureIntervalMs = l("bufferCaptureIntervalMs"), remoteConfig = b("remoteConfig"),
+            remoteConfigHoldMs = l("remoteConfigHoldMs"), maskTextInputs = b("maskTextInputs"),
         )
     }
 

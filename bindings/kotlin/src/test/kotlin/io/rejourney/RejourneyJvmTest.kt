@@ -20,14 +20,38 @@ import uniffi.rejourney_core.Rejourney
 import uniffi.rejourney_core.RejourneyException
 import uniffi.rejourney_core.ViewNode
 import uniffi.rejourney_core.panicGuardSelfTest
+import io.rejourney.sdk.ErrorReport
+import java.io.File
 import java.util.Collections
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
 
 class RejourneyJvmTest {
-    private fun client(url: String = "http://127.0.0.1:9", configure: (RejourneyOptions) -> RejourneyOptions = { it }): Rejourney =
-        Rejourney(configure(RejourneyOptions(apiKey = "pk_test", apiUrl = url)).toFfi("device-kt", tempDir("rj-kt-spool").path))
+    /**
+     * A client of the ingest server at [url], or of no server at all. Against the ingest server
+     * remote config is on (whatever the core's default) and the tests wait for its answer before
+     * the first tick; without a server there is nothing to ask (the first capture would only be
+     * held until the connection is refused), so it is off.
+     */
+    private fun client(url: String = NO_SERVER, configure: (RejourneyOptions) -> RejourneyOptions = { it }): Rejourney {
+        val base = RejourneyOptions(apiKey = "pk_test", apiUrl = url, remoteConfig = url != NO_SERVER)
+        return Rejourney(configure(base).toFfi("device-kt", tempDir("rj-kt-spool").path))
+    }
+
+    /**
+     * Waits until every frame offered so far is encoded, captured or counted as dropped, so the
+     * next tick of a fake clock is paced like a real capture rate (back to back, the encoder's
+     * queue would fill and the core would rightly skip ticks).
+     */
+    private fun settle(core: Rejourney) {
+        val deadline = System.nanoTime() + 10_000_000_000L
+        while (System.nanoTime() < deadline) {
+            val t = core.telemetry()
+            if (t.framesCaptured + t.framesSkippedUnchanged + t.framesDropped >= t.framesOffered) return
+            Thread.sleep(2)
+        }
+    }
 
     private fun small(v: Int) = ByteArray(16 * 16 * 4) { v.toByte() }
     /** The window of a 16 × 16 px frame at 1.25 px/pt. */
@@ -41,6 +65,9 @@ class RejourneyJvmTest {
             core.setListener(SessionCallbacks(onStarted = { started.add(it) }))
             val startMs = 1_000_000L
             val sessionId = core.start(startMs.toULong())
+            // The server's project settings apply from the first frame on.
+            assertTrue("remote config answered", core.waitRemoteConfig(5_000uL))
+            assertEquals("fresh", core.telemetry().remoteConfigStatus)
             val screens = Corpus.ids().map { Corpus.load(it) }
             var now = 1_000_000L
             var index = 0
@@ -61,18 +88,9 @@ class RejourneyJvmTest {
             )
             loop.start()
             // Drive the timer with a fake clock: one tick per simulated second, paced like a real
-            // capture rate (each frame encoded before the next tick; back to back, the encoder's
-            // queue would fill and the core would rightly skip ticks).
-            fun settle() {
-                val deadline = System.nanoTime() + 10_000_000_000L
-                while (System.nanoTime() < deadline) {
-                    val t = core.telemetry()
-                    if (t.framesCaptured + t.framesSkippedUnchanged + t.framesDropped >= t.framesOffered) return
-                    Thread.sleep(2)
-                }
-            }
+            // capture rate.
             repeat(screens.size) {
-                settle()
+                settle(core)
                 pending.removeFirstOrNull()?.invoke()
                 now += 1000
             }
@@ -336,6 +354,7 @@ class RejourneyJvmTest {
         IngestProcess().use { server ->
             val core = client(server.url) { it.copy(anrThresholdMs = 0) }
             val sessionId = core.start(1_000uL)
+            assertTrue("remote config answered", core.waitRemoteConfig(5_000uL))
             val screen = Corpus.load(Corpus.ids().first())
             val tree = TreeFlattener(MaskRegistry()).flatten(screen.root, CaptureRequest(5, 60_000_000_000L))
             assertTrue(tree.truncated)
@@ -420,5 +439,127 @@ class RejourneyJvmTest {
         assertEquals("still scheduled", 1, pending.size)
         loop.stop()
         core.shutdown(0uL)
+    }
+    @Test
+    fun aBufferedSessionUploadsNothingUntilAnErrorThenItsWindowAndTheRest() {
+        IngestProcess().use { server ->
+            // Never sampled in, always buffered: nothing may leave the device before an error.
+            // No ANR watchdog: a slow machine must not trigger the buffer by itself.
+            val core = client(server.url) { it.copy(sessionSampleRate = 0.0, onErrorSampleRate = 1.0, anrThresholdMs = 0) }
+            val startMs = 1_700_000_000_000L
+            var now = startMs
+            val sessionId = core.start(now.toULong())
+            assertTrue("remote config answered", core.waitRemoteConfig(5_000uL))
+            val screens = listOf("login-000", "shop-000", "article-000", "settings-000", "dashboard-000", "chat-000").map { Corpus.load(it) }
+            var index = 0
+            val pending = ArrayDeque<() -> Unit>()
+            val loop = CaptureLoop(
+                core,
+                source = {
+                    val s = screens[index++ % screens.size]
+                    server.submitted(sessionId, now, s)
+                    CapturedFrame(s.pixels, s.width, s.height, s.width * 4, PixelFormat.RGBA, s.scale, Corpus.nodes(s))
+                },
+                scheduler = { _, tick -> pending.addLast(tick) },
+                clockMs = { now },
+                nanoTime = { 0L },
+            )
+            loop.start()
+            fun tickSeconds(n: Int) = repeat(n) {
+                settle(core)
+                pending.removeFirstOrNull()?.invoke()
+                now += 1000
+            }
+            tickSeconds(4)
+            assertEquals(4L, loop.captures)
+            assertEquals("buffer", core.telemetry().sessionMode)
+            // Everything sealed, on disk and delivered that may be delivered: the frames wait in
+            // the buffer and the server has seen nothing of this session.
+            assertTrue(core.flush(30_000uL))
+            val buffered = core.telemetry()
+            assertTrue("bundles wait in the buffer: ${buffered.json}", buffered.bufferFiles > 0uL)
+            assertEquals(0uL, buffered.bufferTriggers)
+            assertTrue("no screenshots on the server", server.bundles(sessionId).isEmpty())
+            assertFalse("nothing of the session on the server", File(server.dataDir, sessionId).exists())
+
+            // A handled error: the buffer is uploaded and the session records from now on.
+            val e = ErrorReport.of(IllegalStateException("cart is empty"))
+            assertTrue("the buffer was flushed", core.captureError(now.toULong(), e.name, e.message, e.stack))
+            assertEquals("record", core.telemetry().sessionMode)
+            assertFalse("no longer buffering", core.flushBuffer("again"))
+            tickSeconds(2)
+            loop.stop()
+            core.stop(now.toULong())
+            assertTrue("everything delivered", core.flush(30_000uL))
+            val t = core.telemetry()
+            server.captured(sessionId, startMs, t.framesCaptured)
+            assertEquals(0L, loop.errors)
+            assertEquals(6L, loop.captures)
+            assertEquals(1uL, t.bufferTriggers)
+            assertEquals(0uL, t.bufferFiles)
+            assertEquals("each submission captured: ${t.json}", 6uL, t.framesCaptured)
+            val bundles = server.bundles(sessionId)
+            assertEquals("the buffered bundles and the later ones stored: ${t.json}", t.bundles.toInt(), bundles.size)
+            assertTrue(server.sessionEnded(sessionId))
+            core.shutdown(1000uL)
+        }
+    }
+
+    @Test
+    fun newOptionsAndErrorReportsConvert() {
+        val f = RejourneyOptions(
+            apiKey = "k", sessionSampleRate = 0.2, onErrorSampleRate = 1.0, bufferWindowMs = 15_000,
+            bufferMaxBytes = 1_048_576, bufferCaptureIntervalMs = 2_000, remoteConfig = false,
+            remoteConfigHoldMs = 500, maskTextInputs = false,
+        ).toFfi("d", "/tmp")
+        assertEquals(0.2, f.sessionSampleRate!!, 0.0)
+        assertEquals(1.0, f.onErrorSampleRate!!, 0.0)
+        assertEquals(15_000uL, f.bufferWindowMs)
+        assertEquals(1_048_576uL, f.bufferMaxBytes)
+        assertEquals(2_000uL, f.bufferCaptureIntervalMs)
+        assertEquals(false, f.remoteConfig)
+        assertEquals(500uL, f.remoteConfigHoldMs)
+        assertEquals(false, f.maskTextInputs)
+        val unset = RejourneyOptions(apiKey = "k").toFfi("d", "/tmp")
+        assertEquals(null, unset.sessionSampleRate)
+        assertEquals("unset: the core's default", null, unset.remoteConfig)
+        assertEquals(null, unset.onErrorSampleRate)
+        for (bad in listOf<(RejourneyOptions) -> RejourneyOptions>(
+            { it.copy(bufferWindowMs = -1) }, { it.copy(bufferMaxBytes = -1) },
+            { it.copy(bufferCaptureIntervalMs = -1) }, { it.copy(remoteConfigHoldMs = -1) },
+        )) {
+            try {
+                bad(RejourneyOptions(apiKey = "k")).toFfi("d", "/tmp")
+                fail("a negative value is refused before it reaches the core")
+            } catch (e: IllegalArgumentException) {
+            }
+        }
+        val cause = IllegalArgumentException("bad sku")
+        val r = ErrorReport.of(IllegalStateException("checkout failed", cause))
+        assertEquals("java.lang.IllegalStateException", r.name)
+        assertEquals("checkout failed", r.message)
+        assertTrue(r.stack, r.stack.contains("newOptionsAndErrorReportsConvert") && r.stack.contains("Caused by: java.lang.IllegalArgumentException: bad sku"))
+        assertEquals("", ErrorReport.of(RuntimeException()).message)
+    }
+
+    @Test
+    fun captureErrorAndFlushBufferOnARecordedSessionAndBeforeStart() {
+        val core = client()
+        try {
+            core.captureError(1uL, "E", "before start", "")
+            fail("not started")
+        } catch (e: RejourneyException.NotStarted) {
+        }
+        core.start(0uL)
+        assertFalse("recorded: no buffer to flush", core.captureError(1uL, "E", "handled", "at A.kt:1"))
+        assertFalse(core.flushBuffer("manual"))
+        assertEquals("record", core.telemetry().sessionMode)
+        assertEquals("remote config off", null, core.telemetry().remoteConfigStatus)
+        assertEquals(0uL, core.telemetry().bufferTriggers)
+        core.shutdown(0uL)
+    }
+
+    private companion object {
+        const val NO_SERVER = "http://127.0.0.1:9"
     }
 }

@@ -7,6 +7,7 @@ import android.os.Looper
 import android.provider.Settings
 import io.rejourney.RejourneyOptions
 import io.rejourney.sdk.CaptureLoop
+import io.rejourney.sdk.ErrorReport
 import io.rejourney.sdk.MaskRegistry
 import io.rejourney.sdk.SessionCallbacks
 import uniffi.rejourney_core.EventValue
@@ -72,6 +73,28 @@ object Rejourney {
         }
         runCatching { core?.logEvent(System.currentTimeMillis().toULong(), name, props) }
     }
+
+    /**
+     * A handled error (a caught exception): recorded in the session's event stream with its
+     * stack and, when this session is buffering for [RejourneyOptions.onErrorSampleRate],
+     * uploads the buffer and records the rest of the session. Returns whether a buffer was
+     * uploaded. Never throws into the app (not started, bad input: false).
+     */
+    fun captureError(name: String, message: String, stack: String = ""): Boolean =
+        runCatching { core?.captureError(System.currentTimeMillis().toULong(), name, message, stack) ?: false }
+            .getOrDefault(false)
+
+    /** [captureError] for a [Throwable]: its class name, message and stack trace. */
+    fun captureError(error: Throwable): Boolean =
+        runCatching { ErrorReport.of(error) }.getOrNull()?.let { captureError(it.name, it.message, it.stack) } ?: false
+
+    /**
+     * Uploads this session's on-error buffer now (a manual trigger, e.g. "support"), after
+     * which the session is recorded normally. Returns whether it was buffering; never throws
+     * and never waits on the network.
+     */
+    fun flushBuffer(reason: String = "manual"): Boolean =
+        runCatching { core?.flushBuffer(reason) ?: false }.getOrDefault(false)
 
     private fun deviceInfo(context: Context): RejourneyOptions.DeviceInfo {
         val dm = context.resources.displayMetrics

@@ -55,18 +55,28 @@ class RejourneyModuleImpl(private val host: Host) {
 
     /**
      * A JS error. A fatal one is a crash fault (on disk before this returns, linked to the
-     * session); a caught or non-fatal one is an error log line with its stack, so it does not
-     * count as a crash.
+     * session); a caught or non-fatal one goes through [captureError] (an error event with its
+     * stack, not a crash) and returns true once recorded.
      */
     fun reportError(name: String, message: String, stack: String, fatal: Boolean): Boolean {
         val core = host.core() ?: return false
         return if (fatal) {
             core.recordCrash(now(), name, message, stack, CRASH_WRITE_TIMEOUT_MS)
         } else {
-            core.logMessage(now(), "error", if (stack.isEmpty()) "$name: $message" else "$name: $message\n$stack")
+            core.captureError(now(), name, message, stack)
             true
         }
     }
+
+    /**
+     * A handled JS error: an error event with its stack; uploads the session's on-error buffer
+     * if it is buffering. Returns whether a buffer was uploaded.
+     */
+    fun captureError(name: String, message: String, stack: String): Boolean =
+        host.core()?.captureError(now(), name, message, stack) ?: false
+
+    /** Uploads the session's on-error buffer now; returns whether it was buffering. */
+    fun flushBuffer(reason: String): Boolean = host.core()?.flushBuffer(reason) ?: false
 
     fun optOut() { host.core()?.optOut(now()) }
 
@@ -96,6 +106,14 @@ class RejourneyModuleImpl(private val host: Host) {
                 captureScale = double("captureScale")?.toFloat(),
                 jpegQuality = double("jpegQuality")?.toFloat(),
                 sampleRate = double("sampleRate"),
+                sessionSampleRate = double("sessionSampleRate"),
+                onErrorSampleRate = double("onErrorSampleRate"),
+                bufferWindowMs = long("bufferWindowMs"),
+                bufferMaxBytes = long("bufferMaxBytes"),
+                bufferCaptureIntervalMs = long("bufferCaptureIntervalMs"),
+                remoteConfig = flag("remoteConfig"),
+                remoteConfigHoldMs = long("remoteConfigHoldMs"),
+                maskTextInputs = flag("maskTextInputs"),
                 backgroundTimeoutMs = long("backgroundTimeoutMs"),
                 maskAllText = flag("maskAllText"),
                 maskAllImages = flag("maskAllImages"),

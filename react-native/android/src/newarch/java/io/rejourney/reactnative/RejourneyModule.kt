@@ -18,6 +18,9 @@ class RejourneyModule(context: ReactApplicationContext) : NativeRejourneySpec(co
     override fun logMessage(level: String, message: String) = quietly { impl.logMessage(level, message) }
     override fun reportError(name: String, message: String, stack: String, fatal: Boolean, promise: Promise) =
         settle(promise) { impl.reportError(name, message, stack, fatal) }
+    override fun captureError(name: String, message: String, stack: String, promise: Promise) =
+        settle(promise) { impl.captureError(name, message, stack) }
+    override fun flushBuffer(reason: String, promise: Promise) = settle(promise) { impl.flushBuffer(reason) }
     override fun optOut(promise: Promise) = settle(promise) { impl.optOut(); null }
     override fun telemetryJson(promise: Promise) = settle(promise) { impl.telemetryJson() }
 

@@ -20,6 +20,9 @@ class RejourneyModule(context: ReactApplicationContext) : ReactContextBaseJavaMo
     @ReactMethod fun logMessage(level: String, message: String) = quietly { impl.logMessage(level, message) }
     @ReactMethod fun reportError(name: String, message: String, stack: String, fatal: Boolean, promise: Promise) =
         settle(promise) { impl.reportError(name, message, stack, fatal) }
+    @ReactMethod fun captureError(name: String, message: String, stack: String, promise: Promise) =
+        settle(promise) { impl.captureError(name, message, stack) }
+    @ReactMethod fun flushBuffer(reason: String, promise: Promise) = settle(promise) { impl.flushBuffer(reason) }
     @ReactMethod fun optOut(promise: Promise) = settle(promise) { impl.optOut(); null }
     @ReactMethod fun telemetryJson(promise: Promise) = settle(promise) { impl.telemetryJson() }
 

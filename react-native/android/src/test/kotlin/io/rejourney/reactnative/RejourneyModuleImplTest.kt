@@ -9,6 +9,7 @@ import io.rejourney.sdk.CaptureLoop
 import io.rejourney.sdk.CapturedFrame
 import io.rejourney.tempDir
 import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
 import org.junit.Assert.assertNull
 import org.junit.Assert.assertTrue
 import org.junit.Assert.fail
@@ -32,9 +33,21 @@ class RejourneyModuleImplTest {
             mapOf(
                 "apiKey" to "pk", "apiUrl" to "http://127.0.0.1:9", "captureIntervalMs" to 500.0,
                 "maskAllText" to true, "maskedClasses" to listOf("RCTParagraphComponentView", 3), "maskedTestIds" to listOf("card"),
+                "sessionSampleRate" to 0.1, "onErrorSampleRate" to 1.0, "bufferWindowMs" to 15_000.0,
+                "bufferMaxBytes" to 2_097_152.0, "bufferCaptureIntervalMs" to 2_000.0, "remoteConfig" to false,
+                "remoteConfigHoldMs" to 500.0, "maskTextInputs" to false,
             ),
         )
         assertEquals(500L, o.captureIntervalMs)
+        assertEquals(0.1, o.sessionSampleRate!!, 0.0)
+        assertEquals(1.0, o.onErrorSampleRate!!, 0.0)
+        assertEquals(15_000L, o.bufferWindowMs)
+        assertEquals(2_097_152L, o.bufferMaxBytes)
+        assertEquals(2_000L, o.bufferCaptureIntervalMs)
+        assertEquals(false, o.remoteConfig)
+        assertEquals(500L, o.remoteConfigHoldMs)
+        assertEquals(false, o.maskTextInputs)
+        assertNull("absent: the core's default", o.sampleRate)
         assertEquals(true, o.maskAllText)
         assertNull("absent: the core's default", o.jpegQuality)
         assertEquals(listOf("RCTParagraphComponentView"), o.maskedClasses)
@@ -68,6 +81,9 @@ class RejourneyModuleImplTest {
                     val c = Rejourney(options.copy(apiUrl = server.url).toFfi("rn-jvm-device", tempDir("rj-rn").path))
                     core = c
                     val id = c.start(now.toULong())
+                    // The server's settings apply from the first tick (test only: an app never waits).
+                    assertTrue("remote config answered", c.waitRemoteConfig(5_000uL))
+                    assertEquals("fresh", c.telemetry().remoteConfigStatus)
                     loop = CaptureLoop(c, {
                         screen?.let { s ->
                             server.submitted(id, now, s)
@@ -107,6 +123,9 @@ class RejourneyModuleImplTest {
                     "networkRequest" -> impl.networkRequest(args[0] as Map<String, Any?>)
                     "logMessage" -> impl.logMessage(args[0] as String, args[1] as String)
                     "reportError" -> assertTrue(impl.reportError(args[0] as String, args[1] as String, args[2] as String, args[3] as Boolean))
+                    // A recorded session has no buffer to upload: recorded as an error event.
+                    "captureError" -> assertFalse(impl.captureError(args[0] as String, args[1] as String, args[2] as String))
+                    "flushBuffer" -> assertFalse(impl.flushBuffer(args[0] as String))
                     else -> fail("unknown call $name")
                 }
             }
@@ -120,6 +139,8 @@ class RejourneyModuleImplTest {
             assertTrue("masked regions: ${t.json}", t.maskedRegions > 0uL)
             assertTrue("one fatal JS error, one crash fault: ${t.json}", t.json.contains("\"crashes\":1"))
             assertTrue("JS events recorded: ${t.json}", t.eventsRecorded >= 10uL)
+            assertEquals("record", t.sessionMode)
+            assertEquals("no buffer was flushed", 0uL, t.bufferTriggers)
             assertEquals(t.bundles.toInt(), server.bundles(id).size)
             assertTrue(server.sessionEnded(id))
             c.shutdown(1000uL)

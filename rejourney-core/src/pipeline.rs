@@ -94,6 +94,10 @@ pub struct Pipeline {
     redactor: Mutex<Redactor>,
     session: Mutex<Arc<SessionTag>>,
     stopped: AtomicBool,
+    /// Capture is stopped for now (no session, an unsampled or held session, a declined
+    /// replay): `tick` says so, and a frame submitted anyway is dropped. A mirror of the
+    /// policy's flag, read without its lock on the frame path.
+    capture_stopped: AtomicBool,
     worker: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -149,6 +153,7 @@ impl Pipeline {
             redactor: Mutex::new(Redactor::new()),
             session: Mutex::new(session),
             stopped: AtomicBool::new(false),
+            capture_stopped: AtomicBool::new(false),
             worker: Mutex::new(Some(worker)),
             shared,
         })
@@ -187,6 +192,14 @@ impl Pipeline {
             self.shared.telemetry.skipped(reason);
         }
         decision
+    }
+
+    /// Stops or resumes capture: the policy's ticks skip (`stopped`) and frames submitted
+    /// anyway are dropped. The only way to stop capture short of [`Pipeline::stop`].
+    pub fn set_capture_stopped(&self, stopped: bool) {
+        let mut policy = lock(&self.policy);
+        policy.set_stopped(stopped);
+        self.capture_stopped.store(stopped, Release);
     }
 
     /// Runs `f` on the capture policy (touch/scroll/background/cost reports).
@@ -232,6 +245,12 @@ impl Pipeline {
         if self.stopped.load(Acquire) {
             t.dropped(DropReason::Stopped, 1);
             return Err(FrameError::Stopped);
+        }
+        if self.capture_stopped.load(Acquire) {
+            // A host that submits without asking `tick` (or races it) records nothing the
+            // session may not record; counted, not an error.
+            t.dropped(DropReason::Stopped, 1);
+            return Ok(());
         }
         let cfg = &self.shared.config;
         if let Err(e) = spec.validate(pixels.len(), cfg.max_frame_side_px, cfg.max_frame_bytes) {
@@ -358,7 +377,7 @@ impl Pipeline {
     /// encoder thread. Bundles stay available through [`Pipeline::take_bundle`].
     pub fn stop(&self) {
         self.stopped.store(true, Release);
-        lock(&self.policy).set_stopped(true);
+        self.set_capture_stopped(true);
         self.shared.paused.store(false, Release);
         self.shared.stopping.store(true, Release);
         self.shared.raw.ring();

@@ -269,7 +269,7 @@ impl Client {
                 start_ms: 0,
             },
         )?);
-        pipeline.with_policy(|p| p.set_stopped(true));
+        pipeline.set_capture_stopped(true);
         pipeline.set_bundle_notify(uploader.notifier());
         uploader.set_source(pipeline.clone());
         let current: Arc<Mutex<Option<SessionRef>>> = Arc::new(Mutex::new(None));
@@ -518,7 +518,7 @@ impl Client {
         if self.uploader.is_disabled() {
             // The backend disabled the project: record nothing more (telemetry says why).
             self.recording.store(false, Release);
-            self.pipeline.with_policy(|p| p.set_stopped(true));
+            self.pipeline.set_capture_stopped(true);
             return Ok(Decision {
                 action: Action::Skip(SkipReason::Stopped),
                 next_check_ms: 1000,
@@ -527,7 +527,7 @@ impl Client {
         if let Some(id) = self.session_id() {
             if self.uploader.is_session_closed(&id) {
                 // Its replay was declined: no more frames; events and the end call go on.
-                self.pipeline.with_policy(|p| p.set_stopped(true));
+                self.pipeline.set_capture_stopped(true);
             }
         }
         if let Some(held) = self.poll_plan(now_ms) {
@@ -548,7 +548,7 @@ impl Client {
     pub fn stop(&self, now_ms: u64) -> Result<(), ClientError> {
         self.check_open()?;
         self.recording.store(false, Release);
-        self.pipeline.with_policy(|p| p.set_stopped(true));
+        self.pipeline.set_capture_stopped(true);
         let ended = lock(&self.sessions).end(now_ms, EndReason::Stopped);
         match ended {
             Some(e) => {
@@ -562,7 +562,7 @@ impl Client {
     /// Opt-out: stops capture and deletes everything not yet delivered.
     pub fn opt_out(&self, now_ms: u64) {
         self.recording.store(false, Release);
-        self.pipeline.with_policy(|p| p.set_stopped(true));
+        self.pipeline.set_capture_stopped(true);
         lock(&self.sessions).end(now_ms, EndReason::OptOut);
         *lock(&self.current) = None;
         lock(&self.events).rec.clear();

@@ -111,7 +111,7 @@ impl Client {
                 ps.hold_until_ms = s.start_ms.saturating_add(self.remote_hold_ms);
                 ps.generation = st.generation;
                 // Nothing captured yet may leave before the plan says so.
-                self.pipeline.with_policy(|p| p.set_stopped(true));
+                self.pipeline.set_capture_stopped(true);
                 if ps.inputs.on_error_sample_rate > 0.0 {
                     self.uploader.begin_buffering(&s.id);
                 }
@@ -157,10 +157,10 @@ impl Client {
         }
         ps.events_off = plan.off_reason.is_some_and(|r| r.starts_with("remote_"));
         let closed = self.uploader.is_session_closed(&id);
-        self.pipeline.with_policy(|p| {
-            p.set_interval(plan.interval_ms());
-            p.set_stopped(plan.mode == SessionMode::Off || closed);
-        });
+        self.pipeline
+            .with_policy(|p| p.set_interval(plan.interval_ms()));
+        self.pipeline
+            .set_capture_stopped(plan.mode == SessionMode::Off || closed);
         ps.plan = Some(plan);
     }
 

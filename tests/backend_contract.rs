@@ -14,10 +14,8 @@ use std::time::{Duration, Instant};
 
 use rejourney_core::client::{Client, ClientOptions};
 use rejourney_core::events::{Gesture, NetworkRequest};
-use rejourney_core::masks::ViewNode;
 use rejourney_core::policy::Action;
 use rejourney_core::telemetry::SkipReason;
-use rejourney_core::{FrameSpec, PixelFormat, Rect};
 use rejourney_harness::{fast_retry_options, temp_path};
 use rejourney_ingest::{Fault, IngestServer, KeyState, Route, ServerOptions};
 use serde_json::json;
@@ -40,20 +38,8 @@ fn client(srv: &IngestServer, name: &str) -> Client {
     Client::new(options(&srv.url(), &tmp(name))).unwrap()
 }
 
-/// A 32 × 32 frame with a window root, distinct per `v`.
 fn frame(c: &Client, v: u8, ts: u64) {
-    let root = ViewNode {
-        frame: Rect::new(0.0, 0.0, 32.0, 32.0),
-        ..ViewNode::default()
-    };
-    c.submit_frame(
-        vec![v; 32 * 32 * 4],
-        FrameSpec::packed(32, 32, PixelFormat::Rgba, 1.0),
-        &[root],
-        ts,
-    )
-    .unwrap();
-    assert!(c.sync_capture(WAIT));
+    rejourney_harness::submit_window_frame(c, v, ts);
 }
 
 fn stored(srv: &IngestServer, kind: &str) -> usize {

@@ -10,9 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rejourney_core::client::{Client, ClientOptions};
-use rejourney_core::masks::ViewNode;
 use rejourney_core::remote_config::SessionMode;
-use rejourney_core::{FrameSpec, PixelFormat, Rect};
 use rejourney_harness::{fast_retry_options, temp_path};
 use rejourney_ingest::{IngestServer, ServerOptions, StoredArtifact};
 use serde_json::json;
@@ -38,18 +36,7 @@ fn options(url: &str, spool: &Path) -> ClientOptions {
 }
 
 fn frame(c: &Client, v: u8, ts: u64) {
-    let root = ViewNode {
-        frame: Rect::new(0.0, 0.0, 32.0, 32.0),
-        ..ViewNode::default()
-    };
-    c.submit_frame(
-        vec![v; 32 * 32 * 4],
-        FrameSpec::packed(32, 32, PixelFormat::Rgba, 1.0),
-        &[root],
-        ts,
-    )
-    .unwrap();
-    assert!(c.sync_capture(WAIT));
+    rejourney_harness::submit_window_frame(c, v, ts);
 }
 
 /// Ten seconds of recording, one distinct frame a second.

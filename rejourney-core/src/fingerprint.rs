@@ -7,6 +7,21 @@
 use crate::frame::FrameSpec;
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
+/// FNV-1a (64-bit) of `parts` joined by a 0 byte: a hash fixed across platforms and
+/// releases, for sampling draws and for file names derived from keys or session ids (the
+/// key itself is never written). Not for frames: [`fingerprint`] is.
+pub fn stable_hash(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, part) in parts.iter().enumerate() {
+        let sep: &[u8] = if i == 0 { &[] } else { &[0] };
+        for b in sep.iter().chain(part.iter()) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
+}
+
 /// Fingerprint of the visible pixels of a frame; the geometry is mixed in so two different
 /// sizes never compare equal.
 pub fn fingerprint(buf: &[u8], spec: &FrameSpec) -> u64 {

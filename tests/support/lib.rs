@@ -405,3 +405,16 @@ pub fn edge_band(img: &Decoded, rect: &Rect, (sx, sy): (f32, f32), band: u32) ->
     }
     Some(EdgeBand { side_luma, max })
 }
+
+/// A 32 × 32 frame of one value `v` with a window root (nothing masked), submitted to `c`
+/// and encoded before this returns (up to 20 s).
+pub fn submit_window_frame(c: &rejourney_core::Client, v: u8, ts: u64) {
+    let root = rejourney_core::masks::ViewNode {
+        frame: rejourney_core::Rect::new(0.0, 0.0, 32.0, 32.0),
+        ..rejourney_core::masks::ViewNode::default()
+    };
+    let spec = rejourney_core::FrameSpec::packed(32, 32, rejourney_core::PixelFormat::Rgba, 1.0);
+    c.submit_frame(vec![v; 32 * 32 * 4], spec, &[root], ts)
+        .expect("frame submitted");
+    assert!(c.sync_capture(std::time::Duration::from_secs(20)));
+}

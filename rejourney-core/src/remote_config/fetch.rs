@@ -114,11 +114,7 @@ impl std::fmt::Debug for RemoteConfigSource {
 
 /// The cache file of a key: the key itself is never written to disk, only its hash.
 pub fn cache_path(dir: &Path, api_key: &str) -> PathBuf {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in api_key.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
+    let h = crate::fingerprint::stable_hash(&[api_key.as_bytes()]);
     dir.join(format!("remote-config-{h:016x}.json"))
 }
 

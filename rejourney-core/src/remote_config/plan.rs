@@ -103,11 +103,7 @@ impl SessionPlan {
 /// finaliser for good low bits, then the top 53 bits. Stable across platforms and releases
 /// (the conformance of sampling depends on it).
 pub fn sample_unit(session_id: &str, salt: &str) -> f64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in salt.bytes().chain([0u8]).chain(session_id.bytes()) {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
+    let mut h = crate::fingerprint::stable_hash(&[salt.as_bytes(), session_id.as_bytes()]);
     h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     h ^= h >> 31;

@@ -70,11 +70,7 @@ pub(super) struct Buffer {
 
 /// The marker of a triggered session (its name is a hash; its content is the id).
 fn marker_path(dir: &Path, session_id: &str) -> PathBuf {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in session_id.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
+    let h = crate::fingerprint::stable_hash(&[session_id.as_bytes()]);
     dir.join(format!("{h:016x}.trigger"))
 }
 
@@ -199,12 +195,7 @@ impl Buffer {
 
     /// Takes the session's buffered artifacts out, oldest first, marked sampled in.
     pub(super) fn promote(&mut self, session_id: &str) -> Vec<(ArtifactMeta, Vec<u8>)> {
-        let ids: Vec<u64> = self
-            .spool
-            .entries()
-            .filter(|e| e.meta.session_id == session_id)
-            .map(|e| e.id)
-            .collect();
+        let ids = self.ids_of(session_id);
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             match self.spool.read(id) {
@@ -220,6 +211,15 @@ impl Buffer {
         out
     }
 
+    /// The buffer's artifacts of one session, oldest first.
+    fn ids_of(&self, session_id: &str) -> Vec<u64> {
+        self.spool
+            .entries()
+            .filter(|e| e.meta.session_id == session_id)
+            .map(|e| e.id)
+            .collect()
+    }
+
     /// The moved artifacts are safe in the upload spool: the marker can go.
     pub(super) fn clear_marker(&self, session_id: &str) {
         let _ = fs::remove_file(marker_path(self.spool.dir(), session_id));
@@ -227,12 +227,7 @@ impl Buffer {
 
     /// The session ended with no trigger: its buffer is deleted.
     pub(super) fn discard(&mut self, session_id: &str) {
-        let ids: Vec<u64> = self
-            .spool
-            .entries()
-            .filter(|e| e.meta.session_id == session_id)
-            .map(|e| e.id)
-            .collect();
+        let ids = self.ids_of(session_id);
         for id in ids {
             self.spool.remove(id);
             self.counters.discarded += 1;

@@ -33,7 +33,7 @@ export interface RejourneyOptions {
   bufferCaptureIntervalMs?: number;
   /**
    * Ask the server's `GET /api/sdk/config` at start and at each new session (the core's
-   * default: off for now). The server can make recording rarer or more private than these
+   * default: on). The server can make recording rarer or more private than these
    * options, never less.
    */
   remoteConfig?: boolean;

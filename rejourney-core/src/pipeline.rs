@@ -246,12 +246,6 @@ impl Pipeline {
             t.dropped(DropReason::Stopped, 1);
             return Err(FrameError::Stopped);
         }
-        if self.capture_stopped.load(Acquire) {
-            // A host that submits without asking `tick` (or races it) records nothing the
-            // session may not record; counted, not an error.
-            t.dropped(DropReason::Stopped, 1);
-            return Ok(());
-        }
         let cfg = &self.shared.config;
         if let Err(e) = spec.validate(pixels.len(), cfg.max_frame_side_px, cfg.max_frame_bytes) {
             t.dropped(DropReason::InvalidFrame, 1);
@@ -267,6 +261,13 @@ impl Pipeline {
             }
         };
         t.time(Stage::Redact, redact_start.elapsed());
+        if self.capture_stopped.load(Acquire) {
+            // A host that submits without asking `tick` (or races it) records nothing the
+            // session may not record: checked after the frame and its masks were validated,
+            // so bad input still gets its typed error; counted, not an error.
+            t.dropped(DropReason::Stopped, 1);
+            return Ok(());
+        }
         Telemetry::add(&t.masked_regions, regions as u64);
         self.shared.clock_ms.fetch_max(ts_ms, Relaxed);
         let session = self.session();

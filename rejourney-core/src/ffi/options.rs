@@ -41,8 +41,7 @@ pub struct RejourneyOptions {
     /// Capture interval while buffering (ms; never faster than `capture_interval_ms`).
     #[uniffi(default = None)]
     pub buffer_capture_interval_ms: Option<u64>,
-    /// Ask the server's `GET /api/sdk/config` at start and at each new session (default off
-    /// until the platform suites have run with it on; see the README).
+    /// Ask the server's `GET /api/sdk/config` at start and at each new session (default on).
     #[uniffi(default = None)]
     pub remote_config: Option<bool>,
     /// Longest the first capture of a session waits for the remote config when nothing is
@@ -207,7 +206,7 @@ pub(super) fn client_options(o: RejourneyOptions) -> Result<ClientOptions, Rejou
         }
         opts.buffer_interval_ms = ms;
     }
-    opts.remote.enabled = o.remote_config.unwrap_or(false);
+    opts.remote.enabled = o.remote_config.unwrap_or(true);
     if let Some(ms) = o.remote_config_hold_ms {
         if ms > 5_000 {
             return Err(invalid("remote_config_hold_ms must be at most 5000"));

@@ -50,7 +50,7 @@ public struct RejourneyOptions: Equatable, Sendable {
     /// Seconds between captures while buffering (never faster than `captureInterval`; at most 60).
     public var bufferCaptureInterval: TimeInterval?
     /// Ask the server's `GET /api/sdk/config` at start and at each new session (the core's
-    /// default: off for now). The server can make recording rarer or more private than these
+    /// default: on). The server can make recording rarer or more private than these
     /// options, never less.
     public var remoteConfig: Bool?
     /// Longest a session's first capture waits for that answer when none is cached, in seconds

@@ -12,9 +12,13 @@
 //! `android.widget.TextView`, the others `Container` with `android.widget.FrameLayout`; the
 //! leaf text "Hello World {id}" / "Modified {id}" carried as the test id, the only free
 //! string a node has, so the 78 changed nodes differ in frame and, for leaves, in a string),
-//! for the rows that time our whole per-frame hierarchy path. Those lists are built on
-//! another thread before the timer, as the FFI lift builds them on the host's thread; the
-//! path consumes them (moved, as the worker receives them), so freeing them is timed.
+//! for the rows that time our whole per-frame hierarchy path. Strings travel as a shim sends
+//! them: once, in the string-table update of the first frame that names them, then by index.
+//! The lists and updates are built on another thread before the timer, as the shim and the
+//! FFI lift build them on the host's thread; the path applies the update to the core's
+//! table and consumes the list (moved, as the worker receives it), so freeing is timed. A
+//! second sequence gives the 78 changed leaves a test id never seen before in every frame
+//! (78 new strings per frame through the table), the worst case for the table.
 //!
 //! Run: `cargo bench --bench differ` (plain `harness = false` binary; criterion is used for the
 //! pipeline benches, this one mirrors the reference protocol exactly).
@@ -25,7 +29,8 @@ use std::time::Instant;
 use rejourney_core::diff::{Diff, Differ, Node, Style, Tree};
 use rejourney_core::frame::Rect;
 use rejourney_core::hierarchy::{tree_from_nodes, write_view_snapshot, Spare, ViewTree};
-use rejourney_core::masks::{NodeKind, ViewNode};
+use rejourney_core::masks::{NodeKind, NodeList, ViewNode};
+use rejourney_core::strings::{Interner, StringLimits, StringTable, StringsUpdate};
 
 const DEPTH: u32 = 4;
 const CHILDREN: u32 = 5;
@@ -78,54 +83,78 @@ fn build(modified: bool) -> Vec<Node> {
     out
 }
 
-/// The same screen as the shim's node list.
-fn view_nodes(wireframes: &[Node]) -> Vec<ViewNode> {
+/// The same screen as the shim's node list, its strings interned into the shim's `table`.
+/// With `fresh = Some(k)`, the changed leaves' test ids are new strings for frame `k`.
+fn view_nodes(wireframes: &[Node], table: &mut Interner, fresh: Option<usize>) -> Vec<ViewNode> {
     wireframes
         .iter()
         .map(|n| {
             let leaf = n.kind == "text";
+            let class = if leaf {
+                "android.widget.TextView"
+            } else {
+                "android.widget.FrameLayout"
+            };
+            let test_id = match (&n.text, fresh) {
+                (Some(t), Some(k)) if t.starts_with("Modified") => Some(format!("{t} #{k}")),
+                (t, _) => t.clone(),
+            };
             ViewNode {
                 parent: n.parent,
                 id: Some(n.id),
-                class_name: if leaf {
-                    "android.widget.TextView"
-                } else {
-                    "android.widget.FrameLayout"
-                }
-                .into(),
+                class_name: table.intern(class),
                 kind: if leaf {
                     NodeKind::Text
                 } else {
                     NodeKind::Container
                 },
                 frame: Rect::new(n.x, n.y, n.width, n.height),
-                test_id: n.text.clone(),
+                test_id: test_id.map(|t| table.intern(&t)),
                 ..ViewNode::default()
             }
         })
         .collect()
 }
 
+/// What the hierarchy path receives per frame: the node list, its masked flags, and the
+/// string-table update the shim sent with it.
+type Frame = (Vec<ViewNode>, Vec<bool>, StringsUpdate);
+
 /// Frames as the worker receives them: alternately the old and the new screen (so every
-/// frame differs from the one before by the 78 changes), each an owned node list and its
-/// masked flags. A "host" thread builds each one on request, just before it is timed, the way
-/// the FFI lift builds it on the host's thread right before the hand-over (so it is as warm
-/// in cache as a real one, and freed by another thread than the one that allocated it).
+/// frame differs from the one before by the 78 changes). A "host" thread builds each one on
+/// request, just before it is timed, the way the shim and the FFI lift build it on the
+/// host's thread right before the hand-over (so it is as warm in cache as a real one, and
+/// freed by another thread than the one that allocated it). With `fresh`, every modified
+/// frame names 78 test ids never sent before; the shim starts a new table at 8 192 strings,
+/// as the Kotlin and Swift shims do.
 struct Host {
-    ask: std::sync::mpsc::Sender<bool>,
-    got: std::sync::mpsc::Receiver<(Vec<ViewNode>, Vec<bool>)>,
+    ask: std::sync::mpsc::Sender<usize>,
+    got: std::sync::mpsc::Receiver<Frame>,
 }
 
 impl Host {
-    fn start(old: &[ViewNode], new: &[ViewNode]) -> Self {
+    fn start(old: &[Node], new: &[Node], fresh: bool) -> Self {
         let (old, new) = (old.to_vec(), new.to_vec());
-        let (ask, asked) = std::sync::mpsc::channel::<bool>();
+        let (ask, asked) = std::sync::mpsc::channel::<usize>();
         let (give, got) = std::sync::mpsc::sync_channel(0);
         std::thread::spawn(move || {
-            for modified in asked {
-                let list = if modified { new.clone() } else { old.clone() };
+            let mut table = Interner::with_table(1);
+            let (old_list, new_list) = (
+                view_nodes(&old, &mut table, None),
+                view_nodes(&new, &mut table, None),
+            );
+            for k in asked {
+                if table.len() >= 8_192 {
+                    table.reset();
+                }
+                let list = match (k % 2 == 1, fresh) {
+                    (false, false) => old_list.clone(),
+                    (true, false) => new_list.clone(),
+                    (false, true) => view_nodes(&old, &mut table, None),
+                    (true, true) => view_nodes(&new, &mut table, Some(k)),
+                };
                 let masked = vec![false; list.len()];
-                if give.send((list, masked)).is_err() {
+                if give.send((list, masked, table.take_update())).is_err() {
                     break;
                 }
             }
@@ -133,8 +162,8 @@ impl Host {
         Self { ask, got }
     }
 
-    fn frame(&self, k: usize) -> (Vec<ViewNode>, Vec<bool>) {
-        self.ask.send(k % 2 == 1).expect("host thread");
+    fn frame(&self, k: usize) -> Frame {
+        self.ask.send(k).expect("host thread");
         self.got.recv().expect("host thread")
     }
 }
@@ -240,18 +269,26 @@ fn main() {
     );
 
     println!("-- per-frame hierarchy path: the shim's node list (ViewNode) → diff ready");
-    let (old_views, new_views) = (view_nodes(&old_nodes), view_nodes(&new_nodes));
     let max = usize::MAX;
+    let table = || StringTable::new(StringLimits::default());
 
     // Before: the reference path (strings copied into Nodes, every attribute hashed).
-    let host = Host::start(&old_views, &new_views);
-    let mut prev = tree_from_nodes(&old_views, &[false; 781], max)
-        .expect("valid")
-        .0;
+    let host = Host::start(&old_nodes, &new_nodes, false);
+    let mut strings = table();
+    let (first, masked, update) = host.frame(0);
+    let first = NodeList {
+        nodes: first,
+        strings: strings.apply(update).expect("in step"),
+    };
+    let mut prev = tree_from_nodes(&first, &masked, max).expect("valid").0;
     let mut samples = Vec::new();
     for k in 1..=WARMUP + TIMED {
-        let (list, masked) = host.frame(k);
+        let (nodes, masked, update) = host.frame(k);
         let t0 = Instant::now();
+        let list = NodeList {
+            nodes,
+            strings: strings.apply(update).expect("in step"),
+        };
         let (t, _) = tree_from_nodes(&list, &masked, max).expect("valid");
         drop((list, masked));
         differ.diff(&prev, &t, &mut diff);
@@ -266,75 +303,113 @@ fn main() {
     row(
         "reference path (before)",
         r,
-        "tree_from_nodes + diff + materialize + freeing the previous tree and the list",
+        "table update + tree_from_nodes + diff + materialize + freeing the previous tree and the list",
     );
 
     // After: the list becomes the tree; ids reused; attributes compared directly.
-    let mut spare = Spare::default();
-    let (first, masked) = host.frame(0);
-    let mut prev = ViewTree::build(first, masked, max, None, &mut spare)
-        .expect("valid")
-        .0;
-    let mut stages: [Vec<f64>; 4] = Default::default();
-    let mut whole = Vec::new();
-    for k in 1..=WARMUP + TIMED {
-        let (list, masked) = host.frame(k);
-        let t0 = Instant::now();
-        let (t, _) = ViewTree::build(list, masked, max, Some(&prev), &mut spare).expect("valid");
-        let t1 = Instant::now();
-        ViewTree::diff(&prev, &t, &mut differ, &mut diff);
-        let t2 = Instant::now();
-        black_box(t.mutations(&diff));
-        let t3 = Instant::now();
-        std::mem::replace(&mut prev, t).recycle(&mut spare);
-        let t4 = Instant::now();
-        if k > WARMUP {
-            for (s, (a, b)) in stages
-                .iter_mut()
-                .zip([(t0, t1), (t1, t2), (t2, t3), (t3, t4)])
-            {
-                s.push((b - a).as_secs_f64() * 1e6);
+    for fresh in [false, true] {
+        let host = Host::start(&old_nodes, &new_nodes, fresh);
+        let mut strings = table();
+        let mut spare = Spare::default();
+        let (first, masked, update) = host.frame(0);
+        let first = NodeList {
+            nodes: first,
+            strings: strings.apply(update).expect("in step"),
+        };
+        let mut prev = ViewTree::build(first, masked, max, None, &mut spare)
+            .expect("valid")
+            .0;
+        let mut stages: [Vec<f64>; 5] = Default::default();
+        let mut whole = Vec::new();
+        let mut added = 0;
+        for k in 1..=WARMUP + TIMED {
+            let (nodes, masked, update) = host.frame(k);
+            added += update.added.len();
+            let t0 = Instant::now();
+            let list = NodeList {
+                nodes,
+                strings: strings.apply(update).expect("in step"),
+            };
+            let t1 = Instant::now();
+            let (t, _) =
+                ViewTree::build(list, masked, max, Some(&prev), &mut spare).expect("valid");
+            let t2 = Instant::now();
+            ViewTree::diff(&prev, &t, &mut differ, &mut diff);
+            let t3 = Instant::now();
+            black_box(t.mutations(&diff));
+            let t4 = Instant::now();
+            std::mem::replace(&mut prev, t).recycle(&mut spare);
+            let t5 = Instant::now();
+            if k > WARMUP {
+                for (s, (a, b)) in
+                    stages
+                        .iter_mut()
+                        .zip([(t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5)])
+                {
+                    s.push((b - a).as_secs_f64() * 1e6);
+                }
+                whole.push((t5 - t0).as_secs_f64() * 1e6);
             }
-            whole.push((t4 - t0).as_secs_f64() * 1e6);
+            assert_eq!(diff.updated.len(), 78);
         }
-        assert_eq!(diff.updated.len(), 78);
+        let [apply, build, diffed, mutations, freed] = stages.map(stats);
+        if fresh {
+            println!(
+                "-- the same path, 78 new test ids every other frame ({added} strings sent in {} frames)",
+                WARMUP + TIMED
+            );
+        } else {
+            assert!(
+                added == 0,
+                "strings are sent once, with the first two frames"
+            );
+        }
+        row(
+            "  string table update",
+            apply,
+            if fresh {
+                "78 new strings appended every other frame (chunks merged as they grow)"
+            } else {
+                "nothing new: the snapshot of the table is shared"
+            },
+        );
+        row(
+            "  build (list moved in, ids reused)",
+            build,
+            "checks + packed arrays, no string copied",
+        );
+        row(
+            "  diff (fields compared directly)",
+            diffed,
+            "781 nodes, 78 updates",
+        );
+        row(
+            "  mutation lists",
+            mutations,
+            "rrweb-style adds/removes/updates/order",
+        );
+        row(
+            "  freeing the previous tree",
+            freed,
+            "its node list (no strings: indices into the shared table)",
+        );
+        row(
+            if fresh { "whole path, new strings" } else { "whole path" },
+            stats(whole),
+            "the five stages above, timed together: list and update handed over → diff + mutations ready, previous tree freed",
+        );
+        if !fresh {
+            let mut json = Vec::with_capacity(200_000);
+            let r = measure(|| {
+                json.clear();
+                write_view_snapshot(&prev, 1, false, Some(&diff), &mut json);
+                black_box(&json);
+            });
+            row(
+                "snapshot JSON (when one is due)",
+                r,
+                "at most once per min_interval (1 s), not per frame",
+            );
+        }
     }
-    let [build, diffed, mutations, freed] = stages.map(stats);
-    row(
-        "  build (list moved in, ids reused)",
-        build,
-        "checks + packed arrays, no string copied",
-    );
-    row(
-        "  diff (fields compared directly)",
-        diffed,
-        "781 nodes, 78 updates",
-    );
-    row(
-        "  mutation lists",
-        mutations,
-        "rrweb-style adds/removes/updates/order",
-    );
-    row(
-        "  freeing the previous tree",
-        freed,
-        "its node list: 1 406 strings from the FFI lift",
-    );
-    row(
-        "whole path",
-        stats(whole),
-        "the four stages above, timed together: list handed over → diff + mutations ready, previous tree freed",
-    );
-
-    let mut json = Vec::with_capacity(200_000);
-    let r = measure(|| {
-        json.clear();
-        write_view_snapshot(&prev, 1, false, Some(&diff), &mut json);
-        black_box(&json);
-    });
-    row(
-        "snapshot JSON (when one is due)",
-        r,
-        "at most once per min_interval (1 s), not per frame",
-    );
 }

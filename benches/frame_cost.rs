@@ -9,7 +9,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use rejourney_core::ffi::{MaskTag, NodeKind, PixelFormat, Rejourney, RejourneyOptions, ViewNode};
+use rejourney_core::ffi::{
+    MaskTag, NodeKind, NodeStrings, PixelFormat, Rejourney, RejourneyOptions, ViewNode,
+};
 use rejourney_core::UniFfiTag;
 use uniffi::{Lift, Lower};
 
@@ -20,23 +22,28 @@ const WARMUP: usize = 300;
 const TIMED: usize = 300;
 
 /// The tree FrameCost.kt sends: a window, 19 rows of a container and 9 children, and 9 bar
-/// items under the window.
-fn tree() -> Vec<ViewNode> {
-    let node = |parent: Option<u32>, class: &str, f: [f32; 4], kind, id: u64| ViewNode {
-        parent,
-        class_name: class.into(),
-        x: f[0],
-        y: f[1],
-        width: f[2],
-        height: f[3],
-        kind,
-        tag: MaskTag::None,
-        view_id: Some(id),
-        test_id: None,
-        text_length: None,
-        mask_hint: None,
-        animating: false,
-    };
+/// items under the window; and the string table its nodes name (sent with the first frame
+/// only, as a shim does).
+fn tree() -> (Vec<ViewNode>, Vec<String>) {
+    let mut table = rejourney_core::strings::Interner::new();
+    let mut node =
+        |parent: Option<u32>, class: &str, f: [f32; 4], kind, id: u64, test_id: Option<String>| {
+            ViewNode {
+                parent,
+                class_index: table.intern(class).0,
+                x: f[0],
+                y: f[1],
+                width: f[2],
+                height: f[3],
+                kind,
+                tag: MaskTag::None,
+                view_id: Some(id),
+                test_id_index: test_id.map(|t| table.intern(&t).0),
+                text_length: None,
+                mask_hint_index: None,
+                animating: false,
+            }
+        };
     let root = [0.0, 0.0, WIDTH as f32 / SCALE, HEIGHT as f32 / SCALE];
     let mut nodes = vec![node(
         None,
@@ -44,20 +51,20 @@ fn tree() -> Vec<ViewNode> {
         root,
         NodeKind::Container,
         1,
+        None,
     )];
     let mut id = 2;
     for row in 0..19 {
         let index = nodes.len() as u32;
         let y = 40.0 + row as f32 * 42.0;
-        let mut container = node(
+        nodes.push(node(
             Some(0),
             "android.widget.LinearLayout",
             [0.0, y, 392.0, 40.0],
             NodeKind::Container,
             id,
-        );
-        container.test_id = Some(format!("row-{row}"));
-        nodes.push(container);
+            Some(format!("row-{row}")),
+        ));
         id += 1;
         for k in 0..9 {
             let (class, kind) = match k {
@@ -71,6 +78,7 @@ fn tree() -> Vec<ViewNode> {
                 [4.0 + k as f32 * 43.0, y + 2.0, 40.0, 36.0],
                 kind,
                 id,
+                None,
             );
             if matches!(kind, NodeKind::TextInput) {
                 n.text_length = Some(12);
@@ -81,19 +89,39 @@ fn tree() -> Vec<ViewNode> {
     }
     for k in 0..9 {
         let f = [4.0 + k as f32 * 43.0, 0.0, 40.0, 36.0];
-        let mut n = node(
+        nodes.push(node(
             Some(0),
             "android.widget.ImageButton",
             f,
             NodeKind::Image,
             id,
-        );
-        n.test_id = Some(format!("bar-{k}"));
-        nodes.push(n);
+            Some(format!("bar-{k}")),
+        ));
         id += 1;
     }
     assert_eq!(nodes.len(), 200);
-    nodes
+    (nodes, table.take_update().added)
+}
+
+/// What a shim sends with each frame: the whole table with the first, nothing after.
+struct Updates {
+    strings: Vec<String>,
+    sent: bool,
+}
+
+impl Updates {
+    fn next(&mut self) -> NodeStrings {
+        let sent = std::mem::replace(&mut self.sent, true);
+        NodeStrings {
+            table: 1,
+            base: if sent { self.strings.len() as u32 } else { 0 },
+            added: if sent {
+                Vec::new()
+            } else {
+                self.strings.clone()
+            },
+        }
+    }
 }
 
 fn measure(mut f: impl FnMut(usize) -> Option<Duration>) -> (f64, f64) {
@@ -131,7 +159,7 @@ fn options(dir: &str) -> RejourneyOptions {
 fn main() {
     let len = (WIDTH * HEIGHT * 4) as usize;
     let mut frame: Vec<u8> = (0..len).map(|i| (i * 31) as u8).collect();
-    let nodes = tree();
+    let (nodes, strings) = tree();
     println!("per captured frame, called from Rust ({WIDTH}×{HEIGHT} RGBA = {len} bytes, 200 nodes), {WARMUP} warm-up + {TIMED} timed");
 
     let mut copy = vec![0u8; len];
@@ -167,8 +195,12 @@ fn main() {
             drop(black_box(v));
             Some(d)
         }),
-        "200 records, 219 strings allocated",
+        "200 records, no string (class names and test ids are indices)",
     );
+    let mut updates = Updates {
+        strings: strings.clone(),
+        sent: false,
+    };
 
     let dir = std::env::temp_dir().join(format!("rj-frame-cost-{}", std::process::id()));
     let core = Rejourney::new(options(&dir.to_string_lossy())).expect("client");
@@ -189,6 +221,7 @@ fn main() {
             }
             now += 1_000;
             let (pixels, list) = (owned.then(|| frame.clone()), nodes.clone());
+            let update = updates.next();
             let t = Instant::now();
             let d = core.tick(now).expect("tick");
             assert!(d.capture, "policy said {:?}", d.skip_reason);
@@ -202,6 +235,7 @@ fn main() {
                     SCALE,
                     now,
                     list,
+                    update,
                 ),
                 None => core.submit_frame_buffer(
                     &frame,
@@ -212,6 +246,7 @@ fn main() {
                     SCALE,
                     now,
                     list,
+                    update,
                 ),
             };
             let d = t.elapsed();
@@ -232,13 +267,13 @@ fn main() {
     );
     let _ = core.shutdown(0);
     let _ = std::fs::remove_dir_all(dir);
-    modes(&mut frame, &nodes);
+    modes(&mut frame, &nodes, &strings);
 }
 
 /// Recording against on-error buffering, per frame: the host's call (the same in both) and
 /// the whole path to disk (mask, encode, bundle, then the upload spool or the buffer spool
 /// with its window eviction), measured as `submit_frame` + `persist` on the core client.
-fn modes(frame: &mut [u8], nodes: &[ViewNode]) {
+fn modes(frame: &mut [u8], nodes: &[ViewNode], strings: &[String]) {
     use rejourney_core::client::{Client, ClientOptions};
     use rejourney_core::upload::DeliveryConfig;
     use rejourney_core::{FrameSpec, PixelFormat as Px};
@@ -268,6 +303,10 @@ fn modes(frame: &mut [u8], nodes: &[ViewNode]) {
         let spec = FrameSpec::packed(WIDTH, HEIGHT, Px::Rgba, SCALE);
         let nodes = rejourney_core::ffi::convert_nodes(nodes.to_vec());
         let nodes = &nodes[..];
+        let mut updates = Updates {
+            strings: strings.to_vec(),
+            sent: false,
+        };
         let host = measure(|i| {
             frame[0] = i as u8;
             frame[1] = (i >> 8) as u8;
@@ -275,7 +314,8 @@ fn modes(frame: &mut [u8], nodes: &[ViewNode]) {
             let pixels = frame.to_vec();
             let t = Instant::now();
             let _ = c.tick(now);
-            c.submit_frame(pixels, spec, nodes, now).expect("submitted");
+            c.submit_frame(pixels, spec, nodes, updates.next().into(), now)
+                .expect("submitted");
             let d = t.elapsed();
             c.persist(Duration::from_secs(10));
             Some(d)
@@ -286,7 +326,8 @@ fn modes(frame: &mut [u8], nodes: &[ViewNode]) {
             now += 1_000;
             let pixels = frame.to_vec();
             let t = Instant::now();
-            c.submit_frame(pixels, spec, nodes, now).expect("submitted");
+            c.submit_frame(pixels, spec, nodes, updates.next().into(), now)
+                .expect("submitted");
             assert!(c.persist(Duration::from_secs(10)));
             Some(t.elapsed())
         });

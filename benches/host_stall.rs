@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use rejourney_core::client::{Client, ClientOptions};
 use rejourney_core::events::{Gesture, PropValue};
 use rejourney_core::masks::{NodeKind, ViewNode};
+use rejourney_core::strings::Sym;
 use rejourney_core::upload::DeliveryConfig;
 use rejourney_core::{FrameSpec, PixelFormat, Rect};
 use rejourney_harness::stall_every_route;
@@ -23,7 +24,8 @@ fn tree(w: f32, h: f32) -> Vec<ViewNode> {
     for i in 0..200 {
         nodes.push(ViewNode {
             parent: Some(0),
-            class_name: "Label".into(),
+            // Every node's class is the table's first string, "Label" (the table every frame sends).
+            class_name: Sym(0),
             frame: Rect::new(4.0, (i % 100) as f32 * 10.0, w - 8.0, 9.0),
             kind: if i % 9 == 0 {
                 NodeKind::TextInput
@@ -69,13 +71,16 @@ fn main() {
     // 491 × 1065 px: a 393 × 852 pt phone at 1.25 px/pt, with a 200-node tree.
     let spec = FrameSpec::packed(491, 1065, PixelFormat::Rgba, 491.0 / 393.0);
     let nodes = tree(393.0, 852.0);
+    let mut table = rejourney_core::strings::Interner::new();
+    table.intern("Label");
     for i in 0..ROUNDS {
         let now = t0 + i * 250;
         s.time("tick", || c.tick(now).expect("tick"));
         s.time("heartbeat", || c.heartbeat());
         let px = vec![(i % 251) as u8; 491 * 1065 * 4];
         s.time("submit_frame (491x1065, 201 nodes)", || {
-            c.submit_frame(px, spec, &nodes, now).expect("frame")
+            c.submit_frame(px, spec, &nodes, table.take_update(), now)
+                .expect("frame")
         });
         s.time("gesture", || {
             c.gesture(Gesture::Tap, now, 5.0, 5.0, None).expect("tap")

@@ -33,7 +33,7 @@ fn frames() -> Vec<Frame> {
         .map(|s| {
             let (pixels, spec) = s.render_at(scale);
             let mut masks = Vec::new();
-            mask_rects(&s.nodes, &MaskOptions::default(), &mut masks).expect("masks");
+            mask_rects(&s.nodes, &s.table(), &MaskOptions::default(), &mut masks).expect("masks");
             let native_spec = s.native_spec();
             Frame {
                 pixels,

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rejourney_core::client::{Client, ClientOptions};
 use rejourney_core::events::{Gesture, NetworkRequest, PropValue};
+use rejourney_core::strings::Interner;
 use rejourney_core::upload::DeliveryConfig;
 use rejourney_core::{parse_bundle, Action, FrameSpec, ParseLimits};
 use rejourney_harness::{
@@ -213,6 +214,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         ..options.delivery
     };
     let client = Client::new(options)?;
+    let mut table = Interner::new();
 
     let start_ms = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64;
     let session_id = client.start(start_ms)?;
@@ -290,7 +292,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             let capture = Instant::now();
             let pixels = p.pixels.clone();
             client.report_capture_cost(capture.elapsed().as_secs_f64() * 1000.0)?;
-            client.submit_frame(pixels, p.spec, &p.screen.nodes, now)?;
+            // A shim keeps one string table: each class name crosses once, then by index.
+            let (nodes, strings) = p.screen.report(&mut table);
+            client.submit_frame_owned(pixels, p.spec, nodes, strings, now)?;
             submitted.insert(vt, shown);
         }
         let due = Duration::from_secs_f64((vt + TICK_MS) as f64 / 1000.0 / args.speed);

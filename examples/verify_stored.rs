@@ -255,7 +255,7 @@ impl CoreModel {
         dx: f32,
         dy: f32,
     ) -> Result<(), Error> {
-        mask_rects(&screen.nodes, &self.masks, &mut self.rects)?;
+        mask_rects(&screen.nodes, &screen.table(), &self.masks, &mut self.rects)?;
         for r in &mut self.rects {
             r.x += dx;
             r.y += dy;

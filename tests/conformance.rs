@@ -7,6 +7,7 @@ use rejourney_core::ffi::{
     classify_touch, effective_options, evaluate_masks, Gesture, MaskTag, NodeKind,
     RejourneyOptions, TouchSummary, ViewNode,
 };
+use rejourney_core::strings::Interner;
 use serde_json::Value;
 
 fn vectors(file: &str) -> Vec<Value> {
@@ -77,9 +78,14 @@ fn kind(name: &str) -> NodeKind {
     }
 }
 
-/// Walks a vector tree like a shim: returns the nodes (view id = index into `names`) and
-/// whether the node budget ran out.
-fn walk(root: &Value, max_nodes: usize, names: &mut Vec<String>) -> (Vec<ViewNode>, bool) {
+/// Walks a vector tree like a shim: returns the nodes (view id = index into `names`, strings
+/// interned into `strings`) and whether the node budget ran out.
+fn walk(
+    root: &Value,
+    max_nodes: usize,
+    names: &mut Vec<String>,
+    strings: &mut Interner,
+) -> (Vec<ViewNode>, bool) {
     let mut out = Vec::new();
     let mut stack = vec![(root, None::<u32>)];
     while let Some((v, parent)) = stack.pop() {
@@ -100,12 +106,17 @@ fn walk(root: &Value, max_nodes: usize, names: &mut Vec<String>) -> (Vec<ViewNod
             Some("unmask") => MaskTag::Unmask,
             _ => MaskTag::None,
         };
-        let text = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
+        let mut text = |k: &str| {
+            v.get(k)
+                .and_then(Value::as_str)
+                .map(|s| strings.intern(s).0)
+        };
+        let (test_id_index, mask_hint_index) = (text("testId"), text("tag"));
         let index = out.len() as u32;
         names.push(v["name"].as_str().unwrap().to_owned());
         out.push(ViewNode {
             parent,
-            class_name: v["class"].as_str().unwrap().to_owned(),
+            class_index: strings.intern(v["class"].as_str().unwrap()).0,
             x: frame[0],
             y: frame[1],
             width: frame[2],
@@ -113,12 +124,12 @@ fn walk(root: &Value, max_nodes: usize, names: &mut Vec<String>) -> (Vec<ViewNod
             kind: kind(v["kind"].as_str().unwrap()),
             tag,
             view_id: Some(names.len() as u64 - 1),
-            test_id: text("testId"),
+            test_id_index,
             text_length: v
                 .get("textLength")
                 .and_then(Value::as_u64)
                 .map(|n| n as u32),
-            mask_hint: text("tag"),
+            mask_hint_index,
             animating: v.get("animating").and_then(Value::as_bool) == Some(true),
         });
         if let Some(children) = v.get("children").and_then(Value::as_array) {
@@ -141,7 +152,8 @@ fn mask_vectors() {
             serde_json::from_str(&effective_options(opts.clone()).unwrap()).unwrap();
         let budget = effective["walkMaxNodes"].as_u64().unwrap() as usize;
         let mut names = Vec::new();
-        let (nodes, truncated) = walk(&case["tree"], budget, &mut names);
+        let mut strings = Interner::new();
+        let (nodes, truncated) = walk(&case["tree"], budget, &mut names, &mut strings);
         let expect = &case["expect"];
         assert_eq!(
             truncated,
@@ -154,7 +166,7 @@ fn mask_vectors() {
         if let Some(visited) = expect.get("visited").and_then(Value::as_u64) {
             assert_eq!(nodes.len() as u64, visited, "{name}: visited");
         }
-        let eval = evaluate_masks(nodes.clone(), opts).unwrap();
+        let eval = evaluate_masks(nodes.clone(), strings.take_update().added, opts).unwrap();
         let mut masked: Vec<&str> = nodes
             .iter()
             .zip(&eval.masked)

@@ -10,6 +10,7 @@ use std::time::Duration;
 use rejourney_core::client::{Client, ClientOptions};
 use rejourney_core::events::{Gesture, NetworkRequest, PropValue};
 use rejourney_core::masks::{mask_decisions, MaskOptions, MaskTag, NodeKind, ViewNode};
+use rejourney_core::strings::Interner;
 use rejourney_core::upload::{DeliveryConfig, RetryPolicy};
 use rejourney_core::Rect;
 use rejourney_harness::{corpus_dir, load_corpus, Screen};
@@ -85,7 +86,15 @@ fn masks_from_every_corpus_tree_cover_what_they_must_and_nothing_else() {
     let (mut rects, mut masked) = (Vec::new(), Vec::new());
     let mut private_seen = 0;
     for s in corpus() {
-        mask_decisions(&s.nodes, &MaskOptions::default(), &mut rects, &mut masked).unwrap();
+        let table = s.table();
+        mask_decisions(
+            &s.nodes,
+            &table,
+            &MaskOptions::default(),
+            &mut rects,
+            &mut masked,
+        )
+        .unwrap();
         assert_eq!(masked.len(), s.nodes.len());
         for (i, n) in s.nodes.iter().enumerate() {
             let should = private_ancestry(&s.nodes, i, &must);
@@ -113,7 +122,7 @@ fn masks_from_every_corpus_tree_cover_what_they_must_and_nothing_else() {
             mask_all_images: true,
             ..MaskOptions::default()
         };
-        mask_decisions(&s.nodes, &all, &mut rects, &mut masked).unwrap();
+        mask_decisions(&s.nodes, &table, &all, &mut rects, &mut masked).unwrap();
         for (i, n) in s.nodes.iter().enumerate() {
             if matches!(n.kind, NodeKind::Text | NodeKind::Image) {
                 assert!(masked[i], "{} {:?} {i} masked by option", s.id, n.kind);
@@ -124,7 +133,14 @@ fn masks_from_every_corpus_tree_cover_what_they_must_and_nothing_else() {
         // or a listed class masks a plain container and everything inside it.
         let mut tagged = s.nodes.clone();
         tagged[0].tag = MaskTag::Unmask;
-        mask_decisions(&tagged, &MaskOptions::default(), &mut rects, &mut masked).unwrap();
+        mask_decisions(
+            &tagged,
+            &table,
+            &MaskOptions::default(),
+            &mut rects,
+            &mut masked,
+        )
+        .unwrap();
         for (i, n) in tagged.iter().enumerate() {
             if n.kind == NodeKind::SecureInput {
                 assert!(masked[i], "{}: secure fields ignore rj-unmask", s.id);
@@ -135,12 +151,12 @@ fn masks_from_every_corpus_tree_cover_what_they_must_and_nothing_else() {
                 assert!(!masked[i], "{}: rj-unmask frees text input {i}", s.id);
             }
         }
-        let class = s.nodes[0].class_name.clone();
+        let class = table.get(s.nodes[0].class_name).unwrap().to_owned();
         let by_class = MaskOptions {
             masked_classes: vec![class.rsplit('.').next().unwrap_or(&class).to_owned()],
             ..MaskOptions::default()
         };
-        mask_decisions(&s.nodes, &by_class, &mut rects, &mut masked).unwrap();
+        mask_decisions(&s.nodes, &table, &by_class, &mut rects, &mut masked).unwrap();
         assert!(
             masked.iter().all(|m| *m),
             "{}: masked class covers its tree",
@@ -169,24 +185,33 @@ fn hierarchy_snapshots_are_stored_nested_masked_and_without_input_text() {
     let t0 = 1_700_000_000_000;
     let session = c.start(t0).unwrap();
     let mut expected = Vec::new();
+    // One string table across the session, as a shim keeps it: each class name is sent once.
+    let mut table = Interner::new();
+    let mut sent = 0;
     for (i, s) in screens.iter().enumerate() {
         let ts = t0 + i as u64 * 1_000;
         let (px, spec) = s.render_at(1.25);
-        let mut nodes = s.nodes.clone();
+        let (mut nodes, update) = s.report(&mut table);
+        sent += update.added.len();
         for n in nodes.iter_mut() {
             if n.kind == NodeKind::TextInput {
                 n.text_length = Some(7);
             }
         }
-        c.submit_frame(px.clone(), spec, &nodes, ts).unwrap();
+        c.submit_frame(px.clone(), spec, &nodes, update, ts)
+            .unwrap();
         // The corpus has consecutive screens with the same tree (a scroll that moved pixels,
         // not views): those are no new snapshot.
-        if i == 0 || screens[i - 1].nodes != s.nodes {
+        let same = |a: &Screen, b: &Screen| (&a.nodes, &a.strings) == (&b.nodes, &b.strings);
+        if i == 0 || !same(&screens[i - 1], s) {
             expected.push((ts, s));
         }
-        // The same tree again 300 ms later: unchanged, no second snapshot.
-        c.submit_frame(px, spec, &nodes, ts + 300).unwrap();
+        // The same tree again 300 ms later: unchanged, no second snapshot, no new string.
+        let (_, again) = s.report(&mut table);
+        assert!(again.added.is_empty(), "each string crosses once");
+        c.submit_frame(px, spec, &nodes, again, ts + 300).unwrap();
     }
+    assert_eq!(sent, table.len(), "nothing sent twice");
     c.stop(t0 + 60_000).unwrap();
     assert!(c.flush(WAIT));
     let h = c.telemetry().hierarchy;
@@ -226,7 +251,7 @@ fn hierarchy_snapshots_are_stored_nested_masked_and_without_input_text() {
         }
         assert_eq!(seen.len(), s.nodes.len(), "{}", s.id);
         for (n, v) in seen.iter().zip(&s.nodes) {
-            assert_eq!(n["class"], json!(v.class_name));
+            assert_eq!(n["class"], json!(s.strings[v.class_name.0 as usize]));
             let w = n["frame"]["width"].as_f64().unwrap();
             assert!((w - v.frame.width as f64).abs() < 1e-3, "{}: width", s.id);
             let private = matches!(
@@ -257,7 +282,7 @@ fn a_truncated_tree_drops_the_frame_and_sends_a_partial_snapshot() {
     let s = &corpus()[0];
     let t0 = 1_700_000_000_000;
     c.start(t0).unwrap();
-    c.submit_partial_frame(s.nodes[..s.nodes.len() / 2].to_vec(), t0)
+    c.submit_partial_frame(s.nodes[..s.nodes.len() / 2].to_vec(), s.fresh_update(), t0)
         .unwrap();
     c.stop(t0 + 5_000).unwrap();
     assert!(c.flush(WAIT));

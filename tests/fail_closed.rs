@@ -19,9 +19,11 @@ use rejourney_core::masks::{
     check_tree, mask_decisions, MaskOptions, MaskTag, NodeError, NodeKind, ViewNode,
 };
 use rejourney_core::redact::Redactor;
+use rejourney_core::strings::{Strings, StringsUpdate, Sym};
 use rejourney_core::{parse_bundle, FrameSpec, ParseLimits, PixelFormat, Rect};
 use rejourney_harness::{
-    brightest_inside, decode_jpeg, fast_retry_options, temp_path, Decoded, MAX_CHANNEL,
+    brightest_inside, decode_jpeg, fast_retry_options, fresh_strings, temp_path, Decoded,
+    MAX_CHANNEL,
 };
 use rejourney_ingest::{IngestServer, ServerOptions};
 
@@ -37,11 +39,30 @@ fn client(url: &str, spool: &Path) -> Client {
     Client::new(o).unwrap()
 }
 
+/// The class names of [`node`]s: each kind's name, at the kind's index in `NodeKind`.
+const KIND_NAMES: [&str; 10] = [
+    "Container",
+    "Text",
+    "TextInput",
+    "SecureInput",
+    "Image",
+    "Video",
+    "Camera",
+    "Map",
+    "WebView",
+    "Other",
+];
+
+/// A string-table update holding [`KIND_NAMES`] (a new table each time).
+fn kinds() -> StringsUpdate {
+    fresh_strings(&KIND_NAMES)
+}
+
 /// A node in points.
 fn node(parent: Option<u32>, kind: NodeKind, x: f32, y: f32, w: f32, h: f32) -> ViewNode {
     ViewNode {
         parent,
-        class_name: format!("{kind:?}"),
+        class_name: Sym(kind as u32),
         frame: Rect::new(x, y, w, h),
         kind,
         ..ViewNode::default()
@@ -169,7 +190,9 @@ fn untrusted_trees_are_dropped_and_counted_and_masks_cover_overflowing_children(
 
             // 1. An empty tree: the shim saw nothing. Refused, counted, not stored.
             ts += 1000;
-            let err = c.submit_frame(pixels.clone(), spec, &[], ts).unwrap_err();
+            let err = c
+                .submit_frame(pixels.clone(), spec, &[], kinds(), ts)
+                .unwrap_err();
             assert!(matches!(err, ClientError::Nodes(NodeError::Empty)), "{err}");
 
             // 2. The same tree with the wrong scale (1.0 for a 1.25 px/pt buffer, or the
@@ -177,7 +200,7 @@ fn untrusted_trees_are_dropped_and_counted_and_masks_cover_overflowing_children(
             ts += 1000;
             let wrong = FrameSpec { scale: 1.0, ..spec };
             let err = c
-                .submit_frame(pixels.clone(), wrong, &s.nodes, ts)
+                .submit_frame(pixels.clone(), wrong, &s.nodes, kinds(), ts)
                 .unwrap_err();
             assert!(
                 matches!(err, ClientError::Nodes(NodeError::RootMismatch { .. })),
@@ -187,13 +210,31 @@ fn untrusted_trees_are_dropped_and_counted_and_masks_cover_overflowing_children(
             rotated[0].frame = Rect::new(0.0, 0.0, H_PT, W_PT);
             ts += 1000;
             let err = c
-                .submit_frame(pixels.clone(), spec, &rotated, ts)
+                .submit_frame(pixels.clone(), spec, &rotated, kinds(), ts)
                 .unwrap_err();
             assert!(matches!(err, ClientError::Nodes(_)), "{err}");
 
-            // 3. The right tree: stored, with the overflowing children black.
+            // 3. The tree names strings its table does not have (a new, empty table: the
+            //    shim lost track of its own), or its update does not continue the core's
+            //    table: its class names could be anyone's. Refused, counted, not stored.
             ts += 1000;
-            c.submit_frame(pixels, spec, &s.nodes, ts).unwrap();
+            let empty = fresh_strings(&[]);
+            let err = c
+                .submit_frame(pixels.clone(), spec, &s.nodes, empty.clone(), ts)
+                .unwrap_err();
+            assert!(
+                matches!(err, ClientError::Nodes(NodeError::UnknownString { .. })),
+                "{err}"
+            );
+            let skipped = StringsUpdate { base: 3, ..kinds() };
+            let err = c
+                .submit_frame(pixels.clone(), spec, &s.nodes, skipped, ts)
+                .unwrap_err();
+            assert!(matches!(err, ClientError::Strings(_)), "{err}");
+
+            // 4. The right tree: stored, with the overflowing children black.
+            ts += 1000;
+            c.submit_frame(pixels, spec, &s.nodes, kinds(), ts).unwrap();
             assert!(c.sync_capture(WAIT));
             expected.push((ts - t0, s.name, &s.private, spec.scale));
         }
@@ -202,6 +243,11 @@ fn untrusted_trees_are_dropped_and_counted_and_masks_cover_overflowing_children(
     assert!(c.flush(WAIT), "delivered");
     assert_eq!(dropped(&c, "tree_empty"), 6);
     assert_eq!(dropped(&c, "tree_mismatch"), 12);
+    assert_eq!(
+        dropped(&c, "invalid_tree"),
+        12,
+        "unknown strings, a skipped update"
+    );
     assert_eq!(c.telemetry().capture.frames_captured, 6);
 
     let frames = stored_frames(&srv);
@@ -365,7 +411,8 @@ proptest! {
         }
         prop_assert_eq!(check_tree(&nodes, &spec, 100), Ok(()));
         let (mut rects, mut flags) = (Vec::new(), Vec::new());
-        mask_decisions(&nodes, &MaskOptions::default(), &mut rects, &mut flags).unwrap();
+        let table = Strings::from_vec(KIND_NAMES.map(str::to_owned).to_vec());
+        mask_decisions(&nodes, &table, &MaskOptions::default(), &mut rects, &mut flags).unwrap();
         let mut buf = vec![255u8; spec.stride * spec.height as usize];
         Redactor::new().apply(&mut buf, &spec, &rects).unwrap();
         for n in &nodes[1..] {
@@ -411,7 +458,13 @@ fn prop_an_empty_tree_never_yields_a_frame() {
             |(w, h, scale, v)| {
                 let spec = FrameSpec::packed(w, h, PixelFormat::Bgra, scale);
                 let err = c
-                    .submit_frame(vec![v; w as usize * h as usize * 4], spec, &[], 2_000)
+                    .submit_frame(
+                        vec![v; w as usize * h as usize * 4],
+                        spec,
+                        &[],
+                        kinds(),
+                        2_000,
+                    )
                     .unwrap_err();
                 prop_assert!(matches!(err, ClientError::Nodes(NodeError::Empty)));
                 submitted.set(submitted.get() + 1);

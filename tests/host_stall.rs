@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 use rejourney_core::client::{Client, ClientOptions};
 use rejourney_core::events::{Gesture, NetworkRequest, PropValue};
 use rejourney_core::masks::{NodeKind, ViewNode};
+use rejourney_core::strings::Sym;
 use rejourney_core::upload::DeliveryConfig;
 use rejourney_core::{FrameSpec, PixelFormat, Rect};
-use rejourney_harness::{stall_every_route, temp_path};
+use rejourney_harness::{fresh_strings, stall_every_route, temp_path};
 use rejourney_ingest::{IngestServer, ServerOptions};
 
 const STALL: Duration = Duration::from_secs(60);
@@ -36,7 +37,8 @@ fn tree(w: f32, h: f32) -> Vec<ViewNode> {
     for i in 0..40 {
         nodes.push(ViewNode {
             parent: Some(0),
-            class_name: "Label".into(),
+            // Every node's class is the table's first string, "Label" (the table every frame sends).
+            class_name: Sym(0),
             frame: Rect::new(4.0, i as f32 * 6.0, w - 8.0, 5.0),
             kind: if i % 7 == 0 {
                 NodeKind::TextInput
@@ -80,7 +82,8 @@ fn every_host_call_returns_promptly_while_the_server_stalls() {
         timed("heartbeat", PROMPT, || c.heartbeat());
         let px = vec![(i * 8) as u8; 240 * 400 * 4];
         timed("submit_frame", PROMPT, || {
-            c.submit_frame(px, spec, &nodes, now).unwrap()
+            c.submit_frame(px, spec, &nodes, fresh_strings(&["Label"]), now)
+                .unwrap()
         });
         timed("gesture", PROMPT, || {
             c.gesture(Gesture::Tap, now, 10.0, 10.0, Some("Buy"))
@@ -173,6 +176,7 @@ fn zero_timeouts_return_at_once_and_lose_nothing_recorded() {
             vec![i as u8 * 40; 64 * 64 * 4],
             spec,
             &tree(64.0, 64.0),
+            fresh_strings(&["Label"]),
             t0 + i,
         )
         .unwrap();

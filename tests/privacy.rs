@@ -47,7 +47,13 @@ fn encode_all(frames: Vec<(Vec<u8>, FrameSpec, Vec<Rect>)>) -> Vec<rejourney_har
 
 fn masks_for(screen: &Screen) -> Vec<Rect> {
     let mut masks = Vec::new();
-    mask_rects(&screen.nodes, &MaskOptions::default(), &mut masks).unwrap();
+    mask_rects(
+        &screen.nodes,
+        &screen.table(),
+        &MaskOptions::default(),
+        &mut masks,
+    )
+    .unwrap();
     masks
 }
 

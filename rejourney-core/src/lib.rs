@@ -31,6 +31,7 @@ pub mod remote_config;
 pub mod scale;
 pub mod session;
 pub mod spool;
+pub mod strings;
 pub mod telemetry;
 pub mod upload;
 pub mod wait;

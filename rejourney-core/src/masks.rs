@@ -23,6 +23,7 @@
 //! wrong place) is refused, and the caller drops the frame.
 
 use crate::frame::{FrameSpec, Rect};
+use crate::strings::{Strings, Sym};
 
 /// How far (pixels, after scale) the root's edges may be from the frame's edges: rounding of
 /// fractional-point sizes (491.25 pt·px at 1.25×) and platforms' truncated bitmap sizes.
@@ -59,12 +60,13 @@ pub enum MaskTag {
     Unmask,
 }
 
-/// One node of the view tree as the shim reports it.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// One node of the view tree as the shim reports it. Its strings are named by index in the
+/// frame's [`Strings`] (sent once per table, not per frame: see [`crate::strings`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ViewNode {
     /// Index of the parent in the same list (must be smaller than this node's index).
     pub parent: Option<u32>,
-    pub class_name: String,
+    pub class_name: Sym,
     /// Frame in points, in window coordinates.
     pub frame: Rect,
     pub kind: NodeKind,
@@ -73,15 +75,22 @@ pub struct ViewNode {
     /// the hierarchy derives one from the node's position (see `hierarchy`).
     pub id: Option<u64>,
     /// Test id / accessibility identifier, for replay search and the hierarchy snapshot.
-    pub test_id: Option<String>,
+    pub test_id: Option<Sym>,
     /// Length of a text input's content: the content itself is never reported.
     pub text_length: Option<u32>,
     /// The developer's tag string on the view (Android `android:tag`, a Compose test tag),
     /// when it is not the test id; `rj-mask` / `rj-unmask` are recognised here.
-    pub mask_hint: Option<String>,
+    pub mask_hint: Option<Sym>,
     /// The view itself is being moved or resized by an animation its frame does not report
     /// (UIKit layer animations, Android view `Animation`s). Descendants inherit it here.
     pub animating: bool,
+}
+
+/// A frame's view tree as handed over: the nodes and the strings they name.
+#[derive(Debug, Clone, Default)]
+pub struct NodeList {
+    pub nodes: Vec<ViewNode>,
+    pub strings: Strings,
 }
 
 /// The tag string that masks a view and its subtree.
@@ -130,6 +139,10 @@ pub enum NodeError {
     /// A window always has a root view: an empty list means the shim saw nothing.
     #[error("the view tree is empty")]
     Empty,
+    /// The node names a string its frame's table does not have: the shim lost track of
+    /// the table, so none of its strings can be trusted.
+    #[error("node {index} names string {string}, the table has {len}")]
+    UnknownString { index: usize, string: u32, len: u32 },
     #[error("the view tree has {count} nodes, over the limit of {max}")]
     TooMany { count: usize, max: usize },
     /// The root, at the frame's scale, does not cover the frame: the masks would be misplaced
@@ -196,16 +209,20 @@ impl MaskOptions {
     /// The node's explicit tag, from every source the platforms have: the wrapper's instance
     /// registration, an `rj-mask` / `rj-unmask` string in the developer tag or the test id, a
     /// listed test id, a listed class. Any mask source wins over any unmask source.
-    pub fn explicit_tag(&self, node: &ViewNode) -> MaskTag {
-        let strings = [node.mask_hint.as_deref(), node.test_id.as_deref()];
-        let listed_id = node
-            .test_id
-            .as_deref()
-            .is_some_and(|id| self.masked_test_ids.iter().any(|t| t == id));
+    /// Strings the table does not have count as absent (callers check them first:
+    /// [`check_strings`]).
+    pub fn explicit_tag(&self, node: &ViewNode, table: &Strings) -> MaskTag {
+        let test_id = node.test_id.and_then(|s| table.get(s));
+        let strings = [node.mask_hint.and_then(|s| table.get(s)), test_id];
+        let listed_id = test_id.is_some_and(|id| self.masked_test_ids.iter().any(|t| t == id));
+        let listed_class = !self.masked_classes.is_empty()
+            && table
+                .get(node.class_name)
+                .is_some_and(|c| self.class_masked(c));
         if node.tag == MaskTag::Mask
             || strings.contains(&Some(MASK_TAG))
             || listed_id
-            || self.class_masked(&node.class_name)
+            || listed_class
         {
             MaskTag::Mask
         } else if node.tag == MaskTag::Unmask || strings.contains(&Some(UNMASK_TAG)) {
@@ -238,27 +255,51 @@ impl MaskOptions {
     }
 }
 
+/// Whether every string the nodes name is in `table`.
+pub fn check_strings(nodes: &[ViewNode], table: &Strings) -> Result<(), NodeError> {
+    let len = table.len();
+    for (index, n) in nodes.iter().enumerate() {
+        let worst = [Some(n.class_name), n.test_id, n.mask_hint]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or_default();
+        if worst.0 >= len {
+            return Err(NodeError::UnknownString {
+                index,
+                string: worst.0,
+                len,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Computes the mask rectangles for `nodes`. A masked node covers its subtree: its
 /// descendants add rectangles of their own only where they extend outside it.
 pub fn mask_rects(
     nodes: &[ViewNode],
+    table: &Strings,
     opts: &MaskOptions,
     out: &mut Vec<Rect>,
 ) -> Result<(), NodeError> {
     let mut masked = Vec::new();
-    mask_decisions(nodes, opts, out, &mut masked)
+    mask_decisions(nodes, table, opts, out, &mut masked)
 }
 
 /// Like [`mask_rects`], and also reports per node whether it is masked (itself or through an
-/// ancestor): the hierarchy snapshot marks those nodes.
+/// ancestor): the hierarchy snapshot marks those nodes. A node naming a string `table` does
+/// not have is an error ([`check_strings`]): the tree cannot be trusted.
 pub fn mask_decisions(
     nodes: &[ViewNode],
+    table: &Strings,
     opts: &MaskOptions,
     out: &mut Vec<Rect>,
     masked_nodes: &mut Vec<bool>,
 ) -> Result<(), NodeError> {
     out.clear();
     masked_nodes.clear();
+    check_strings(nodes, table)?;
     let mut state = Vec::with_capacity(nodes.len());
     // For a masked node: the rectangle already painted that covers it (its own, or the
     // masked ancestor's that contains it).
@@ -283,7 +324,7 @@ pub fn mask_decisions(
             state.push(Inherited::Masked);
             continue;
         }
-        let tag = opts.explicit_tag(node);
+        let tag = opts.explicit_tag(node, table);
         let tagged_mask = tag == MaskTag::Mask;
         let unmasked = tag == MaskTag::Unmask || inherited == Inherited::Unmasked;
         let masked = node.kind == NodeKind::SecureInput
@@ -331,11 +372,30 @@ pub fn moving_masked_node(nodes: &[ViewNode], masked: &[bool]) -> Option<usize> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::strings::Interner;
+
+    /// The class names of [`node`]s: each kind's name, at the kind's index.
+    fn kinds() -> Strings {
+        use NodeKind::*;
+        let all = [
+            Container,
+            Text,
+            TextInput,
+            SecureInput,
+            Image,
+            Video,
+            Camera,
+            Map,
+            WebView,
+            Other,
+        ];
+        Strings::from_vec(all.iter().map(|k| format!("{k:?}")).collect())
+    }
 
     fn node(parent: Option<u32>, kind: NodeKind, tag: MaskTag, x: f32) -> ViewNode {
         ViewNode {
             parent,
-            class_name: format!("{kind:?}"),
+            class_name: Sym(kind as u32),
             frame: Rect::new(x, 0.0, 10.0, 10.0),
             kind,
             tag,
@@ -362,7 +422,7 @@ mod tests {
         nodes[0].frame = Rect::new(0.0, 0.0, 100.0, 100.0);
         nodes[6].frame = Rect::new(6.0, 1.0, 5.0, 5.0); // inside 5
         let mut out = Vec::new();
-        mask_rects(&nodes, &MaskOptions::default(), &mut out).unwrap();
+        mask_rects(&nodes, &kinds(), &MaskOptions::default(), &mut out).unwrap();
         let xs: Vec<f32> = out.iter().map(|r| r.x).collect();
         assert_eq!(
             xs,
@@ -374,7 +434,7 @@ mod tests {
             masked_classes: vec!["Container".into()],
             ..MaskOptions::default()
         };
-        mask_rects(&nodes, &all_text, &mut out).unwrap();
+        mask_rects(&nodes, &kinds(), &all_text, &mut out).unwrap();
         assert_eq!(out.len(), 1, "the root container class masks everything");
         assert_eq!(out[0], nodes[0].frame);
     }
@@ -400,7 +460,14 @@ mod tests {
             child(2, Rect::new(f32::NAN, 0.0, 1.0, 1.0)), // 6 not finite: handed on (fails)
         ];
         let (mut out, mut masked) = (Vec::new(), Vec::new());
-        mask_decisions(&nodes, &MaskOptions::default(), &mut out, &mut masked).unwrap();
+        mask_decisions(
+            &nodes,
+            &kinds(),
+            &MaskOptions::default(),
+            &mut out,
+            &mut masked,
+        )
+        .unwrap();
         assert_eq!(out.len(), 4);
         assert_eq!(out[0], nodes[1].frame);
         assert_eq!(out[1], nodes[3].frame);
@@ -454,7 +521,7 @@ mod tests {
     fn bad_parent_is_an_error() {
         let nodes = vec![node(Some(3), NodeKind::Text, MaskTag::None, 0.0)];
         assert_eq!(
-            mask_rects(&nodes, &MaskOptions::default(), &mut Vec::new()),
+            mask_rects(&nodes, &kinds(), &MaskOptions::default(), &mut Vec::new()),
             Err(NodeError::Parent {
                 index: 0,
                 parent: 3
@@ -469,11 +536,12 @@ mod tests {
             masked_test_ids: vec!["card-number".into()],
             ..MaskOptions::default()
         };
-        let n = |class: &str, tag, hint: Option<&str>, id: Option<&str>| ViewNode {
-            class_name: class.into(),
+        let mut table = Interner::new();
+        let mut n = |class: &str, tag, hint: Option<&str>, id: Option<&str>| ViewNode {
+            class_name: table.intern(class),
             tag,
-            mask_hint: hint.map(Into::into),
-            test_id: id.map(Into::into),
+            mask_hint: hint.map(|h| table.intern(h)),
+            test_id: id.map(|t| table.intern(t)),
             ..ViewNode::default()
         };
         use MaskTag::{Mask, None as No, Unmask};
@@ -488,8 +556,9 @@ mod tests {
             (n("View", Unmask, Some("rj-mask"), None), Mask),
             (n("View", Mask, Some("rj-unmask"), None), Mask),
         ];
+        let strings = Strings::from_vec(table.take_update().added);
         for (node, want) in cases {
-            assert_eq!(opts.explicit_tag(&node), want, "{node:?}");
+            assert_eq!(opts.explicit_tag(&node, &strings), want, "{node:?}");
         }
     }
 
@@ -502,7 +571,14 @@ mod tests {
             node(Some(0), NodeKind::Text, MaskTag::None, 0.0),
         ];
         let (mut rects, mut masked) = (Vec::new(), Vec::new());
-        mask_decisions(&nodes, &MaskOptions::default(), &mut rects, &mut masked).unwrap();
+        mask_decisions(
+            &nodes,
+            &kinds(),
+            &MaskOptions::default(),
+            &mut rects,
+            &mut masked,
+        )
+        .unwrap();
         assert_eq!(moving_masked_node(&nodes, &masked), None);
         nodes[3].animating = true; // plain text moving: no mask to miss
         assert_eq!(moving_masked_node(&nodes, &masked), None);

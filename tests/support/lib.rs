@@ -7,8 +7,9 @@ mod bundle_outcome;
 pub use bundle_outcome::{bundle_outcome, crc32};
 
 use rejourney_core::frame::{FrameSpec, PixelFormat, Rect};
-use rejourney_core::masks::{MaskTag, NodeKind, ViewNode};
+use rejourney_core::masks::{MaskTag, NodeKind, NodeList, ViewNode};
 use rejourney_core::scale::Downscaler;
+use rejourney_core::strings::{Interner, Strings, StringsUpdate, Sym};
 use serde::Deserialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +70,10 @@ pub struct Screen {
     pub width: u32,
     pub height: u32,
     pub rgba: Vec<u8>,
+    /// The view tree; its strings are indices into `strings`.
     pub nodes: Vec<ViewNode>,
+    /// The screen's own string table (class names), in index order.
+    pub strings: Vec<String>,
     /// Node ids parallel to `nodes`.
     pub node_ids: Vec<u64>,
 }
@@ -89,11 +93,17 @@ pub fn kind_of(kind: &str) -> NodeKind {
     }
 }
 
-fn flatten(node: &JsonNode, parent: Option<u32>, nodes: &mut Vec<ViewNode>, ids: &mut Vec<u64>) {
+fn flatten(
+    node: &JsonNode,
+    parent: Option<u32>,
+    nodes: &mut Vec<ViewNode>,
+    ids: &mut Vec<u64>,
+    strings: &mut Interner,
+) {
     let index = nodes.len() as u32;
     nodes.push(ViewNode {
         parent,
-        class_name: node.class.clone(),
+        class_name: strings.intern(&node.class),
         frame: Rect::new(node.x, node.y, node.width, node.height),
         kind: kind_of(&node.kind),
         tag: MaskTag::None,
@@ -102,7 +112,7 @@ fn flatten(node: &JsonNode, parent: Option<u32>, nodes: &mut Vec<ViewNode>, ids:
     });
     ids.push(node.id);
     for c in &node.children {
-        flatten(c, Some(index), nodes, ids);
+        flatten(c, Some(index), nodes, ids, strings);
     }
 }
 
@@ -133,15 +143,16 @@ pub fn load_screen(dir: &Path, id: &str) -> Result<Screen, CorpusError> {
     let (width, height, rgba) = load_png_rgba(&png_path)?;
     // A shim walks from the window: its root is the window, the size of the screen, and the
     // corpus tree (a scrolled document, possibly taller than the screen) hangs below it.
+    let mut strings = Interner::with_table(0);
     let mut nodes = vec![ViewNode {
         parent: None,
-        class_name: WINDOW_CLASS.into(),
+        class_name: strings.intern(WINDOW_CLASS),
         frame: Rect::new(0.0, 0.0, tree.width_points, tree.height_points),
         kind: NodeKind::Container,
         ..ViewNode::default()
     }];
     let mut node_ids = vec![0];
-    flatten(&tree.root, Some(0), &mut nodes, &mut node_ids);
+    flatten(&tree.root, Some(0), &mut nodes, &mut node_ids, &mut strings);
     Ok(Screen {
         id: id.to_string(),
         width_pt: tree.width_points,
@@ -151,6 +162,7 @@ pub fn load_screen(dir: &Path, id: &str) -> Result<Screen, CorpusError> {
         height,
         rgba,
         nodes,
+        strings: strings.update().added,
         node_ids,
     })
 }
@@ -210,6 +222,36 @@ impl Screen {
         )
     }
 
+    /// The screen's string table, as the core holds it.
+    pub fn table(&self) -> Strings {
+        Strings::from_vec(self.strings.clone())
+    }
+
+    /// The nodes with their strings, as the core's hierarchy receives them.
+    pub fn list(&self) -> NodeList {
+        NodeList {
+            nodes: self.nodes.clone(),
+            strings: self.table(),
+        }
+    }
+
+    /// An update that starts a new table holding exactly this screen's strings, so that
+    /// `nodes` can be submitted as they are (for one-off submits).
+    pub fn fresh_update(&self) -> StringsUpdate {
+        let mut table = Interner::new();
+        for s in &self.strings {
+            table.intern(s);
+        }
+        table.take_update()
+    }
+
+    /// The nodes as a shim keeping `table` reports them (strings renamed into its table),
+    /// and the update to send with them (taken as received).
+    pub fn report(&self, table: &mut Interner) -> (Vec<ViewNode>, StringsUpdate) {
+        let nodes = renamed(&self.nodes, &self.strings, table);
+        (nodes, table.take_update())
+    }
+
     /// Rects of the nodes that must come out black: text inputs, secure inputs, cameras.
     pub fn private_rects(&self) -> Vec<Rect> {
         self.nodes
@@ -223,6 +265,30 @@ impl Screen {
             .map(|n| n.frame)
             .collect()
     }
+}
+
+/// A string-table update that starts a new table holding `strings` (index order): for
+/// callers that submit one-off trees and do not keep a table across frames.
+pub fn fresh_strings(strings: &[&str]) -> StringsUpdate {
+    let mut table = Interner::new();
+    for s in strings {
+        table.intern(s);
+    }
+    table.take_update()
+}
+
+/// `nodes` (naming `strings`) with their strings interned into `table` instead.
+pub fn renamed(nodes: &[ViewNode], strings: &[String], table: &mut Interner) -> Vec<ViewNode> {
+    let mut rename = |s: Sym| table.intern(strings.get(s.0 as usize).map_or("", |s| s.as_str()));
+    nodes
+        .iter()
+        .map(|n| ViewNode {
+            class_name: rename(n.class_name),
+            test_id: n.test_id.map(&mut rename),
+            mask_hint: n.mask_hint.map(&mut rename),
+            ..*n
+        })
+        .collect()
 }
 
 /// Converts a packed RGBA buffer to BGRA with a padded stride (as iOS hands them over).
@@ -414,7 +480,13 @@ pub fn submit_window_frame(c: &rejourney_core::Client, v: u8, ts: u64) {
         ..rejourney_core::masks::ViewNode::default()
     };
     let spec = rejourney_core::FrameSpec::packed(32, 32, rejourney_core::PixelFormat::Rgba, 1.0);
-    c.submit_frame(vec![v; 32 * 32 * 4], spec, &[root], ts)
-        .expect("frame submitted");
+    c.submit_frame(
+        vec![v; 32 * 32 * 4],
+        spec,
+        &[root],
+        fresh_strings(&[WINDOW_CLASS]),
+        ts,
+    )
+    .expect("frame submitted");
     assert!(c.sync_capture(std::time::Duration::from_secs(20)));
 }

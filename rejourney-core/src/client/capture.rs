@@ -5,26 +5,23 @@ use super::*;
 
 impl Client {
     /// Hands over a captured frame with the view tree it showed; the core decides the masks.
-    /// The node list is copied only when the hierarchy worker will take it;
-    /// [`Client::submit_frame_owned`] never copies.
+    /// `strings` is the shim's string-table update: applied first, whatever becomes of the
+    /// frame, so that the shim's table and ours stay in step ([`crate::strings`]).
     ///
     /// Privacy fails closed: a frame whose tree cannot be trusted to describe its pixels
     /// (empty, over the node limit, a root that does not cover the frame at its scale, bad
-    /// parent links) is dropped, counted by reason, and answered with [`ClientError::Nodes`].
+    /// parent links, strings the table does not have) is dropped, counted by reason, and
+    /// answered with [`ClientError::Nodes`] (or [`ClientError::Strings`] when the update
+    /// itself does not fit the table).
     pub fn submit_frame(
         &self,
         pixels: Vec<u8>,
         spec: FrameSpec,
         nodes: &[ViewNode],
+        strings: StringsUpdate,
         ts_ms: u64,
     ) -> Result<(), ClientError> {
-        let masked = self.decide_masks(nodes, Some((pixels.len(), &spec)), |masks| {
-            Ok(self.pipeline.submit_frame(pixels, spec, masks, ts_ms)?)
-        })?;
-        if let Some(masked) = masked {
-            self.observe_hierarchy(nodes.to_vec(), masked, ts_ms, false);
-        }
-        Ok(())
+        self.submit_frame_owned(pixels, spec, nodes.to_vec(), strings, ts_ms)
     }
 
     /// Like [`Client::submit_frame`], taking the node list: masks are decided and painted on
@@ -35,15 +32,36 @@ impl Client {
         pixels: Vec<u8>,
         spec: FrameSpec,
         nodes: Vec<ViewNode>,
+        strings: StringsUpdate,
         ts_ms: u64,
     ) -> Result<(), ClientError> {
-        let masked = self.decide_masks(&nodes, Some((pixels.len(), &spec)), |masks| {
+        let list = self.node_list(nodes, strings)?;
+        let masked = self.decide_masks(&list, Some((pixels.len(), &spec)), |masks| {
             Ok(self.pipeline.submit_frame(pixels, spec, masks, ts_ms)?)
         })?;
         if let Some(masked) = masked {
-            self.observe_hierarchy(nodes, masked, ts_ms, false);
+            self.observe_hierarchy(list, masked, ts_ms, false);
         }
         Ok(())
+    }
+
+    /// Applies the shim's string update to the table and pairs the nodes with the snapshot
+    /// they name. A refused update (the shim lost track of the table, or it is over its
+    /// limits) refuses the frame: its nodes may name the wrong strings. Counted.
+    fn node_list(
+        &self,
+        nodes: Vec<ViewNode>,
+        update: StringsUpdate,
+    ) -> Result<NodeList, ClientError> {
+        self.check_open()?;
+        let applied = lock(&self.masks).strings.apply(update);
+        match applied {
+            Ok(strings) => Ok(NodeList { nodes, strings }),
+            Err(e) => {
+                self.pipeline.count_drop(DropReason::InvalidTree);
+                Err(e.into())
+            }
+        }
     }
 
     /// Decides the masks for `nodes` (recording only) and hands the rectangles to
@@ -53,16 +71,18 @@ impl Client {
     /// (enabled, non-empty tree), so nothing is copied for it otherwise.
     fn decide_masks(
         &self,
-        nodes: &[ViewNode],
+        list: &NodeList,
         frame: Option<(usize, &FrameSpec)>,
         use_masks: impl FnOnce(&[Rect]) -> Result<(), ClientError>,
     ) -> Result<Option<Vec<bool>>, ClientError> {
         self.check_recording()?;
+        let nodes = &list.nodes[..];
         let mut state = lock(&self.masks);
         let MaskState {
             opts,
             rects,
             masked,
+            ..
         } = &mut *state;
         if let Some((len, spec)) = frame {
             self.pipeline.check_frame(len, spec)?;
@@ -75,7 +95,7 @@ impl Client {
                 return Err(e.into());
             }
         }
-        if let Err(e) = mask_decisions(nodes, opts, rects, masked) {
+        if let Err(e) = mask_decisions(nodes, &list.strings, opts, rects, masked) {
             if frame.is_some() {
                 self.pipeline.count_drop(DropReason::InvalidTree);
             }
@@ -131,24 +151,20 @@ impl Client {
     pub fn submit_partial_frame(
         &self,
         nodes: Vec<ViewNode>,
+        strings: StringsUpdate,
         ts_ms: u64,
     ) -> Result<(), ClientError> {
+        let list = self.node_list(nodes, strings)?;
         self.check_recording()?;
         self.pipeline.count_drop(DropReason::TreeTruncated);
-        let masked = self.decide_masks(&nodes, None, |_| Ok(()))?;
+        let masked = self.decide_masks(&list, None, |_| Ok(()))?;
         if let Some(masked) = masked {
-            self.observe_hierarchy(nodes, masked, ts_ms, true);
+            self.observe_hierarchy(list, masked, ts_ms, true);
         }
         Ok(())
     }
 
-    fn observe_hierarchy(
-        &self,
-        nodes: Vec<ViewNode>,
-        masked: Vec<bool>,
-        ts_ms: u64,
-        partial: bool,
-    ) {
+    fn observe_hierarchy(&self, nodes: NodeList, masked: Vec<bool>, ts_ms: u64, partial: bool) {
         let Some(session) = lock(&self.current).clone() else {
             return;
         };

@@ -23,12 +23,13 @@ use crate::hierarchy::{
 };
 use crate::incident::{anr_body, crash_body, new_incident_id};
 use crate::masks::{
-    check_tree, mask_decisions, moving_masked_node, MaskOptions, NodeError, ViewNode,
+    check_tree, mask_decisions, moving_masked_node, MaskOptions, NodeError, NodeList, ViewNode,
 };
 use crate::metrics::{sdk_telemetry, SdkCounts};
 use crate::pipeline::{Pipeline, PipelineError, SessionTag};
 use crate::policy::{Action, Decision};
 use crate::session::{EndReason, Ended, Rotation, SessionConfig, SessionError, SessionManager};
+use crate::strings::{StringLimits, StringTable, StringsError, StringsUpdate};
 use crate::telemetry::{DropReason, SkipReason, TelemetrySnapshot};
 use crate::upload::{
     wall_clock_ms, Artifact, BundleSource, DeliveryConfig, DeliveryError, DeliverySnapshot,
@@ -99,6 +100,8 @@ pub enum ClientError {
     #[error(transparent)]
     Nodes(#[from] NodeError),
     #[error(transparent)]
+    Strings(#[from] StringsError),
+    #[error(transparent)]
     Policy(#[from] PolicyError),
     #[error(transparent)]
     Event(#[from] EventError),
@@ -150,6 +153,8 @@ struct MaskState {
     opts: MaskOptions,
     rects: Vec<Rect>,
     masked: Vec<bool>,
+    /// The shim's string table (class names, test ids, tags), updated with each frame.
+    strings: StringTable,
 }
 
 /// Most classes or test ids the app may add while running (each frame scans them).
@@ -353,6 +358,7 @@ impl Client {
                 opts: opts.masks,
                 rects: Vec::new(),
                 masked: Vec::new(),
+                strings: StringTable::new(StringLimits::default()),
             }),
             events,
             host_ms,

@@ -15,6 +15,10 @@ pub enum RejourneyError {
     InvalidMask { detail: String },
     #[error("invalid view tree: {detail}")]
     InvalidNodes { detail: String },
+    /// The string-table update did not continue the core's table (or went over its limits):
+    /// the frame was refused; start a new table.
+    #[error("string table: {detail}")]
+    StringTable { detail: String },
     #[error("invalid argument: {detail}")]
     InvalidArgument { detail: String },
     #[error("storage failed: {detail}")]
@@ -45,6 +49,7 @@ impl From<ClientError> for RejourneyError {
             ClientError::Frame(FrameError::Stopped) | ClientError::Closed => Self::Closed,
             ClientError::Frame(_) => Self::InvalidFrame { detail: message },
             ClientError::Nodes(_) => Self::InvalidNodes { detail: message },
+            ClientError::Strings(_) => Self::StringTable { detail: message },
             ClientError::Policy(_) | ClientError::Event(_) | ClientError::InvalidArgument(_) => {
                 Self::InvalidArgument { detail: message }
             }

@@ -25,12 +25,14 @@ impl Rejourney {
         scale: f32,
         timestamp_ms: u64,
         nodes: Vec<ViewNode>,
+        strings: NodeStrings,
     ) -> Result<(), RejourneyError> {
         guard(|| {
             Ok(self.client.submit_frame_owned(
                 pixels.to_vec(),
                 spec(width, height, stride, format, scale),
                 convert_nodes(nodes),
+                strings.into(),
                 timestamp_ms,
             )?)
         })

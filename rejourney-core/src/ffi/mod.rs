@@ -67,21 +67,24 @@ pub fn effective_options(options: RejourneyOptions) -> Result<String, RejourneyE
 }
 
 /// What the core decides for a view tree under `options`' mask rules, without a frame:
-/// which nodes are masked, the rectangles, and whether a masked node is moving.
+/// which nodes are masked, the rectangles, and whether a masked node is moving. `strings` is
+/// the whole string table the nodes name (index order).
 #[uniffi::export]
 pub fn evaluate_masks(
     nodes: Vec<ViewNode>,
+    strings: Vec<String>,
     options: RejourneyOptions,
 ) -> Result<MaskEvaluation, RejourneyError> {
     guard(|| {
         let opts = options::mask_options(&options);
         let nodes = types::convert_nodes(nodes);
+        let table = crate::strings::Strings::from_vec(strings);
         let (mut rects, mut masked) = (Vec::new(), Vec::new());
-        crate::masks::mask_decisions(&nodes, &opts, &mut rects, &mut masked).map_err(|e| {
-            RejourneyError::InvalidNodes {
+        crate::masks::mask_decisions(&nodes, &table, &opts, &mut rects, &mut masked).map_err(
+            |e| RejourneyError::InvalidNodes {
                 detail: e.to_string(),
-            }
-        })?;
+            },
+        )?;
         let moving_masked = crate::masks::moving_masked_node(&nodes, &masked).is_some();
         let rects = rects
             .iter()

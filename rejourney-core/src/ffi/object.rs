@@ -68,12 +68,14 @@ impl Rejourney {
         scale: f32,
         timestamp_ms: u64,
         nodes: Vec<ViewNode>,
+        strings: NodeStrings,
     ) -> Result<(), RejourneyError> {
         guard(|| {
             Ok(self.client.submit_frame_owned(
                 pixels,
                 spec(width, height, stride, format, scale),
                 convert_nodes(nodes),
+                strings.into(),
                 timestamp_ms,
             )?)
         })
@@ -113,11 +115,14 @@ impl Rejourney {
         &self,
         timestamp_ms: u64,
         nodes: Vec<ViewNode>,
+        strings: NodeStrings,
     ) -> Result<(), RejourneyError> {
         guard(|| {
-            Ok(self
-                .client
-                .submit_partial_frame(convert_nodes(nodes), timestamp_ms)?)
+            Ok(self.client.submit_partial_frame(
+                convert_nodes(nodes),
+                strings.into(),
+                timestamp_ms,
+            )?)
         })
     }
 

@@ -71,7 +71,7 @@ fn event_entry_points_reject_or_sanitise_hostile_input() {
     rj.heartbeat().unwrap();
     let orphan = ViewNode {
         parent: Some(5),
-        class_name: "V".into(),
+        class_index: 0,
         x: 0.0,
         y: 0.0,
         width: 1.0,
@@ -79,15 +79,39 @@ fn event_entry_points_reject_or_sanitise_hostile_input() {
         kind: NodeKind::Container,
         tag: MaskTag::None,
         view_id: None,
-        test_id: None,
+        test_id_index: None,
         text_length: None,
-        mask_hint: None,
+        mask_hint_index: None,
         animating: false,
     };
+    let strings = |base: u32, added: &[&str]| NodeStrings {
+        table: 77,
+        base,
+        added: added.iter().map(|s| s.to_string()).collect(),
+    };
     assert!(matches!(
-        rj.submit_partial_frame(8, vec![orphan]),
+        rj.submit_partial_frame(8, vec![orphan.clone()], strings(0, &["V"])),
         Err(RejourneyError::InvalidNodes { .. })
     ));
+    // The table continues where the core has it; a shim that lost track is told so.
+    assert!(matches!(
+        rj.submit_partial_frame(8, vec![orphan.clone()], strings(0, &["V"])),
+        Err(RejourneyError::StringTable { .. })
+    ));
+    let root = ViewNode {
+        parent: None,
+        test_id_index: Some(1),
+        ..orphan.clone()
+    };
+    assert!(
+        matches!(
+            rj.submit_partial_frame(8, vec![root.clone()], strings(1, &[])),
+            Err(RejourneyError::InvalidNodes { .. })
+        ),
+        "a node naming a string the table does not have"
+    );
+    rj.submit_partial_frame(8, vec![root], strings(1, &["t"]))
+        .unwrap();
     assert!(rj
         .record_crash(9, "E".into(), "r".repeat(1 << 20), String::new(), 2_000)
         .unwrap());

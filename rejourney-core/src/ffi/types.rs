@@ -1,6 +1,7 @@
 //! Records and enums that cross the FFI, and their conversion to the core's types.
 
 use super::*;
+use crate::strings::{StringsUpdate, Sym};
 
 // The core's own enums and records cross the FFI as they are (derived behind the `ffi`
 // feature): pixel formats, node kinds, mask tags, gestures and touch summaries.
@@ -8,11 +9,14 @@ pub use crate::events::{Gesture, TouchSummary};
 pub use crate::frame::PixelFormat;
 pub use crate::masks::{MaskTag, NodeKind};
 
-/// One view, as the shim's tree walk reports it (pre-order, parent index before child).
+/// One view, as the shim's tree walk reports it (pre-order, parent index before child). Its
+/// strings are indices into the shim's string table, sent once in [`NodeStrings`]: a class
+/// name or test id crosses the FFI once per table, not once per node per frame.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct ViewNode {
     pub parent: Option<u32>,
-    pub class_name: String,
+    /// Index of the view's class name in the string table.
+    pub class_index: u32,
     pub x: f32,
     pub y: f32,
     pub width: f32,
@@ -22,19 +26,43 @@ pub struct ViewNode {
     /// A stable id for the view (e.g. its identity hash), if the shim has one.
     #[uniffi(default = None)]
     pub view_id: Option<u64>,
-    /// Test id / accessibility identifier.
+    /// Index of the test id / accessibility identifier in the string table.
     #[uniffi(default = None)]
-    pub test_id: Option<String>,
+    pub test_id_index: Option<u32>,
     /// A text input's content length (never the content).
     #[uniffi(default = None)]
     pub text_length: Option<u32>,
-    /// The developer's tag string (Android `android:tag`, a Compose test tag) when it is not
-    /// the test id; `rj-mask` / `rj-unmask` there tag the view.
+    /// Index of the developer's tag string (Android `android:tag`, a Compose test tag) when it
+    /// is not the test id; `rj-mask` / `rj-unmask` there tag the view.
     #[uniffi(default = None)]
-    pub mask_hint: Option<String>,
+    pub mask_hint_index: Option<u32>,
     /// The view itself is moved by an animation its frame does not show.
     #[uniffi(default = false)]
     pub animating: bool,
+}
+
+/// The strings a frame's nodes name by index. A shim keeps one table: each string is sent
+/// once (in `added`) and named by its index from then on. Every submit applies it first, so
+/// after any call that did not fail with `StringTable` (or `Closed`) the core has `added`.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct NodeStrings {
+    /// The shim's table id: a value other than the current one starts a new table (then
+    /// `base` must be 0).
+    pub table: u64,
+    /// How many strings of this table the core already has: the index of `added[0]`.
+    pub base: u32,
+    /// Strings added since the last update the core received, in index order.
+    pub added: Vec<String>,
+}
+
+impl From<NodeStrings> for StringsUpdate {
+    fn from(s: NodeStrings) -> Self {
+        Self {
+            table: s.table,
+            base: s.base,
+            added: s.added,
+        }
+    }
 }
 
 /// A custom event property value.
@@ -164,14 +192,14 @@ pub fn convert_nodes(nodes: Vec<ViewNode>) -> Vec<CoreViewNode> {
         .into_iter()
         .map(|n| CoreViewNode {
             parent: n.parent,
-            class_name: n.class_name,
+            class_name: Sym(n.class_index),
             frame: Rect::new(n.x, n.y, n.width, n.height),
             kind: n.kind,
             tag: n.tag,
             id: n.view_id,
-            test_id: n.test_id,
+            test_id: n.test_id_index.map(Sym),
             text_length: n.text_length,
-            mask_hint: n.mask_hint,
+            mask_hint: n.mask_hint_index.map(Sym),
             animating: n.animating,
         })
         .collect()

@@ -4,15 +4,27 @@
 //! Frames are edits of the previous one most of the time, so the id-reuse and stable
 //! structure paths are taken as well as the structural one; node lists include shim ids
 //! that collide, missing ids, NaN and -0.0 coordinates, short masked lists and broken
-//! parent links.
+//! parent links. Each frame's strings come through a string table the way a shim sends
+//! them: mostly one table that grows, sometimes a new table (the same strings at other
+//! indices), sometimes a table that holds duplicates (one string at several indices).
 
 use proptest::prelude::*;
 
 use super::*;
 use crate::diff::Tree;
 use crate::frame::Rect;
+use crate::masks::ViewNode;
+use crate::strings::{Interner, StringLimits, StringTable, Strings, Sym};
 
-const CLASSES: [&str; 3] = ["UILabel", "UIView", "android.widget.TextView"];
+/// The strings frames name; the generated nodes name them by these indices, and each frame
+/// renames them into its table ([`Tables::list`]).
+const NAMES: [&str; 5] = [
+    "UILabel",
+    "UIView",
+    "android.widget.TextView",
+    "t",
+    "é \"q\"",
+];
 const XS: [f32; 4] = [0.0, 1.5, f32::NAN, -0.0];
 const KINDS: [NodeKind; 3] = [NodeKind::Container, NodeKind::Text, NodeKind::TextInput];
 
@@ -22,10 +34,10 @@ fn node(parent: Option<u32>, pick: [u8; 7]) -> ViewNode {
     ViewNode {
         parent,
         id: (id % 4 != 0).then_some(u64::from(id % 6)),
-        class_name: CLASSES[class as usize % 3].into(),
+        class_name: Sym(u32::from(class % 3)),
         frame: Rect::new(XS[x as usize % 4], 2.0, 10.0, 10.0),
         kind: KINDS[kind as usize % 3],
-        test_id: [None, Some("t"), Some("é \"q\"")][test_id as usize % 3].map(str::to_owned),
+        test_id: [None, Some(Sym(3)), Some(Sym(4))][test_id as usize % 3],
         text_length: (len % 3 == 0).then_some(u32::from(len)),
         ..ViewNode::default()
     }
@@ -88,7 +100,7 @@ fn apply_step(prev: &[ViewNode], step: &Step) -> Vec<ViewNode> {
                     // Only an attribute: keep id and class (the stable-structure path).
                     0..=3 => {
                         n.id = next[i].id;
-                        n.class_name = next[i].class_name.clone();
+                        n.class_name = next[i].class_name;
                     }
                     // A broken parent link (forward, self, or a second root).
                     4 => n.parent = [None, Some(i as u32), Some(u32::MAX)][pick[0] as usize % 3],
@@ -98,6 +110,93 @@ fn apply_step(prev: &[ViewNode], step: &Step) -> Vec<ViewNode> {
             }
             next
         }
+    }
+}
+
+/// The shim's table and the core's copy, across frames.
+struct Tables {
+    shim: Interner,
+    core: StringTable,
+}
+
+impl Tables {
+    fn new() -> Self {
+        Self {
+            shim: Interner::with_table(1),
+            core: StringTable::new(StringLimits::default()),
+        }
+    }
+
+    /// The frame's nodes (naming [`NAMES`]) as the core receives them. `seed` picks how the
+    /// strings travel: the same growing table (most often), a new table, or a one-off table
+    /// with a separate copy of each string for each node.
+    fn list(&mut self, nodes_in: &[ViewNode], seed: u8) -> NodeList {
+        let nodes = nodes_in;
+        let name = |s: Sym| NAMES[s.0 as usize];
+        match seed % 6 {
+            5 => {
+                let mut strings = Vec::new();
+                let mut own = |s: Sym| {
+                    strings.push(name(s).to_owned());
+                    Sym(strings.len() as u32 - 1)
+                };
+                let nodes = nodes
+                    .iter()
+                    .map(|n| ViewNode {
+                        class_name: own(n.class_name),
+                        test_id: n.test_id.map(&mut own),
+                        ..*n
+                    })
+                    .collect();
+                NodeList {
+                    nodes,
+                    strings: Strings::from_vec(strings),
+                }
+            }
+            k => {
+                if k == 4 {
+                    self.shim.reset();
+                }
+                let shim = &mut self.shim;
+                let nodes: Vec<ViewNode> = nodes
+                    .iter()
+                    .map(|n| ViewNode {
+                        class_name: shim.intern(name(n.class_name)),
+                        test_id: n.test_id.map(|t| shim.intern(name(t))),
+                        ..*n
+                    })
+                    .collect();
+                let strings = self.core.apply(shim.take_update()).expect("in step");
+                // The core's table names what the shim meant.
+                let before = nodes_named(nodes_in, &NAMES.map(str::to_owned));
+                assert_eq!(nodes_named(&nodes, &strings), before);
+                NodeList { nodes, strings }
+            }
+        }
+    }
+}
+
+/// Each node's class name and test id, as the table resolves them.
+fn nodes_named(nodes: &[ViewNode], table: &impl Lookup) -> Vec<(String, Option<String>)> {
+    nodes
+        .iter()
+        .map(|n| (table.name(n.class_name), n.test_id.map(|t| table.name(t))))
+        .collect()
+}
+
+trait Lookup {
+    fn name(&self, s: Sym) -> String;
+}
+
+impl Lookup for Strings {
+    fn name(&self, s: Sym) -> String {
+        self.get(s).expect("the table has it").to_owned()
+    }
+}
+
+impl Lookup for [String; 5] {
+    fn name(&self, s: Sym) -> String {
+        self[s.0 as usize].clone()
     }
 }
 
@@ -126,14 +225,16 @@ proptest! {
         let (mut ref_differ, mut fast_differ) = (Differ::new(), Differ::new());
         let (mut ref_diff, mut fast_diff) = (Diff::default(), Diff::default());
         let mut spare = Spare::default();
+        let mut tables = Tables::new();
         let mut nodes = first;
         for (k, (step, seed)) in steps.iter().enumerate() {
             if k > 0 {
                 nodes = apply_step(&nodes, step);
             }
             let masked = masked_for(&nodes, *seed);
-            let reference = tree_from_nodes(&nodes, &masked, max_nodes);
-            let fast = ViewTree::build(nodes.clone(), masked, max_nodes, fast_last.as_ref(), &mut spare);
+            let list = tables.list(&nodes, seed / 5);
+            let reference = tree_from_nodes(&list, &masked, max_nodes);
+            let fast = ViewTree::build(list, masked, max_nodes, fast_last.as_ref(), &mut spare);
             let ((rt, rtrunc), (ft, ftrunc)) = match (reference, fast) {
                 (Err(a), Err(b)) => { prop_assert_eq!(a, b); continue; }
                 (Ok(r), Ok(f)) => (r, f),
@@ -180,14 +281,16 @@ proptest! {
         let mut fast = Recorder::new(cfg.clone());
         let mut reference = ReferenceRecorder { cfg, last: None, last_sent_ms: None };
         let (mut nodes, mut now) = (first, 0);
+        let mut tables = Tables::new();
         for (k, (step, seed, dt)) in steps.iter().enumerate() {
             if k > 0 {
                 nodes = apply_step(&nodes, step);
             }
             now += dt;
             let masked = masked_for(&nodes, *seed);
-            let got = fast.observe_owned(nodes.clone(), masked.clone(), now, seed % 7 == 0);
-            let want = reference.observe(&nodes, &masked, now, seed % 7 == 0);
+            let list = tables.list(&nodes, seed / 5);
+            let want = reference.observe(&list, &masked, now, seed % 7 == 0);
+            let got = fast.observe_owned(list, masked.clone(), now, seed % 7 == 0);
             prop_assert_eq!(got, want);
         }
     }
@@ -203,7 +306,7 @@ struct ReferenceRecorder {
 impl ReferenceRecorder {
     fn observe(
         &mut self,
-        nodes: &[ViewNode],
+        nodes: &NodeList,
         masked: &[bool],
         ts: u64,
         partial: bool,

@@ -9,7 +9,8 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::kind_name;
 use crate::diff::{Node, Tree, TreeError};
-use crate::masks::ViewNode;
+use crate::masks::{NodeList, ViewNode};
+use crate::strings::Strings;
 
 /// Fills `out` with one id per node. Nodes without a shim-provided id get one derived from
 /// their position (parent id, class, ordinal among same-class siblings), which is stable
@@ -17,18 +18,19 @@ use crate::masks::ViewNode;
 /// ids) is re-hashed, not fatal. The result is a function of the shim ids, parent links and
 /// class names alone, which is what lets [`ViewTree`](super::ViewTree) reuse the previous
 /// frame's ids when those are unchanged.
-pub(super) fn derive_ids(nodes: &[ViewNode], out: &mut Vec<u64>) {
+pub(super) fn derive_ids(nodes: &[ViewNode], strings: &Strings, out: &mut Vec<u64>) {
     out.clear();
     let mut used = HashSet::with_capacity(nodes.len());
     // Per node: how many children of each class seen so far (small linear lists).
     let mut ordinals: Vec<Vec<(u64, u32)>> = vec![Vec::new(); nodes.len()];
     for (i, n) in nodes.iter().enumerate() {
         let parent_ok = n.parent.filter(|p| (*p as usize) < i);
+        let class_name = strings.get(n.class_name).unwrap_or("");
         let mut id = match (n.id, parent_ok) {
             (Some(id), _) => id,
-            (None, None) => xxh3_64(n.class_name.as_bytes()),
+            (None, None) => xxh3_64(class_name.as_bytes()),
             (None, Some(p)) => {
-                let class = xxh3_64(n.class_name.as_bytes());
+                let class = xxh3_64(class_name.as_bytes());
                 let list = &mut ordinals[p as usize];
                 let ordinal = match list.iter_mut().find(|(c, _)| *c == class) {
                     Some((_, k)) => {
@@ -55,16 +57,18 @@ pub(super) fn derive_ids(nodes: &[ViewNode], out: &mut Vec<u64>) {
 }
 
 /// Builds a differ tree from the shim's nodes (the reference path). `masked` is parallel to
-/// `nodes`; a missing flag counts as masked.
+/// the nodes; a missing flag counts as masked.
 pub fn tree_from_nodes(
-    nodes: &[ViewNode],
+    list: &NodeList,
     masked: &[bool],
     max_nodes: usize,
 ) -> Result<(Tree, bool), TreeError> {
+    let (nodes, strings) = (&list.nodes, &list.strings);
     let truncated = nodes.len() > max_nodes;
     let nodes = &nodes[..nodes.len().min(max_nodes)];
     let mut ids = Vec::with_capacity(nodes.len());
-    derive_ids(nodes, &mut ids);
+    derive_ids(nodes, strings, &mut ids);
+    let text = |s| strings.get(s).unwrap_or("").to_owned();
     let finite = |v: f32| if v.is_finite() { v } else { 0.0 };
     let out = nodes
         .iter()
@@ -74,7 +78,7 @@ pub fn tree_from_nodes(
             id,
             parent: n.parent,
             kind: kind_name(n.kind).to_owned(),
-            class_name: n.class_name.clone(),
+            class_name: text(n.class_name),
             x: finite(n.frame.x),
             y: finite(n.frame.y),
             width: finite(n.frame.width),
@@ -82,7 +86,7 @@ pub fn tree_from_nodes(
             text: None,
             style: None,
             masked: masked.get(i).copied().unwrap_or(true),
-            test_id: n.test_id.clone(),
+            test_id: n.test_id.map(text),
             text_length: n.text_length,
         })
         .collect();

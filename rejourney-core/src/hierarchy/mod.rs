@@ -9,7 +9,7 @@
 //! stack) with every coordinate finite.
 
 use crate::diff::{Diff, Differ};
-use crate::masks::{NodeKind, ViewNode};
+use crate::masks::{NodeKind, NodeList};
 
 mod ids;
 mod snapshot;
@@ -112,12 +112,12 @@ impl Recorder {
     /// Looks at the tree reported with a frame (copying it: see [`Recorder::observe_owned`]).
     pub fn observe(
         &mut self,
-        nodes: &[ViewNode],
+        list: &NodeList,
         masked: &[bool],
         timestamp_ms: u64,
         partial: bool,
     ) -> Option<Snapshot> {
-        self.observe_owned(nodes.to_vec(), masked.to_vec(), timestamp_ms, partial)
+        self.observe_owned(list.clone(), masked.to_vec(), timestamp_ms, partial)
     }
 
     /// Looks at the tree reported with a frame, taking the node list as it was handed over
@@ -125,7 +125,7 @@ impl Recorder {
     /// its own budget. Returns a snapshot when one is due.
     pub fn observe_owned(
         &mut self,
-        nodes: Vec<ViewNode>,
+        list: NodeList,
         masked: Vec<bool>,
         timestamp_ms: u64,
         partial: bool,
@@ -134,7 +134,7 @@ impl Recorder {
             return None;
         }
         let built = ViewTree::build(
-            nodes,
+            list,
             masked,
             self.cfg.max_nodes,
             self.last.as_ref(),

@@ -65,10 +65,10 @@ pub fn write_view_snapshot(
             let head = Head {
                 id: v.id,
                 kind: kind_name(n.kind),
-                class: &n.class_name,
+                class: v.str(n.class_name),
                 frame: [f.x, f.y, f.width, f.height],
                 masked: v.masked,
-                test_id: n.test_id.as_deref(),
+                test_id: n.test_id.map(|t| v.str(t)),
                 text_length: n.text_length,
                 text: None,
             };

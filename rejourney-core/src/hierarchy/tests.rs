@@ -2,12 +2,36 @@
 
 use super::*;
 use crate::frame::Rect;
-use crate::masks::MaskTag;
+use crate::masks::{MaskTag, ViewNode};
+use crate::strings::{Strings, Sym};
+
+/// Every string these tests' nodes name, in table order.
+const NAMES: [&str; 8] = [
+    "UIWindow",
+    "UITextField",
+    "UIStackView",
+    "UILabel",
+    "email \"field\"",
+    "Root",
+    "V",
+    "Label",
+];
+
+fn sym(name: &str) -> Sym {
+    Sym(NAMES.iter().position(|n| *n == name).expect("a test name") as u32)
+}
+
+fn list(nodes: Vec<ViewNode>) -> NodeList {
+    NodeList {
+        nodes,
+        strings: Strings::from_vec(NAMES.map(str::to_owned).to_vec()),
+    }
+}
 
 fn node(parent: Option<u32>, class: &str, kind: NodeKind, x: f32) -> ViewNode {
     ViewNode {
         parent,
-        class_name: class.into(),
+        class_name: sym(class),
         frame: Rect::new(x, 0.0, 10.0, 10.0),
         kind,
         tag: MaskTag::None,
@@ -15,17 +39,17 @@ fn node(parent: Option<u32>, class: &str, kind: NodeKind, x: f32) -> ViewNode {
     }
 }
 
-fn screen(x: f32) -> Vec<ViewNode> {
+fn screen(x: f32) -> NodeList {
     let mut input = node(Some(0), "UITextField", NodeKind::TextInput, 1.0);
     input.text_length = Some(8);
-    input.test_id = Some("email \"field\"".into());
-    vec![
+    input.test_id = Some(sym("email \"field\""));
+    list(vec![
         node(None, "UIWindow", NodeKind::Container, 0.0),
         input,
         node(Some(0), "UIStackView", NodeKind::Container, x),
         node(Some(2), "UILabel", NodeKind::Text, f32::NAN),
         node(Some(2), "UILabel", NodeKind::Text, 3.0),
-    ]
+    ])
 }
 
 #[test]
@@ -62,7 +86,7 @@ fn deep_trees_serialise_without_recursion() {
         nodes.push(node(Some(i - 1), "V", NodeKind::Container, 0.0));
     }
     let masked = vec![false; nodes.len()];
-    let (tree, _) = tree_from_nodes(&nodes, &masked, usize::MAX).unwrap();
+    let (tree, _) = tree_from_nodes(&list(nodes), &masked, usize::MAX).unwrap();
     let mut out = Vec::new();
     write_snapshot(&tree, 1, false, None, &mut out);
     assert_eq!(out.iter().filter(|&&b| b == b'[').count(), 50_000);
@@ -109,10 +133,10 @@ fn worker_runs_off_thread_resets_per_session_drains_and_counts_drops() {
         sink.lock().unwrap().push((s.timestamp_ms, *tag, full));
     })
     .unwrap();
-    let tree = vec![
+    let tree = list(vec![
         node(None, "Root", NodeKind::Container, 0.0),
         node(Some(0), "Label", NodeKind::Text, 1.0),
-    ];
+    ]);
     let job = |ts: u64, tag: u32| Job {
         nodes: tree.clone(),
         masked: vec![false; 2],
@@ -121,7 +145,7 @@ fn worker_runs_off_thread_resets_per_session_drains_and_counts_drops() {
         tag,
     };
     let mut moved = job(3, 1);
-    moved.nodes[1].frame.x = 5.0;
+    moved.nodes.nodes[1].frame.x = 5.0;
     for j in [job(1, 1), job(2, 1), moved, job(4, 2)] {
         assert!(w.submit(j));
         assert!(w.drain(std::time::Duration::from_secs(5)));

@@ -1,5 +1,6 @@
-//! The tree the recorder keeps per frame: the shim's node list itself, moved in (no string
-//! is copied), plus packed ids and parent indices for the differ.
+//! The tree the recorder keeps per frame: the shim's node list itself, moved in (its strings
+//! are indices into the frame's shared [`Strings`], so there is nothing to copy or free per
+//! node), plus packed ids and parent indices for the differ.
 //!
 //! Building the reference [`Tree`](crate::diff::Tree) copied every class name and test id
 //! into owned nodes and hashed every attribute; on a 781-node screen that was most of the
@@ -17,12 +18,14 @@
 
 use super::ids::derive_ids;
 use crate::diff::{check_pre_order, Diff, Differ, Mutations, Shape, TreeError};
-use crate::masks::ViewNode;
+use crate::masks::{NodeList, ViewNode};
+use crate::strings::{Strings, Sym};
 
 /// One frame's view tree: pre-order, unique ids, one root (or empty).
 #[derive(Debug, Default)]
 pub struct ViewTree {
     nodes: Vec<ViewNode>,
+    strings: Strings,
     /// Parallel to `nodes` (a missing flag from the caller counts as masked).
     masked: Vec<bool>,
     ids: Vec<u64>,
@@ -40,21 +43,31 @@ pub struct Spare {
 }
 
 /// A node of a [`ViewTree`] as the snapshot and the mutation lists name it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 pub struct ViewRef<'a> {
     pub id: u64,
     pub node: &'a ViewNode,
     pub masked: bool,
+    /// The frame's strings, which the node names.
+    pub strings: &'a Strings,
+}
+
+impl<'a> ViewRef<'a> {
+    /// A string the node names ("" if the table lacks it: trees are built only from node
+    /// lists whose strings were checked).
+    pub fn str(&self, sym: Sym) -> &'a str {
+        self.strings.get(sym).unwrap_or("")
+    }
 }
 
 /// Whether the node keeps the id it had at the same index of the previous tree, given that
 /// every node before it did: same parent, and the same shim id (or no shim id and the same
 /// class, from which the id is derived).
-fn same_identity(old: &ViewNode, new: &ViewNode) -> bool {
+fn same_identity(old: &ViewNode, os: &Strings, new: &ViewNode, ns: &Strings) -> bool {
     old.parent == new.parent
         && match (old.id, new.id) {
             (Some(a), Some(b)) => a == b,
-            (None, None) => old.class_name == new.class_name,
+            (None, None) => os.same(old.class_name, ns, new.class_name),
             _ => false,
         }
 }
@@ -76,12 +89,13 @@ impl ViewTree {
     /// flags, and checks the invariants the differ relies on. `prev` is any earlier valid
     /// tree: when the list has its ids, its ids are reused instead of derived again.
     pub fn build(
-        mut nodes: Vec<ViewNode>,
+        list: NodeList,
         mut masked: Vec<bool>,
         max_nodes: usize,
         prev: Option<&ViewTree>,
         spare: &mut Spare,
     ) -> Result<(Self, bool), TreeError> {
+        let NodeList { mut nodes, strings } = list;
         let truncated = nodes.len() > max_nodes;
         nodes.truncate(max_nodes);
         // Privacy fails closed: a node without a flag is shown as masked.
@@ -92,7 +106,10 @@ impl ViewTree {
         parents.extend(nodes.iter().map(|n| n.parent.unwrap_or(u32::MAX)));
         let same_ids = prev.is_some_and(|p| {
             p.nodes.len() == nodes.len()
-                && p.nodes.iter().zip(&nodes).all(|(a, b)| same_identity(a, b))
+                && p.nodes
+                    .iter()
+                    .zip(&nodes)
+                    .all(|(a, b)| same_identity(a, &p.strings, b, &strings))
         });
         match prev {
             Some(p) if same_ids => {
@@ -101,11 +118,12 @@ impl ViewTree {
             }
             _ => {
                 check_pre_order(nodes.iter().map(|n| n.parent), &mut spare.open)?;
-                derive_ids(&nodes, &mut ids);
+                derive_ids(&nodes, &strings, &mut ids);
             }
         }
         let tree = Self {
             nodes,
+            strings,
             masked,
             ids,
             parents,
@@ -131,6 +149,7 @@ impl ViewTree {
             id: self.ids[i],
             node: &self.nodes[i],
             masked: self.masked[i],
+            strings: &self.strings,
         }
     }
 
@@ -150,8 +169,10 @@ impl ViewTree {
             && a.kind == b.kind
             && a.text_length == b.text_length
             && frame_bits(a) == frame_bits(b)
-            && a.class_name == b.class_name
-            && a.test_id == b.test_id
+            && self
+                .strings
+                .same(a.class_name, &other.strings, b.class_name)
+            && self.strings.same_opt(a.test_id, &other.strings, b.test_id)
     }
 
     /// Computes `old → new` into `out`, exactly as the reference differ would on the
@@ -169,6 +190,11 @@ impl ViewTree {
     /// reference.
     pub fn mutations(&self, diff: &Diff) -> Mutations<ViewRef<'_>> {
         diff.materialize_with(self.shape(), |i| self.get(i))
+    }
+
+    /// The frame's strings, which the nodes name.
+    pub fn strings(&self) -> &Strings {
+        &self.strings
     }
 
     /// Frees the node list and keeps the packed arrays for the next build.

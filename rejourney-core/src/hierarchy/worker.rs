@@ -5,7 +5,7 @@ use super::*;
 /// One tree handed to the [`SnapshotWorker`], with the caller's tag (the session it belongs to).
 #[derive(Debug)]
 pub struct Job<T> {
-    pub nodes: Vec<ViewNode>,
+    pub nodes: NodeList,
     pub masked: Vec<bool>,
     pub timestamp_ms: u64,
     pub partial: bool,
@@ -25,8 +25,7 @@ const MAX_QUEUED_TREES: usize = 4;
 
 /// Builds, diffs and serialises trees on its own thread, so the host's main thread only pays
 /// for handing over the node list it already owns (a changed 781-node tree costs the worker
-/// ~30 µs, most of it freeing the previous list's strings; a snapshot's JSON ~0.2 ms at most
-/// once per interval; see `benches/RESULTS.md`). The worker holds at most four trees: one that falls behind
+/// ~10 µs; a snapshot's JSON ~0.2 ms at most once per interval; see `benches/RESULTS.md`). The worker holds at most four trees: one that falls behind
 /// drops the newest and counts it (`dropped_busy`) rather than making the caller wait.
 /// Follow-up work ([`SnapshotWorker::then`]) is never dropped and never waits: it runs in order after
 /// the trees handed over before it. A job whose tag differs from the previous one (a new

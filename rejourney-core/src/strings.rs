@@ -46,7 +46,7 @@ pub enum StringsError {
 }
 
 /// Limits of a [`StringTable`]; an update that would pass one is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct StringLimits {
     pub max_strings: u32,
     pub max_bytes: usize,
@@ -130,10 +130,24 @@ impl Strings {
     }
 }
 
+/// What the table holds and what it refused, for telemetry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StringCounters {
+    /// Strings in the current table, and their bytes.
+    pub strings: u32,
+    pub bytes: usize,
+    /// Tables started (the first, and each reset by the shim).
+    pub tables: u64,
+    /// Updates refused (out of step, or over a limit): their frames were dropped.
+    pub refused: u64,
+}
+
 /// The core's copy of a shim's table (host-thread side: appended by each frame's update).
 #[derive(Debug)]
 pub struct StringTable {
     limits: StringLimits,
+    tables: u64,
+    refused: u64,
     /// The shim's id of the current table; `None` before the first update.
     table: Option<u64>,
     lineage: u64,
@@ -154,6 +168,8 @@ impl StringTable {
     pub fn new(limits: StringLimits) -> Self {
         Self {
             limits,
+            tables: 0,
+            refused: 0,
             table: None,
             lineage: next_lineage(),
             chunks: Vec::new(),
@@ -164,8 +180,23 @@ impl StringTable {
     }
 
     /// Applies a shim's update and returns the snapshot its nodes name. Refused updates leave
-    /// the table unchanged.
+    /// the table unchanged (and are counted).
     pub fn apply(&mut self, update: StringsUpdate) -> Result<Strings, StringsError> {
+        let applied = self.try_apply(update);
+        self.refused += applied.is_err() as u64;
+        applied
+    }
+
+    pub fn counters(&self) -> StringCounters {
+        StringCounters {
+            strings: self.len,
+            bytes: self.bytes,
+            tables: self.tables,
+            refused: self.refused,
+        }
+    }
+
+    fn try_apply(&mut self, update: StringsUpdate) -> Result<Strings, StringsError> {
         let fresh = self.table != Some(update.table);
         let (have, have_bytes) = if fresh {
             (0, 0)
@@ -196,6 +227,7 @@ impl StringTable {
             });
         }
         if fresh {
+            self.tables += 1;
             self.table = Some(update.table);
             self.lineage = next_lineage();
             self.chunks.clear();
@@ -386,6 +418,8 @@ mod tests {
         ));
         let s = t.apply(update(1, 1, &["cd"])).unwrap();
         assert_eq!((s.get(Sym(0)), s.get(Sym(1))), (Some("ab"), Some("cd")));
+        let c = t.counters();
+        assert_eq!((c.strings, c.bytes, c.tables, c.refused), (2, 4, 1, 4));
         // A new table replaces the old one; snapshots of the old one keep their strings
         // and are never taken for the new one's.
         let n = t.apply(update(2, 0, &["cd", "ab"])).unwrap();

@@ -67,6 +67,8 @@ pub struct ClientOptions {
     /// Capture interval while a session is buffered for on-error upload (never faster than
     /// the recording interval).
     pub buffer_interval_ms: u64,
+    /// Limits of the shim's string table (class names, test ids, tags).
+    pub strings: StringLimits,
 }
 
 impl ClientOptions {
@@ -83,6 +85,7 @@ impl ClientOptions {
             remote: RemoteOptions::default(),
             choices: Default::default(),
             buffer_interval_ms: 0,
+            strings: StringLimits::default(),
         }
     }
 }
@@ -129,6 +132,7 @@ pub struct ClientSnapshot {
     pub plan: Option<crate::remote_config::SessionPlan>,
     /// What is known of the remote config (`None` when it is off).
     pub remote_config: Option<crate::remote_config::RemoteState>,
+    pub strings: crate::strings::StringCounters,
 }
 
 /// Told when sessions start and end (the host may show a badge, log, or link ids).
@@ -358,7 +362,7 @@ impl Client {
                 opts: opts.masks,
                 rects: Vec::new(),
                 masked: Vec::new(),
-                strings: StringTable::new(StringLimits::default()),
+                strings: StringTable::new(opts.strings),
             }),
             events,
             host_ms,
@@ -580,6 +584,7 @@ impl Client {
         let mut snap = self.stats.read(self.session_id());
         snap.plan = self.session_plan();
         snap.remote_config = self.remote_state();
+        snap.strings = lock(&self.masks).strings.counters();
         snap
     }
 }

@@ -43,6 +43,7 @@ impl Stats {
             crashes: self.crashes.load(Relaxed),
             plan: None,
             remote_config: None,
+            strings: Default::default(),
         }
     }
 }

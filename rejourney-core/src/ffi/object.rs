@@ -55,8 +55,9 @@ impl Rejourney {
         })
     }
 
-    /// Hands over a captured framebuffer and the view tree it showed. Returns at once: the
-    /// core masks, encodes and uploads on its own threads.
+    /// Hands over a captured framebuffer and the view tree it showed, with the update of the
+    /// string table its nodes name (applied first). Returns at once: the core masks, encodes
+    /// and uploads on its own threads.
     #[allow(clippy::too_many_arguments)]
     pub fn submit_frame(
         &self,

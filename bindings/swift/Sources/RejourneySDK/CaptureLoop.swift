@@ -11,20 +11,22 @@ public struct CapturedFrame {
     public var format: PixelFormat
     /// Pixels per point of `pixels`.
     public var scale: Float
-    public var nodes: [ViewNode]
+    /// The view walk the pixels were drawn after: its nodes and the strings they name.
+    public var tree: TreeFlattener.Result
+
+    public var nodes: [ViewNode] { tree.nodes }
     /// The view walk ran out of budget: the frame must not be sent.
-    public var truncated: Bool
+    public var truncated: Bool { tree.truncated }
 
     public init(pixels: Data, width: UInt32, height: UInt32, stride: UInt32, format: PixelFormat,
-                scale: Float, nodes: [ViewNode], truncated: Bool = false) {
+                scale: Float, tree: TreeFlattener.Result) {
         self.pixels = pixels
         self.width = width
         self.height = height
         self.stride = stride
         self.format = format
         self.scale = scale
-        self.nodes = nodes
-        self.truncated = truncated
+        self.tree = tree
     }
 }
 
@@ -59,6 +61,9 @@ public final class CaptureLoop: @unchecked Sendable {
     public private(set) var partialFrames: UInt64 = 0
     /// Frames not captured because the walk saw nothing (an invisible root).
     public private(set) var emptyWalks: UInt64 = 0
+    /// Frames the core refused because their strings did not continue its table (each also
+    /// counted in `errors`); the walk's table started over after each.
+    public private(set) var stringTableResets: UInt64 = 0
 
     public init(
         core: RejourneyBindings.Rejourney,
@@ -112,14 +117,19 @@ public final class CaptureLoop: @unchecked Sendable {
                         // frame (the core would refuse an empty tree anyway).
                         emptyWalks += 1
                     } else if f.truncated {
-                        try core.submitPartialFrame(timestampMs: clockMs(), nodes: f.nodes)
+                        try send(f.tree) { strings in
+                            try core.submitPartialFrame(timestampMs: clockMs(), nodes: f.nodes, strings: strings)
+                        }
                         partialFrames += 1
                     } else {
                         // Borrowed for the call (no copy into a Rust buffer, no byte-by-byte
                         // lift): the core copies the pixels once.
-                        try core.submitFrameBuffer(
-                            pixels: f.pixels, width: f.width, height: f.height, stride: f.stride,
-                            format: f.format, scale: f.scale, timestampMs: clockMs(), nodes: f.nodes)
+                        try send(f.tree) { strings in
+                            try core.submitFrameBuffer(
+                                pixels: f.pixels, width: f.width, height: f.height, stride: f.stride,
+                                format: f.format, scale: f.scale, timestampMs: clockMs(), nodes: f.nodes,
+                                strings: strings)
+                        }
                         captures += 1
                     }
                 }
@@ -128,5 +138,32 @@ public final class CaptureLoop: @unchecked Sendable {
             errors += 1
         }
         if running { scheduler.schedule(after: next) { [weak self] in self?.tick() } }
+    }
+
+    /// Submits a walk's nodes with the strings they name, then settles the walk's table by what
+    /// the core said. The core applies the strings before it looks at the frame, so a frame
+    /// refused for anything else (bad pixels, not started) still delivered them. A refused
+    /// update (`StringTable`: the core's copy is not this table's) starts a new table, and so
+    /// does an answer that leaves it unknown whether the core applied them (`Closed`, an
+    /// internal error): a new table is always accepted, where guessing wrong would cost the
+    /// next frame too. The frame that carried a refused update is lost; the next one records.
+    private func send(_ tree: TreeFlattener.Result, _ submit: (NodeStrings) throws -> Void) throws {
+        do {
+            try submit(tree.strings)
+        } catch {
+            switch error {
+            case RejourneyError.StringTable:
+                tree.table.reset()
+                stringTableResets += 1
+            case RejourneyError.Closed, RejourneyError.Internal:
+                tree.table.reset()
+            case is RejourneyError:
+                tree.table.committed(tree.strings)
+            default:
+                tree.table.reset()
+            }
+            throw error
+        }
+        tree.table.committed(tree.strings)
     }
 }

@@ -7,6 +7,7 @@ public typealias TouchSummary = RejourneyBindings.TouchSummary
 public typealias NodeKind = RejourneyBindings.NodeKind
 public typealias MaskTag = RejourneyBindings.MaskTag
 public typealias ViewNode = RejourneyBindings.ViewNode
+public typealias NodeStrings = RejourneyBindings.NodeStrings
 public typealias PixelFormat = RejourneyBindings.PixelFormat
 public typealias Telemetry = RejourneyBindings.Telemetry
 public typealias RejourneyError = RejourneyBindings.RejourneyError

@@ -66,7 +66,8 @@ public enum LayerAnimations {
 }
 
 /// Flattens a view tree into the pre-order `ViewNode` list the core expects (each node names
-/// its parent's index), reporting what the platform sees and deciding nothing: hidden subtrees
+/// its parent's index, and its class name, accessibility identifier and developer tag by their
+/// index in `strings`), reporting what the platform sees and deciding nothing: hidden subtrees
 /// are not walked (they draw nothing), and when the core's budget (`CaptureRequest`) runs out
 /// the result is `truncated`, which the capture loop sends as a partial frame that the core
 /// drops (privacy fails closed: part of the screen was never examined).
@@ -74,45 +75,58 @@ public struct TreeFlattener {
     public struct Result {
         public var nodes: [ViewNode]
         public var truncated: Bool
+        /// The strings `nodes` name that the core may not have yet: sent with them.
+        public var strings: NodeStrings
+        /// The table the indices come from, told by the capture loop what the core did with
+        /// `strings`.
+        public let table: NodeStringTable
     }
 
     let registry: MaskRegistry
+    /// One table for every walk of this flattener: a client's frames go through one.
+    public let strings: NodeStringTable
     let now: () -> Double
 
-    public init(registry: MaskRegistry, now: @escaping () -> Double = { ProcessInfo.processInfo.systemUptime }) {
+    public init(registry: MaskRegistry, strings: NodeStringTable = NodeStringTable(),
+                now: @escaping () -> Double = { ProcessInfo.processInfo.systemUptime }) {
         self.registry = registry
+        self.strings = strings
         self.now = now
     }
 
     public func flatten(_ root: ViewLike, _ request: CaptureRequest) -> Result {
+        strings.resetIfHalfFull()
         var out: [ViewNode] = []
         out.reserveCapacity(64)
         let deadline = now() + request.maxSeconds
+        func result(truncated: Bool) -> Result {
+            Result(nodes: out, truncated: truncated, strings: strings.update(), table: strings)
+        }
         // Explicit stack: deep hierarchies must not overflow the main thread's stack.
         var stack: [(ViewLike, UInt32?)] = [(root, nil)]
         while let (view, parent) = stack.popLast() {
             guard view.isVisible else { continue }
             // The clock is read every 64 nodes: cheap, and bounds overshoot.
             if out.count >= request.maxNodes || (out.count % 64 == 63 && now() > deadline) {
-                return Result(nodes: out, truncated: true)
+                return result(truncated: true)
             }
             let index = UInt32(out.count)
             let f = view.windowFrame
             out.append(ViewNode(
                 parent: parent,
-                className: view.className,
+                classIndex: strings.intern(view.className),
                 x: f.x, y: f.y, width: f.width, height: f.height,
                 kind: view.kind,
                 tag: registry.tag(for: view.identity),
                 viewId: UInt64(UInt(bitPattern: ObjectIdentifier(view.identity).hashValue)),
-                testId: view.accessibilityIdentifier,
+                testIdIndex: view.accessibilityIdentifier.map(strings.intern),
                 textLength: view.textLength,
-                maskHint: view.maskHint,
+                maskHintIndex: view.maskHint.map(strings.intern),
                 animating: view.isAnimating
             ))
             // Children in reverse so they pop in order (pre-order, left to right).
             for child in view.childViews.reversed() { stack.append((child, index)) }
         }
-        return Result(nodes: out, truncated: false)
+        return result(truncated: false)
     }
 }

@@ -96,7 +96,7 @@ final class KeyWindowSource: FrameSource {
         let tree = flattener.flatten(UIViewNode(window, window: window), request)
         if tree.truncated || tree.nodes.isEmpty {
             return CapturedFrame(pixels: Data(), width: 0, height: 0, stride: 0, format: .rgba,
-                                 scale: Float(bufferScale), nodes: tree.nodes, truncated: tree.truncated)
+                                 scale: Float(bufferScale), tree: tree)
         }
         let stride = w * 4
         var data = Data(count: stride * h)
@@ -113,7 +113,7 @@ final class KeyWindowSource: FrameSource {
         }
         guard drawn else { return nil }
         return CapturedFrame(pixels: data, width: UInt32(w), height: UInt32(h), stride: UInt32(stride),
-                             format: .rgba, scale: Float(bufferScale), nodes: tree.nodes, truncated: tree.truncated)
+                             format: .rgba, scale: Float(bufferScale), tree: tree)
     }
 }
 

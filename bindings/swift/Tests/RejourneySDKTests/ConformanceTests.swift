@@ -107,7 +107,9 @@ final class ConformanceTests: XCTestCase {
             if let visited = (expect["visited"] as? NSNumber)?.intValue {
                 XCTAssertEqual(walked.nodes.count, visited, "\(name): visited")
             }
-            let eval = try evaluateMasks(nodes: walked.nodes, options: opts)
+            // A fresh flattener's update is its whole table (from index 0).
+            XCTAssertEqual(walked.strings.base, 0)
+            let eval = try evaluateMasks(nodes: walked.nodes, strings: walked.strings.added, options: opts)
             let masked = zip(walked.nodes, eval.masked).filter(\.1).map { byId[$0.0.viewId ?? 0] ?? "?" }
             XCTAssertEqual(masked.sorted(), (expect["masked"] as? [String] ?? []).sorted(), "\(name): masked nodes")
             XCTAssertEqual(eval.movingMasked, (expect["movingMasked"] as? NSNumber)?.boolValue ?? false, "\(name): moving")

@@ -73,6 +73,19 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(files(session.appendingPathComponent("hierarchy"), ext: "gz").count, 12)
         XCTAssertEqual(files(session.appendingPathComponent("events"), ext: "gz").count, 1)
         XCTAssertTrue(FileManager.default.fileExists(atPath: session.appendingPathComponent("session-end.json").path))
+
+        // Each class name crossed once, in the first frame showing it, all in one table; every
+        // snapshot still names each node's class (the strings resolved by index in the core).
+        var seen = Set<String>()
+        let firstSeen = screens.map { s in preorder(s.root).filter { seen.insert($0).inserted } }
+        XCTAssertEqual(source.sent.map(\.added), firstSeen)
+        XCTAssertEqual(source.sent.map(\.base), firstSeen.indices.map { i in UInt32(firstSeen[..<i].reduce(0) { $0 + $1.count }) })
+        XCTAssertEqual(Set(source.sent.map(\.table)).count, 1, "one table for the session")
+        XCTAssertTrue(source.sent[1].added.isEmpty, "chat-120: the classes of chat-000")
+        let stored = try storedSession(env, sessionId)
+        let snapshots = try XCTUnwrap(stored["hierarchy"] as? [[String: Any]])
+        XCTAssertEqual(snapshots.map { preorder(snapshot: $0["root"] as? [String: Any] ?? [:]) },
+                       screens.map { preorder($0.root) })
         client.shutdown()
     }
 
@@ -119,14 +132,15 @@ final class FailClosedTests: XCTestCase {
         XCTAssertTrue(client.waitRemoteConfig(timeout: 5), "remote config answered")
         XCTAssertThrowsError(try client.core.submitFrame(
             pixels: screen.rgba, width: screen.width, height: screen.height, stride: screen.width * 4,
-            format: .rgba, scale: screen.scale, timestampMs: clock.ms, nodes: [])) { e in
+            format: .rgba, scale: screen.scale, timestampMs: clock.ms, nodes: [],
+            strings: NodeStrings(table: 1, base: 0, added: []))) { e in
             guard case RejourneyError.InvalidNodes = e else { return XCTFail("\(e)") }
         }
         // The right tree at the wrong scale: every mask would be misplaced, so it is refused.
         let tree = TreeFlattener(registry: client.masks).flatten(screen.root, unlimitedWalk)
         XCTAssertThrowsError(try client.core.submitFrame(
             pixels: screen.rgba, width: screen.width, height: screen.height, stride: screen.width * 4,
-            format: .rgba, scale: 1, timestampMs: clock.ms, nodes: tree.nodes)) { e in
+            format: .rgba, scale: 1, timestampMs: clock.ms, nodes: tree.nodes, strings: tree.strings)) { e in
             guard case RejourneyError.InvalidNodes = e else { return XCTFail("\(e)") }
         }
         // An invisible root: the walk reports nothing and the loop submits nothing.
@@ -240,19 +254,34 @@ final class ErrorTests: XCTestCase {
     func testBadInputIsRejectedWithoutCrashing() throws {
         let env = try TestEnv.load()
         let c = try client(RejourneyOptions(apiKey: "k", apiUrl: env.url, anrThreshold: 0))
-        let node = ViewNode(parent: nil, className: "UIView", x: 0, y: 0, width: 10, height: 10,
-                            kind: .container, tag: .none, viewId: nil, testId: nil, textLength: nil)
+        let node = ViewNode(parent: nil, classIndex: 0, x: 0, y: 0, width: 10, height: 10,
+                            kind: .container, tag: .none, viewId: nil, testIdIndex: nil, textLength: nil)
+        // A new table for each call: the core takes a call's strings before it looks at the frame.
+        var table: UInt64 = 0
+        func strings() -> NodeStrings {
+            table += 1
+            return NodeStrings(table: table, base: 0, added: ["UIView"])
+        }
         XCTAssertThrowsError(try c.core.submitFrame(pixels: Data(count: 16), width: 2, height: 2, stride: 8,
-                                                    format: .rgba, scale: 1, timestampMs: 1, nodes: [node])) { e in
+                                                    format: .rgba, scale: 1, timestampMs: 1, nodes: [node],
+                                                    strings: strings())) { e in
             guard case RejourneyError.NotStarted = e else { return XCTFail("\(e)") }
         }
         try c.start()
         XCTAssertThrowsError(try c.core.submitFrame(pixels: Data(count: 15), width: 2, height: 2, stride: 8,
-                                                    format: .rgba, scale: 1, timestampMs: 1, nodes: [node])) { e in
+                                                    format: .rgba, scale: 1, timestampMs: 1, nodes: [node],
+                                                    strings: strings())) { e in
             guard case RejourneyError.InvalidFrame = e else { return XCTFail("\(e)") }
         }
+        // A table the core has not seen must start at index 0.
+        XCTAssertThrowsError(try c.core.submitFrame(pixels: Data(count: 16), width: 2, height: 2, stride: 8,
+                                                    format: .rgba, scale: 1, timestampMs: 1, nodes: [node],
+                                                    strings: NodeStrings(table: 9_999, base: 3, added: ["UIView"]))) { e in
+            guard case RejourneyError.StringTable = e else { return XCTFail("\(e)") }
+        }
         XCTAssertThrowsError(try c.core.submitFrame(pixels: Data(), width: 0, height: 0, stride: 0,
-                                                    format: .bgra, scale: 1, timestampMs: 1, nodes: [])) { e in
+                                                    format: .bgra, scale: 1, timestampMs: 1, nodes: [],
+                                                    strings: strings())) { e in
             guard case RejourneyError.InvalidFrame = e else { return XCTFail("\(e)") }
         }
         let nan = MaskRect(x: .nan, y: 0, width: 5, height: 5)
@@ -263,7 +292,8 @@ final class ErrorTests: XCTestCase {
         var orphan = node
         orphan.parent = 7
         XCTAssertThrowsError(try c.core.submitFrame(pixels: Data(count: 16), width: 2, height: 2, stride: 8,
-                                                    format: .rgba, scale: 1, timestampMs: 1, nodes: [node, orphan])) { e in
+                                                    format: .rgba, scale: 1, timestampMs: 1, nodes: [node, orphan],
+                                                    strings: strings())) { e in
             guard case RejourneyError.InvalidNodes = e else { return XCTFail("\(e)") }
         }
         XCTAssertThrowsError(try c.core.reportCaptureCost(ms: -.infinity))
@@ -366,7 +396,7 @@ final class WrapperTests: XCTestCase {
         reg.mask(b)
         let r = TreeFlattener(registry: reg).flatten(root, unlimitedWalk)
         XCTAssertFalse(r.truncated)
-        XCTAssertEqual(r.nodes.map(\.className), ["Root", "A", "A1", "B"])
+        XCTAssertEqual(r.nodes.map { r.strings.added[Int($0.classIndex)] }, ["Root", "A", "A1", "B"])
         XCTAssertEqual(r.nodes.map(\.parent), [nil, 0, 1, 0])
         XCTAssertEqual(r.nodes.map(\.tag), [.none, .none, .none, .mask])
         XCTAssertEqual(Set(r.nodes.compactMap(\.viewId)).count, 4, "stable per-view ids")

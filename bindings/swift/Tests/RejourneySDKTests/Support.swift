@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import XCTest
 @testable import RejourneySDK
 
@@ -136,13 +139,69 @@ let unlimitedWalk = CaptureRequest(maxNodes: 1_000_000, maxSeconds: 60)
 final class CorpusSource: FrameSource {
     var screen: Screen?
     let flattener: TreeFlattener
+    /// The next capture walks the screen, then fails (as `drawHierarchy` can on iOS): the
+    /// walk's strings are interned but never submitted.
+    var failAfterWalk = false
+    /// The string updates of the frames handed to the loop, in order.
+    private(set) var sent: [NodeStrings] = []
     init(flattener: TreeFlattener) { self.flattener = flattener }
     func capture(_ request: CaptureRequest) -> CapturedFrame? {
         guard let s = screen else { return nil }
         let tree = flattener.flatten(s.root, request)
+        if failAfterWalk {
+            failAfterWalk = false
+            return nil
+        }
+        sent.append(tree.strings)
         return CapturedFrame(pixels: s.rgba, width: s.width, height: s.height, stride: s.width * 4,
-                             format: .rgba, scale: s.scale, nodes: tree.nodes, truncated: tree.truncated)
+                             format: .rgba, scale: s.scale, tree: tree)
     }
+}
+
+/// A view tree's pre-order as the hierarchy snapshot shows it: class and test id per node.
+func preorder(_ root: FakeView) -> [String] {
+    var out: [String] = []
+    var stack = [root]
+    while let v = stack.popLast() {
+        if !v.isVisible { continue }
+        out.append(v.className + (v.accessibilityIdentifier.map { " #\($0)" } ?? ""))
+        stack.append(contentsOf: v.children.reversed())
+    }
+    return out
+}
+
+/// The same for a stored snapshot's `root` (`{"class", "testId"?, "children"}`).
+func preorder(snapshot root: [String: Any]) -> [String] {
+    var out: [String] = []
+    var stack = [root]
+    while let n = stack.popLast() {
+        out.append((n["class"] as? String ?? "?") + ((n["testId"] as? String).map { " #\($0)" } ?? ""))
+        stack.append(contentsOf: (n["children"] as? [[String: Any]] ?? []).reversed())
+    }
+    return out
+}
+
+/// What the ingest server stored for a session, as its player reads it
+/// (`GET /sessions/<id>/data.json`): `hierarchy` holds the snapshots, decoded, in time order.
+func storedSession(_ env: TestEnv, _ id: String) throws -> [String: Any] {
+    final class Reply: @unchecked Sendable {
+        var data: Data?
+        var error: Error?
+        var status = 0
+    }
+    let url = try XCTUnwrap(URL(string: "\(env.url)/sessions/\(id)/data.json"))
+    let done = DispatchSemaphore(value: 0)
+    let reply = Reply()
+    URLSession.shared.dataTask(with: url) { data, response, error in
+        reply.data = data
+        reply.error = error
+        reply.status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        done.signal()
+    }.resume()
+    XCTAssertEqual(done.wait(timeout: .now() + 30), .success, "the ingest server answered")
+    if let error = reply.error { throw error }
+    XCTAssertEqual(reply.status, 200, String(decoding: reply.data ?? Data(), as: UTF8.self))
+    return try XCTUnwrap(JSONSerialization.jsonObject(with: reply.data ?? Data()) as? [String: Any])
 }
 
 /// What a test handed the core, for `examples/verify_stored.rs`: lines of `submitted.jsonl`

@@ -4,6 +4,7 @@ import io.rejourney.sdk.CaptureLoop
 import io.rejourney.sdk.CaptureRequest
 import io.rejourney.sdk.CapturedFrame
 import io.rejourney.sdk.MaskRegistry
+import io.rejourney.sdk.NodeStringTable
 import io.rejourney.sdk.SessionCallbacks
 import io.rejourney.sdk.TreeFlattener
 import io.rejourney.sdk.ViewLike
@@ -15,12 +16,14 @@ import org.junit.Assert.fail
 import org.junit.Test
 import uniffi.rejourney_core.MaskTag
 import uniffi.rejourney_core.NodeKind
+import uniffi.rejourney_core.NodeStrings
 import uniffi.rejourney_core.PixelFormat
 import uniffi.rejourney_core.Rejourney
 import uniffi.rejourney_core.RejourneyException
 import uniffi.rejourney_core.ViewNode
 import uniffi.rejourney_core.panicGuardSelfTest
 import io.rejourney.sdk.ErrorReport
+import io.rejourney.sdk.FrameSource
 import java.io.File
 import java.util.Collections
 import java.util.concurrent.CountDownLatch
@@ -54,8 +57,17 @@ class RejourneyJvmTest {
     }
 
     private fun small(v: Int) = ByteArray(16 * 16 * 4) { v.toByte() }
-    /** The window of a 16 × 16 px frame at 1.25 px/pt. */
-    private val window16 = ViewNode(null, "Window", 0f, 0f, 12.8f, 12.8f, NodeKind.CONTAINER, MaskTag.NONE)
+    /** The window of a 16 × 16 px frame at 1.25 px/pt, as a platform view. */
+    private fun window16(vararg children: ViewLike) = Node("Window", children = children.toList(), width = 12.8f, height = 12.8f)
+
+    /**
+     * A string table for calls straight to the core, outside a capture loop: each [send]
+     * carries what the core does not have yet and counts it as received.
+     */
+    private class RawStrings {
+        val table = NodeStringTable()
+        fun send(): NodeStrings = table.update().also { table.committed(it) }
+    }
 
     @Test
     fun fullCorpusSessionThroughTheKotlinApiIntoTheIngestServer() {
@@ -72,13 +84,14 @@ class RejourneyJvmTest {
             var now = 1_000_000L
             var index = 0
             val pending = ArrayDeque<() -> Unit>()
+            val walk = TreeFlattener(MaskRegistry())
             val loop = CaptureLoop(
                 core,
                 source = {
                     val s = screens[index++ % screens.size]
                     // What was submitted when, for verify_stored to match stored frames by time.
                     server.submitted(sessionId, now, s)
-                    CapturedFrame(s.pixels, s.width, s.height, s.width * 4, PixelFormat.RGBA, s.scale, Corpus.nodes(s))
+                    CapturedFrame(s.pixels, s.width, s.height, s.width * 4, PixelFormat.RGBA, s.scale, walk.walk(s))
                 },
                 scheduler = { _, tick -> pending.addLast(tick) },
                 clockMs = { now },
@@ -125,25 +138,50 @@ class RejourneyJvmTest {
                 assertTrue("${e::class.simpleName}: ${e.message}", type.isInstance(e))
             }
         }
-        expect(RejourneyException.InvalidFrame::class.java) { core.submitFrame(ByteArray(10), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, emptyList()) }
-        expect(RejourneyException.InvalidFrame::class.java) { core.submitFrame(ByteArray(0), 0u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, emptyList()) }
-        expect(RejourneyException.InvalidFrame::class.java) { core.submitFrame(small(1), 16u, 16u, 8u, PixelFormat.RGBA, 1f, 2uL, emptyList()) }
-        val root = ViewNode(null, "Window", 0f, 0f, 16f, 16f, NodeKind.CONTAINER, MaskTag.NONE)
-        val nanNode = ViewNode(0u, "EditText", Float.NaN, 0f, 10f, 10f, NodeKind.TEXT_INPUT, MaskTag.NONE)
-        expect(RejourneyException.InvalidMask::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, listOf(root, nanNode)) }
+        // Each call carries the strings the core does not have yet. The core applies them before
+        // it looks at the frame, so every refused frame below leaves the table in step.
+        val strings = RawStrings()
+        val window = strings.table.intern("Window")
+        val editText = strings.table.intern("EditText")
+        val view = strings.table.intern("View")
+        expect(RejourneyException.InvalidFrame::class.java) { core.submitFrame(ByteArray(10), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, emptyList(), strings.send()) }
+        expect(RejourneyException.InvalidFrame::class.java) { core.submitFrame(ByteArray(0), 0u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, emptyList(), strings.send()) }
+        expect(RejourneyException.InvalidFrame::class.java) { core.submitFrame(small(1), 16u, 16u, 8u, PixelFormat.RGBA, 1f, 2uL, emptyList(), strings.send()) }
+        val root = ViewNode(null, window, 0f, 0f, 16f, 16f, NodeKind.CONTAINER, MaskTag.NONE)
+        val nanNode = ViewNode(0u, editText, Float.NaN, 0f, 10f, 10f, NodeKind.TEXT_INPUT, MaskTag.NONE)
+        expect(RejourneyException.InvalidMask::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, listOf(root, nanNode), strings.send()) }
         // Privacy fails closed: an empty tree, or one whose root does not cover the frame at its
         // scale (a wrong scale: masks would land in the wrong place), is refused.
-        expect(RejourneyException.InvalidNodes::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, emptyList()) }
-        expect(RejourneyException.InvalidNodes::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 2f, 2uL, listOf(root)) }
-        val orphan = ViewNode(7u, "View", 0f, 0f, 1f, 1f, NodeKind.CONTAINER, MaskTag.NONE)
-        expect(RejourneyException.InvalidNodes::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, listOf(orphan)) }
+        expect(RejourneyException.InvalidNodes::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, emptyList(), strings.send()) }
+        expect(RejourneyException.InvalidNodes::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 2f, 2uL, listOf(root), strings.send()) }
+        val orphan = ViewNode(7u, view, 0f, 0f, 1f, 1f, NodeKind.CONTAINER, MaskTag.NONE)
+        expect(RejourneyException.InvalidNodes::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, listOf(orphan), strings.send()) }
+        // So does a node naming a string the table does not have (class, test id or tag): its
+        // masks could not be trusted.
+        for (unknown in listOf(root.copy(classIndex = 3u), root.copy(testIdIndex = 3u), root.copy(maskHintIndex = 40u))) {
+            expect(RejourneyException.InvalidNodes::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, listOf(unknown), strings.send()) }
+        }
+        // An update that does not continue the core's table is refused, and the table stays as
+        // it was: a string sent twice, a gap, a new table not starting at 0, a table over the
+        // core's limit of strings.
+        val id = strings.table.table
+        for (bad in listOf(
+            NodeStrings(id, 0u, listOf("Window")), NodeStrings(id, 9u, emptyList()), NodeStrings(id + 1u, 1u, listOf("X")),
+            NodeStrings(id + 1u, 0u, List(NodeStringTable.CORE_MAX_STRINGS + 1) { "s$it" }),
+        )) {
+            expect(RejourneyException.StringTable::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, listOf(root), bad) }
+            expect(RejourneyException.StringTable::class.java) { core.submitPartialFrame(2uL, listOf(root), bad) }
+        }
+        // Still in step: the table continues, and a good frame is taken.
+        assertEquals(3u, strings.table.intern("Label"))
+        core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, listOf(root), strings.send())
         expect(RejourneyException.InvalidArgument::class.java) { core.reportCaptureCost(Double.NaN) }
         expect(RejourneyException.InvalidUrl::class.java) { client("not a url") }
         expect(RejourneyException.InvalidConfig::class.java) { Rejourney(RejourneyOptions(apiKey = "").toFfi("d", tempDir("x").path)) }
         expect(RejourneyException.InvalidConfig::class.java) { client { it.copy(jpegQuality = 3f) } }
         expect(RejourneyException.Internal::class.java) { panicGuardSelfTest() }
         core.shutdown(0uL)
-        expect(RejourneyException.Closed::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 3uL, emptyList()) }
+        expect(RejourneyException.Closed::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 3uL, emptyList(), strings.send()) }
         expect(RejourneyException.Closed::class.java) { core.start(4uL) }
     }
 
@@ -165,6 +203,12 @@ class RejourneyJvmTest {
     fun manyThreadsSubmittingAtOnce() {
         val core = client()
         core.start(1uL)
+        // One table for every thread: sent once here, named by index from then on.
+        val strings = RawStrings()
+        val window = ViewNode(null, strings.table.intern("Window"), 0f, 0f, 12.8f, 12.8f, NodeKind.CONTAINER, MaskTag.NONE)
+        core.submitFrame(small(255), 16u, 16u, 64u, PixelFormat.BGRA, 1.25f, 0uL, listOf(window), strings.send())
+        val steady = strings.send()
+        assertTrue("nothing more to send", steady.added.isEmpty())
         val threads = 8
         val perThread = 25
         val pool = Executors.newFixedThreadPool(threads)
@@ -175,7 +219,7 @@ class RejourneyJvmTest {
                 go.await()
                 repeat(perThread) { i ->
                     try {
-                        core.submitFrame(small(t * 31 + i), 16u, 16u, 64u, PixelFormat.BGRA, 1.25f, (t * 1000 + i).toULong(), listOf(window16))
+                        core.submitFrame(small(t * 31 + i), 16u, 16u, 64u, PixelFormat.BGRA, 1.25f, (t * 1000 + i).toULong(), listOf(window), steady)
                         core.tick((t * 1000 + i).toULong())
                     } catch (e: Throwable) {
                         failures.add(e)
@@ -190,7 +234,7 @@ class RejourneyJvmTest {
         // Shutdown drains the encoder, so every frame is accounted for afterwards.
         core.shutdown(0uL)
         val t = core.telemetry()
-        assertEquals((threads * perThread).toULong(), t.framesOffered)
+        assertEquals((threads * perThread + 1).toULong(), t.framesOffered)
         assertEquals("every frame captured, skipped as unchanged or counted as dropped",
             t.framesOffered, t.framesCaptured + t.framesSkippedUnchanged + t.framesDropped)
         assertTrue(t.framesCaptured > 0uL)
@@ -201,7 +245,7 @@ class RejourneyJvmTest {
         val core = client()
         core.start(0uL)
         try {
-            core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1.25f, 1uL, emptyList())
+            core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1.25f, 1uL, emptyList(), RawStrings().send())
             fail("an empty tree must be refused")
         } catch (e: RejourneyException.InvalidNodes) {
         }
@@ -210,8 +254,9 @@ class RejourneyJvmTest {
         val hidden = Node("Root", visible = false, children = listOf(Node("EditText", NodeKind.TEXT_INPUT)))
         assertTrue(TreeFlattener(MaskRegistry()).flatten(hidden, unlimitedWalk).nodes.isEmpty())
         val pending = ArrayDeque<() -> Unit>()
+        val walk = TreeFlattener(MaskRegistry())
         val loop = CaptureLoop(core, {
-            CapturedFrame(small(2), 16, 16, 64, PixelFormat.RGBA, 1.25f, TreeFlattener(MaskRegistry()).flatten(hidden, unlimitedWalk).nodes)
+            CapturedFrame(small(2), 16, 16, 64, PixelFormat.RGBA, 1.25f, walk.flatten(hidden, unlimitedWalk))
         }, { _, tick -> pending.addLast(tick) }, clockMs = { 5_000L })
         loop.start()
         pending.removeFirst().invoke()
@@ -231,8 +276,9 @@ class RejourneyJvmTest {
         override val children: List<ViewLike> = emptyList(),
         override val width: Float = 10f,
         override val height: Float = 10f,
+        override val testId: String? = null,
+        override var x: Float = 0f,
     ) : ViewLike {
-        override val x = 0f
         override val y = 0f
         override var animating = false
     }
@@ -258,8 +304,7 @@ class RejourneyJvmTest {
         var now = 0L
         val pending = ArrayDeque<() -> Unit>()
         val loop = CaptureLoop(core, {
-            val tree = flattener.flatten(window, it)
-            CapturedFrame(small(3), 16, 16, 64, PixelFormat.RGBA, 1.25f, tree.nodes, tree.truncated)
+            CapturedFrame(small(3), 16, 16, 64, PixelFormat.RGBA, 1.25f, flattener.flatten(window, it))
         }, { _, tick -> pending.addLast(tick) }, clockMs = { now }, nanoTime = { 0L })
         loop.start()
         pending.removeFirst().invoke()
@@ -289,12 +334,16 @@ class RejourneyJvmTest {
             secret,
             Node("B", tag = "rj-mask"),
         ))
-        val nodes = TreeFlattener(registry).flatten(tree, unlimitedWalk).nodes
-        assertEquals(listOf("Root", "A", "A1", "com.app.CardView", "B"), nodes.map { it.className })
+        val walked = TreeFlattener(registry).flatten(tree, unlimitedWalk)
+        val nodes = walked.nodes
+        // Strings by index into the walk's table, each once, in the order first seen.
+        val table = walked.strings.update().added
+        assertEquals(listOf("Root", "A", "rj-unmask", "A1", "com.app.CardView", "B", "rj-mask"), table)
+        assertEquals(listOf("Root", "A", "A1", "com.app.CardView", "B"), nodes.map { table[it.classIndex.toInt()] })
         assertEquals(listOf(null, 0u, 1u, 0u, 0u), nodes.map { it.parent })
         // Registrations are the platform's; tag strings go to the core as they are.
         assertEquals(listOf(MaskTag.NONE, MaskTag.NONE, MaskTag.NONE, MaskTag.MASK, MaskTag.NONE), nodes.map { it.tag })
-        assertEquals(listOf(null, "rj-unmask", null, null, "rj-mask"), nodes.map { it.maskHint })
+        assertEquals(listOf(null, "rj-unmask", null, null, "rj-mask"), nodes.map { n -> n.maskHintIndex?.let { table[it.toInt()] } })
         val wide = Node("Root", children = List(50) { Node("C$it") })
         val limited = TreeFlattener(registry).flatten(wide, CaptureRequest(10, 60_000_000_000L))
         assertTrue(limited.truncated)
@@ -326,7 +375,9 @@ class RejourneyJvmTest {
         val delays = mutableListOf<Long>()
         val pending = ArrayDeque<() -> Unit>()
         var captured = 0
-        val loop = CaptureLoop(core, { captured++; CapturedFrame(small(captured), 16, 16, 64, PixelFormat.RGBA, 1.25f, listOf(window16)) },
+        val walk = TreeFlattener(MaskRegistry())
+        val window = window16()
+        val loop = CaptureLoop(core, { captured++; CapturedFrame(small(captured), 16, 16, 64, PixelFormat.RGBA, 1.25f, walk.flatten(window, it)) },
             { d, tick -> delays.add(d); pending.addLast(tick) }, clockMs = { now })
         loop.start()
         pending.removeFirst().invoke() // t=0: capture
@@ -362,7 +413,7 @@ class RejourneyJvmTest {
             val pending = ArrayDeque<() -> Unit>()
             val loop = CaptureLoop(core, {
                 CapturedFrame(screen.pixels, screen.width, screen.height, screen.width * 4, PixelFormat.RGBA,
-                    screen.scale, tree.nodes, tree.truncated)
+                    screen.scale, tree)
             }, { _, tick -> pending.addLast(tick) }, clockMs = { now })
             loop.start()
             pending.removeFirst().invoke()
@@ -441,6 +492,270 @@ class RejourneyJvmTest {
         core.shutdown(0uL)
     }
     @Test
+    fun theStringTableSendsEachStringOnceAndKeepsWhatTheCoreHasNotReceived() {
+        var ids = 0uL
+        val t = NodeStringTable { ++ids }
+        assertEquals(0u, t.intern("A"))
+        assertEquals(1u, t.intern("B"))
+        assertEquals(0u, t.intern("A"))
+        val first = t.update()
+        assertEquals(NodeStrings(1uL, 0u, listOf("A", "B")), first)
+        assertEquals("taken after the update", 2u, t.intern("C"))
+        t.committed(first)
+        assertEquals("what came after stays pending", NodeStrings(1uL, 2u, listOf("C")), t.update())
+        t.committed(first)
+        assertEquals("committing twice changes nothing", NodeStrings(1uL, 2u, listOf("C")), t.update())
+        t.reset()
+        t.committed(NodeStrings(1uL, 2u, listOf("C")))
+        assertEquals("an update of the old table changes nothing", NodeStrings(2uL, 0u, emptyList()), t.update())
+        assertEquals(0u, t.intern("C"))
+        // Full at half the core's limits: strings, or bytes as the core counts them (UTF-8).
+        repeat(NodeStringTable.RESET_STRINGS - 2) { t.intern("s$it") }
+        assertFalse(t.resetIfFull())
+        t.intern("one more")
+        assertTrue(t.resetIfFull())
+        assertEquals(0, t.size)
+        t.intern("é".repeat(1 shl 18)) // 2 bytes each: 512 KiB
+        assertFalse(t.resetIfFull())
+        t.intern("😀".repeat(1 shl 17)) // a surrogate pair, 4 bytes each: 512 KiB more
+        assertTrue(t.resetIfFull())
+        // A new table always has a new id, whatever the generator says.
+        val same = NodeStringTable { 7uL }
+        same.reset()
+        assertEquals(8uL, same.table)
+    }
+
+    /**
+     * A capture loop over a small synthetic screen, into the ingest server. Each [frame] is one
+     * tick two simulated seconds after the last (past the capture and snapshot intervals); every
+     * tree these sessions walk differs from the last, so each recorded frame makes one snapshot,
+     * which [frame] waits for. [finish] ends the session and returns the stored snapshots.
+     */
+    private inner class SyntheticSession(val server: IngestProcess, source: FrameSource) {
+        val core = client(server.url) { it.copy(anrThresholdMs = 0) }
+        private val startMs = 1_000_000L
+        var now = startMs
+            private set
+        val id: String = core.start(now.toULong())
+        private val pending = ArrayDeque<() -> Unit>()
+        val loop: CaptureLoop
+
+        init {
+            assertTrue("remote config answered", core.waitRemoteConfig(5_000uL))
+            server.synthetic(id)
+            loop = CaptureLoop(core, source, { _, tick -> pending.addLast(tick) }, clockMs = { now }, nanoTime = { 0L })
+            loop.start()
+        }
+
+        /** One tick; returns its time. */
+        fun frame(): Long {
+            settle(core)
+            now += 2_000
+            val recorded = loop.captures
+            pending.removeFirst().invoke()
+            if (loop.captures > recorded) {
+                val deadline = System.nanoTime() + 5_000_000_000L
+                while (core.telemetry().hierarchySnapshots < loop.captures.toULong() && System.nanoTime() < deadline) Thread.sleep(2)
+            }
+            return now
+        }
+
+        fun finish(): Map<Long, Map<String, Any?>> {
+            loop.stop()
+            core.stop((now + 1_000).toULong())
+            assertTrue("everything delivered", core.flush(30_000uL))
+            val t = core.telemetry()
+            assertEquals("every recorded frame stored: ${t.json}", loop.captures.toULong(), t.framesCaptured)
+            assertEquals(t.bundles.toInt(), server.bundles(id).size)
+            core.shutdown(1000uL)
+            return server.snapshots(id).associateBy { (it["timestamp"] as Double).toLong() }
+        }
+    }
+
+    /** A snapshot's views, pre-order: class, test id, masked. */
+    @Suppress("UNCHECKED_CAST")
+    private fun views(snapshot: Map<String, Any?>?): List<Triple<String, String?, Boolean>> {
+        assertNotNull("a snapshot", snapshot)
+        val out = mutableListOf<Triple<String, String?, Boolean>>()
+        val stack = ArrayDeque(listOf(snapshot!!["root"] as Map<String, Any?>))
+        while (stack.isNotEmpty()) {
+            val n = stack.removeLast()
+            out.add(Triple(n["class"] as String, n["testId"] as String?, n["masked"] as Boolean))
+            (n["children"] as List<Map<String, Any?>>?)?.asReversed()?.forEach { stack.addLast(it) }
+        }
+        return out
+    }
+
+    @Test
+    fun eachStringCrossesOnceAndSnapshotsStillNameThem() {
+        IngestProcess().use { server ->
+            val title = Node("android.widget.TextView", NodeKind.TEXT, tag = "rj-mask", x = 1f)
+            val toolbar = Node("androidx.appcompat.widget.Toolbar", testId = "toolbar", children = listOf(title))
+            val email = Node("android.widget.EditText", NodeKind.TEXT_INPUT, testId = "email")
+            var screen = window16(toolbar, email)
+            val walk = TreeFlattener(MaskRegistry())
+            val sent = mutableListOf<NodeStrings>()
+            var frames = 0
+            val session = SyntheticSession(server) { request ->
+                val tree = walk.flatten(screen, request)
+                // What the loop sends with this frame: the table's update right after the walk.
+                sent.add(tree.strings.update())
+                CapturedFrame(small(++frames * 40), 16, 16, 64, PixelFormat.RGBA, 1.25f, tree)
+            }
+            val first = session.frame()
+            title.x = 2f // the same screen, one view moved: a new snapshot, no new string
+            val second = session.frame()
+            screen = window16(toolbar, email, Node("android.widget.Button", NodeKind.TEXT, testId = "submit"))
+            val third = session.frame()
+            val snapshots = session.finish()
+            assertEquals(0L, session.loop.errors)
+            assertEquals(3L, session.loop.captures)
+            assertEquals(
+                listOf("Window", "androidx.appcompat.widget.Toolbar", "toolbar", "android.widget.TextView", "rj-mask", "android.widget.EditText", "email"),
+                sent[0].added,
+            )
+            assertEquals("the same screen again: nothing to send", NodeStrings(sent[0].table, 7u, emptyList()), sent[1])
+            assertEquals("only what is new", NodeStrings(sent[0].table, 7u, listOf("android.widget.Button", "submit")), sent[2])
+            // The core names every view from its table, for frames that sent nothing too; the
+            // developer tag still masks the title.
+            val screenViews = listOf(
+                Triple("Window", null, false),
+                Triple("androidx.appcompat.widget.Toolbar", "toolbar", false),
+                Triple("android.widget.TextView", null, true),
+                Triple("android.widget.EditText", "email", true),
+            )
+            assertEquals(screenViews, views(snapshots[first]))
+            assertEquals(screenViews, views(snapshots[second]))
+            assertEquals(screenViews + Triple("android.widget.Button", "submit", false), views(snapshots[third]))
+        }
+    }
+
+    @Test
+    fun aTableTheCoreRefusesIsStartedAgainAndTheNextFrameRecorded() {
+        IngestProcess().use { server ->
+            val label = Node("android.widget.TextView", NodeKind.TEXT, testId = "greeting")
+            val screen = window16(Node("android.widget.FrameLayout", testId = "content", children = listOf(label)))
+            val walk = TreeFlattener(MaskRegistry())
+            val sent = mutableListOf<NodeStrings>()
+            var frames = 0
+            val session = SyntheticSession(server) { request ->
+                label.x += 1f
+                val tree = walk.flatten(screen, request)
+                sent.add(tree.strings.update())
+                CapturedFrame(small(++frames * 40), 16, 16, 64, PixelFormat.RGBA, 1.25f, tree)
+            }
+            val core = session.core
+            val first = session.frame()
+            val table = walk.strings.table
+            // An update with the wrong base is refused and leaves the core's table as it was: the
+            // loop goes on in step.
+            try {
+                core.submitPartialFrame(first.toULong(), emptyList(), NodeStrings(table, 99u, emptyList()))
+                fail("a wrong base is refused")
+            } catch (e: RejourneyException.StringTable) {
+            }
+            val second = session.frame()
+            assertEquals(0L, session.loop.errors)
+            // Another table takes the core's place (a second shim on the same core)...
+            try {
+                core.submitPartialFrame(second.toULong(), emptyList(), NodeStrings(table + 1u, 0u, listOf("Intruder")))
+            } catch (e: RejourneyException) {
+                assertFalse("a new table from 0 is taken: $e", e is RejourneyException.StringTable)
+            }
+            // ...so the loop's next update does not continue the core's table: that frame is
+            // refused and counted, and the loop starts a new table.
+            session.frame()
+            assertEquals(1L, session.loop.errors)
+            assertEquals(2L, session.loop.captures)
+            assertTrue("a new table", walk.strings.table != table)
+            // The next frame sends every string again, from 0, and is recorded.
+            val recovered = session.frame()
+            assertEquals(1L, session.loop.errors)
+            assertEquals(3L, session.loop.captures)
+            assertEquals(NodeStrings(walk.strings.table, 0u, sent[0].added), sent.last())
+            val snapshots = session.finish()
+            assertEquals(setOf(first, second, recovered), snapshots.keys)
+            val screenViews = listOf(
+                Triple("Window", null, false),
+                Triple("android.widget.FrameLayout", "content", false),
+                Triple("android.widget.TextView", "greeting", false),
+            )
+            for (at in listOf(first, second, recovered)) assertEquals(screenViews, views(snapshots[at]))
+        }
+    }
+
+    @Test
+    fun aFrameLostAfterItsWalkKeepsTheTableInStep() {
+        IngestProcess().use { server ->
+            var screen = window16(Node("androidx.recyclerview.widget.RecyclerView", testId = "feed"))
+            var drawFails = false
+            val walk = TreeFlattener(MaskRegistry())
+            val sent = mutableListOf<NodeStrings>()
+            var frames = 0
+            val session = SyntheticSession(server) { request ->
+                val tree = walk.flatten(screen, request)
+                sent.add(tree.strings.update())
+                if (drawFails) throw IllegalStateException("view draw failed")
+                CapturedFrame(small(++frames * 40), 16, 16, 64, PixelFormat.RGBA, 1.25f, tree)
+            }
+            val first = session.frame()
+            // A new screen whose draw throws after the walk: its new strings never left.
+            screen = window16(Node("android.widget.ScrollView", testId = "details", children = listOf(Node("android.widget.TextView", NodeKind.TEXT, testId = "price"))))
+            drawFails = true
+            session.frame()
+            assertEquals(1L, session.loop.errors)
+            val fresh = listOf("android.widget.ScrollView", "details", "android.widget.TextView", "price")
+            assertEquals("still to send, from the same base", NodeStrings(sent[0].table, 3u, fresh), walk.strings.update())
+            drawFails = false
+            val third = session.frame()
+            assertEquals(1L, session.loop.errors)
+            assertEquals(2L, session.loop.captures)
+            assertEquals("sent with the next frame", NodeStrings(sent[0].table, 3u, fresh), sent.last())
+            val snapshots = session.finish()
+            assertEquals(setOf(first, third), snapshots.keys)
+            assertEquals(
+                listOf(Triple("Window", null, false), Triple("android.widget.ScrollView", "details", false), Triple("android.widget.TextView", "price", false)),
+                views(snapshots[third]),
+            )
+        }
+    }
+
+    @Test
+    fun aTableIsStartedAgainBeforeItCouldPassTheCoresLimits() {
+        val core = client()
+        core.start(0uL)
+        var now = 0L
+        var frame = 0
+        val pending = ArrayDeque<() -> Unit>()
+        // No time budget: the walk of 1 500 views must not be cut short on a slow machine.
+        val walk = TreeFlattener(MaskRegistry(), nanoTime = { 0L })
+        val tables = mutableListOf<ULong>()
+        val loop = CaptureLoop(core, { request ->
+            frame++
+            // Every frame a screen never seen before: 1 500 views with three new strings each.
+            val views = List(1_500) { Node("C$frame-$it", tag = "t$frame-$it", testId = "i$frame-$it", width = 1f, height = 1f) }
+            val tree = walk.flatten(window16(*views.toTypedArray()), request)
+            tables.add(tree.strings.table)
+            CapturedFrame(small(frame), 16, 16, 64, PixelFormat.RGBA, 1.25f, tree)
+        }, { _, tick -> pending.addLast(tick) }, clockMs = { now }, nanoTime = { 0L })
+        loop.start()
+        repeat(6) {
+            settle(core)
+            pending.removeFirst().invoke()
+            now += 1_000
+        }
+        loop.stop()
+        // 4 501 strings a frame: the third and fifth walks found 9 002, over half the core's
+        // 16 384, and started a new table first. Without that the fourth frame's update would
+        // pass the core's limit and be refused.
+        assertEquals(0L, loop.errors)
+        assertEquals(6L, loop.captures)
+        assertEquals(3, tables.toSet().size)
+        assertEquals(listOf(tables[0], tables[0], tables[2], tables[2], tables[4], tables[4]), tables)
+        core.shutdown(0uL)
+    }
+
+    @Test
     fun aBufferedSessionUploadsNothingUntilAnErrorThenItsWindowAndTheRest() {
         IngestProcess().use { server ->
             // Never sampled in, always buffered: nothing may leave the device before an error.
@@ -453,12 +768,13 @@ class RejourneyJvmTest {
             val screens = listOf("login-000", "shop-000", "article-000", "settings-000", "dashboard-000", "chat-000").map { Corpus.load(it) }
             var index = 0
             val pending = ArrayDeque<() -> Unit>()
+            val walk = TreeFlattener(MaskRegistry())
             val loop = CaptureLoop(
                 core,
                 source = {
                     val s = screens[index++ % screens.size]
                     server.submitted(sessionId, now, s)
-                    CapturedFrame(s.pixels, s.width, s.height, s.width * 4, PixelFormat.RGBA, s.scale, Corpus.nodes(s))
+                    CapturedFrame(s.pixels, s.width, s.height, s.width * 4, PixelFormat.RGBA, s.scale, walk.walk(s))
                 },
                 scheduler = { _, tick -> pending.addLast(tick) },
                 clockMs = { now },

@@ -1,13 +1,13 @@
 package io.rejourney
 
 import io.rejourney.sdk.CaptureRequest
-import io.rejourney.sdk.MaskRegistry
 import io.rejourney.sdk.TreeFlattener
 import io.rejourney.sdk.ViewLike
 import uniffi.rejourney_core.NodeKind
 import java.io.File
 import java.nio.file.Files
 import java.util.concurrent.TimeUnit
+import java.util.zip.GZIPInputStream
 import javax.imageio.ImageIO
 
 /** Repository root, passed by scripts/test-kotlin.sh. */
@@ -53,6 +53,17 @@ class IngestProcess : AutoCloseable {
     /** Records the session's start and how many frames the core captured for it. */
     fun captured(sessionId: String, startMs: Long, frames: ULong) =
         manifest("{\"session\":\"$sessionId\",\"start\":$startMs,\"captured\":$frames}")
+
+    /** Declares a session whose frames are not corpus screens: counted, not checked. */
+    fun synthetic(sessionId: String) = manifest("{\"session\":\"$sessionId\",\"synthetic\":true}")
+
+    /** The hierarchy snapshots the server stored for a session, oldest first. */
+    @Suppress("UNCHECKED_CAST")
+    fun snapshots(sessionId: String): List<Map<String, Any?>> =
+        (File(dataDir, "$sessionId/hierarchy").listFiles() ?: emptyArray())
+            .filter { it.name.endsWith(".gz") }
+            .map { f -> Json(GZIPInputStream(f.inputStream()).use { it.readBytes() }.decodeToString()).parse() as Map<String, Any?> }
+            .sortedBy { it["timestamp"] as Double }
 
     private fun manifest(line: String) = File(dataDir, "submitted.jsonl").appendText(line + "\n")
 
@@ -172,9 +183,14 @@ object Corpus {
         )
         return Screen(id, rgba, w, h, (tree["scale"] as Double).toFloat(), JsonView(window))
     }
-
-    fun nodes(screen: Screen) = TreeFlattener(MaskRegistry()).flatten(screen.root, unlimitedWalk).nodes
 }
+
+/**
+ * A corpus screen's walk, budget aside. A session keeps one flattener, as the Android adapter
+ * does: its string table sends each string once (a flattener per frame would start a new
+ * table every frame).
+ */
+fun TreeFlattener.walk(screen: Screen) = flatten(screen.root, unlimitedWalk)
 
 /** A walk budget no test tree reaches (the core's own comes with each tick's decision). */
 val unlimitedWalk = CaptureRequest(maxNodes = 100_000, maxNanos = 60_000_000_000L)

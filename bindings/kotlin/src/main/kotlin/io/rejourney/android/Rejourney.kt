@@ -31,6 +31,9 @@ object Rejourney {
         val client = core ?: uniffi.rejourney_core.Rejourney(options.toFfi(deviceId(app), storage, deviceInfo(app))).also { core = it }
         onSession?.let { client.setListener(it) }
         val main = Handler(Looper.getMainLooper())
+        // One loop per core: a second one would tick twice as often and, with its own string
+        // table, make the core refuse every other frame's strings.
+        loop?.stop()
         val capture = WindowCapture(app, masks)
         val l = CaptureLoop(client, capture, { delay, tick -> main.postDelayed(tick, delay) })
         loop = l

@@ -33,6 +33,7 @@ internal class WindowCapture(
     masks: MaskRegistry,
 ) : FrameSource {
     private var top: WeakReference<Activity>? = null
+    /** One walk, one string table, for every frame of this capture (they go to one core). */
     private val flattener = TreeFlattener(masks)
     /** Reused while the size holds: the core copies the pixels during the call. */
     private var pixels: ByteBuffer? = null
@@ -65,7 +66,7 @@ internal class WindowCapture(
         // needs no pixels.
         val tree = flattener.flatten(AndroidView(root, density), request)
         if (tree.truncated || tree.nodes.isEmpty()) {
-            return CapturedFrame(ByteBuffer.allocateDirect(0), 0, 0, 0, PixelFormat.RGBA, bufferScale, tree.nodes, tree.truncated)
+            return CapturedFrame(ByteBuffer.allocateDirect(0), 0, 0, 0, PixelFormat.RGBA, bufferScale, tree)
         }
         val bitmap = Bitmap.createBitmap(w, h, Bitmap.Config.ARGB_8888)
         val canvas = android.graphics.Canvas(bitmap)
@@ -77,7 +78,7 @@ internal class WindowCapture(
         bitmap.copyPixelsToBuffer(buffer) // ARGB_8888 is RGBA in memory.
         buffer.flip()
         bitmap.recycle()
-        return CapturedFrame(buffer, w, h, w * 4, PixelFormat.RGBA, bufferScale, tree.nodes, tree.truncated)
+        return CapturedFrame(buffer, w, h, w * 4, PixelFormat.RGBA, bufferScale, tree)
     }
 }
 

@@ -20,15 +20,18 @@ class CapturedFrame(
     val format: PixelFormat,
     /** Pixels per point of `pixels`. */
     val scale: Float,
-    val nodes: List<ViewNode>,
-    /** The view walk ran out of budget: the frame must not be sent. */
-    val truncated: Boolean = false,
+    /** The view walk: its nodes, whether it ran out of budget, the string table they name. */
+    val tree: TreeFlattener.Result,
 ) {
     /** A frame whose pixels are in an array (copied once into a direct buffer). */
     constructor(
         pixels: ByteArray, width: Int, height: Int, stride: Int, format: PixelFormat, scale: Float,
-        nodes: List<ViewNode>, truncated: Boolean = false,
-    ) : this(direct(pixels), width, height, stride, format, scale, nodes, truncated)
+        tree: TreeFlattener.Result,
+    ) : this(direct(pixels), width, height, stride, format, scale, tree)
+
+    val nodes: List<ViewNode> get() = tree.nodes
+    /** The view walk ran out of budget: the frame must not be recorded. */
+    val truncated: Boolean get() = tree.truncated
 
     private companion object {
         fun direct(bytes: ByteArray): ByteBuffer = ByteBuffer.allocateDirect(bytes.size).put(bytes).also { it.flip() }
@@ -56,7 +59,8 @@ fun interface TickScheduler {
  * then schedules itself when the core says (the core keeps that within 16 ms to 60 s).
  * Each tick is also the ANR watchdog's heartbeat. The core drives; this loop only answers.
  * Errors from the core or from the capture itself are counted, never thrown into the host's
- * main thread.
+ * main thread; a string table the core refused is counted too, and the next frame starts a
+ * new one.
  */
 class CaptureLoop(
     private val core: Rejourney,
@@ -104,15 +108,8 @@ class CaptureLoop(
                     // The root is not visible: nothing on screen can be described, so no frame
                     // (the core would refuse an empty tree anyway).
                     emptyWalks++
-                } else if (frame != null && frame.truncated) {
-                    core.submitPartialFrame(clockMs().toULong(), frame.nodes)
-                    partialFrames++
                 } else if (frame != null) {
-                    core.submitFrameBuffer(
-                        frame.pixels, frame.width.toUInt(), frame.height.toUInt(), frame.stride.toUInt(),
-                        frame.format, frame.scale, clockMs().toULong(), frame.nodes,
-                    )
-                    captures++
+                    submit(frame)
                 }
             }
         } catch (e: RejourneyException) {
@@ -123,5 +120,38 @@ class CaptureLoop(
             errors++
         }
         if (running) scheduler.schedule(next) { tick() }
+    }
+
+    /**
+     * Hands [frame] over with the strings its nodes name that the core does not have yet, and
+     * marks them sent once the core has them (it applies them before looking at the frame).
+     */
+    private fun submit(frame: CapturedFrame) {
+        val strings = frame.tree.strings
+        val update = strings.update()
+        try {
+            if (frame.truncated) {
+                core.submitPartialFrame(clockMs().toULong(), frame.nodes, update)
+                partialFrames++
+            } else {
+                core.submitFrameBuffer(
+                    frame.pixels, frame.width.toUInt(), frame.height.toUInt(), frame.stride.toUInt(),
+                    frame.format, frame.scale, clockMs().toULong(), frame.nodes, update,
+                )
+                captures++
+            }
+        } catch (e: RejourneyException) {
+            when (e) {
+                // The core's table is not the one this walk continued (another took its place)
+                // or would pass its limits: start a new one, sent whole with the next frame.
+                is RejourneyException.StringTable -> strings.reset()
+                // Shut down: nothing more will be sent.
+                is RejourneyException.Closed -> {}
+                // Refused after the strings were applied (bad frame, bad nodes).
+                else -> strings.committed(update)
+            }
+            throw e
+        }
+        strings.committed(update)
     }
 }

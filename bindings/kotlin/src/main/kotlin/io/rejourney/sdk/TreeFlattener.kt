@@ -55,14 +55,21 @@ data class CaptureRequest(val maxNodes: Int, val maxNanos: Long, val scale: Floa
  * subtrees are not walked (they draw nothing), and when the core's [CaptureRequest] runs out the
  * result is [Result.truncated], which [CaptureLoop] sends as a partial frame that the core
  * drops (privacy fails closed when part of the screen was never examined).
+ *
+ * Class names, test ids and tags go into [strings] and nodes name them by index: one table
+ * for every walk of this flattener, so a screen's strings cross the FFI once (see
+ * [NodeStringTable]). The frames of one flattener go to one core.
  */
 class TreeFlattener(
     private val registry: MaskRegistry,
     private val nanoTime: () -> Long = System::nanoTime,
+    val strings: NodeStringTable = NodeStringTable(),
 ) {
-    data class Result(val nodes: List<ViewNode>, val truncated: Boolean)
+    /** A walk: its nodes, whether it was cut short, and the table their string indices name. */
+    class Result(val nodes: List<ViewNode>, val truncated: Boolean, val strings: NodeStringTable)
 
     fun flatten(root: ViewLike, budget: CaptureRequest): Result {
+        strings.resetIfFull()
         val out = ArrayList<ViewNode>(64)
         val deadline = nanoTime() + budget.maxNanos
         // Explicit stack: deep hierarchies must not overflow the thread's stack.
@@ -73,26 +80,26 @@ class TreeFlattener(
             if (!v.visible) continue
             // The clock is read every 64 nodes: cheap, and bounds the overshoot.
             if (out.size >= budget.maxNodes || (out.size % 64 == 63 && nanoTime() > deadline)) {
-                return Result(out, true)
+                return Result(out, true, strings)
             }
             val index = out.size.toUInt()
             out.add(
                 ViewNode(
                     parent = parent,
-                    className = v.className,
+                    classIndex = strings.intern(v.className),
                     x = v.x, y = v.y, width = v.width, height = v.height,
                     kind = v.kind,
                     tag = registry.tagFor(v.identity),
                     viewId = v.stableId ?: System.identityHashCode(v.identity).toULong(),
-                    testId = v.testId,
+                    testIdIndex = v.testId?.let(strings::intern),
                     textLength = v.textLength,
-                    maskHint = v.tag,
+                    maskHintIndex = v.tag?.let(strings::intern),
                     animating = v.animating,
                 ),
             )
             // Push children in reverse so they pop in order (pre-order, left to right).
             for (i in v.children.indices.reversed()) stack.addLast(v.children[i] to index)
         }
-        return Result(out, false)
+        return Result(out, false, strings)
     }
 }

@@ -7,7 +7,10 @@ import io.rejourney.RejourneyOptions
 import io.rejourney.Screen
 import io.rejourney.sdk.CaptureLoop
 import io.rejourney.sdk.CapturedFrame
+import io.rejourney.sdk.MaskRegistry
+import io.rejourney.sdk.TreeFlattener
 import io.rejourney.tempDir
+import io.rejourney.walk
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
 import org.junit.Assert.assertNull
@@ -84,10 +87,12 @@ class RejourneyModuleImplTest {
                     // The server's settings apply from the first tick (test only: an app never waits).
                     assertTrue("remote config answered", c.waitRemoteConfig(5_000uL))
                     assertEquals("fresh", c.telemetry().remoteConfigStatus)
+                    // One walk for the session, as the Android adapter keeps: one string table.
+                    val walk = TreeFlattener(MaskRegistry())
                     loop = CaptureLoop(c, {
                         screen?.let { s ->
                             server.submitted(id, now, s)
-                            CapturedFrame(s.pixels, s.width, s.height, s.width * 4, PixelFormat.RGBA, s.scale, Corpus.nodes(s))
+                            CapturedFrame(s.pixels, s.width, s.height, s.width * 4, PixelFormat.RGBA, s.scale, walk.walk(s))
                         }
                     }, { _, tick -> pending.addLast(tick) }, clockMs = { now }, nanoTime = { 0L }).also { it.start() }
                     return id

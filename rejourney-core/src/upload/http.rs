@@ -82,11 +82,13 @@ fn from_ureq(e: ureq::Error) -> TransportError {
     }
 }
 
-/// TLS as the SDK ships it, spelled out rather than left to defaults: rustls, certificates
-/// verified against the Mozilla roots compiled in (`webpki-roots`), SNI on.
+/// TLS as the SDK ships it, spelled out rather than left to defaults: rustls with the
+/// provider of [`super::tls`], certificates verified against the Mozilla roots compiled in
+/// (`webpki-roots`), SNI on.
 fn tls_config() -> ureq::tls::TlsConfig {
     ureq::tls::TlsConfig::builder()
         .provider(ureq::tls::TlsProvider::Rustls)
+        .unversioned_rustls_crypto_provider(super::tls::provider())
         .root_certs(ureq::tls::RootCerts::WebPki)
         .disable_verification(false)
         .use_sni(true)

@@ -15,6 +15,7 @@ pub mod retry;
 mod shared;
 mod spooler;
 pub mod stats;
+mod tls;
 pub mod worker;
 
 pub use crate::artifact::{idempotency_key, wall_clock_ms, Artifact};

@@ -10,7 +10,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use rejourney_core::ffi::{
-    MaskTag, NodeKind, NodeStrings, PixelFormat, Rejourney, RejourneyOptions, ViewNode,
+    MaskTag, NodeKind, NodeStrings, NodeTree, PixelFormat, Rejourney, RejourneyOptions, ViewNode,
 };
 use rejourney_core::UniFfiTag;
 use uniffi::{Lift, Lower};
@@ -234,8 +234,10 @@ fn main() {
                     PixelFormat::Rgba,
                     SCALE,
                     now,
-                    list,
-                    update,
+                    NodeTree {
+                        nodes: list,
+                        strings: update,
+                    },
                 ),
                 None => core.submit_frame_buffer(
                     &frame,
@@ -245,8 +247,10 @@ fn main() {
                     PixelFormat::Rgba,
                     SCALE,
                     now,
-                    list,
-                    update,
+                    NodeTree {
+                        nodes: list,
+                        strings: update,
+                    },
                 ),
             };
             let d = t.elapsed();

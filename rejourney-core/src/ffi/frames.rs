@@ -24,15 +24,14 @@ impl Rejourney {
         format: PixelFormat,
         scale: f32,
         timestamp_ms: u64,
-        nodes: Vec<ViewNode>,
-        strings: NodeStrings,
+        tree: NodeTree,
     ) -> Result<(), RejourneyError> {
         guard(|| {
             Ok(self.client.submit_frame_owned(
                 pixels.to_vec(),
                 spec(width, height, stride, format, scale),
-                convert_nodes(nodes),
-                strings.into(),
+                convert_nodes(tree.nodes),
+                tree.strings.into(),
                 timestamp_ms,
             )?)
         })

@@ -56,7 +56,7 @@ impl Rejourney {
     }
 
     /// Hands over a captured framebuffer and the view tree it showed, with the update of the
-    /// string table its nodes name (applied first). Returns at once: the core masks, encodes
+    /// string table its nodes name (applied first, whatever becomes of the frame). Returns at once: the core masks, encodes
     /// and uploads on its own threads.
     #[allow(clippy::too_many_arguments)]
     pub fn submit_frame(
@@ -68,15 +68,14 @@ impl Rejourney {
         format: PixelFormat,
         scale: f32,
         timestamp_ms: u64,
-        nodes: Vec<ViewNode>,
-        strings: NodeStrings,
+        tree: NodeTree,
     ) -> Result<(), RejourneyError> {
         guard(|| {
             Ok(self.client.submit_frame_owned(
                 pixels,
                 spec(width, height, stride, format, scale),
-                convert_nodes(nodes),
-                strings.into(),
+                convert_nodes(tree.nodes),
+                tree.strings.into(),
                 timestamp_ms,
             )?)
         })
@@ -115,13 +114,12 @@ impl Rejourney {
     pub fn submit_partial_frame(
         &self,
         timestamp_ms: u64,
-        nodes: Vec<ViewNode>,
-        strings: NodeStrings,
+        tree: NodeTree,
     ) -> Result<(), RejourneyError> {
         guard(|| {
             Ok(self.client.submit_partial_frame(
-                convert_nodes(nodes),
-                strings.into(),
+                convert_nodes(tree.nodes),
+                tree.strings.into(),
                 timestamp_ms,
             )?)
         })

@@ -84,18 +84,21 @@ fn event_entry_points_reject_or_sanitise_hostile_input() {
         mask_hint_index: None,
         animating: false,
     };
-    let strings = |base: u32, added: &[&str]| NodeStrings {
-        table: 77,
-        base,
-        added: added.iter().map(|s| s.to_string()).collect(),
+    let tree = |nodes: Vec<ViewNode>, base: u32, added: &[&str]| NodeTree {
+        nodes,
+        strings: NodeStrings {
+            table: 77,
+            base,
+            added: added.iter().map(|s| s.to_string()).collect(),
+        },
     };
     assert!(matches!(
-        rj.submit_partial_frame(8, vec![orphan.clone()], strings(0, &["V"])),
+        rj.submit_partial_frame(8, tree(vec![orphan.clone()], 0, &["V"])),
         Err(RejourneyError::InvalidNodes { .. })
     ));
     // The table continues where the core has it; a shim that lost track is told so.
     assert!(matches!(
-        rj.submit_partial_frame(8, vec![orphan.clone()], strings(0, &["V"])),
+        rj.submit_partial_frame(8, tree(vec![orphan.clone()], 0, &["V"])),
         Err(RejourneyError::StringTable { .. })
     ));
     let root = ViewNode {
@@ -105,12 +108,12 @@ fn event_entry_points_reject_or_sanitise_hostile_input() {
     };
     assert!(
         matches!(
-            rj.submit_partial_frame(8, vec![root.clone()], strings(1, &[])),
+            rj.submit_partial_frame(8, tree(vec![root.clone()], 1, &[])),
             Err(RejourneyError::InvalidNodes { .. })
         ),
         "a node naming a string the table does not have"
     );
-    rj.submit_partial_frame(8, vec![root], strings(1, &["t"]))
+    rj.submit_partial_frame(8, tree(vec![root], 1, &["t"]))
         .unwrap();
     assert!(rj
         .record_crash(9, "E".into(), "r".repeat(1 << 20), String::new(), 2_000)

@@ -55,6 +55,15 @@ pub struct NodeStrings {
     pub added: Vec<String>,
 }
 
+/// A walk's view tree as the shim hands it over: the nodes, and the string-table update their
+/// strings need. One argument on purpose: through the binding each argument is a buffer of
+/// its own (on the JVM a JNA round trip, ~35 µs even for an empty update, `benches/RESULTS.md`).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct NodeTree {
+    pub nodes: Vec<ViewNode>,
+    pub strings: NodeStrings,
+}
+
 impl From<NodeStrings> for StringsUpdate {
     fn from(s: NodeStrings) -> Self {
         Self {

@@ -118,7 +118,7 @@ public final class CaptureLoop: @unchecked Sendable {
                         emptyWalks += 1
                     } else if f.truncated {
                         try send(f.tree) { strings in
-                            try core.submitPartialFrame(timestampMs: clockMs(), nodes: f.nodes, strings: strings)
+                            try core.submitPartialFrame(timestampMs: clockMs(), tree: NodeTree(nodes: f.nodes, strings: strings))
                         }
                         partialFrames += 1
                     } else {
@@ -127,8 +127,7 @@ public final class CaptureLoop: @unchecked Sendable {
                         try send(f.tree) { strings in
                             try core.submitFrameBuffer(
                                 pixels: f.pixels, width: f.width, height: f.height, stride: f.stride,
-                                format: f.format, scale: f.scale, timestampMs: clockMs(), nodes: f.nodes,
-                                strings: strings)
+                                format: f.format, scale: f.scale, timestampMs: clockMs(), tree: NodeTree(nodes: f.nodes, strings: strings))
                         }
                         captures += 1
                     }

@@ -8,6 +8,7 @@ public typealias NodeKind = RejourneyBindings.NodeKind
 public typealias MaskTag = RejourneyBindings.MaskTag
 public typealias ViewNode = RejourneyBindings.ViewNode
 public typealias NodeStrings = RejourneyBindings.NodeStrings
+public typealias NodeTree = RejourneyBindings.NodeTree
 public typealias PixelFormat = RejourneyBindings.PixelFormat
 public typealias Telemetry = RejourneyBindings.Telemetry
 public typealias RejourneyError = RejourneyBindings.RejourneyError

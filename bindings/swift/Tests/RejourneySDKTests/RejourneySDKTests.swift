@@ -132,15 +132,14 @@ final class FailClosedTests: XCTestCase {
         XCTAssertTrue(client.waitRemoteConfig(timeout: 5), "remote config answered")
         XCTAssertThrowsError(try client.core.submitFrame(
             pixels: screen.rgba, width: screen.width, height: screen.height, stride: screen.width * 4,
-            format: .rgba, scale: screen.scale, timestampMs: clock.ms, nodes: [],
-            strings: NodeStrings(table: 1, base: 0, added: []))) { e in
+            format: .rgba, scale: screen.scale, timestampMs: clock.ms, tree: NodeTree(nodes: [], strings: NodeStrings(table: 1, base: 0, added: [])))) { e in
             guard case RejourneyError.InvalidNodes = e else { return XCTFail("\(e)") }
         }
         // The right tree at the wrong scale: every mask would be misplaced, so it is refused.
         let tree = TreeFlattener(registry: client.masks).flatten(screen.root, unlimitedWalk)
         XCTAssertThrowsError(try client.core.submitFrame(
             pixels: screen.rgba, width: screen.width, height: screen.height, stride: screen.width * 4,
-            format: .rgba, scale: 1, timestampMs: clock.ms, nodes: tree.nodes, strings: tree.strings)) { e in
+            format: .rgba, scale: 1, timestampMs: clock.ms, tree: NodeTree(nodes: tree.nodes, strings: tree.strings))) { e in
             guard case RejourneyError.InvalidNodes = e else { return XCTFail("\(e)") }
         }
         // An invisible root: the walk reports nothing and the loop submits nothing.
@@ -263,25 +262,21 @@ final class ErrorTests: XCTestCase {
             return NodeStrings(table: table, base: 0, added: ["UIView"])
         }
         XCTAssertThrowsError(try c.core.submitFrame(pixels: Data(count: 16), width: 2, height: 2, stride: 8,
-                                                    format: .rgba, scale: 1, timestampMs: 1, nodes: [node],
-                                                    strings: strings())) { e in
+                                                    format: .rgba, scale: 1, timestampMs: 1, tree: NodeTree(nodes: [node], strings: strings()))) { e in
             guard case RejourneyError.NotStarted = e else { return XCTFail("\(e)") }
         }
         try c.start()
         XCTAssertThrowsError(try c.core.submitFrame(pixels: Data(count: 15), width: 2, height: 2, stride: 8,
-                                                    format: .rgba, scale: 1, timestampMs: 1, nodes: [node],
-                                                    strings: strings())) { e in
+                                                    format: .rgba, scale: 1, timestampMs: 1, tree: NodeTree(nodes: [node], strings: strings()))) { e in
             guard case RejourneyError.InvalidFrame = e else { return XCTFail("\(e)") }
         }
         // A table the core has not seen must start at index 0.
         XCTAssertThrowsError(try c.core.submitFrame(pixels: Data(count: 16), width: 2, height: 2, stride: 8,
-                                                    format: .rgba, scale: 1, timestampMs: 1, nodes: [node],
-                                                    strings: NodeStrings(table: 9_999, base: 3, added: ["UIView"]))) { e in
+                                                    format: .rgba, scale: 1, timestampMs: 1, tree: NodeTree(nodes: [node], strings: NodeStrings(table: 9_999, base: 3, added: ["UIView"])))) { e in
             guard case RejourneyError.StringTable = e else { return XCTFail("\(e)") }
         }
         XCTAssertThrowsError(try c.core.submitFrame(pixels: Data(), width: 0, height: 0, stride: 0,
-                                                    format: .bgra, scale: 1, timestampMs: 1, nodes: [],
-                                                    strings: strings())) { e in
+                                                    format: .bgra, scale: 1, timestampMs: 1, tree: NodeTree(nodes: [], strings: strings()))) { e in
             guard case RejourneyError.InvalidFrame = e else { return XCTFail("\(e)") }
         }
         let nan = MaskRect(x: .nan, y: 0, width: 5, height: 5)
@@ -292,8 +287,7 @@ final class ErrorTests: XCTestCase {
         var orphan = node
         orphan.parent = 7
         XCTAssertThrowsError(try c.core.submitFrame(pixels: Data(count: 16), width: 2, height: 2, stride: 8,
-                                                    format: .rgba, scale: 1, timestampMs: 1, nodes: [node, orphan],
-                                                    strings: strings())) { e in
+                                                    format: .rgba, scale: 1, timestampMs: 1, tree: NodeTree(nodes: [node, orphan], strings: strings()))) { e in
             guard case RejourneyError.InvalidNodes = e else { return XCTFail("\(e)") }
         }
         XCTAssertThrowsError(try c.core.reportCaptureCost(ms: -.infinity))

@@ -153,10 +153,9 @@ final class StringTableSessionTests: XCTestCase {
         XCTAssertEqual(before.base, UInt32(strings(login).count))
         // Whatever the core makes of this frame (no nodes), it applies its strings first.
         _ = try? r.client.core.submitPartialFrame(
-            timestampMs: r.clock.ms, nodes: [],
-            strings: NodeStrings(table: before.table, base: before.base, added: ["Intruder"]))
+            timestampMs: r.clock.ms, tree: NodeTree(nodes: [], strings: NodeStrings(table: before.table, base: before.base, added: ["Intruder"])))
         XCTAssertThrowsError(try r.client.core.submitPartialFrame(
-            timestampMs: r.clock.ms, nodes: [], strings: before)) { e in
+            timestampMs: r.clock.ms, tree: NodeTree(nodes: [], strings: before))) { e in
             guard case RejourneyError.StringTable = e else { return XCTFail("\(e)") }
         }
 
@@ -249,7 +248,7 @@ final class StringTableSessionTests: XCTestCase {
             clock.advance(1_000)
             try client.core.submitFrame(
                 pixels: login.rgba, width: login.width, height: login.height, stride: login.width * 4,
-                format: .rgba, scale: login.scale, timestampMs: clock.ms, nodes: walk.nodes, strings: strings)
+                format: .rgba, scale: login.scale, timestampMs: clock.ms, tree: NodeTree(nodes: walk.nodes, strings: strings))
         }
         var short = walk.strings
         let last = short.added.removeLast()

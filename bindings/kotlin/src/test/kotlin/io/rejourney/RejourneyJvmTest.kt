@@ -17,6 +17,7 @@ import org.junit.Test
 import uniffi.rejourney_core.MaskTag
 import uniffi.rejourney_core.NodeKind
 import uniffi.rejourney_core.NodeStrings
+import uniffi.rejourney_core.NodeTree
 import uniffi.rejourney_core.PixelFormat
 import uniffi.rejourney_core.Rejourney
 import uniffi.rejourney_core.RejourneyException
@@ -144,22 +145,22 @@ class RejourneyJvmTest {
         val window = strings.table.intern("Window")
         val editText = strings.table.intern("EditText")
         val view = strings.table.intern("View")
-        expect(RejourneyException.InvalidFrame::class.java) { core.submitFrame(ByteArray(10), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, emptyList(), strings.send()) }
-        expect(RejourneyException.InvalidFrame::class.java) { core.submitFrame(ByteArray(0), 0u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, emptyList(), strings.send()) }
-        expect(RejourneyException.InvalidFrame::class.java) { core.submitFrame(small(1), 16u, 16u, 8u, PixelFormat.RGBA, 1f, 2uL, emptyList(), strings.send()) }
+        expect(RejourneyException.InvalidFrame::class.java) { core.submitFrame(ByteArray(10), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, NodeTree(emptyList(), strings.send())) }
+        expect(RejourneyException.InvalidFrame::class.java) { core.submitFrame(ByteArray(0), 0u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, NodeTree(emptyList(), strings.send())) }
+        expect(RejourneyException.InvalidFrame::class.java) { core.submitFrame(small(1), 16u, 16u, 8u, PixelFormat.RGBA, 1f, 2uL, NodeTree(emptyList(), strings.send())) }
         val root = ViewNode(null, window, 0f, 0f, 16f, 16f, NodeKind.CONTAINER, MaskTag.NONE)
         val nanNode = ViewNode(0u, editText, Float.NaN, 0f, 10f, 10f, NodeKind.TEXT_INPUT, MaskTag.NONE)
-        expect(RejourneyException.InvalidMask::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, listOf(root, nanNode), strings.send()) }
+        expect(RejourneyException.InvalidMask::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, NodeTree(listOf(root, nanNode), strings.send())) }
         // Privacy fails closed: an empty tree, or one whose root does not cover the frame at its
         // scale (a wrong scale: masks would land in the wrong place), is refused.
-        expect(RejourneyException.InvalidNodes::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, emptyList(), strings.send()) }
-        expect(RejourneyException.InvalidNodes::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 2f, 2uL, listOf(root), strings.send()) }
+        expect(RejourneyException.InvalidNodes::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, NodeTree(emptyList(), strings.send())) }
+        expect(RejourneyException.InvalidNodes::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 2f, 2uL, NodeTree(listOf(root), strings.send())) }
         val orphan = ViewNode(7u, view, 0f, 0f, 1f, 1f, NodeKind.CONTAINER, MaskTag.NONE)
-        expect(RejourneyException.InvalidNodes::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, listOf(orphan), strings.send()) }
+        expect(RejourneyException.InvalidNodes::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, NodeTree(listOf(orphan), strings.send())) }
         // So does a node naming a string the table does not have (class, test id or tag): its
         // masks could not be trusted.
         for (unknown in listOf(root.copy(classIndex = 3u), root.copy(testIdIndex = 3u), root.copy(maskHintIndex = 40u))) {
-            expect(RejourneyException.InvalidNodes::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, listOf(unknown), strings.send()) }
+            expect(RejourneyException.InvalidNodes::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, NodeTree(listOf(unknown), strings.send())) }
         }
         // An update that does not continue the core's table is refused, and the table stays as
         // it was: a string sent twice, a gap, a new table not starting at 0, a table over the
@@ -169,19 +170,19 @@ class RejourneyJvmTest {
             NodeStrings(id, 0u, listOf("Window")), NodeStrings(id, 9u, emptyList()), NodeStrings(id + 1u, 1u, listOf("X")),
             NodeStrings(id + 1u, 0u, List(NodeStringTable.CORE_MAX_STRINGS + 1) { "s$it" }),
         )) {
-            expect(RejourneyException.StringTable::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, listOf(root), bad) }
-            expect(RejourneyException.StringTable::class.java) { core.submitPartialFrame(2uL, listOf(root), bad) }
+            expect(RejourneyException.StringTable::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, NodeTree(listOf(root), bad)) }
+            expect(RejourneyException.StringTable::class.java) { core.submitPartialFrame(2uL, NodeTree(listOf(root), bad)) }
         }
         // Still in step: the table continues, and a good frame is taken.
         assertEquals(3u, strings.table.intern("Label"))
-        core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, listOf(root), strings.send())
+        core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, NodeTree(listOf(root), strings.send()))
         expect(RejourneyException.InvalidArgument::class.java) { core.reportCaptureCost(Double.NaN) }
         expect(RejourneyException.InvalidUrl::class.java) { client("not a url") }
         expect(RejourneyException.InvalidConfig::class.java) { Rejourney(RejourneyOptions(apiKey = "").toFfi("d", tempDir("x").path)) }
         expect(RejourneyException.InvalidConfig::class.java) { client { it.copy(jpegQuality = 3f) } }
         expect(RejourneyException.Internal::class.java) { panicGuardSelfTest() }
         core.shutdown(0uL)
-        expect(RejourneyException.Closed::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 3uL, emptyList(), strings.send()) }
+        expect(RejourneyException.Closed::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 3uL, NodeTree(emptyList(), strings.send())) }
         expect(RejourneyException.Closed::class.java) { core.start(4uL) }
     }
 
@@ -206,7 +207,7 @@ class RejourneyJvmTest {
         // One table for every thread: sent once here, named by index from then on.
         val strings = RawStrings()
         val window = ViewNode(null, strings.table.intern("Window"), 0f, 0f, 12.8f, 12.8f, NodeKind.CONTAINER, MaskTag.NONE)
-        core.submitFrame(small(255), 16u, 16u, 64u, PixelFormat.BGRA, 1.25f, 0uL, listOf(window), strings.send())
+        core.submitFrame(small(255), 16u, 16u, 64u, PixelFormat.BGRA, 1.25f, 0uL, NodeTree(listOf(window), strings.send()))
         val steady = strings.send()
         assertTrue("nothing more to send", steady.added.isEmpty())
         val threads = 8
@@ -219,7 +220,7 @@ class RejourneyJvmTest {
                 go.await()
                 repeat(perThread) { i ->
                     try {
-                        core.submitFrame(small(t * 31 + i), 16u, 16u, 64u, PixelFormat.BGRA, 1.25f, (t * 1000 + i).toULong(), listOf(window), steady)
+                        core.submitFrame(small(t * 31 + i), 16u, 16u, 64u, PixelFormat.BGRA, 1.25f, (t * 1000 + i).toULong(), NodeTree(listOf(window), steady))
                         core.tick((t * 1000 + i).toULong())
                     } catch (e: Throwable) {
                         failures.add(e)
@@ -245,7 +246,7 @@ class RejourneyJvmTest {
         val core = client()
         core.start(0uL)
         try {
-            core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1.25f, 1uL, emptyList(), RawStrings().send())
+            core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1.25f, 1uL, NodeTree(emptyList(), RawStrings().send()))
             fail("an empty tree must be refused")
         } catch (e: RejourneyException.InvalidNodes) {
         }
@@ -650,7 +651,7 @@ class RejourneyJvmTest {
             // An update with the wrong base is refused and leaves the core's table as it was: the
             // loop goes on in step.
             try {
-                core.submitPartialFrame(first.toULong(), emptyList(), NodeStrings(table, 99u, emptyList()))
+                core.submitPartialFrame(first.toULong(), NodeTree(emptyList(), NodeStrings(table, 99u, emptyList())))
                 fail("a wrong base is refused")
             } catch (e: RejourneyException.StringTable) {
             }
@@ -658,7 +659,7 @@ class RejourneyJvmTest {
             assertEquals(0L, session.loop.errors)
             // Another table takes the core's place (a second shim on the same core)...
             try {
-                core.submitPartialFrame(second.toULong(), emptyList(), NodeStrings(table + 1u, 0u, listOf("Intruder")))
+                core.submitPartialFrame(second.toULong(), NodeTree(emptyList(), NodeStrings(table + 1u, 0u, listOf("Intruder"))))
             } catch (e: RejourneyException) {
                 assertFalse("a new table from 0 is taken: $e", e is RejourneyException.StringTable)
             }

@@ -1,6 +1,7 @@
 package io.rejourney.sdk
 
 import java.nio.ByteBuffer
+import uniffi.rejourney_core.NodeTree
 import uniffi.rejourney_core.PixelFormat
 import uniffi.rejourney_core.Rejourney
 import uniffi.rejourney_core.RejourneyException
@@ -131,12 +132,12 @@ class CaptureLoop(
         val update = strings.update()
         try {
             if (frame.truncated) {
-                core.submitPartialFrame(clockMs().toULong(), frame.nodes, update)
+                core.submitPartialFrame(clockMs().toULong(), NodeTree(frame.nodes, update))
                 partialFrames++
             } else {
                 core.submitFrameBuffer(
                     frame.pixels, frame.width.toUInt(), frame.height.toUInt(), frame.stride.toUInt(),
-                    frame.format, frame.scale, clockMs().toULong(), frame.nodes, update,
+                    frame.format, frame.scale, clockMs().toULong(), NodeTree(frame.nodes, update),
                 )
                 captures++
             }

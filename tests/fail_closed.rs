@@ -40,22 +40,14 @@ fn client(url: &str, spool: &Path) -> Client {
 }
 
 /// The class names of [`node`]s: each kind's name, at the kind's index in `NodeKind`.
-const KIND_NAMES: [&str; 10] = [
-    "Container",
-    "Text",
-    "TextInput",
-    "SecureInput",
-    "Image",
-    "Video",
-    "Camera",
-    "Map",
-    "WebView",
-    "Other",
-];
+fn kind_names() -> Vec<String> {
+    NodeKind::ALL.iter().map(|k| format!("{k:?}")).collect()
+}
 
-/// A string-table update holding [`KIND_NAMES`] (a new table each time).
+/// A string-table update holding [`kind_names`] (a new table each time).
 fn kinds() -> StringsUpdate {
-    fresh_strings(&KIND_NAMES)
+    let names = kind_names();
+    fresh_strings(&names.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 /// A node in points.
@@ -411,7 +403,7 @@ proptest! {
         }
         prop_assert_eq!(check_tree(&nodes, &spec, 100), Ok(()));
         let (mut rects, mut flags) = (Vec::new(), Vec::new());
-        let table = Strings::from_vec(KIND_NAMES.map(str::to_owned).to_vec());
+        let table = Strings::from_vec(kind_names());
         mask_decisions(&nodes, &table, &MaskOptions::default(), &mut rects, &mut flags).unwrap();
         let mut buf = vec![255u8; spec.stride * spec.height as usize];
         Redactor::new().apply(&mut buf, &spec, &rects).unwrap();

@@ -49,6 +49,22 @@ pub enum NodeKind {
     Other,
 }
 
+impl NodeKind {
+    /// Every kind, in declaration order (`kind as usize` indexes it).
+    pub const ALL: [NodeKind; 10] = [
+        NodeKind::Container,
+        NodeKind::Text,
+        NodeKind::TextInput,
+        NodeKind::SecureInput,
+        NodeKind::Image,
+        NodeKind::Video,
+        NodeKind::Camera,
+        NodeKind::Map,
+        NodeKind::WebView,
+        NodeKind::Other,
+    ];
+}
+
 /// An explicit privacy tag set by the app developer on a view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -376,20 +392,7 @@ mod tests {
 
     /// The class names of [`node`]s: each kind's name, at the kind's index.
     fn kinds() -> Strings {
-        use NodeKind::*;
-        let all = [
-            Container,
-            Text,
-            TextInput,
-            SecureInput,
-            Image,
-            Video,
-            Camera,
-            Map,
-            WebView,
-            Other,
-        ];
-        Strings::from_vec(all.iter().map(|k| format!("{k:?}")).collect())
+        Strings::from_vec(NodeKind::ALL.iter().map(|k| format!("{k:?}")).collect())
     }
 
     fn node(parent: Option<u32>, kind: NodeKind, tag: MaskTag, x: f32) -> ViewNode {

@@ -19,6 +19,8 @@ Pod::Spec.new do |s|
   s.swift_version = "5.9"
 
   s.source_files = "ios/*.{h,m,mm,swift}"
+  # The SDK's privacy manifest (a copy of bindings/swift's, checked identical by the tests).
+  s.resource_bundles = { "RejourneyReactNative_Privacy" => ["ios/PrivacyInfo.xcprivacy"] }
   s.dependency "RejourneySDK", package["version"]
   s.pod_target_xcconfig = { "DEFINES_MODULE" => "YES", "SWIFT_OBJC_INTERFACE_HEADER_NAME" => "RejourneyReactNative-Swift.h" }
 

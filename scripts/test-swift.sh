@@ -49,8 +49,25 @@ PY
 server_log=$work/ingest.log
 target/release/rejourney-ingest --bind 127.0.0.1:0 --data "$work/ingest-data" >"$server_log" 2>&1 &
 server=$!
+# A backend that accepts connections and never answers (a hung server): a client draining
+# against it takes its whole drain deadline. Real TCP on 127.0.0.1, like the ingest server.
+stall_port=$work/stall.port
+python3 - "$stall_port" <<'PY' &
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+held = []
+while True:
+    held.append(s.accept()[0])
+PY
+stall=$!
 cleanup() {
   kill "$server" 2>/dev/null || true
+  kill "$stall" 2>/dev/null || true
   if mountpoint -q "$chroot_dir/proc"; then umount -l "$chroot_dir/proc" || true; fi
   if mountpoint -q "$chroot_dir/dev/shm"; then umount -l "$chroot_dir/dev/shm" || true; fi
 }
@@ -62,13 +79,16 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [[ -n $url ]] || { echo "swift: ingest server did not start"; cat "$server_log"; echo "swift: 0 passed, 1 failed"; exit 1; }
+for _ in $(seq 100); do [[ -s $stall_port ]] && break; sleep 0.1; done
+[[ -s $stall_port ]] || { echo "swift: stall server did not start"; echo "swift: 0 passed, 1 failed"; exit 1; }
+stall_url=http://127.0.0.1:$(cat "$stall_port")
 
 mountpoint -q "$chroot_dir/proc" || mount -t proc proc "$chroot_dir/proc"
 log=$repo/target/swift-test.log
 mkdir -p "$repo/target"
 rc=0
 chroot "$chroot_dir" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 \
-  RJ_INGEST_URL="$url" RJ_INGEST_DATA=/work/ingest-data RJ_CORPUS=/work/corpus RJ_CONFORMANCE=/work/conformance \
+  RJ_INGEST_URL="$url" RJ_STALL_URL="$stall_url" RJ_INGEST_DATA=/work/ingest-data RJ_CORPUS=/work/corpus RJ_CONFORMANCE=/work/conformance \
   LD_LIBRARY_PATH=/work/lib \
   /bin/sh -c 'cd /work/package && (swiftc -parse Sources/RejourneySDK/*.swift && echo "uikit-adapter-parses") 2>&1;
     swift build --build-tests -Xlinker -L/work/lib -Xlinker -rpath=/work/lib >/work/build.log 2>&1; rc=$?;

@@ -27,7 +27,10 @@ let package = Package(
     targets: [
         coreLibrary,
         .target(name: "RejourneyBindings", dependencies: [coreDependency]),
-        .target(name: "RejourneySDK", dependencies: ["RejourneyBindings"]),
+        // The privacy manifest App Review reads (collected data, required-reason APIs): a
+        // resource of the target, so it ships in the package's resource bundle.
+        .target(name: "RejourneySDK", dependencies: ["RejourneyBindings"],
+                resources: [.copy("PrivacyInfo.xcprivacy")]),
         .testTarget(name: "RejourneySDKTests", dependencies: ["RejourneySDK"]),
     ]
 )

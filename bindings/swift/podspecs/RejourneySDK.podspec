@@ -10,5 +10,7 @@ Pod::Spec.new do |s|
   s.source        = { :git => "https://github.com/rejourneyco/rejourney.git", :tag => s.version.to_s }
   s.swift_version = "5.9"
   s.source_files  = "RejourneySDK/*.swift"
+  # The privacy manifest (what the SDK collects, the required-reason APIs it and the core call).
+  s.resource_bundles = { "RejourneySDK_Privacy" => ["RejourneySDK/PrivacyInfo.xcprivacy"] }
   s.dependency "RejourneyCore", s.version.to_s
 end

@@ -44,9 +44,10 @@ public protocol TickScheduler: AnyObject {
 
 /// The capture timer: asks the core whether to capture, captures if told to, hands the frame
 /// over with the main thread's cost, then schedules itself when the core says (16 ms to 60 s,
-/// the core clamps). Each tick is
-/// also the ANR heartbeat. The core drives; this loop only answers. Errors from the core are
-/// counted, never thrown into the host's main thread.
+/// the core clamps). It is not the ANR heartbeat (`Heartbeat` has its own timer: this one
+/// pauses while a scroll view tracks and backs off with expensive captures). The core drives;
+/// this loop only answers. Errors from the core are counted, never thrown into the host's main
+/// thread.
 public final class CaptureLoop: @unchecked Sendable {
     private let core: RejourneyBindings.Rejourney
     private let source: FrameSource
@@ -104,7 +105,6 @@ public final class CaptureLoop: @unchecked Sendable {
         guard running else { return }
         var next = 1.0
         do {
-            try core.heartbeat()
             let decision = try core.tick(nowMs: clockMs())
             next = Double(decision.nextCheckMs) / 1000
             if decision.capture {

@@ -6,7 +6,16 @@ import RejourneyBindings
 /// Everything else (`rj-mask` / `rj-unmask` identifiers, listed classes and identifiers, kinds,
 /// inheritance, which source wins) is decided by the Rust core from what the walk reports.
 /// Views are held weakly: registering never keeps a view alive.
+///
+/// One registry serves the whole process (`MaskRegistry.shared`, also `Rejourney.maskRegistry`):
+/// a view is masked from the moment app code says so, whether or not a client is running then,
+/// and stays masked across `stop` and re-`start`. A registry that lived with the client would
+/// forget every view masked before `start` (a consent screen, a first render racing a cold
+/// start) and every view masked before a restart, and record them in clear.
 public final class MaskRegistry: @unchecked Sendable {
+    /// The process's registry: what `view.rejourneyMask()` writes and every client's walk reads.
+    public static let shared = MaskRegistry()
+
     /// The identifier strings the core recognises (`accessibilityIdentifier`).
     public static let maskTag = "rj-mask"
     public static let unmaskTag = "rj-unmask"

@@ -28,17 +28,20 @@ public final class RejourneyClient: @unchecked Sendable {
     private var _droppedEvents: UInt64 = 0
 
     /// Opens the core (validating everything, resuming any spooled uploads of earlier runs).
+    /// This reads the storage directory: `Rejourney.start` calls it off the caller's thread.
+    /// `masks` is the process's registry unless a test passes its own.
     public init(
         options: RejourneyOptions,
         storageDirectory: URL,
         deviceId: String,
         device: DeviceInfo = DeviceInfo(),
+        masks: MaskRegistry = .shared,
         clockMs: @escaping () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }
     ) throws {
         try FileManager.default.createDirectory(at: storageDirectory, withIntermediateDirectories: true)
         let ffi = try options.toFFI(deviceId: deviceId, storageDir: storageDirectory.path, device: device)
         self.core = try RejourneyBindings.Rejourney(options: ffi)
-        self.masks = MaskRegistry()
+        self.masks = masks
         self.options = options
         self.clockMs = clockMs
     }
@@ -85,17 +88,18 @@ public final class RejourneyClient: @unchecked Sendable {
 
     /// A custom event. Property values may be String, Bool, any integer or floating type, or
     /// nil/NSNull; anything else is recorded as its description.
-    public func logEvent(_ name: String, properties: [String: Any?] = [:]) {
+    /// `at`: when it happened (ms), if not now (a call made while the client was opening).
+    public func logEvent(_ name: String, properties: [String: Any?] = [:], at: UInt64? = nil) {
         let props = properties.mapValues(Self.eventValue)
-        swallow { try core.logEvent(timestampMs: now, name: name, properties: props) }
+        swallow { try core.logEvent(timestampMs: at ?? now, name: name, properties: props) }
     }
 
     public func log(_ message: String, level: String = "info") {
         swallow { try core.logMessage(timestampMs: now, level: level, message: message) }
     }
 
-    public func screenChanged(_ name: String) {
-        swallow { try core.screenChanged(timestampMs: now, name: name) }
+    public func screenChanged(_ name: String, at: UInt64? = nil) {
+        swallow { try core.screenChanged(timestampMs: at ?? now, name: name) }
     }
 
     public func gesture(_ kind: Gesture, x: Float, y: Float, target: String? = nil) {
@@ -135,9 +139,9 @@ public final class RejourneyClient: @unchecked Sendable {
     /// of the session recorded. Returns whether a buffer was uploaded. Never throws (a refusal,
     /// e.g. not started, is counted in `droppedEvents` and returns false).
     @discardableResult
-    public func captureError(name: String, message: String, stack: String = "") -> Bool {
+    public func captureError(name: String, message: String, stack: String = "", at: UInt64? = nil) -> Bool {
         var flushed = false
-        swallow { flushed = try core.captureError(timestampMs: now, name: name, message: message, stack: stack) }
+        swallow { flushed = try core.captureError(timestampMs: at ?? now, name: name, message: message, stack: stack) }
         return flushed
     }
 
@@ -204,80 +208,94 @@ public final class RejourneyClient: @unchecked Sendable {
 
 /// The app-facing entry point: `try Rejourney.start(RejourneyOptions(apiKey: "pk_..."))`.
 /// On iOS this also installs the UIKit adapter (capture timer, touches, lifecycle).
+///
+/// `start` and `stop` return at once: opening a client (it reads its storage directory) and
+/// retiring one (its uploads drain for up to `drain` seconds) run on the SDK's lifecycle queue
+/// (`ClientLifecycle`), never on the caller's thread. Events, screens and errors reported while
+/// a client opens are kept and recorded in it once open.
 public enum Rejourney {
-    private static let lock = NSLock()
-    private static var _shared: RejourneyClient?
-    private static var _adapter: AnyObject?
+    private static let adapters = AdapterSlot()
+    static let lifecycle = ClientLifecycle(
+        didOpen: { adapters.install(for: $0) },
+        willRetire: { adapters.uninstall(for: $0) })
 
-    public static var shared: RejourneyClient? {
-        lock.lock()
-        defer { lock.unlock() }
-        return _shared
+    /// The running client, once open (nil before `start`, while it opens, after `stop`).
+    public static var shared: RejourneyClient? { lifecycle.current }
+
+    /// The process's mask registry (`MaskRegistry.shared`): what `view.rejourneyMask()`
+    /// registers, before `start` as well as across restarts.
+    public static var maskRegistry: MaskRegistry { MaskRegistry.shared }
+
+    /// Masks this view instance (and its subtree) in every recording from now on, started or not.
+    public static func mask(_ view: AnyObject) { MaskRegistry.shared.mask(view) }
+    /// Lifts kind-based masking for this view instance (secure inputs stay masked).
+    public static func unmask(_ view: AnyObject) { MaskRegistry.shared.unmask(view) }
+
+    /// Calls dropped because too many were waiting for a client to open (see `ClientLifecycle`).
+    public static var droppedCalls: UInt64 { lifecycle.droppedCalls }
+
+    /// Starts recording; calling it again replaces the running client (which drains for up to
+    /// `drain` seconds first, off the caller's thread). Throws at once for invalid options;
+    /// everything else happens on the lifecycle queue, and `started` is told the new client
+    /// there (nil if it could not open, or was stopped or replaced first).
+    /// `storageDirectory`: where the SDK keeps its files (default: Application Support,
+    /// excluded from backups; see `StorageLocation`).
+    public static func start(_ options: RejourneyOptions, storageDirectory: URL? = nil, drain: TimeInterval = 2,
+                             started: @escaping (RejourneyClient?) -> Void = { _ in }) throws {
+        // The core validates the options now, without opening anything.
+        _ = try effectiveOptions(options: options.toFFI(deviceId: "validation", storageDir: StorageLocation.directoryName,
+                                                        device: DeviceInfo()))
+        _ = try RejourneyOptions.millis(drain, "drain")
+        lifecycle.start(drain: drain, open: {
+            let dir = try storageDirectory ?? StorageLocation.prepare()
+            let client = try RejourneyClient(options: options, storageDirectory: dir,
+                                             deviceId: deviceId(in: dir), device: currentDevice())
+            try client.start()
+            return client
+        }, started: started)
     }
 
-    /// Starts recording. Calling it again replaces the running client.
-    @discardableResult
-    public static func start(_ options: RejourneyOptions, storageDirectory: URL? = nil) throws -> RejourneyClient {
-        stop()
-        let dir = storageDirectory ?? defaultStorageDirectory()
-        let client = try RejourneyClient(options: options, storageDirectory: dir,
-                                         deviceId: deviceId(in: dir), device: currentDevice())
-        try client.start()
-        lock.lock()
-        _shared = client
-        lock.unlock()
-        #if canImport(UIKit) && !os(watchOS)
-        let adapter = UIKitAdapter(client: client)
-        adapter.install()
-        lock.lock()
-        _adapter = adapter
-        lock.unlock()
-        #endif
-        return client
+    /// Ends the session and stops capturing at once; the client's pending uploads drain for up
+    /// to `drain` seconds off the caller's thread, and what is left stays stored for the next
+    /// start.
+    public static func stop(drain: TimeInterval = 2) {
+        lifecycle.stop(drain: (try? RejourneyOptions.millis(drain, "drain")) != nil ? drain : 0)
     }
 
-    /// Ends the session and stops capturing; pending uploads continue in the background.
-    public static func stop() {
-        lock.lock()
-        let (client, adapter) = (_shared, _adapter)
-        _shared = nil
-        _adapter = nil
-        lock.unlock()
-        #if canImport(UIKit) && !os(watchOS)
-        (adapter as? UIKitAdapter)?.uninstall()
-        #else
-        _ = adapter
-        #endif
-        try? client?.stop()
-        client?.shutdown(drain: 2)
-    }
-
+    /// Records a custom event (kept while a client opens, at the time of this call).
     public static func logEvent(_ name: String, properties: [String: Any?] = [:]) {
-        shared?.logEvent(name, properties: properties)
+        let at = nowMs()
+        lifecycle.perform { $0.logEvent(name, properties: properties, at: at) }
     }
 
-    public static func identify(_ userId: String?) { shared?.identify(userId) }
+    public static func identify(_ userId: String?) { lifecycle.perform { $0.identify(userId) } }
 
-    /// A handled error (see `RejourneyClient.captureError`); false when not started.
+    /// A handled error (see `RejourneyClient.captureError`); false when not started or while a
+    /// client opens (it is then recorded once open).
     @discardableResult
-    public static func captureError(_ error: Error) -> Bool { shared?.captureError(error) ?? false }
+    public static func captureError(_ error: Error) -> Bool {
+        let e = RejourneyClient.describe(error)
+        return captureError(name: e.name, message: e.message, stack: Thread.callStackSymbols.joined(separator: "\n"))
+    }
 
     @discardableResult
     public static func captureError(name: String, message: String, stack: String = "") -> Bool {
-        shared?.captureError(name: name, message: message, stack: stack) ?? false
+        if let c = shared { return c.captureError(name: name, message: message, stack: stack) }
+        let at = nowMs()
+        lifecycle.perform { _ = $0.captureError(name: name, message: message, stack: stack, at: at) }
+        return false
     }
 
     /// Uploads the on-error buffer now (see `RejourneyClient.flushBuffer`); false when not started.
     @discardableResult
     public static func flushBuffer(reason: String = "manual") -> Bool { shared?.flushBuffer(reason: reason) ?? false }
 
-    public static func screenChanged(_ name: String) { shared?.screenChanged(name) }
-
-    static func defaultStorageDirectory() -> URL {
-        let base = FileManager.default.urls(for: .cachesDirectory, in: .userDomainMask).first
-            ?? FileManager.default.temporaryDirectory
-        return base.appendingPathComponent("rejourney", isDirectory: true)
+    public static func screenChanged(_ name: String) {
+        let at = nowMs()
+        lifecycle.perform { $0.screenChanged(name, at: at) }
     }
+
+    static func nowMs() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
 
     /// A random id kept in the SDK's directory: stable per install, tied to nothing personal.
     static func deviceId(in dir: URL) -> String {
@@ -301,5 +319,34 @@ public enum Rejourney {
         d.platform = "ios"
         #endif
         return d
+    }
+}
+
+/// The UIKit adapter of the current client, installed when it becomes current and removed
+/// when it is retired (on Linux there is none).
+final class AdapterSlot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var installed: (client: ObjectIdentifier, adapter: AnyObject)?
+
+    /// Must not block: `ClientLifecycle` calls it with its lock held.
+    func install(for client: RejourneyClient) {
+        #if canImport(UIKit) && !os(watchOS)
+        let adapter = UIKitAdapter(client: client)
+        adapter.install()
+        lock.lock()
+        installed = (ObjectIdentifier(client), adapter)
+        lock.unlock()
+        #endif
+    }
+
+    func uninstall(for client: RejourneyClient) {
+        lock.lock()
+        let slot = installed
+        if slot?.client == ObjectIdentifier(client) { installed = nil }
+        lock.unlock()
+        guard let slot, slot.client == ObjectIdentifier(client) else { return }
+        #if canImport(UIKit) && !os(watchOS)
+        (slot.adapter as? UIKitAdapter)?.uninstall()
+        #endif
     }
 }

@@ -28,30 +28,33 @@ final class UIViewNode: ViewLike {
         let r = layer.convert(layer.bounds, to: windowLayer)
         return (Float(r.origin.x), Float(r.origin.y), Float(r.size.width), Float(r.size.height))
     }
-    var kind: NodeKind {
+    /// UIKit's classes and layers as plain facts; `ViewClassifier` decides the kind.
+    private var classFacts: ViewClassFacts {
+        let role: ViewClassFacts.Role
         switch view {
-        case let t as UITextField: return t.isSecureTextEntry ? .secureInput : .textInput
-        case let t as UITextView: return t.isEditable ? .textInput : .text
-        case is UILabel: return .text
-        case is UIImageView: return .image
-        case is WKWebView: return .webView
-        default:
-            if view.layer is AVPlayerLayer || view.layer.sublayers?.contains(where: { $0 is AVPlayerLayer }) == true {
-                return .video
-            }
-            if view.layer is AVCaptureVideoPreviewLayer
-                || view.layer.sublayers?.contains(where: { $0 is AVCaptureVideoPreviewLayer }) == true {
-                return .camera
-            }
-            return .container
+        case let t as UITextField: role = .textField(secure: t.isSecureTextEntry)
+        case let t as UITextView: role = .textView(editable: t.isEditable)
+        case is UILabel: role = .label
+        case is UIImageView: role = .imageView
+        case is WKWebView: role = .webView
+        default: role = .other
         }
+        guard role == .other else { return ViewClassFacts(role: role) }
+        let layers = [view.layer] + (view.layer.sublayers ?? [])
+        return ViewClassFacts(role: role,
+                              hasPlayerLayer: layers.contains { $0 is AVPlayerLayer },
+                              hasCameraPreviewLayer: layers.contains { $0 is AVCaptureVideoPreviewLayer })
     }
+    var kind: NodeKind { ViewClassifier.kind(classFacts) }
     var accessibilityIdentifier: String? { view.accessibilityIdentifier }
-    /// Visible if either the model or what is on screen says so: a view fading in or out is
-    /// walked (and masked if private) for the whole fade.
+    /// Read from UIKit; `ViewVisibility` decides (a zero-size view that does not clip is
+    /// walked: its subviews still draw).
     var isVisible: Bool {
-        let opacity = max(view.layer.opacity, view.layer.presentation()?.opacity ?? 0)
-        return !view.isHidden && opacity > 0.01 && view.bounds.width > 0 && view.bounds.height > 0
+        ViewVisibility.isWalked(ViewDrawFacts(
+            isHidden: view.isHidden,
+            opacity: max(view.layer.opacity, view.layer.presentation()?.opacity ?? 0),
+            width: Float(view.bounds.width), height: Float(view.bounds.height),
+            clipsToBounds: view.clipsToBounds || view.layer.masksToBounds))
     }
     /// An animation that can move or resize this view is running on its layer: the frame
     /// read from the presentation layer now and the pixels `drawHierarchy` drew for the last
@@ -62,8 +65,10 @@ final class UIViewNode: ViewLike {
     }
     var textLength: UInt32? {
         switch view {
-        case let t as UITextField: return UInt32(clamping: t.text?.count ?? 0)
-        case let t as UITextView where t.isEditable: return UInt32(clamping: t.text.count)
+        case let t as UITextField:
+            return ViewClassifier.textLength(.textField(secure: t.isSecureTextEntry), characters: t.text?.count ?? 0)
+        case let t as UITextView:
+            return ViewClassifier.textLength(.textView(editable: t.isEditable), characters: t.text.count)
         default: return nil
         }
     }
@@ -83,13 +88,9 @@ final class KeyWindowSource: FrameSource {
             .flatMap({ $0.windows })
             .first(where: { $0.isKeyWindow }) else { return nil }
         let size = window.bounds.size
-        guard size.width > 0, size.height > 0 else { return nil }
-        let w = Int((size.width * scale).rounded())
-        // One px-per-point scale for both axes: the one of the buffer actually produced (the
-        // width rounded to whole pixels); the core places every mask with it.
-        let bufferScale = CGFloat(w) / size.width
-        let h = Int((size.height * bufferScale).rounded())
-        guard w > 0, h > 0 else { return nil }
+        guard let g = CaptureGeometry(pointWidth: Double(size.width), pointHeight: Double(size.height),
+                                      requestedScale: request.scale) else { return nil }
+        let (w, h, bufferScale) = (g.width, g.height, CGFloat(g.scale))
         // The walk first: a frame the loop will not send (nothing visible, a walk cut short)
         // needs no pixels. Nothing runs between the walk and the draw, so both see the same
         // display frame.
@@ -98,7 +99,7 @@ final class KeyWindowSource: FrameSource {
             return CapturedFrame(pixels: Data(), width: 0, height: 0, stride: 0, format: .rgba,
                                  scale: Float(bufferScale), tree: tree)
         }
-        let stride = w * 4
+        let stride = g.stride
         var data = Data(count: stride * h)
         let drawn: Bool = data.withUnsafeMutableBytes { buf in
             guard let ctx = CGContext(
@@ -130,12 +131,23 @@ final class RunLoopScheduler: TickScheduler {
     func cancel() { timer?.invalidate() }
 }
 
-/// Observes touches on the window without taking part in them.
+/// A repeating `Timer` on the main run loop in its common modes: it fires while a scroll view
+/// tracks too, as the ANR heartbeat must (a scroll is not a frozen main thread).
+final class CommonModesTimer: RepeatingTimer {
+    private var timer: Timer?
+    func start(every seconds: Double, _ fire: @escaping () -> Void) {
+        timer?.invalidate()
+        let t = Timer(timeInterval: seconds, repeats: true) { _ in fire() }
+        RunLoop.main.add(t, forMode: .common)
+        timer = t
+    }
+    func cancel() { timer?.invalidate() }
+}
+
+/// Observes touches on the window without taking part in them; `TouchTracker` keeps the state.
 final class TouchObserver: UIGestureRecognizer {
-    var onBegan: () -> Void = {}
-    var onEnded: (TouchSummary) -> Void = { _ in }
-    private var start: (CGPoint, TimeInterval)?
-    private var pointers: UInt32 = 1
+    var onOutcome: (TouchTracker.Outcome) -> Void = { _ in }
+    private let tracker = TouchTracker()
 
     override init(target: Any?, action: Selector?) {
         super.init(target: target, action: action)
@@ -144,28 +156,30 @@ final class TouchObserver: UIGestureRecognizer {
         delaysTouchesEnded = false
     }
 
+    private func report(_ outcome: TouchTracker.Outcome?) { if let outcome { onOutcome(outcome) } }
+
     override func touchesBegan(_ touches: Set<UITouch>, with event: UIEvent) {
-        let down = UInt32(clamping: event.allTouches?.count ?? 1)
-        if down > 1 {
-            pointers = max(pointers, down)
-            return
-        }
-        if let t = touches.first { start = (t.location(in: view), t.timestamp) }
-        pointers = 1
-        onBegan()
+        guard let t = touches.first else { return }
+        let p = t.location(in: view)
+        report(tracker.began(x: Float(p.x), y: Float(p.y), time: t.timestamp,
+                             touchesDown: event.allTouches?.count ?? touches.count))
     }
     override func touchesEnded(_ touches: Set<UITouch>, with event: UIEvent) {
-        if let t = touches.first, let (p0, t0) = start {
-            // Raw facts only; the core classifies (the same thresholds on every platform).
+        if let t = touches.first {
             let p = t.location(in: view)
-            let ms = UInt64(max(0, (t.timestamp - t0) * 1000).rounded())
-            onEnded(TouchSummary(startX: Float(p0.x), startY: Float(p0.y), endX: Float(p.x), endY: Float(p.y),
-                                 durationMs: ms, maxPointers: pointers))
+            report(tracker.ended(x: Float(p.x), y: Float(p.y), time: t.timestamp))
         }
-        start = nil
         state = .failed
     }
-    override func touchesCancelled(_ touches: Set<UITouch>, with event: UIEvent) { state = .failed }
+    override func touchesCancelled(_ touches: Set<UITouch>, with event: UIEvent) {
+        report(tracker.cancelled())
+        state = .failed
+    }
+    /// UIKit resets a recognizer after it failed; a sequence still open then ended unseen.
+    override func reset() {
+        super.reset()
+        report(tracker.cancelled())
+    }
     override func canPrevent(_ preventedGestureRecognizer: UIGestureRecognizer) -> Bool { false }
     override func canBePrevented(by preventingGestureRecognizer: UIGestureRecognizer) -> Bool { false }
 }
@@ -174,6 +188,7 @@ final class UIKitAdapter {
     let client: RejourneyClient
     let scheduler = RunLoopScheduler()
     var loop: CaptureLoop?
+    var heartbeat: Heartbeat?
     var observers: [NSObjectProtocol] = []
     let touches = TouchObserver(target: nil, action: nil)
 
@@ -190,12 +205,20 @@ final class UIKitAdapter {
         d.screenScale = Float(UIScreen.main.scale)
     }
 
+    /// Set by `uninstall`; read on the main thread only. An install still queued for the main
+    /// thread when its client is retired must not run.
+    private var cancelled = false
+
     func install() {
         let run = {
+            if self.cancelled { return }
             let source = KeyWindowSource(flattener: TreeFlattener(registry: self.client.masks))
             let loop = CaptureLoop(core: self.client.core, source: source, scheduler: self.scheduler)
             self.loop = loop
             loop.start()
+            let heartbeat = Heartbeat(core: self.client.core, timer: CommonModesTimer())
+            self.heartbeat = heartbeat
+            heartbeat.start()
             self.attachTouches()
             let client = self.client
             self.observe(UIApplication.didEnterBackgroundNotification) { _ in client.appBackgrounded() }
@@ -215,26 +238,26 @@ final class UIKitAdapter {
     }
 
     func attachTouches() {
-        touches.onBegan = { [client] in try? client.core.touchBegan() }
-        touches.onEnded = { [client] summary in
-            try? client.core.touchEnded(nowMs: client.now)
-            client.touch(summary)
-        }
+        touches.onOutcome = { [client] outcome in client.apply(outcome) }
         touches.view?.removeGestureRecognizer(touches)
         let key = UIApplication.shared.connectedScenes.compactMap { $0 as? UIWindowScene }
             .flatMap { $0.windows }.first { $0.isKeyWindow }
         key?.addGestureRecognizer(touches)
     }
 
+    /// Never waits: off the main thread the teardown is queued to it (the client is already
+    /// detached, so a tick that runs meanwhile reaches a stopped core and is counted).
     func uninstall() {
         let run = {
+            self.cancelled = true
             self.loop?.stop()
             self.scheduler.cancel()
+            self.heartbeat?.stop()
             self.touches.view?.removeGestureRecognizer(self.touches)
             for o in self.observers { NotificationCenter.default.removeObserver(o) }
             self.observers.removeAll()
         }
-        if Thread.isMainThread { run() } else { DispatchQueue.main.sync(execute: run) }
+        if Thread.isMainThread { run() } else { DispatchQueue.main.async(execute: run) }
     }
 }
 
@@ -242,10 +265,11 @@ final class UIKitAdapter {
 
 public extension UIView {
     /// Always black out this view and everything inside it in recordings.
-    func rejourneyMask() { Rejourney.shared?.masks.mask(self) }
+    /// Works before `start` and across restarts (the process's `MaskRegistry.shared`).
+    func rejourneyMask() { MaskRegistry.shared.mask(self) }
     /// Record this view (and its subtree) even if its kind is masked by default.
     /// Secure text fields stay masked regardless.
-    func rejourneyUnmask() { Rejourney.shared?.masks.unmask(self) }
+    func rejourneyUnmask() { MaskRegistry.shared.unmask(self) }
 }
 #endif
 

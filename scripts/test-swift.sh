@@ -3,7 +3,10 @@
 # cached in ~/.cache/rejourney), generates the bindings from the host-built library, copies the
 # Swift package, the header + module map, the .so and the corpus (as raw RGBA) into the chroot,
 # starts the local ingest server on the host with its data directory inside the chroot, and runs
-# `swift test` there, then decodes what the server stored to prove the masks held. proc is mounted for the run and unmounted on every exit path.
+# `swift test` there, then decodes what the server stored to prove the masks held, and checks the
+# privacy manifest (scripts/check-privacy-manifest.py). A second local server that never answers
+# (RJ_STALL_URL) lets tests drain against a hung backend. proc is mounted for the run and
+# unmounted on every exit path.
 # Needs root (chroot, mount). Prints "swift: N passed, M failed" last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,6 +87,8 @@ for _ in $(seq 100); do [[ -s $stall_port ]] && break; sleep 0.1; done
 stall_url=http://127.0.0.1:$(cat "$stall_port")
 
 mountpoint -q "$chroot_dir/proc" || mount -t proc proc "$chroot_dir/proc"
+# The privacy manifest check below reads the resource bundle this build makes, not a stale one.
+rm -rf "$cache_build"/*/*/Rejourney_RejourneySDK.resources
 log=$repo/target/swift-test.log
 mkdir -p "$repo/target"
 rc=0
@@ -119,6 +124,13 @@ grep -q '^uikit-adapter-parses$' "$log" || { echo "swift: the UIKit adapter does
 n=$((n + 1))
 if ! cargo run --release -q --example verify_stored -- "$work/ingest-data"; then
   echo "swift: stored frames failed the privacy check"
+  f=$((f + 1))
+fi
+# The privacy manifest: a valid plist, every required-reason API the sources call declared,
+# shipped by `swift build` (in the resource bundle it just made), the podspecs and `npm pack`.
+n=$((n + 1))
+if ! python3 scripts/check-privacy-manifest.py --built "$cache_build" --npm; then
+  echo "swift: the privacy manifest check failed"
   f=$((f + 1))
 fi
 echo "swift: $((n - f)) passed, $f failed"

@@ -32,6 +32,19 @@ f=$(grep -E '^# fail ' "$tap" | awk '{print $3}')
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 if [[ $js_rc -ne 0 && ${f:-0} -eq 0 ]]; then cat "$tap"; note 1 "JS tests did not run"; fi
 
+# --- jest: React Native's own XMLHttpRequest, fetch and EventTarget under network capture
+# (test-jest/), against a real HTTP server on 127.0.0.1
+jest_rc=0
+(cd react-native && npx jest --ci --json --outputFile="$out/jest.json") >"$out/jest.log" 2>&1 || jest_rc=$?
+if [[ -f $out/jest.json ]]; then
+  read -r jp jf < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["numPassedTests"], r["numFailedTests"] + r["numRuntimeErrorTestSuites"])' "$out/jest.json")
+  passed=$((passed + jp)); failed=$((failed + jf))
+  [[ $jf -ne 0 ]] && grep -E '✕|●' "$out/jest.log" | head -40
+  echo "jest: $jp passed, $jf failed"
+else
+  cat "$out/jest.log"; note 1 "jest did not run"
+fi
+
 # --- npm pack: what an app installs
 pack_rc=0
 ./scripts/package-react-native.sh --dry-run --json >"$out/pack.json" 2>"$out/pack.log" || pack_rc=$?

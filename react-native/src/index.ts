@@ -16,6 +16,7 @@ export { RejourneyConfigError, resolveOptions, DEFAULT_API_URL, RN_TEXT_CLASSES,
 export type { RejourneyOptions, NativeOptions, JsOptions } from "./options";
 export type { Spec as NativeRejourneySpec } from "./NativeRejourney";
 export { Mask, Unmask, MASK_TAG, UNMASK_TAG } from "./Mask";
+export type { MaskProps } from "./Mask";
 export { setReactNative, resolveNative } from "./native";
 export type { ReactNativeLike, Resolution } from "./native";
 export type { NetworkEvent } from "./network";

@@ -32,6 +32,19 @@ f=$(grep -E '^# fail ' "$tap" | awk '{print $3}')
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 if [[ $js_rc -ne 0 && ${f:-0} -eq 0 ]]; then cat "$tap"; note 1 "JS tests did not run"; fi
 
+# --- jest: React Native's own XMLHttpRequest, fetch and EventTarget under network capture
+# (test-jest/), against a real HTTP server on 127.0.0.1
+jest_rc=0
+(cd react-native && npx jest --ci --json --outputFile="$out/jest.json") >"$out/jest.log" 2>&1 || jest_rc=$?
+if [[ -f $out/jest.json ]]; then
+  read -r jp jf < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["numPassedTests"], r["numFailedTests"] + r["numRuntimeErrorTestSuites"])' "$out/jest.json")
+  passed=$((passed + jp)); failed=$((failed + jf))
+  [[ $jf -ne 0 ]] && grep -E '✕|●' "$out/jest.log" | head -40
+  echo "jest: $jp passed, $jf failed"
+else
+  cat "$out/jest.log"; note 1 "jest did not run"
+fi
+
 # --- npm pack: what an app installs
 pack_rc=0
 ./scripts/package-react-native.sh --dry-run --json >"$out/pack.json" 2>"$out/pack.log" || pack_rc=$?
@@ -69,7 +82,7 @@ cargo build --release -p rejourney-core -p rejourney-ingest >&2
 classes=$out/classes
 sources=$(find bindings/kotlin/generated bindings/kotlin/src/main/kotlin/io/rejourney/sdk bindings/kotlin/src/main/kotlin/io/rejourney/RejourneyOptions.kt \
   bindings/kotlin/src/test/kotlin/io/rejourney/TestSupport.kt react-native/android/src/main/java/io/rejourney/reactnative/RejourneyModuleImpl.kt \
-  react-native/android/src/test/kotlin -name '*.kt')
+  react-native/android/src/test/kotlin -name '*.kt' ! -name CallsTest.kt)
 kt_rc=0
 if [[ -f $out/trace.json ]]; then
   "$kotlinc" -nowarn -jvm-target 17 -cp "$jna:$junit:$hamcrest" -d "$classes" $sources >"$out/kotlinc.log" 2>&1 || { kt_rc=$?; cat "$out/kotlinc.log"; }
@@ -85,6 +98,25 @@ else
   kt_rc=1
 fi
 note $kt_rc "Kotlin module implementation (JVM)"
+# --- the module's React Native glue (settle/quietly) against the real react-android classes
+# from Maven Central (0.86.0: the newest react-android the registry serves here; its androidx
+# dependencies come from Google's Maven, which is not reachable, so only classes.jar is used)
+ra_version=0.86.0
+ra_dir=$HOME/.cache/rejourney/react-android-$ra_version
+ra_rc=0
+if [[ ! -f $ra_dir/classes.jar ]]; then
+  mvn -q -B dependency:get -Dmaven.repo.local="$HOME/.cache/rejourney/m2" \
+    -Dartifact=com.facebook.react:react-android:$ra_version:aar:release -Dtransitive=false >"$out/react-android.log" 2>&1 \
+    && mkdir -p "$ra_dir" && unzip -o -q "$HOME/.cache/rejourney/m2/com/facebook/react/react-android/$ra_version/react-android-$ra_version-release.aar" classes.jar -d "$ra_dir" \
+    || { ra_rc=1; cat "$out/react-android.log"; }
+fi
+if [[ $ra_rc -eq 0 ]]; then
+  "$kotlinc" -nowarn -jvm-target 17 -cp "$ra_dir/classes.jar:$junit" -d "$out/glue" \
+    react-native/android/src/main/java/io/rejourney/reactnative/Calls.kt react-native/android/src/test/kotlin/io/rejourney/reactnative/CallsTest.kt >"$out/glue.log" 2>&1 \
+    && java -cp "$out/glue:$ra_dir/classes.jar:$stdlib:$junit:$hamcrest" org.junit.runner.JUnitCore io.rejourney.reactnative.CallsTest >>"$out/glue.log" 2>&1 \
+    || { ra_rc=1; cat "$out/glue.log"; }
+fi
+note $ra_rc "the module's calls against react-android (Throwable caught)"
 v_rc=0
 [[ $kt_rc -eq 0 ]] && { cargo run --release -q --example verify_stored -- "$out/ingest-data" || v_rc=$?; } || v_rc=1
 note $v_rc "frames of the JS-driven session, masked in the server"

@@ -54,12 +54,12 @@ RCT_EXPORT_METHOD(telemetryJson:(RCTPromiseResolveBlock)resolve reject:(RCTPromi
 #endif
 @end
 
-/// `<Mask>` / `<Unmask>` on both architectures (Fabric through the legacy view manager interop).
+/// `<Mask>` / `<Unmask>` on the old architecture (Paper); Fabric uses RejourneyMaskViewComponentView.
 @interface RejourneyMaskViewManager : RCTViewManager
 @end
 
 @implementation RejourneyMaskViewManager
 RCT_EXPORT_MODULE(RejourneyMaskView)
-RCT_EXPORT_VIEW_PROPERTY(mask, BOOL)
+RCT_EXPORT_VIEW_PROPERTY(rjMasked, BOOL)
 - (UIView *)view { return [RejourneyMaskView new]; }
 @end

@@ -29,15 +29,30 @@ public final class RejourneyModuleBridge: NSObject {
     @objc public func telemetryJson() -> String { impl.telemetryJson() }
 }
 
-/// `<Mask>` / `<Unmask>`: a plain view registered with the SDK's mask registry.
+/// `<Mask>` / `<Unmask>`: a plain view registered with the process-wide mask registry
+/// (`MaskRegistry.shared`), so a `<Mask>` mounted before the asynchronous `start` finishes, or
+/// one that outlives a stop and restart, is honoured. Registered from `init` (masked by
+/// default), not only once in a window. The prop is `rjMasked`: `UIView.mask` is a `UIView?`.
 @objc(RejourneyMaskView)
 public final class RejourneyMaskView: UIView {
-    @objc public var mask: Bool = true {
-        didSet { mask ? rejourneyMask() : rejourneyUnmask() }
+    @objc public var rjMasked: Bool = true {
+        didSet { RejourneyMasking.set(self, masked: rjMasked) }
     }
-    override public func didMoveToWindow() {
-        super.didMoveToWindow()
-        if window != nil { mask ? rejourneyMask() : rejourneyUnmask() }
+    override public init(frame: CGRect) {
+        super.init(frame: frame)
+        RejourneyMasking.set(self, masked: true)
+    }
+    required init?(coder: NSCoder) {
+        super.init(coder: coder)
+        RejourneyMasking.set(self, masked: true)
+    }
+}
+
+/// The mask registry for Objective-C++ (the Fabric component view registers itself here).
+@objc(RejourneyMasking)
+public final class RejourneyMasking: NSObject {
+    @objc public static func set(_ view: UIView, masked: Bool) {
+        if masked { MaskRegistry.shared.mask(view) } else { MaskRegistry.shared.unmask(view) }
     }
 }
 #endif

@@ -16,6 +16,7 @@ export { RejourneyConfigError, resolveOptions, DEFAULT_API_URL, RN_TEXT_CLASSES,
 export type { RejourneyOptions, NativeOptions, JsOptions } from "./options";
 export type { Spec as NativeRejourneySpec } from "./NativeRejourney";
 export { Mask, Unmask, MASK_TAG, UNMASK_TAG } from "./Mask";
+export type { MaskProps } from "./Mask";
 export { setReactNative, resolveNative } from "./native";
 export type { ReactNativeLike, Resolution } from "./native";
 export type { NetworkEvent } from "./network";
@@ -110,11 +111,12 @@ export class RejourneyClient {
     const ownApi = nativeOptions.apiUrl;
     if (js.captureErrors) {
       const errorUtils = this.env.errorUtils ?? (globalThis as { ErrorUtils?: ErrorUtilsLike }).ErrorUtils;
-      // Fatal: a crash fault, on disk before the app's own handler runs. Non-fatal: a handled
-      // error, which also uploads the on-error buffer of a buffering session.
+      // Fatal: a crash fault, on disk before the app's own handler runs (the handler waits
+      // for the native write, bounded). Non-fatal: a handled error, which also uploads the
+      // on-error buffer of a buffering session.
       this.uninstall.push(installErrorHandler(errorUtils, (e, fatal) => {
-        const sent = fatal ? mod.reportError(e.name, e.message, e.stack, true) : mod.captureError(e.name, e.message, e.stack);
-        void Promise.resolve(sent).catch(() => {});
+        const sent = Promise.resolve(fatal ? mod.reportError(e.name, e.message, e.stack, true) : mod.captureError(e.name, e.message, e.stack));
+        return sent.catch(() => false);
       }));
     }
     if (js.captureNetwork) {

@@ -40,10 +40,14 @@ export function reactNative(): ReactNativeLike | null {
   }
 }
 
-/** Expo Go: the Expo client app, which cannot contain our native module. */
+/**
+ * Expo Go: the Expo client app, which cannot contain our native module. expo-constants'
+ * native module is `ExponentConstants` (Expo modules: `globalThis.expo.modules`; older SDKs:
+ * `NativeModules`).
+ */
 function inExpoGo(rn: ReactNativeLike): boolean {
   const g = globalThis as { expo?: { modules?: Record<string, { appOwnership?: string; executionEnvironment?: string }> } };
-  const constants = g.expo?.modules?.ExpoConstants ?? (rn.NativeModules?.ExponentConstants as { appOwnership?: string; executionEnvironment?: string } | undefined);
+  const constants = g.expo?.modules?.ExponentConstants ?? (rn.NativeModules?.ExponentConstants as { appOwnership?: string; executionEnvironment?: string } | undefined);
   return constants?.appOwnership === "expo" || constants?.executionEnvironment === "storeClient";
 }
 

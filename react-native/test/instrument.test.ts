@@ -3,6 +3,7 @@ import * as assert from "node:assert/strict";
 import { RejourneyClient, resolveNative, sanitizeProperties, MAX_PROPERTIES } from "../src/index";
 import { instrumentNetwork } from "../src/network";
 import { captureConsole, MAX_LOG_CHARS } from "../src/logs";
+import { installErrorHandler } from "../src/errors";
 import { fakeErrorUtils, RecordingModule } from "./helpers";
 
 function client(mod: RecordingModule, extra: Record<string, unknown> = {}) {
@@ -48,6 +49,7 @@ test("JS errors: fatal ones are crashes, non-fatal ones captured errors, with th
   await c.start({ apiKey: "pk", captureNetwork: false });
   const err = new TypeError("x is undefined");
   eu.throwUncaught(err, true);
+  await new Promise((r) => setImmediate(r));
   eu.throwUncaught("a string", false);
   const soft = new RangeError("index 7");
   eu.throwUncaught(soft, false);
@@ -65,6 +67,35 @@ test("JS errors: fatal ones are crashes, non-fatal ones captured errors, with th
   eu.throwUncaught(new Error("after stop"), false);
   assert.equal(mod.calls.filter((x) => x.call === "reportError" || x.call === "captureError").length, 3, "uninstalled on stop");
   assert.equal(eu.seen.length, 4, "the previous handler is back");
+});
+
+test("a fatal JS error is on disk before the app's fatal handler runs; a native side that never answers does not hold it", async () => {
+  const mod = new RecordingModule();
+  let written: (ok: boolean) => void = () => {};
+  mod.reportError = (name: string) => { mod.calls.push({ t: 0, call: "reportError", args: [name] }); return new Promise<boolean>((r) => { written = r; }); };
+  const eu = fakeErrorUtils();
+  const c = client(mod, { errorUtils: eu.utils });
+  await c.start({ apiKey: "pk", captureNetwork: false });
+  eu.throwUncaught(new Error("boom"), true);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(mod.names().slice(-1), ["reportError"]);
+  assert.equal(eu.seen.length, 0, "the app's handler (which ends a release app) waits for the crash write");
+  written(true);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(eu.seen.length, 1, "then it runs, once");
+  await c.stop();
+
+  const silent = fakeErrorUtils();
+  installErrorHandler(silent.utils, () => new Promise(() => {}), 5);
+  silent.throwUncaught(new Error("native never answers"), true);
+  assert.equal(silent.seen.length, 0);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(silent.seen.length, 1, "bounded wait: the app's handler still runs");
+  const rejecting = fakeErrorUtils();
+  installErrorHandler(rejecting.utils, () => Promise.reject(new Error("write failed")));
+  rejecting.throwUncaught(new Error("x"), true);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(rejecting.seen.length, 1, "a failed write still chains");
 });
 
 test("captureError and flushBuffer forward to the native module and never reject on its refusal", async () => {

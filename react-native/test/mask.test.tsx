@@ -4,6 +4,7 @@ import * as React from "react";
 import * as TestRenderer from "react-test-renderer";
 const { act } = TestRenderer;
 import { Mask, Unmask, setReactNative, MASK_TAG, UNMASK_TAG } from "../src/index";
+import type { MaskProps } from "../src/index";
 import { resetWarnings } from "../src/native";
 
 // Function components standing in for React Native's host components.
@@ -34,12 +35,12 @@ test("<Mask> renders the native mask view when the build has it", () => {
   });
   const r = render(React.createElement(Mask, { style: { flex: 1 } }, React.createElement(View, { testID: "card" })));
   const native = r.root.findByType(NativeMaskView);
-  assert.equal(native.props.mask, true);
+  assert.equal(native.props.rjMasked, true);
   assert.deepEqual(native.props.style, { flex: 1 });
   assert.equal(native.props.collapsable, false, "never flattened away by Fabric");
   assert.equal(native.findByType(View).props.testID, "card", "children inside");
   const u = render(React.createElement(Unmask, null));
-  assert.equal(u.root.findByType(NativeMaskView).props.mask, false);
+  assert.equal(u.root.findByType(NativeMaskView).props.rjMasked, false);
   assert.deepEqual(asked, ["RejourneyMaskView"], "looked up once");
   assert.equal(warnings.length, 0);
 });
@@ -54,4 +55,14 @@ test("without the native view, <Mask> still marks the view (testID) and warns on
   assert.deepEqual(views.map((v: TestRenderer.ReactTestInstance) => v.props.testID), [MASK_TAG, MASK_TAG, UNMASK_TAG]);
   assert.ok(views.every((v: TestRenderer.ReactTestInstance) => v.props.collapsable === false));
   assert.equal(warnings.filter((w) => /RejourneyMaskView/.test(w)).length, 2, "once for <Mask>, once for <Unmask>");
+});
+
+test("MaskProps are a View's props: styles, accessibility and layout callbacks type-check, unknown props do not", () => {
+  setReactNative({ View, UIManager: { hasViewManagerConfig: () => false } });
+  const ok: MaskProps = { style: { flex: 1, opacity: 0.5 }, accessibilityLabel: "card", onLayout: () => {}, pointerEvents: "box-none" };
+  // @ts-expect-error not a View prop (before: MaskProps took any key)
+  const bad: MaskProps = { notAViewProp: 1 };
+  const r = render(React.createElement(Mask, ok));
+  assert.equal(r.root.findByType(View).props.accessibilityLabel, "card");
+  assert.ok(bad);
 });

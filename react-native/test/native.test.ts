@@ -55,3 +55,17 @@ test("bad options still throw when there is no native module (the mistake is the
   const client = new RejourneyClient({ resolve: () => resolveNative({ NativeModules: {} }) });
   await assert.rejects(client.start({ apiKey: "" }), /apiKey is required/);
 });
+
+test("Expo Go is told apart by expo-constants' ExponentConstants module (Expo modules' global registry)", () => {
+  const g = globalThis as { expo?: unknown };
+  g.expo = { modules: { ExponentConstants: { executionEnvironment: "storeClient" } } };
+  try {
+    const r = resolveNative({ NativeModules: {}, TurboModuleRegistry: { get: () => null } });
+    assert.equal(r.kind, "expo-go");
+    assert.match(r.module === null ? r.message : "", /Expo Go.*development build/);
+    g.expo = { modules: { ExponentConstants: { executionEnvironment: "bare" } } };
+    assert.equal(resolveNative({ NativeModules: {} }).kind, "not-linked", "a development build without the module is not Expo Go");
+  } finally {
+    delete g.expo;
+  }
+});

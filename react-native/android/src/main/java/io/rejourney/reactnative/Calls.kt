@@ -2,19 +2,23 @@ package io.rejourney.reactnative
 
 import com.facebook.react.bridge.Promise
 
-/** Resolves [promise] with [body]'s value or rejects it with the error's message: never throws into JS. */
+/**
+ * Resolves [promise] with [body]'s value or rejects it with the error's message: never throws
+ * into JS. `Throwable`, not `Exception`: loading the native library fails with an `Error`
+ * (`UnsatisfiedLinkError`), which must not escape a module method into the app.
+ */
 internal inline fun settle(promise: Promise, body: () -> Any?) {
     try {
         promise.resolve(body())
-    } catch (e: Exception) {
+    } catch (e: Throwable) {
         promise.reject("rejourney", e.message ?: e.toString(), e)
     }
 }
 
-/** Fire-and-forget calls: an error is the SDK's to count, never the app's to handle. */
+/** Fire-and-forget calls: an error (any `Throwable`) is the SDK's to count, never the app's to handle. */
 internal inline fun quietly(body: () -> Unit) {
     try {
         body()
-    } catch (_: Exception) {
+    } catch (_: Throwable) {
     }
 }

@@ -17,8 +17,8 @@ class RejourneyMaskViewManager : ReactViewManager() {
     override fun createViewInstance(context: ThemedReactContext): ReactViewGroup =
         super.createViewInstance(context).also { Rejourney.mask(it) }
 
-    @ReactProp(name = "mask", defaultBoolean = true)
-    fun setMask(view: ReactViewGroup, mask: Boolean) {
-        if (mask) Rejourney.mask(view) else Rejourney.unmask(view)
+    @ReactProp(name = "rjMasked", defaultBoolean = true)
+    fun setRjMasked(view: ReactViewGroup, masked: Boolean) {
+        if (masked) Rejourney.mask(view) else Rejourney.unmask(view)
     }
 }

@@ -25,7 +25,7 @@ use crate::incident::{anr_body, crash_body, new_incident_id};
 use crate::masks::{
     check_tree, mask_decisions, moving_masked_node, MaskOptions, NodeError, NodeList, ViewNode,
 };
-use crate::metrics::{sdk_telemetry, SdkCounts};
+use crate::metrics::{sdk_telemetry, SdkCounts, TelemetryBaseline};
 use crate::pipeline::{Pipeline, PipelineError, SessionTag};
 use crate::policy::{Action, Decision};
 use crate::session::{EndReason, Ended, Rotation, SessionConfig, SessionError, SessionManager};
@@ -195,6 +195,8 @@ pub struct Client {
     remote_hold_ms: u64,
     /// The running session's plan (mode, interval, masks, duration).
     plan: Mutex<modes::PlanState>,
+    /// The counters as the running session began: its end call reports its own share.
+    telemetry_since: Mutex<TelemetryBaseline>,
 }
 
 /// Which session new artifacts belong to.
@@ -379,6 +381,7 @@ impl Client {
             remote_hold_ms: opts.remote.hold_ms,
             remote,
             plan: Mutex::new(plan),
+            telemetry_since: Mutex::new(TelemetryBaseline::default()),
         })
     }
 
@@ -406,6 +409,7 @@ impl Client {
     }
 
     fn begin_capture(&self, s: &crate::session::Session) {
+        *lock(&self.telemetry_since) = self.stats.baseline();
         self.stats.sessions_started.fetch_add(1, Relaxed);
         *lock(&self.current) = Some(SessionRef {
             id: s.id.as_str().into(),
@@ -471,6 +475,7 @@ impl Client {
     fn finish_session(&self, ended: Ended) {
         self.flush_events(ended.ended_at_ms, true);
         let metrics = lock(&self.events).rec.take_metrics();
+        let since = std::mem::take(&mut *lock(&self.telemetry_since));
         let (pipeline, stats) = (self.pipeline.clone(), self.stats.clone());
         let (enqueue, sdk) = (self.uploader.enqueuer(), self.sdk_version.clone());
         let session_id = ended.session.id.clone();
@@ -478,7 +483,7 @@ impl Client {
         self.hierarchy.then(Box::new(move || {
             let encoder = pipeline.clone();
             encoder.flush_then(Box::new(move || {
-                let body = ended.end_body(&sdk, metrics.to_json(), stats.sdk_telemetry());
+                let body = ended.end_body(&sdk, metrics.to_json(), stats.sdk_telemetry(&since));
                 enqueue(end_artifact(&ended, body));
             }));
         }));

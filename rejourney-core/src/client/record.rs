@@ -108,6 +108,8 @@ impl Client {
         );
         let body = serde_json::to_vec(&body).unwrap_or_default();
         self.stats.crashes.fetch_add(1, Relaxed);
+        // `metrics.crashCount` of the session's end call (the backend keeps the maximum).
+        lock(&self.events).rec.crashed();
         self.uploader.enqueue(artifact(
             &session,
             ArtifactKind::Fault,

@@ -155,6 +155,16 @@ impl EventRecorder {
         self.counters
     }
 
+    /// A crash was recorded in the session (its end call's `crashCount`).
+    pub fn crashed(&mut self) {
+        self.metrics.crashed();
+    }
+
+    /// The session's figures so far (a copy: the persisted session state reads them).
+    pub fn metrics(&self) -> crate::metrics::SessionMetrics {
+        self.metrics
+    }
+
     /// The session's figures so far, and a fresh start for the next session.
     pub fn take_metrics(&mut self) -> SessionMetrics {
         std::mem::take(&mut self.metrics)

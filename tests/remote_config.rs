@@ -73,10 +73,18 @@ fn each_field_maps_onto_the_session_and_the_request_names_the_app() {
     assert_eq!(c.tick(T0).unwrap().action, Action::Capture);
     assert_eq!(c.tick(T0 + 499).unwrap().action, Action::NotDue);
     assert_eq!(c.tick(T0 + 500).unwrap().action, Action::Capture);
-    // maxRecordingMinutes rotates the session.
+    // maxRecordingMinutes ends the session and stops recording (no rotation: a long visit
+    // is one session with its first minutes recorded, as with the official SDKs).
     let first = c.session_id().unwrap();
-    c.tick(T0 + 3 * 60_000).unwrap();
-    assert_ne!(c.session_id().unwrap(), first);
+    assert_eq!(
+        c.tick(T0 + 3 * 60_000 + 10).unwrap().action,
+        Action::Skip(SkipReason::Stopped)
+    );
+    assert_eq!(c.session_id(), None, "no new session");
+    assert!(c.flush(WAIT));
+    let end = srv.session_summary(&first).unwrap().end.unwrap();
+    assert_eq!(end["endReason"], "max_duration");
+    assert_eq!(end["endedAt"], json!(T0 + 3 * 60_000));
     let req = srv
         .requests()
         .into_iter()

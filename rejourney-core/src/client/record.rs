@@ -110,6 +110,7 @@ impl Client {
         self.stats.crashes.fetch_add(1, Relaxed);
         // `metrics.crashCount` of the session's end call (the backend keeps the maximum).
         lock(&self.events).rec.crashed();
+        self.save_session(ts_ms);
         self.uploader.enqueue(artifact(
             &session,
             ArtifactKind::Fault,

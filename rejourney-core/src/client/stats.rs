@@ -56,6 +56,7 @@ impl Stats {
             plan: None,
             remote_config: None,
             strings: Default::default(),
+            session_store: Default::default(),
         }
     }
 }

@@ -94,8 +94,8 @@ fn a_killed_apps_session_is_ended_by_the_next_launch_at_its_last_activity() {
     assert_eq!(summary.duration_seconds, Some(60));
     assert_eq!(end["metrics"]["crashCount"], 1, "the crash it recorded");
     assert_eq!(summary.crashes, 1, "one crash, by maximum");
-    assert_eq!(summary.touch_count, 30, "its events, once");
-    assert!(srv.session_summary(&now).is_some_and(|s| s.end.is_none()));
+    assert_eq!(summary.touch_count, 30, "its events, once: {summary:?}");
+    assert!(srv.session_summary(&now).is_none_or(|s| s.end.is_none()));
     assert_eq!(c.telemetry().session_store.recovered, 1);
     c.shutdown(WAIT);
     drop(c);

@@ -315,19 +315,31 @@ fn events_arrive_batched_in_the_events_protocol() {
     let t0 = 1_700_000_000_000;
     let session = c.start(t0).unwrap();
     c.screen_changed(t0 + 10, "Checkout").unwrap();
-    // Three quick taps on one spot: a rage tap, and nothing answers them.
+    // Three quick taps on a button: the third is the rage tap (instead of a touch), and
+    // none is dead although nothing answers them (a button is interactive).
     for i in 0..3 {
-        c.gesture(
+        c.gesture_on(
             Gesture::Tap,
             t0 + 100 + i * 150,
             200.0,
             300.0,
             Some("PayButton"),
+            Some(true),
         )
         .unwrap();
     }
+    // A tap on a plain view that nothing answers is dead.
+    c.gesture_on(
+        Gesture::Tap,
+        t0 + 1_000,
+        20.0,
+        20.0,
+        Some("Logo"),
+        Some(false),
+    )
+    .unwrap();
     // A tap the app answers (a screen change inside the window) is not dead.
-    c.gesture(Gesture::Tap, t0 + 4_000, 50.0, 60.0, None)
+    c.gesture_on(Gesture::Tap, t0 + 4_000, 50.0, 60.0, None, Some(false))
         .unwrap();
     c.screen_changed(t0 + 4_300, "Receipt").unwrap();
     c.gesture(Gesture::Swipe, t0 + 5_000, 10.0, 10.0, None)
@@ -425,8 +437,13 @@ fn events_arrive_batched_in_the_events_protocol() {
     }
     assert_eq!(
         labels.iter().filter(|l| *l == "gesture:dead_tap").count(),
-        3,
-        "the three unanswered taps are dead, the answered one is not"
+        1,
+        "the unanswered tap on a plain view is dead; the button's and the answered one not"
+    );
+    assert_eq!(
+        labels.iter().filter(|l| *l == "touch:tap").count(),
+        4,
+        "the burst's third tap went out as the rage tap only"
     );
     assert_eq!(
         labels.iter().filter(|l| *l == "gesture:rage_tap").count(),

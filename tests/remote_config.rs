@@ -73,10 +73,18 @@ fn each_field_maps_onto_the_session_and_the_request_names_the_app() {
     assert_eq!(c.tick(T0).unwrap().action, Action::Capture);
     assert_eq!(c.tick(T0 + 499).unwrap().action, Action::NotDue);
     assert_eq!(c.tick(T0 + 500).unwrap().action, Action::Capture);
-    // maxRecordingMinutes rotates the session.
+    // maxRecordingMinutes ends the session and stops recording (no rotation: a long visit
+    // is one session with its first minutes recorded, as with the official SDKs).
     let first = c.session_id().unwrap();
-    c.tick(T0 + 3 * 60_000).unwrap();
-    assert_ne!(c.session_id().unwrap(), first);
+    assert_eq!(
+        c.tick(T0 + 3 * 60_000 + 10).unwrap().action,
+        Action::Skip(SkipReason::Stopped)
+    );
+    assert_eq!(c.session_id(), None, "no new session");
+    assert!(c.flush(WAIT));
+    let end = srv.session_summary(&first).unwrap().end.unwrap();
+    assert_eq!(end["endReason"], "max_duration");
+    assert_eq!(end["endedAt"], json!(T0 + 3 * 60_000));
     let req = srv
         .requests()
         .into_iter()
@@ -121,11 +129,6 @@ fn the_app_can_be_more_private_than_the_server_never_less() {
 #[test]
 fn off_switches_capture_nothing() {
     for (name, fields, why) in [
-        (
-            "recording",
-            json!({"recordingEnabled": false}),
-            "remote_recording_disabled",
-        ),
         (
             "billing",
             json!({"billingBlocked": true, "billingReason": "over quota"}),
@@ -185,6 +188,96 @@ fn off_switches_capture_nothing() {
         c.session_plan().unwrap().off_reason,
         Some("remote_disabled")
     );
+}
+
+/// Events presigned for `id`, and the events the server stored for it.
+fn events_of(srv: &IngestServer, id: &str) -> (usize, u64) {
+    let presigns = srv
+        .requests()
+        .iter()
+        .filter(|r| r.route == Route::EventsPresign)
+        .filter(|r| r.json.as_ref().is_some_and(|j| j["sessionId"] == id))
+        .count();
+    let stored = srv.session_summary(id).map_or(0, |s| s.events_received);
+    (presigns, stored)
+}
+
+#[test]
+fn replay_off_stops_capture_only_analytics_go_on() {
+    // `recordingEnabled: false` is replay disabled or the replay quota reached: the backend
+    // says "analytics will continue without replay".
+    let srv = server("replayoff");
+    srv.set_sdk_config_fields(json!({"recordingEnabled": false}));
+    let c = settled(options(&srv.url(), &tmp("replayoff-spool")));
+    let id = c.start(T0).unwrap();
+    let plan = c.session_plan().unwrap();
+    assert_eq!(
+        (plan.mode, plan.off_reason),
+        (SessionMode::Off, Some("remote_recording_disabled"))
+    );
+    assert_eq!(
+        c.tick(T0).unwrap().action,
+        Action::Skip(SkipReason::Stopped),
+        "no capture"
+    );
+    c.screen_changed(T0 + 5, "Home").unwrap();
+    c.log_message(T0 + 6, "info", "hello").unwrap();
+    c.stop(T0 + 10).unwrap();
+    assert!(c.flush(WAIT));
+    let frames = srv
+        .artifacts()
+        .iter()
+        .filter(|a| a.session_id == id && a.kind == "screenshots")
+        .count();
+    assert_eq!(frames, 0);
+    let (presigns, stored) = events_of(&srv, &id);
+    assert!(presigns > 0, "events are offered");
+    assert_eq!(stored, 2, "and stored");
+    let summary = srv.session_summary(&id).expect("a session row");
+    let end = summary.end.expect("the end call is kept, not sampled out");
+    assert_eq!(end["isSampledIn"], json!(true));
+    assert_eq!(srv.stats().session_ends_ignored, 0);
+}
+
+#[test]
+fn a_held_session_answered_replay_off_keeps_its_events() {
+    let srv = server("heldoff");
+    srv.set_sdk_config_fields(json!({"recordingEnabled": false}));
+    srv.faults()
+        .push(Route::SdkConfig, Fault::Delay(Duration::from_millis(300)));
+    let mut o = options(&srv.url(), &tmp("heldoff-spool"));
+    o.remote.hold_ms = 60_000;
+    let c = Client::new(o).unwrap();
+    let id = c.start(T0).unwrap();
+    assert!(c.session_plan().is_none(), "held");
+    c.screen_changed(T0 + 1, "Home").unwrap();
+    c.log_message(T0 + 2, "info", "while held").unwrap();
+    assert_eq!(
+        c.tick(T0 + 3).unwrap().action,
+        Action::Skip(SkipReason::RemoteConfig)
+    );
+    assert!(c.wait_remote_config(WAIT));
+    c.tick(T0 + 4).unwrap();
+    assert!(c.session_plan().unwrap().replay_off());
+    c.stop(T0 + 10).unwrap();
+    assert!(c.flush(WAIT));
+    assert_eq!(events_of(&srv, &id).1, 2, "the events recorded while held");
+    // Stop-everything answers still drop them.
+    let srv = server("helddisabled");
+    srv.set_project_disabled(true);
+    srv.faults()
+        .push(Route::SdkConfig, Fault::Delay(Duration::from_millis(300)));
+    let mut o = options(&srv.url(), &tmp("helddisabled-spool"));
+    o.remote.hold_ms = 60_000;
+    let c = Client::new(o).unwrap();
+    let id = c.start(T0).unwrap();
+    c.screen_changed(T0 + 1, "Home").unwrap();
+    assert!(c.wait_remote_config(WAIT));
+    c.tick(T0 + 4).unwrap();
+    assert!(c.session_plan().unwrap().stops_everything());
+    c.stop(T0 + 10).unwrap();
+    c.flush(WAIT);
+    assert_eq!(events_of(&srv, &id), (0, 0));
 }
 
 #[test]

@@ -1,102 +1,53 @@
 //! What a session's end call reports, in the shape the Rejourney backend keeps
 //! (`validation/ingest.ts`: unknown keys are stripped, counters must be integers):
 //!
-//! - `metrics`: the session's interaction figures, counted from the events as they are
-//!   recorded, by the same rules the backend applies to event batches (`navigation` visits a
-//!   screen, `touch` is a tap, `gesture` a swipe / pinch / long press, …);
-//! - `sdkTelemetry`: delivery health from the uploader's counters.
+//! - `metrics`: only what the backend does not rebuild itself. Its event rollup
+//!   (`services/ingestEventArtifactProcessor.ts`) *adds* every events batch's touch, scroll,
+//!   gesture, input, error, rage/dead tap, custom and API counts, the API response time and
+//!   `screensVisited` to the session, and recomputes the UX, interaction and exploration
+//!   scores; the end call *sets* whatever it carries (`buildSessionEndMetricsMergeSet`). The
+//!   rollup runs about a minute after the batches, usually after the end call, so any of
+//!   those counters sent here would be counted twice. `crashCount` and `anrCount` are merged
+//!   by maximum: they are the only counters sent.
+//! - `sdkTelemetry`: delivery health *of this session* (the uploader's counters since the
+//!   session began), each name meaning what it says.
 //!
 //! Our own, finer telemetry (drops by reason, stage timings) stays available locally
 //! through `Client::telemetry`; the backend would discard it.
 
 use serde_json::{json, Value};
 
-use crate::upload::DeliverySnapshot;
+use crate::upload::{DeliveryDrop, DeliverySnapshot};
 
-/// Distinct screens remembered per session (the backend keeps the visit order).
-const MAX_SCREENS: usize = 200;
-
-/// A session's interaction figures.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A session's figures the backend merges by maximum instead of rebuilding from events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SessionMetrics {
-    pub touch_count: u64,
-    pub scroll_count: u64,
-    pub gesture_count: u64,
-    pub input_count: u64,
-    pub error_count: u64,
+    /// Crashes recorded in the session (`record_crash`).
     pub crash_count: u64,
+    /// ANRs recorded in the session (`anr` events).
     pub anr_count: u64,
-    pub rage_tap_count: u64,
-    pub api_success_count: u64,
-    pub api_error_count: u64,
-    pub api_total_count: u64,
-    pub total_events: u64,
-    /// In visit order; a screen is appended when it differs from the previous one.
-    pub screens_visited: Vec<String>,
 }
 
 impl SessionMetrics {
-    /// Counts one recorded event.
+    /// Counts one recorded event (ANRs; crashes are counted by [`Self::crashed`]).
     pub fn observe(&mut self, ev: &Value) {
-        self.total_events += 1;
-        let kind = ev["type"].as_str().unwrap_or("");
-        let gesture = ev["gestureType"].as_str().unwrap_or("");
-        match kind {
-            "navigation" => {
-                if let Some(name) = ev["screen"].as_str().or(ev["screenName"].as_str()) {
-                    let repeat = self.screens_visited.last().is_some_and(|l| l == name);
-                    if !repeat && self.screens_visited.len() < MAX_SCREENS {
-                        self.screens_visited.push(name.to_owned());
-                    }
-                }
-            }
-            "touch" => self.touch_count += 1,
-            "gesture" => {
-                self.gesture_count += 1;
-                match gesture {
-                    "rage_tap" => self.rage_tap_count += 1,
-                    "dead_tap" => {}
-                    g if g.contains("swipe") || g.contains("scroll") => self.scroll_count += 1,
-                    g if g.contains("tap") || g == "long_press" => self.touch_count += 1,
-                    _ => {}
-                }
-            }
-            "network_request" => {
-                self.api_total_count += 1;
-                if ev["success"].as_bool() == Some(true) {
-                    self.api_success_count += 1;
-                } else {
-                    self.api_error_count += 1;
-                }
-            }
-            "keyboard_show" | "keyboard_hide" | "input" | "text_input" => self.input_count += 1,
-            "error" => self.error_count += 1,
-            "anr" => self.anr_count += 1,
-            _ => {}
+        if ev["type"].as_str() == Some("anr") {
+            self.anr_count += 1;
         }
+    }
+
+    /// A crash was recorded in the session.
+    pub fn crashed(&mut self) {
+        self.crash_count += 1;
     }
 
     /// The `metrics` object of the session end call.
     pub fn to_json(&self) -> Value {
-        json!({
-            "totalEvents": self.total_events,
-            "touchCount": self.touch_count,
-            "scrollCount": self.scroll_count,
-            "gestureCount": self.gesture_count,
-            "inputCount": self.input_count,
-            "errorCount": self.error_count,
-            "crashCount": self.crash_count,
-            "anrCount": self.anr_count,
-            "rageTapCount": self.rage_tap_count,
-            "apiSuccessCount": self.api_success_count,
-            "apiErrorCount": self.api_error_count,
-            "apiTotalCount": self.api_total_count,
-            "screensVisited": self.screens_visited,
-        })
+        json!({"crashCount": self.crash_count, "anrCount": self.anr_count})
     }
 }
 
-/// Process-wide figures the uploader does not keep itself.
+/// Figures the uploader does not keep itself.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SdkCounts {
     pub sessions_started: u64,
@@ -105,23 +56,52 @@ pub struct SdkCounts {
     pub memory_evictions: u64,
 }
 
-/// The `sdkTelemetry` object of the session end call (integers where the backend wants
-/// integers; only keys it keeps).
-pub fn sdk_telemetry(d: &DeliverySnapshot, c: SdkCounts) -> Value {
-    let success: u64 = d.delivered.values().sum();
-    let failure: u64 = d.dropped.values().sum();
+/// The counters as a session began, so its end call reports that session's share only.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TelemetryBaseline {
+    pub delivery: DeliverySnapshot,
+    pub counts: SdkCounts,
+}
+
+/// Drops that are failures to deliver; the backend declining an upload on purpose
+/// (`skipUpload`, project disabled, billing) is not a failure.
+fn is_failure(reason: &str) -> bool {
+    ![
+        DeliveryDrop::SkipUpload,
+        DeliveryDrop::ProjectDisabled,
+        DeliveryDrop::Billing,
+    ]
+    .iter()
+    .any(|d| d.as_str() == reason)
+}
+
+fn failures(d: &DeliverySnapshot) -> u64 {
+    d.dropped
+        .iter()
+        .filter(|(k, _)| is_failure(k))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+/// The `sdkTelemetry` object of the session end call: what happened since `since` (the
+/// session's start), in integers where the backend wants integers. Not sent: counters we
+/// do not keep under the backend's meaning (`offlinePersistCount`: uploads deferred because
+/// the device was offline; `circuitBreakerOpenCount`: we have no circuit breaker).
+pub fn sdk_telemetry(d: &DeliverySnapshot, c: SdkCounts, since: &TelemetryBaseline) -> Value {
+    let (b, bc) = (&since.delivery, since.counts);
+    let delivered = |s: &DeliverySnapshot| s.delivered.values().sum::<u64>();
+    let success = delivered(d).saturating_sub(delivered(b));
+    let failure = failures(d).saturating_sub(failures(b));
     let mut t = json!({
         "uploadSuccessCount": success,
         "uploadFailureCount": failure,
-        "retryAttemptCount": d.retries,
-        "circuitBreakerOpenCount": d.auth_failures,
-        "memoryEvictionCount": c.memory_evictions,
-        "offlinePersistCount": d.spooled,
-        "sessionStartCount": c.sessions_started,
-        "crashCount": c.crashes,
+        "retryAttemptCount": d.retries.saturating_sub(b.retries),
+        "memoryEvictionCount": c.memory_evictions.saturating_sub(bc.memory_evictions),
+        "sessionStartCount": c.sessions_started.saturating_sub(bc.sessions_started),
+        "crashCount": c.crashes.saturating_sub(bc.crashes),
         "currentQueueDepth": d.spool_files,
-        "totalBytesUploaded": d.bytes_uploaded,
-        "totalBytesEvicted": d.spool_evicted_bytes,
+        "totalBytesUploaded": d.bytes_uploaded.saturating_sub(b.bytes_uploaded),
+        "totalBytesEvicted": d.spool_evicted_bytes.saturating_sub(b.spool_evicted_bytes),
     });
     if success + failure > 0 {
         t["uploadSuccessRate"] = json!(success as f64 / (success + failure) as f64);
@@ -134,34 +114,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn events_are_counted_as_the_backend_counts_them() {
+    fn only_what_the_backend_does_not_rebuild_is_sent() {
         let mut m = SessionMetrics::default();
         for ev in [
             json!({"type": "navigation", "screen": "Home"}),
-            json!({"type": "navigation", "screen": "Home"}),
-            json!({"type": "navigation", "screenName": "Cart"}),
-            json!({"type": "screen_change", "screenName": "Ignored"}),
             json!({"type": "touch", "gestureType": "tap"}),
-            json!({"type": "gesture", "gestureType": "swipe"}),
-            json!({"type": "gesture", "gestureType": "pinch"}),
-            json!({"type": "gesture", "gestureType": "long_press"}),
-            json!({"type": "gesture", "gestureType": "rage_tap"}),
             json!({"type": "network_request", "success": true}),
-            json!({"type": "network_request", "success": false}),
-            json!({"type": "keyboard_show"}),
             json!({"type": "anr"}),
-            json!({"type": "log"}),
         ] {
             m.observe(&ev);
         }
-        assert_eq!(m.screens_visited, vec!["Home", "Cart"]);
-        assert_eq!((m.touch_count, m.scroll_count, m.gesture_count), (2, 1, 4));
-        assert_eq!((m.rage_tap_count, m.input_count, m.anr_count), (1, 1, 1));
-        assert_eq!(
-            (m.api_total_count, m.api_success_count, m.api_error_count),
-            (2, 1, 1)
-        );
+        m.crashed();
         let j = m.to_json();
-        assert!(j["touchCount"].is_u64() && j["totalEvents"] == json!(14));
+        assert_eq!(j, json!({"crashCount": 1, "anrCount": 1}));
+    }
+
+    #[test]
+    fn telemetry_is_the_sessions_share_and_declines_are_not_failures() {
+        let mut before = DeliverySnapshot::default();
+        before.delivered.insert("events".into(), 5);
+        before.dropped.insert("max_attempts".into(), 1);
+        let mut now = before.clone();
+        now.delivered.insert("events".into(), 8);
+        now.dropped.insert("skip_upload".into(), 4);
+        now.dropped.insert("project_disabled".into(), 1);
+        now.spooled = 50;
+        let counts = |n| SdkCounts {
+            sessions_started: n,
+            crashes: 0,
+            memory_evictions: 0,
+        };
+        let since = TelemetryBaseline {
+            delivery: before,
+            counts: counts(3),
+        };
+        let t = sdk_telemetry(&now, counts(4), &since);
+        assert_eq!(t["uploadSuccessCount"], 3);
+        assert_eq!(t["uploadFailureCount"], 0, "declines are not failures");
+        assert_eq!(t["sessionStartCount"], 1, "this session only");
+        assert!(t.get("offlinePersistCount").is_none());
+        assert_eq!(t["uploadSuccessRate"], 1.0);
     }
 }

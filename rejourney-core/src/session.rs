@@ -1,5 +1,7 @@
 //! Session lifecycle: ids, start, background/foreground, the background timeout that ends a
-//! session and starts a new one, maximum duration, the sampling decision and user identity.
+//! session and starts a new one, the maximum duration that ends it and stops recording (as
+//! the official SDKs do with `maxRecordingMinutes`: no new session starts by itself), the
+//! sampling decision and user identity.
 //! Pure state driven by the caller's clock; the client turns its answers into actions.
 
 use serde_json::{json, Value};
@@ -9,7 +11,7 @@ pub struct SessionConfig {
     /// A session whose app stayed in background longer than this ends; coming back starts a
     /// new one.
     pub background_timeout_ms: u64,
-    /// A session longer than this ends and a new one starts.
+    /// A session longer than this ends and recording stops (until the next `start`).
     pub max_session_ms: u64,
     /// Fraction of sessions recorded, 0.0..=1.0 (`session_sample_rate`).
     pub sample_rate: f64,
@@ -62,6 +64,9 @@ pub enum EndReason {
     BackgroundTimeout,
     MaxDuration,
     OptOut,
+    /// Ended by the next launch: the process died without ending it (see
+    /// [`crate::session_store`]); the official SDKs' name for it.
+    Recovered,
 }
 
 impl EndReason {
@@ -71,6 +76,7 @@ impl EndReason {
             Self::BackgroundTimeout => "background_timeout",
             Self::MaxDuration => "max_duration",
             Self::OptOut => "opt_out",
+            Self::Recovered => "recovery_finalize",
         }
     }
 }
@@ -85,6 +91,25 @@ pub struct Session {
     background_since: Option<u64>,
 }
 
+impl Session {
+    /// A session of an earlier process, as its saved state describes it.
+    pub fn restored(id: String, start_ms: u64, sampled_in: bool, background_total_ms: u64) -> Self {
+        Self {
+            id,
+            start_ms,
+            sampled_in,
+            user_id: None,
+            background_total_ms,
+            background_since: None,
+        }
+    }
+
+    /// Since when the app is in background, if it is.
+    pub fn background_since(&self) -> Option<u64> {
+        self.background_since
+    }
+}
+
 /// A session that just ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ended {
@@ -96,8 +121,9 @@ pub struct Ended {
 impl Ended {
     /// The body of `POST /api/ingest/session/end` (`metrics` and `sdkTelemetry` in the
     /// backend's shape, see `crate::metrics`).
+    /// A null `sdk_telemetry` is left out (a recovered session's process kept none).
     pub fn end_body(&self, sdk_version: &str, metrics: Value, sdk_telemetry: Value) -> Value {
-        json!({
+        let mut body = json!({
             "sessionId": self.session.id,
             "endedAt": self.ended_at_ms,
             "sdkVersion": sdk_version,
@@ -106,7 +132,13 @@ impl Ended {
             "endReason": self.reason.as_str(),
             "metrics": metrics,
             "sdkTelemetry": sdk_telemetry,
-        })
+        });
+        if let Some(m) = body.as_object_mut() {
+            if m.get("sdkTelemetry").is_some_and(Value::is_null) {
+                m.remove("sdkTelemetry");
+            }
+        }
+        body
     }
 }
 
@@ -224,17 +256,18 @@ impl SessionManager {
         &self.config
     }
 
-    /// Rotates a session that reached the maximum duration.
-    pub fn check_duration(&mut self, now_ms: u64) -> Option<Rotation> {
+    /// Ends a session that reached the maximum duration (recording stops; no new session).
+    pub fn check_duration(&mut self, now_ms: u64) -> Option<Ended> {
         let s = self.current.as_ref()?;
         if now_ms.saturating_sub(s.start_ms) < self.config.max_session_ms {
             return None;
         }
-        let ended = self.end(now_ms, EndReason::MaxDuration)?;
-        Some(Rotation {
-            ended,
-            started: self.begin(now_ms),
-        })
+        // It ended when it reached the limit, not at the first tick after.
+        let at = s
+            .start_ms
+            .saturating_add(self.config.max_session_ms)
+            .min(now_ms);
+        self.end(at, EndReason::MaxDuration)
     }
 
     /// Sets the user for this and later sessions. Returns the previous user if it changed.
@@ -282,7 +315,7 @@ mod tests {
     }
 
     #[test]
-    fn max_duration_rotates_and_identity_carries_over() {
+    fn max_duration_ends_the_session_and_identity_carries_over() {
         let mut m = mgr();
         m.start(0);
         assert_eq!(m.identify(Some("u1".into())), Some(None));
@@ -292,16 +325,17 @@ mod tests {
             "same user is no change"
         );
         assert!(m.check_duration(9_999).is_none());
-        let r = m.check_duration(10_000).unwrap();
-        assert_eq!(r.ended.reason, EndReason::MaxDuration);
-        assert_eq!(r.started.user_id.as_deref(), Some("u1"));
-        let body = r
-            .ended
-            .end_body("1.0", json!({"touchCount": 2}), json!({"x": 1}));
+        let ended = m.check_duration(10_500).unwrap();
+        assert_eq!(ended.reason, EndReason::MaxDuration);
+        assert!(m.current().is_none(), "no new session: recording stops");
+        assert_eq!(m.start(20_000).1.user_id.as_deref(), Some("u1"));
+        let body = ended.end_body("1.0", json!({"touchCount": 2}), json!({"x": 1}));
         assert_eq!(body["metrics"]["touchCount"], 2);
         assert_eq!(body["endReason"], "max_duration");
         assert_eq!(body["endedAt"], 10_000);
         assert_eq!(body["sdkTelemetry"]["x"], 1);
+        let body = ended.end_body("1.0", json!({}), Value::Null);
+        assert!(body.get("sdkTelemetry").is_none());
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub enum Fault {
     Reset,
     /// Read the request, then send nothing for this long, then close.
     Stall(Duration),
+    /// Wait this long, then answer normally (a slow but good answer).
+    Delay(Duration),
     /// `200` with a body that is not JSON.
     Garbage,
     /// `200` with a body of this many bytes.
@@ -251,6 +253,8 @@ pub(crate) fn injected(
             }
             None
         }
-        Fault::ExpireNextPut | Fault::Pass => unreachable!("handled by the caller"),
+        Fault::ExpireNextPut | Fault::Pass | Fault::Delay(_) => {
+            unreachable!("handled by the caller")
+        }
     }
 }

@@ -28,6 +28,7 @@ mod lifecycle;
 mod normalize;
 mod pages;
 mod replay;
+mod rollup;
 mod serve;
 mod session_end;
 mod sessions;
@@ -425,12 +426,14 @@ impl IngestServer {
     }
 
     /// What the backend would have computed for a session (screens, counters, platform,
-    /// crashes and ANRs, the session end as kept); `None` for a session never seen.
+    /// crashes and ANRs, the session end as kept), once its end call and its event rollup
+    /// both ran (see [`rollup`]: counters the end call also sent are counted twice, as on
+    /// the backend); `None` for a session never seen.
     pub fn session_summary(&self, session_id: &str) -> Option<SessionSummary> {
         lock(&self.inner.state)
             .sessions
             .get(session_id)
-            .map(|s| s.summary.clone())
+            .map(|s| rollup::rolled_up(&s.summary))
     }
 
     /// Stops accepting and closes the listener.

@@ -219,6 +219,8 @@ impl Client {
         self.flush_events(now_ms, true);
         self.pipeline.with_policy(|p| p.set_background(true));
         lock(&self.sessions).backgrounded(now_ms);
+        // Most sessions end here: the app is killed in background. Its end is this moment.
+        self.save_session(now_ms);
         self.pipeline.flush();
     }
 
@@ -229,6 +231,7 @@ impl Client {
             self.rotate(r);
         }
         lock(&self.events).rec.app_state(now_ms, "active");
+        self.save_session(now_ms);
         if let Some(p) = &self.pulse {
             p.set_paused(false);
         }

@@ -21,6 +21,7 @@ impl Client {
         let token = self.pipeline.flush();
         self.pipeline.wait_flushed(token, deadline.left())
             && self.uploader.wait_spooled(deadline.left())
+            && self.store.wait_written(deadline.left())
     }
 
     /// Waits up to `timeout` until every submitted frame is encoded, without sealing the
@@ -39,7 +40,9 @@ impl Client {
         let drained = self.hierarchy.drain(deadline.left());
         let token = self.pipeline.flush();
         let sealed = self.pipeline.wait_flushed(token, deadline.left());
-        drained && sealed && self.uploader.wait_idle(deadline.left())
+        // Earlier sessions' end calls are queued by the store's thread at launch.
+        let recovered = self.store.wait_written(deadline.left());
+        drained && sealed && recovered && self.uploader.wait_idle(deadline.left())
     }
 
     /// Stops every thread, trying to deliver for up to `drain`, which bounds the whole call
@@ -58,6 +61,13 @@ impl Client {
             w.stop();
         }
         self.flush_events(wall_clock_ms(), true);
+        // The session is not ended (the app may only be going away): its state stays on
+        // disk, with its last activity, and the next launch ends it.
+        let host = self.host_ms.load(Relaxed);
+        if host > 0 {
+            self.save_session(host);
+        }
+        self.store.stop(deadline.left());
         // At most four queued trees: their snapshots reach the uploader before it drains.
         self.hierarchy.stop();
         self.pipeline.stop();

@@ -25,10 +25,11 @@ use crate::incident::{anr_body, crash_body, new_incident_id};
 use crate::masks::{
     check_tree, mask_decisions, moving_masked_node, MaskOptions, NodeError, NodeList, ViewNode,
 };
-use crate::metrics::{sdk_telemetry, SdkCounts};
+use crate::metrics::{sdk_telemetry, SdkCounts, TelemetryBaseline};
 use crate::pipeline::{Pipeline, PipelineError, SessionTag};
 use crate::policy::{Action, Decision};
 use crate::session::{EndReason, Ended, Rotation, SessionConfig, SessionError, SessionManager};
+use crate::session_store::{SessionRecord, SessionStore, SAVE_EVERY_MS};
 use crate::strings::{StringLimits, StringTable, StringsError, StringsUpdate};
 use crate::telemetry::{DropReason, SkipReason, TelemetrySnapshot};
 use crate::upload::{
@@ -133,6 +134,8 @@ pub struct ClientSnapshot {
     /// What is known of the remote config (`None` when it is off).
     pub remote_config: Option<crate::remote_config::RemoteState>,
     pub strings: crate::strings::StringCounters,
+    /// The session state files (written, failed, earlier sessions ended at launch).
+    pub session_store: crate::session_store::StoreCounters,
 }
 
 /// Told when sessions start and end (the host may show a badge, log, or link ids).
@@ -195,6 +198,12 @@ pub struct Client {
     remote_hold_ms: u64,
     /// The running session's plan (mode, interval, masks, duration).
     plan: Mutex<modes::PlanState>,
+    /// The counters as the running session began: its end call reports its own share.
+    telemetry_since: Mutex<TelemetryBaseline>,
+    /// The running session's state on disk (a killed app's session is ended next launch).
+    store: SessionStore,
+    /// Host time of the last state handed to the store.
+    saved_ms: AtomicU64,
 }
 
 /// Which session new artifacts belong to.
@@ -343,6 +352,17 @@ impl Client {
             sessions_started: Arc::new(AtomicU64::new(0)),
             crashes: Arc::new(AtomicU64::new(0)),
         };
+        // Sessions earlier processes never ended (killed in background, crashed) are ended
+        // now, at their last activity, through the spool.
+        let (enqueue, sdk) = (uploader.enqueuer(), opts.delivery.sdk_version.clone());
+        let store = SessionStore::start(opts.delivery.spool_dir.join("sessions"), move |earlier| {
+            for r in earlier {
+                let ended = r.ended();
+                let body = ended.end_body(&sdk, r.metrics.to_json(), Value::Null);
+                enqueue(end_artifact(&ended, body));
+            }
+        })
+        .map_err(|e| ClientError::Delivery(DeliveryError::Thread(e.to_string())))?;
         let own_hosts = url::Url::parse(&opts.delivery.api_url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
@@ -379,6 +399,9 @@ impl Client {
             remote_hold_ms: opts.remote.hold_ms,
             remote,
             plan: Mutex::new(plan),
+            telemetry_since: Mutex::new(TelemetryBaseline::default()),
+            store,
+            saved_ms: AtomicU64::new(0),
         })
     }
 
@@ -406,6 +429,7 @@ impl Client {
     }
 
     fn begin_capture(&self, s: &crate::session::Session) {
+        *lock(&self.telemetry_since) = self.stats.baseline();
         self.stats.sessions_started.fetch_add(1, Relaxed);
         *lock(&self.current) = Some(SessionRef {
             id: s.id.as_str().into(),
@@ -420,10 +444,23 @@ impl Client {
         // events and end call still say so), a buffered one keeps its last window on the
         // device, and the first capture may wait briefly for the remote config.
         self.plan_new_session(s);
+        self.save_session(s.start_ms);
         self.recording.store(true, Release);
         let observer = lock(&self.observer).clone();
         if let Some(o) = observer {
             o.session_started(&s.id);
+        }
+    }
+
+    /// Hands the running session's state to the store (written off this thread).
+    pub(super) fn save_session(&self, now_ms: u64) {
+        let metrics = lock(&self.events).rec.metrics();
+        let record = lock(&self.sessions)
+            .current()
+            .map(|s| SessionRecord::of(s, now_ms, metrics));
+        if let Some(r) = record {
+            self.saved_ms.store(now_ms, Relaxed);
+            self.store.save(r);
         }
     }
 
@@ -471,15 +508,19 @@ impl Client {
     fn finish_session(&self, ended: Ended) {
         self.flush_events(ended.ended_at_ms, true);
         let metrics = lock(&self.events).rec.take_metrics();
+        let since = std::mem::take(&mut *lock(&self.telemetry_since));
         let (pipeline, stats) = (self.pipeline.clone(), self.stats.clone());
         let (enqueue, sdk) = (self.uploader.enqueuer(), self.sdk_version.clone());
         let session_id = ended.session.id.clone();
         let reason = ended.reason.as_str();
+        let store = self.store.clone();
         self.hierarchy.then(Box::new(move || {
             let encoder = pipeline.clone();
             encoder.flush_then(Box::new(move || {
-                let body = ended.end_body(&sdk, metrics.to_json(), stats.sdk_telemetry());
+                let body = ended.end_body(&sdk, metrics.to_json(), stats.sdk_telemetry(&since));
                 enqueue(end_artifact(&ended, body));
+                // Its end call is queued: the next launch must not end it again.
+                store.remove(&ended.session.id);
             }));
         }));
         *lock(&self.current) = None;
@@ -521,9 +562,20 @@ impl Client {
                 next_check_ms: 1000,
             });
         }
-        let rotation = lock(&self.sessions).check_duration(now_ms);
-        if let Some(r) = rotation {
-            self.rotate(r);
+        let over = lock(&self.sessions).check_duration(now_ms);
+        if let Some(ended) = over {
+            // `maxRecordingMinutes`: the session ends and recording stops (no rotation).
+            self.recording.store(false, Release);
+            self.pipeline.set_capture_stopped(true);
+            self.finish_session(ended);
+            return Ok(Decision {
+                action: Action::Skip(SkipReason::Stopped),
+                next_check_ms: 1000,
+            });
+        }
+        // Last activity, at most every few seconds (a kill loses no more than that).
+        if now_ms.saturating_sub(self.saved_ms.load(Relaxed)) >= SAVE_EVERY_MS {
+            self.save_session(now_ms);
         }
         if self.uploader.is_disabled() {
             // The backend disabled the project: record nothing more (telemetry says why).
@@ -573,7 +625,11 @@ impl Client {
     pub fn opt_out(&self, now_ms: u64) {
         self.recording.store(false, Release);
         self.pipeline.set_capture_stopped(true);
-        lock(&self.sessions).end(now_ms, EndReason::OptOut);
+        let ended = lock(&self.sessions).end(now_ms, EndReason::OptOut);
+        if let Some(e) = ended {
+            // Opted out: nothing of it is sent, not even by the next launch.
+            self.store.remove(&e.session.id);
+        }
         *lock(&self.current) = None;
         lock(&self.events).rec.clear();
         while self.pipeline.take_bundle().is_some() {}
@@ -585,6 +641,7 @@ impl Client {
         snap.plan = self.session_plan();
         snap.remote_config = self.remote_state();
         snap.strings = lock(&self.masks).strings.counters();
+        snap.session_store = self.store.counters();
         snap
     }
 }

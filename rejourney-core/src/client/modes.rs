@@ -47,7 +47,8 @@ pub(super) struct PlanState {
     pub(super) hold_until_ms: u64,
     /// The remote state generation the plan was made with.
     pub(super) generation: u64,
-    /// The server switched the project off: events are not sent either.
+    /// The server switched the project off (disabled, billing blocked, key refused):
+    /// events are not sent either. Replay off leaves this false.
     pub(super) events_off: bool,
 }
 
@@ -142,20 +143,23 @@ impl Client {
         }
         {
             let mut sessions = lock(&self.sessions);
-            sessions.set_sampled_in(plan.mode == SessionMode::Record);
+            sessions.set_sampled_in(plan.sampled_in());
             sessions.set_max_session_ms(plan.max_session_ms);
         }
+        // Buffered artifacts are uploaded only as part of a triggered (sampled) session; a
+        // replay-off session's events are uploaded like a recorded one's.
+        let uploaded = plan.mode != SessionMode::Off || plan.replay_off();
         if let Some(cur) = lock(&self.current).as_mut() {
-            // Buffered artifacts are uploaded only as part of a triggered (sampled) session.
-            cur.sampled_in = plan.mode != SessionMode::Off;
+            cur.sampled_in = uploaded;
         }
-        self.uploader.set_sampled_in(plan.mode != SessionMode::Off);
+        self.uploader.set_sampled_in(uploaded);
         match plan.mode {
             SessionMode::Buffer => self.uploader.begin_buffering(&id),
             SessionMode::Record => self.uploader.release_buffer(&id),
             SessionMode::Off => {}
         }
-        ps.events_off = plan.off_reason.is_some_and(|r| r.starts_with("remote_"));
+        // Only "stop everything" drops events; replay off stops capture only.
+        ps.events_off = plan.stops_everything();
         let closed = self.uploader.is_session_closed(&id);
         self.pipeline
             .with_policy(|p| p.set_interval(plan.interval_ms()));

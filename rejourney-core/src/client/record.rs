@@ -23,7 +23,9 @@ impl Client {
         }
     }
 
-    /// A touch gesture at (x, y) points; taps feed the rage-tap and dead-tap detectors.
+    /// A touch gesture at (x, y) points; taps feed the rage-tap detector. The touched
+    /// view's interactivity is unknown, so no tap becomes a dead tap (see
+    /// [`Client::gesture_on`]).
     pub fn gesture(
         &self,
         kind: Gesture,
@@ -32,8 +34,25 @@ impl Client {
         y: f32,
         target: Option<&str>,
     ) -> Result<(), ClientError> {
+        self.gesture_on(kind, ts_ms, x, y, target, None)
+    }
+
+    /// A touch gesture with whether the touched view is interactive (`None`: the shim
+    /// cannot tell, counted as interactive). Only taps on views known not to be interactive
+    /// may become dead taps ([`crate::events::EventRecorder::gesture_on`]).
+    pub fn gesture_on(
+        &self,
+        kind: Gesture,
+        ts_ms: u64,
+        x: f32,
+        y: f32,
+        target: Option<&str>,
+        interactive: Option<bool>,
+    ) -> Result<(), ClientError> {
         self.check_recording()?;
-        Ok(lock(&self.events).rec.gesture(kind, ts_ms, x, y, target)?)
+        Ok(lock(&self.events)
+            .rec
+            .gesture_on(kind, ts_ms, x, y, target, interactive)?)
     }
 
     pub fn screen_changed(&self, ts_ms: u64, name: &str) -> Result<(), ClientError> {
@@ -108,6 +127,9 @@ impl Client {
         );
         let body = serde_json::to_vec(&body).unwrap_or_default();
         self.stats.crashes.fetch_add(1, Relaxed);
+        // `metrics.crashCount` of the session's end call (the backend keeps the maximum).
+        lock(&self.events).rec.crashed();
+        self.save_session(ts_ms);
         self.uploader.enqueue(artifact(
             &session,
             ArtifactKind::Fault,

@@ -16,20 +16,32 @@ pub(super) struct Stats {
 }
 
 impl Stats {
-    /// The end call's `sdkTelemetry`, in the backend's shape.
-    pub(super) fn sdk_telemetry(&self) -> Value {
+    fn counts(&self) -> SdkCounts {
         let capture = self.pipeline.telemetry();
         let dropped = |r: DropReason| capture.dropped.get(r.as_str()).copied().unwrap_or(0);
         let events = lock(&self.events).rec.counters();
-        let counts = SdkCounts {
+        SdkCounts {
             sessions_started: self.sessions_started.load(Relaxed),
             crashes: self.crashes.load(Relaxed),
             memory_evictions: dropped(DropReason::RawQueueFull)
                 + dropped(DropReason::PendingBatchesFull)
                 + dropped(DropReason::BufferedFramesFull)
                 + events.dropped_buffer_full,
-        };
-        sdk_telemetry(&(self.delivery)(), counts)
+        }
+    }
+
+    /// The counters now, as a session begins (its end call reports what follows).
+    pub(super) fn baseline(&self) -> TelemetryBaseline {
+        TelemetryBaseline {
+            delivery: (self.delivery)(),
+            counts: self.counts(),
+        }
+    }
+
+    /// The end call's `sdkTelemetry`, in the backend's shape: the session's share since
+    /// `since`.
+    pub(super) fn sdk_telemetry(&self, since: &TelemetryBaseline) -> Value {
+        sdk_telemetry(&(self.delivery)(), self.counts(), since)
     }
 
     pub(super) fn read(&self, session_id: Option<String>) -> ClientSnapshot {
@@ -44,6 +56,7 @@ impl Stats {
             plan: None,
             remote_config: None,
             strings: Default::default(),
+            session_store: Default::default(),
         }
     }
 }

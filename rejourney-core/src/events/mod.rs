@@ -155,6 +155,16 @@ impl EventRecorder {
         self.counters
     }
 
+    /// A crash was recorded in the session (its end call's `crashCount`).
+    pub fn crashed(&mut self) {
+        self.metrics.crashed();
+    }
+
+    /// The session's figures so far (a copy: the persisted session state reads them).
+    pub fn metrics(&self) -> crate::metrics::SessionMetrics {
+        self.metrics
+    }
+
     /// The session's figures so far, and a fresh start for the next session.
     pub fn take_metrics(&mut self) -> SessionMetrics {
         std::mem::take(&mut self.metrics)
@@ -229,6 +239,7 @@ impl EventRecorder {
     }
 
     /// A touch gesture at (x, y) in points. `target` is the touched view's class or label.
+    /// The touched view's interactivity is unknown (see [`Self::gesture_on`]).
     pub fn gesture(
         &mut self,
         kind: Gesture,
@@ -237,32 +248,48 @@ impl EventRecorder {
         y: f32,
         target: Option<&str>,
     ) -> Result<(), EventError> {
+        self.gesture_on(kind, ts, x, y, target, None)
+    }
+
+    /// A touch gesture, with whether the touched view is interactive (a button, a control,
+    /// anything with a click handler; `None`: the shim cannot tell).
+    ///
+    /// Counted as the backend and the official SDKs count them:
+    /// - the tap that completes a rage burst is sent as the `rage_tap` gesture *instead of*
+    ///   a `touch` (the backend counts a rage tap as a tap too; sent as both, the burst's
+    ///   canonical recount would make it two);
+    /// - only a tap on a view known not to be interactive may become a dead tap: a button
+    ///   is expected to respond in ways we may not see (a toggle, a haptic). Unknown counts
+    ///   as interactive: a dead tap costs the session 8 UX-score points, and a shim that
+    ///   cannot hit-test would otherwise accuse every working button;
+    /// - a new tap supersedes a pending dead-tap candidate (the user moved on).
+    pub fn gesture_on(
+        &mut self,
+        kind: Gesture,
+        ts: u64,
+        x: f32,
+        y: f32,
+        target: Option<&str>,
+        interactive: Option<bool>,
+    ) -> Result<(), EventError> {
         if !x.is_finite() || !y.is_finite() {
             return Err(EventError::NotFinite("touch position"));
         }
         self.expire_dead(ts);
         let target = target.map(|t| self.cut(t));
-        // The backend counts `touch` as taps and `gesture` (with its gestureType) as swipes,
-        // pinches and long presses; both carry the touch points for its heatmap.
-        let kind_type = if kind == Gesture::Tap {
-            "touch"
-        } else {
-            "gesture"
-        };
-        let mut ev = json!({"type": kind_type, "gestureType": kind.as_str(), "timestamp": ts,
-            "x": x, "y": y, "touches": [{"x": x, "y": y, "timestamp": ts}]});
-        if let Some(t) = &target {
-            ev["label"] = Value::String(t.clone());
-        }
-        self.push(ev);
+        let touches = json!([{"x": x, "y": y, "timestamp": ts}]);
         if kind != Gesture::Tap {
+            // The backend counts `gesture` (with its gestureType) as swipes, pinches and
+            // long presses; it carries the touch points for its heatmap.
+            let mut ev = json!({"type": "gesture", "gestureType": kind.as_str(),
+                "timestamp": ts, "x": x, "y": y, "touches": touches});
+            if let Some(t) = target {
+                ev["label"] = Value::String(t);
+            }
+            self.push(ev);
             return Ok(());
         }
         let tap = Tap { ts, x, y };
-        self.pending_dead.push_back((tap, target.clone()));
-        if self.pending_dead.len() > self.cfg.max_buffered {
-            self.pending_dead.pop_front();
-        }
         // Rage: enough recent taps close to this one.
         let window = self.cfg.rage_tap_window_ms;
         self.recent_taps
@@ -274,18 +301,24 @@ impl EventRecorder {
             .iter()
             .filter(|t| (t.x - x).powi(2) + (t.y - y).powi(2) <= r2)
             .count();
-        if near >= self.cfg.rage_tap_count {
+        self.pending_dead.clear();
+        let mut ev = if near >= self.cfg.rage_tap_count {
             self.counters.rage_taps += 1;
-            let mut ev = json!({"type": "gesture", "gestureType": "rage_tap",
-                "frustrationKind": "rage_tap", "timestamp": ts, "x": x, "y": y, "count": near,
-                "touches": [{"x": x, "y": y, "timestamp": ts}]});
-            if let Some(t) = target {
-                ev["label"] = Value::String(t);
-            }
-            self.push(ev);
             // One rage tap per burst: the next needs a fresh run of taps.
             self.recent_taps.clear();
+            json!({"type": "gesture", "gestureType": "rage_tap", "frustrationKind": "rage_tap",
+                "timestamp": ts, "x": x, "y": y, "count": near, "touches": touches})
+        } else {
+            if interactive == Some(false) {
+                self.pending_dead.push_back((tap, target.clone()));
+            }
+            json!({"type": "touch", "gestureType": "tap", "timestamp": ts, "x": x, "y": y,
+                "touches": touches})
+        };
+        if let Some(t) = target {
+            ev["label"] = Value::String(t);
         }
+        self.push(ev);
         Ok(())
     }
 

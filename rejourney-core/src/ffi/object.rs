@@ -150,7 +150,10 @@ impl Rejourney {
         })
     }
 
-    /// A touch gesture at (x, y) in points; `target` is the touched view's class or label.
+    /// A touch gesture at (x, y) in points; `target` is the touched view's class or label,
+    /// `interactive` whether that view is a control (`None`: unknown; only taps on views
+    /// known not to be interactive may become dead taps).
+    #[uniffi::method(default(interactive = None))]
     pub fn track_gesture(
         &self,
         kind: Gesture,
@@ -158,30 +161,35 @@ impl Rejourney {
         x: f32,
         y: f32,
         target: Option<String>,
+        interactive: Option<bool>,
     ) -> Result<(), RejourneyError> {
         guard(|| {
             Ok(self
                 .client
-                .gesture(kind, timestamp_ms, x, y, target.as_deref())?)
+                .gesture_on(kind, timestamp_ms, x, y, target.as_deref(), interactive)?)
         })
     }
 
     /// A finished touch sequence (points): the core classifies it (`classify_touch`) and
     /// records the gesture where the finger came up. Returns what it recorded.
+    /// `interactive`: whether the touched view is a control (see [`Self::track_gesture`]).
+    #[uniffi::method(default(interactive = None))]
     pub fn track_touch(
         &self,
         timestamp_ms: u64,
         touch: TouchSummary,
         target: Option<String>,
+        interactive: Option<bool>,
     ) -> Result<Gesture, RejourneyError> {
         guard(|| {
             let kind = crate::events::classify_touch(&touch);
-            self.client.gesture(
+            self.client.gesture_on(
                 kind,
                 timestamp_ms,
                 touch.end_x,
                 touch.end_y,
                 target.as_deref(),
+                interactive,
             )?;
             Ok(kind)
         })

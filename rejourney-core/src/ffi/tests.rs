@@ -33,7 +33,7 @@ fn event_entry_points_reject_or_sanitise_hostile_input() {
     let dir = std::env::temp_dir().join(format!("rj-ffi-events-{}", std::process::id()));
     let rj = Rejourney::new(options(&dir)).expect("non-finite screen sizes are sanitised");
     assert!(matches!(
-        rj.track_gesture(Gesture::Tap, 1, 0.0, 0.0, None),
+        rj.track_gesture(Gesture::Tap, 1, 0.0, 0.0, None, None),
         Err(RejourneyError::NotStarted)
     ));
     assert!(matches!(
@@ -41,8 +41,8 @@ fn event_entry_points_reject_or_sanitise_hostile_input() {
         Err(RejourneyError::NotStarted)
     ));
     rj.start(1).unwrap();
-    arg(rj.track_gesture(Gesture::Tap, 2, f32::NAN, 0.0, None));
-    arg(rj.track_gesture(Gesture::Pinch, 2, 0.0, f32::INFINITY, None));
+    arg(rj.track_gesture(Gesture::Tap, 2, f32::NAN, 0.0, None, None));
+    arg(rj.track_gesture(Gesture::Pinch, 2, 0.0, f32::INFINITY, None, None));
     arg(rj.log_event(3, " ".into(), HashMap::new()));
     let many: HashMap<String, EventValue> = (0..10_000)
         .map(|i| (format!("k{i}"), EventValue::Number { value: f64::NAN }))
@@ -124,7 +124,7 @@ fn event_entry_points_reject_or_sanitise_hostile_input() {
     assert!(json["events"]["truncated_strings"].as_u64().unwrap() >= 3);
     rj.shutdown(0).unwrap();
     assert!(matches!(
-        rj.track_gesture(Gesture::Tap, 10, 1.0, 1.0, None),
+        rj.track_gesture(Gesture::Tap, 10, 1.0, 1.0, None, None),
         Err(RejourneyError::Closed)
     ));
     assert!(matches!(

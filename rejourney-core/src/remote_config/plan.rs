@@ -2,7 +2,11 @@
 //!
 //! Pure and deterministic. The rules:
 //! - the server's off switches (`disabled`, `billingBlocked`, `!recordingEnabled`) capture
-//!   nothing; nor does a key the server refused (see [`super::fetch`]);
+//!   nothing; nor does a key the server refused (see [`super::fetch`]). Only `disabled`,
+//!   `billingBlocked` and a refused key stop *everything* ([`SessionPlan::stops_everything`]):
+//!   `recordingEnabled: false` is replay off (replay disabled, or the replay quota reached),
+//!   and the backend says "analytics will continue without replay", so events, faults and
+//!   the end call still go and the session stays sampled in ([`SessionPlan::replay_off`]);
 //! - sampling is a function of the session id (the same id always gets the same answer, on
 //!   every platform and after a restart): a session is *recorded* when its unit draw is below
 //!   the session rate, else *buffered* for on-error upload when a second, independent draw is
@@ -69,7 +73,31 @@ pub struct SessionPlan {
     pub mask_video: bool,
 }
 
+/// The off reason of `recordingEnabled: false`: replay off, analytics on.
+pub const REPLAY_OFF: &str = "remote_recording_disabled";
+
 impl SessionPlan {
+    /// Replay is off for the project (`recordingEnabled: false`): nothing is captured, but
+    /// events, faults and the end call go as for a recorded session.
+    pub fn replay_off(&self) -> bool {
+        self.off_reason == Some(REPLAY_OFF)
+    }
+
+    /// The switches that mean "stop everything": the SDK disabled for the project, billing
+    /// blocked, a refused key. No event is sent either.
+    pub fn stops_everything(&self) -> bool {
+        matches!(
+            self.off_reason,
+            Some("remote_disabled" | "remote_billing_blocked" | "remote_key_refused")
+        )
+    }
+
+    /// Whether the session counts as sampled in (`isSampledIn` of its uploads and end
+    /// call): recorded, or replay-off (its analytics are kept).
+    pub fn sampled_in(&self) -> bool {
+        self.mode == SessionMode::Record || self.replay_off()
+    }
+
     /// The interval the capture policy runs at in this plan's mode.
     pub fn interval_ms(&self) -> u64 {
         match self.mode {
@@ -302,6 +330,22 @@ mod tests {
             (p.mode, p.off_reason),
             (SessionMode::Off, Some("remote_key_refused"))
         );
+    }
+
+    #[test]
+    fn replay_off_keeps_analytics_the_other_switches_stop_everything() {
+        let plan = |v| plan_session(&inputs(), Some(&remote(v)), false, "s");
+        let replay = plan(json!({"recordingEnabled": false}));
+        assert!(replay.replay_off() && replay.sampled_in() && !replay.stops_everything());
+        for v in [json!({"disabled": true}), json!({"billingBlocked": true})] {
+            let p = plan(v);
+            assert!(p.stops_everything() && !p.sampled_in() && !p.replay_off());
+        }
+        assert!(plan_session(&inputs(), None, true, "s").stops_everything());
+        let mut i = inputs();
+        i.session_sample_rate = 0.0;
+        let out = plan_session(&i, None, false, "s");
+        assert!(!out.sampled_in() && !out.stops_everything() && !out.replay_off());
     }
 
     #[test]

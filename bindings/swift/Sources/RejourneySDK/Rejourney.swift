@@ -102,13 +102,14 @@ public final class RejourneyClient: @unchecked Sendable {
         swallow { try core.screenChanged(timestampMs: at ?? now, name: name) }
     }
 
-    public func gesture(_ kind: Gesture, x: Float, y: Float, target: String? = nil) {
-        swallow { try core.trackGesture(kind: kind, timestampMs: now, x: x, y: y, target: target) }
+    /// `interactive`: whether the touched view is a control (nil: unknown, never a dead tap).
+    public func gesture(_ kind: Gesture, x: Float, y: Float, target: String? = nil, interactive: Bool? = nil) {
+        swallow { try core.trackGesture(kind: kind, timestampMs: now, x: x, y: y, target: target, interactive: interactive) }
     }
 
     /// A finished touch sequence (points): the core classifies it and records the gesture.
-    public func touch(_ summary: TouchSummary, target: String? = nil) {
-        swallow { _ = try core.trackTouch(timestampMs: now, touch: summary, target: target) }
+    public func touch(_ summary: TouchSummary, target: String? = nil, interactive: Bool? = nil) {
+        swallow { _ = try core.trackTouch(timestampMs: now, touch: summary, target: target, interactive: interactive) }
     }
 
     /// Masks every view of this class (qualified or simple name) from the next frame on.

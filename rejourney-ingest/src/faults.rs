@@ -47,6 +47,9 @@ pub enum Fault {
     Huge(usize),
     /// A `200` JSON body dripped at this rate (slowloris).
     SlowBody { bytes_per_sec: usize },
+    /// Read the request, wait this long, then handle it normally: an upload in flight for a
+    /// while, that still succeeds (the client may have given it up meanwhile).
+    Delay(Duration),
     /// Handle the request normally. Queued ahead of another fault, it lets the first
     /// requests through so the fault lands on a chosen later one, with no race against
     /// a fast client.
@@ -251,6 +254,8 @@ pub(crate) fn injected(
             }
             None
         }
-        Fault::ExpireNextPut | Fault::Pass => unreachable!("handled by the caller"),
+        Fault::ExpireNextPut | Fault::Pass | Fault::Delay(_) => {
+            unreachable!("handled by the caller")
+        }
     }
 }

@@ -75,6 +75,16 @@ impl PlanState {
     }
 }
 
+/// Whether a plan's off reason is a stop-everything (the project switched off, billing
+/// blocked, the key refused), as opposed to replay off (`remote_recording_disabled`,
+/// sampling), which stops capture only: events and the end call go on.
+fn stops_everything(off_reason: &str) -> bool {
+    matches!(
+        off_reason,
+        "remote_disabled" | "remote_billing_blocked" | "remote_key_refused"
+    )
+}
+
 /// Starts the fetch thread when remote config is on.
 pub(super) fn start_remote(
     opts: &ClientOptions,
@@ -156,6 +166,13 @@ impl Client {
             SessionMode::Off => {}
         }
         ps.events_off = plan.off_reason.is_some_and(|r| r.starts_with("remote_"));
+        if plan.off_reason.is_some_and(stops_everything) {
+            // Nothing of the session stays on the phone: what is spooled or buffered is
+            // deleted, what is still on its way (the open bundle, trees, the end call) is
+            // deleted when it reaches the uploader.
+            lock(&self.events).rec.clear();
+            self.uploader.purge_session(&id);
+        }
         let closed = self.uploader.is_session_closed(&id);
         self.pipeline
             .with_policy(|p| p.set_interval(plan.interval_ms()));

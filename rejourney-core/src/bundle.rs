@@ -123,6 +123,14 @@ impl BundleBuilder {
         self.last_ms = 0;
         Some(bundle)
     }
+
+    /// Deletes the open bundle unsealed (a stop-everything); returns its frame count.
+    pub fn discard(&mut self) -> usize {
+        let frames = std::mem::take(&mut self.frames);
+        self.raw.clear();
+        self.last_ms = 0;
+        frames
+    }
 }
 
 /// One frame read back from a bundle.

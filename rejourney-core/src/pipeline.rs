@@ -47,6 +47,8 @@ struct RawFrame {
     spec: FrameSpec,
     ts_ms: u64,
     session: Arc<SessionTag>,
+    /// [`Shared::purges`] when it was submitted: a later purge deletes it.
+    epoch: u64,
 }
 
 /// State shared between the caller side and the encoder thread.
@@ -72,6 +74,9 @@ struct Shared {
     after_flush: Mutex<Vec<(u64, AfterFlush)>>,
     /// Set by the encoder thread, under `after_flush`'s lock, as it takes the last follow-ups.
     encoder_done: AtomicBool,
+    /// Purges so far ([`Pipeline::purge`]): frames and the open bundle of an earlier epoch
+    /// are deleted by the encoder thread instead of encoded or sealed.
+    purges: AtomicU64,
 }
 
 /// Work run on the encoder thread after a flush (see [`Pipeline::flush_then`]).
@@ -139,6 +144,7 @@ impl Pipeline {
             on_bundle: Mutex::new(None),
             after_flush: Mutex::new(Vec::new()),
             encoder_done: AtomicBool::new(false),
+            purges: AtomicU64::new(0),
             config: config.clone(),
         });
         let session = Arc::new(session);
@@ -202,6 +208,30 @@ impl Pipeline {
         self.capture_stopped.store(stopped, Release);
     }
 
+    /// Whether capture is stopped for now ([`Pipeline::set_capture_stopped`]).
+    pub fn is_capture_stopped(&self) -> bool {
+        self.capture_stopped.load(Acquire)
+    }
+
+    /// A stop-everything (opt-out, kill switch): stops capture and deletes every frame not
+    /// yet handed on — the raw queue, the open bundle (the encoder thread deletes it, and
+    /// any frame it is encoding now, before sealing) and the sealed bundles waiting —
+    /// counted `purged` per frame. Never waits for the encoder. A bundle the uploader took a
+    /// moment before is the uploader's to purge (by session).
+    pub fn purge(&self) {
+        self.set_capture_stopped(true);
+        self.shared.purges.fetch_add(1, AcqRel);
+        let t = &self.shared.telemetry;
+        while self.shared.raw.pop().is_some() {
+            t.dropped(DropReason::Purged, 1);
+        }
+        while let Some(b) = self.take_bundle() {
+            Telemetry::add(&t.bundles_dropped, 1);
+            t.dropped(DropReason::Purged, b.frame_count as u64);
+        }
+        self.shared.raw.ring();
+    }
+
     /// Runs `f` on the capture policy (touch/scroll/background/cost reports).
     pub fn with_policy<R>(&self, f: impl FnOnce(&mut CapturePolicy) -> R) -> R {
         f(&mut lock(&self.policy))
@@ -233,11 +263,25 @@ impl Pipeline {
     /// On any error the frame is dropped and counted; nothing of it is ever encoded.
     pub fn submit_frame(
         &self,
-        mut pixels: Vec<u8>,
+        pixels: Vec<u8>,
         spec: FrameSpec,
         masks: &[Rect],
         ts_ms: u64,
     ) -> Result<(), FrameError> {
+        self.submit_frame_accepted(pixels, spec, masks, ts_ms)
+            .map(|_| ())
+    }
+
+    /// [`Pipeline::submit_frame`], saying whether the frame was queued (`false`: valid, but
+    /// dropped because capture is stopped — then nothing else of it, such as its view tree,
+    /// may leave either).
+    pub fn submit_frame_accepted(
+        &self,
+        mut pixels: Vec<u8>,
+        spec: FrameSpec,
+        masks: &[Rect],
+        ts_ms: u64,
+    ) -> Result<bool, FrameError> {
         let start = Instant::now();
         let t = &self.shared.telemetry;
         Telemetry::add(&t.frames_offered, 1);
@@ -266,11 +310,12 @@ impl Pipeline {
             // session may not record: checked after the frame and its masks were validated,
             // so bad input still gets its typed error; counted, not an error.
             t.dropped(DropReason::Stopped, 1);
-            return Ok(());
+            return Ok(false);
         }
         Telemetry::add(&t.masked_regions, regions as u64);
         self.shared.clock_ms.fetch_max(ts_ms, Relaxed);
         let session = self.session();
+        let epoch = self.shared.purges.load(Acquire);
         if self
             .shared
             .raw
@@ -279,13 +324,14 @@ impl Pipeline {
                 spec,
                 ts_ms,
                 session,
+                epoch,
             })
             .is_some()
         {
             t.dropped(DropReason::RawQueueFull, 1);
         }
         t.time(Stage::Submit, start.elapsed());
-        Ok(())
+        Ok(true)
     }
 
     /// Registers the callback run after each sealed bundle.
@@ -411,6 +457,8 @@ struct EncoderThread {
     scaled: Vec<u8>,
     last_fingerprint: Option<u64>,
     flushed: u64,
+    /// The purge epoch of the frames in the open bundle.
+    epoch: u64,
 }
 
 impl EncoderThread {
@@ -423,6 +471,7 @@ impl EncoderThread {
             scaled: Vec::new(),
             last_fingerprint: None,
             flushed: 0,
+            epoch: 0,
         }
     }
 
@@ -494,8 +543,28 @@ impl EncoderThread {
         }
     }
 
+    /// Deletes the open bundle if a purge came after its frames. Returns the current epoch.
+    fn discard_purged(&mut self) -> u64 {
+        let now = self.shared.purges.load(Acquire);
+        if self.epoch < now {
+            let frames = self.builder.discard();
+            if frames > 0 {
+                self.shared
+                    .telemetry
+                    .dropped(DropReason::Purged, frames as u64);
+            }
+            self.last_fingerprint = None;
+            self.epoch = now;
+        }
+        now
+    }
+
     fn process(&mut self, frame: RawFrame) {
         let t = self.shared.telemetry.clone();
+        if frame.epoch < self.discard_purged() {
+            t.dropped(DropReason::Purged, 1);
+            return;
+        }
         let start = Instant::now();
         if *self.builder.session_id() != frame.session.id {
             self.seal();
@@ -537,7 +606,13 @@ impl EncoderThread {
             },
         };
         let enc_start = Instant::now();
-        match self.encoder.encode(img) {
+        let encoded = self.encoder.encode(img);
+        if frame.epoch < self.shared.purges.load(Acquire) {
+            // Purged while it was being encoded (the open bundle goes at the next check).
+            t.dropped(DropReason::Purged, 1);
+            return;
+        }
+        match encoded {
             Ok(jpeg) => {
                 t.time(Stage::Encode, enc_start.elapsed());
                 Telemetry::add(&t.bytes_encoded, jpeg.len() as u64);
@@ -556,6 +631,7 @@ impl EncoderThread {
     }
 
     fn seal(&mut self) {
+        self.discard_purged();
         let t = &self.shared.telemetry;
         let start = Instant::now();
         let Some(bundle) = self.builder.seal(self.shared.config.gzip_level) else {

@@ -41,6 +41,8 @@ named_enum!(
         InvalidTree => "invalid_tree",
         MaskMoving => "mask_moving",
         Stopped => "stopped",
+        // Deleted by a stop-everything (opt-out, kill switch) before it was sealed or sent.
+        Purged => "purged",
     }
 );
 

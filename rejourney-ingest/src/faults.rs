@@ -41,14 +41,15 @@ pub enum Fault {
     Reset,
     /// Read the request, then send nothing for this long, then close.
     Stall(Duration),
-    /// Wait this long, then answer normally (a slow but good answer).
-    Delay(Duration),
     /// `200` with a body that is not JSON.
     Garbage,
     /// `200` with a body of this many bytes.
     Huge(usize),
     /// A `200` JSON body dripped at this rate (slowloris).
     SlowBody { bytes_per_sec: usize },
+    /// Read the request, wait this long, then handle it normally: an upload in flight for a
+    /// while, that still succeeds (the client may have given it up meanwhile).
+    Delay(Duration),
     /// Handle the request normally. Queued ahead of another fault, it lets the first
     /// requests through so the fault lands on a chosen later one, with no race against
     /// a fast client.

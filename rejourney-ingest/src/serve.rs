@@ -145,7 +145,10 @@ fn serve(inner: &Inner, mut stream: TcpStream) {
         None | Some(Fault::Pass) => handle(inner, route, &req, false),
         Some(Fault::ExpireNextPut) => handle(inner, route, &req, true),
         Some(Fault::Delay(d)) => {
-            std::thread::sleep(d);
+            let until = Instant::now() + d;
+            while Instant::now() < until && !inner.stop.load(Acquire) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             handle(inner, route, &req, false)
         }
         Some(fault) => match injected(inner, fault, parsed.as_ref(), &mut stream) {

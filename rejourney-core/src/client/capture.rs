@@ -36,10 +36,16 @@ impl Client {
         ts_ms: u64,
     ) -> Result<(), ClientError> {
         let list = self.node_list(nodes, strings)?;
+        let mut accepted = false;
         let masked = self.decide_masks(&list, Some((pixels.len(), &spec)), |masks| {
-            Ok(self.pipeline.submit_frame(pixels, spec, masks, ts_ms)?)
+            accepted = self
+                .pipeline
+                .submit_frame_accepted(pixels, spec, masks, ts_ms)?;
+            Ok(())
         })?;
-        if let Some(masked) = masked {
+        // A frame dropped because capture is stopped (sampled out, held for the remote
+        // config, declined, opted out) takes its tree with it: no snapshot is presigned.
+        if let Some(masked) = masked.filter(|_| accepted) {
             self.observe_hierarchy(list, masked, ts_ms, false);
         }
         Ok(())
@@ -158,7 +164,8 @@ impl Client {
         self.check_recording()?;
         self.pipeline.count_drop(DropReason::TreeTruncated);
         let masked = self.decide_masks(&list, None, |_| Ok(()))?;
-        if let Some(masked) = masked {
+        // While capture is stopped no tree leaves either (as for a whole frame).
+        if let Some(masked) = masked.filter(|_| !self.pipeline.is_capture_stopped()) {
             self.observe_hierarchy(list, masked, ts_ms, true);
         }
         Ok(())

@@ -204,7 +204,13 @@ pub struct Client {
     store: SessionStore,
     /// Host time of the last state handed to the store.
     saved_ms: AtomicU64,
+    /// Sessions begun by this process, newest last (at most [`RECENT_SESSIONS`]): an opt-out
+    /// purges whatever of them is still on its way.
+    recent: Mutex<std::collections::VecDeque<Arc<str>>>,
 }
+
+/// Sessions an opt-out remembers to purge (more than a process ends with work in flight).
+const RECENT_SESSIONS: usize = 16;
 
 /// Which session new artifacts belong to.
 #[derive(Debug, Clone, PartialEq)]
@@ -402,6 +408,7 @@ impl Client {
             telemetry_since: Mutex::new(TelemetryBaseline::default()),
             store,
             saved_ms: AtomicU64::new(0),
+            recent: Mutex::new(Default::default()),
         })
     }
 
@@ -431,8 +438,16 @@ impl Client {
     fn begin_capture(&self, s: &crate::session::Session) {
         *lock(&self.telemetry_since) = self.stats.baseline();
         self.stats.sessions_started.fetch_add(1, Relaxed);
+        let id: Arc<str> = s.id.as_str().into();
+        {
+            let mut recent = lock(&self.recent);
+            if recent.len() >= RECENT_SESSIONS {
+                recent.pop_front();
+            }
+            recent.push_back(id.clone());
+        }
         *lock(&self.current) = Some(SessionRef {
-            id: s.id.as_str().into(),
+            id,
             sampled_in: s.sampled_in,
         });
         lock(&self.events).batch_number = 0;
@@ -578,9 +593,11 @@ impl Client {
             self.save_session(now_ms);
         }
         if self.uploader.is_disabled() {
-            // The backend disabled the project: record nothing more (telemetry says why).
+            // The backend disabled the project: record nothing more (telemetry says why),
+            // and what is recorded but not yet handed on is deleted.
             self.recording.store(false, Release);
-            self.pipeline.set_capture_stopped(true);
+            self.pipeline.purge();
+            lock(&self.events).rec.clear();
             return Ok(Decision {
                 action: Action::Skip(SkipReason::Stopped),
                 next_check_ms: 1000,
@@ -621,19 +638,28 @@ impl Client {
         }
     }
 
-    /// Opt-out: stops capture and deletes everything not yet delivered.
+    /// Opt-out: stops capture and deletes everything not yet delivered, wherever it is —
+    /// raw frames, the open and the sealed bundles, queued trees, events and the session's
+    /// figures, spool and buffer — and abandons an upload in flight; whatever of this
+    /// process's sessions is still on another thread (a last tree, a session end queued
+    /// behind it) is deleted when it reaches the uploader. Each counted `purged`.
     pub fn opt_out(&self, now_ms: u64) {
         self.recording.store(false, Release);
-        self.pipeline.set_capture_stopped(true);
+        self.pipeline.purge();
         let ended = lock(&self.sessions).end(now_ms, EndReason::OptOut);
         if let Some(e) = ended {
             // Opted out: nothing of it is sent, not even by the next launch.
             self.store.remove(&e.session.id);
         }
         *lock(&self.current) = None;
-        lock(&self.events).rec.clear();
-        while self.pipeline.take_bundle().is_some() {}
-        self.uploader.purge();
+        {
+            let mut ev = lock(&self.events);
+            ev.rec.clear();
+            ev.batch_number = 0;
+        }
+        let recent: Vec<Arc<str>> = lock(&self.recent).iter().cloned().collect();
+        let ids: Vec<&str> = recent.iter().map(|s| &**s).collect();
+        self.uploader.purge(&ids);
     }
 
     pub fn telemetry(&self) -> ClientSnapshot {

@@ -160,6 +160,13 @@ impl Client {
         }
         // Only "stop everything" drops events; replay off stops capture only.
         ps.events_off = plan.stops_everything();
+        if plan.stops_everything() {
+            // Nothing of the session stays on the phone: what is spooled or buffered is
+            // deleted, what is still on its way (the open bundle, trees, the end call) is
+            // deleted when it reaches the uploader.
+            lock(&self.events).rec.clear();
+            self.uploader.purge_session(&id);
+        }
         let closed = self.uploader.is_session_closed(&id);
         self.pipeline
             .with_policy(|p| p.set_interval(plan.interval_ms()));

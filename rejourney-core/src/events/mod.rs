@@ -170,8 +170,10 @@ impl EventRecorder {
         std::mem::take(&mut self.metrics)
     }
 
-    /// Opt-out: forget everything buffered.
+    /// Opt-out: forget everything buffered, and the session's figures (screens visited and
+    /// the rest must not go out with the next session's end call).
     pub fn clear(&mut self) {
+        self.metrics = SessionMetrics::default();
         self.buf.clear();
         self.sizes.clear();
         self.bytes = 0;

@@ -234,6 +234,17 @@ impl Buffer {
         }
     }
 
+    /// A stop-everything for one session: its buffered artifacts and trigger marker are
+    /// deleted (counted by the caller as purged, not as discarded). Returns how many.
+    pub(super) fn purge_session(&mut self, session_id: &str) -> u64 {
+        let ids = self.ids_of(session_id);
+        for &id in &ids {
+            self.spool.remove(id);
+        }
+        self.clear_marker(session_id);
+        ids.len() as u64
+    }
+
     /// Opt-out: everything goes.
     pub(super) fn clear(&mut self) {
         self.spool.clear();

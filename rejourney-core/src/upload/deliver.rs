@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::http::{Response, Transport, TransportError};
 use super::protocol::{self, Declined as Closed, Presign};
 use super::retry::{classify, StatusClass};
-use super::shared::{count_drop, Shared};
+use super::shared::{count_drop, count_drops, delete_session, is_purged, Shared};
 use super::spooler::declined;
 use super::stats::DeliveryDrop;
 use crate::artifact::{wall_clock_ms, ArtifactKind, ArtifactMeta};
@@ -51,6 +51,9 @@ enum Outcome {
     Later(Duration),
     /// The project is disabled: stop uploading altogether.
     Disabled,
+    /// A stop-everything purged the artifact while its upload was in flight: what the
+    /// server said no longer matters, and nothing more of it is sent.
+    Abandoned,
 }
 
 /// The `Idempotency-Key` of an upload: the artifact's persisted key for its first presign,
@@ -171,12 +174,28 @@ impl Deliverer {
         (None, earliest)
     }
 
-    /// The project is disabled: every artifact is dropped and counted, none sent.
+    /// The project is disabled: every artifact is dropped and counted, none sent, the
+    /// on-error buffer's included (nothing of it may go out on a later trigger).
     fn drop_everything(&mut self) {
         let ids: Vec<u64> = lock(&self.shared.spool).entries().map(|e| e.id).collect();
         for id in ids {
             self.drop_entry(id, DeliveryDrop::ProjectDisabled);
         }
+        lock(&self.shared.buffering).clear();
+        let buffered = {
+            let mut buffer = lock(&self.shared.buffer);
+            let n = buffer.files();
+            buffer.clear();
+            n
+        };
+        count_drops(&self.shared, DeliveryDrop::ProjectDisabled, buffered);
+    }
+
+    /// Whether the artifact was purged while its upload was under way (a stop-everything
+    /// cleared it from the spool, or purged its session).
+    fn abandoned(&self, id: u64, meta: &ArtifactMeta) -> bool {
+        is_purged(&self.shared, &meta.session_id)
+            || !lock(&self.shared.spool).entries().any(|e| e.id == id)
     }
 
     fn ack_idle(&self, requested: u64) {
@@ -217,6 +236,9 @@ impl Deliverer {
         }
         if declined(&self.shared, &entry.meta.session_id, entry.meta.kind) {
             return Outcome::Drop(DeliveryDrop::SkipUpload);
+        }
+        if self.abandoned(entry.id, &entry.meta) {
+            return Outcome::Abandoned;
         }
         let read = lock(&self.shared.spool).read(entry.id);
         let (meta, body) = match read {
@@ -417,6 +439,9 @@ impl Deliverer {
                 return self.failure(&r);
             }
             match protocol::parse_presign(r.status, &r.body) {
+                Ok(Presign::Upload { .. }) if self.abandoned(id, meta) => {
+                    return Outcome::Abandoned
+                }
                 Ok(Presign::Upload { url, batch_id }) => {
                     if let Some(p) = self.progress.get_mut(&id) {
                         p.presigned = Some((url, batch_id));
@@ -445,6 +470,8 @@ impl Deliverer {
                 Err(o) => return o,
             };
             match r.status {
+                // Purged during the PUT: no complete, so the server never stores it.
+                200..=299 if self.abandoned(id, meta) => return Outcome::Abandoned,
                 200..=299 => {
                     self.shared
                         .counters
@@ -500,6 +527,9 @@ impl Deliverer {
                             .entry(entry.meta.kind.as_str().into())
                             .or_default() += 1
                     });
+                } else {
+                    // Purged while its last request was in flight: not counted delivered.
+                    self.count_drop(DeliveryDrop::Purged);
                 }
                 self.progress.remove(&entry.id);
                 self.consecutive_failures = 0;
@@ -543,6 +573,12 @@ impl Deliverer {
                     DeliveryDrop::SkipUpload
                 };
                 self.drop_entry(entry.id, drop_reason);
+                if scope == Closed::All {
+                    // The whole session is declined: nothing of it stays on the phone
+                    // (what of it arrives later is dropped on arrival, `declined`).
+                    let rest = delete_session(&self.shared, &entry.meta.session_id);
+                    count_drops(&self.shared, drop_reason, rest);
+                }
             }
             Outcome::Duplicate => {
                 self.shared.counters.with(|c| c.deduplicated += 1);
@@ -565,6 +601,7 @@ impl Deliverer {
                 self.shared.disabled.store(true, Release);
                 self.drop_everything();
             }
+            Outcome::Abandoned => self.drop_entry(entry.id, DeliveryDrop::Purged),
             Outcome::Unauthorized => {
                 // Credentials, not the artifact, are at fault: keep it, drop the token, and
                 // pause uploads with back-off until device auth succeeds again.

@@ -1,7 +1,7 @@
 //! The state the spooler thread, the upload thread and the client's handle share, and the
 //! counters read from it. Its own module so the three depend on it, not on each other.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
@@ -54,6 +54,10 @@ pub(super) struct Shared {
     pub(super) stop: AtomicBool,
     pub(super) drain_until: Mutex<Option<Instant>>,
     pub(super) opt_out: AtomicBool,
+    /// Sessions a stop-everything purged (newest last, at most [`MAX_PURGED_SESSIONS`]):
+    /// whatever of them arrives later is deleted, and an upload of theirs in flight is
+    /// abandoned. Checked under the spool's (or buffer's) lock, set before either is cleared.
+    pub(super) purged: Mutex<VecDeque<String>>,
     pub(super) idle_requested: AtomicU64,
     pub(super) idle_acked: Mutex<u64>,
     pub(super) idle_cv: Condvar,
@@ -81,7 +85,54 @@ pub(super) fn snapshot_of(shared: &Shared) -> DeliverySnapshot {
 }
 
 pub(super) fn count_drop(shared: &Shared, reason: DeliveryDrop) {
-    shared
-        .counters
-        .with(|c| *c.dropped.entry(reason.as_str().into()).or_default() += 1);
+    count_drops(shared, reason, 1);
+}
+
+pub(super) fn count_drops(shared: &Shared, reason: DeliveryDrop, n: u64) {
+    if n > 0 {
+        shared
+            .counters
+            .with(|c| *c.dropped.entry(reason.as_str().into()).or_default() += n);
+    }
+}
+
+/// Purged sessions remembered (each a few dozen bytes; a process has few sessions).
+pub(super) const MAX_PURGED_SESSIONS: usize = 256;
+
+/// Whether a stop-everything purged `session_id`.
+pub(super) fn is_purged(shared: &Shared, session_id: &str) -> bool {
+    lock(&shared.purged).iter().any(|s| s == session_id)
+}
+
+/// Remembers `sessions` as purged (before their artifacts are deleted: see `purged`).
+pub(super) fn mark_purged<'a>(shared: &Shared, sessions: impl IntoIterator<Item = &'a str>) {
+    let mut purged = lock(&shared.purged);
+    for s in sessions {
+        if !purged.iter().any(|p| p == s) {
+            if purged.len() >= MAX_PURGED_SESSIONS {
+                purged.pop_front();
+            }
+            purged.push_back(s.to_owned());
+        }
+    }
+}
+
+/// Deletes every spooled and buffered artifact of `session_id` (spool, buffer and the
+/// buffering flag); returns how many.
+pub(super) fn delete_session(shared: &Shared, session_id: &str) -> u64 {
+    let mut n = 0;
+    {
+        let mut spool = lock(&shared.spool);
+        let ids: Vec<u64> = spool
+            .entries()
+            .filter(|e| e.meta.session_id == session_id)
+            .map(|e| e.id)
+            .collect();
+        n += ids.len() as u64;
+        for id in ids {
+            spool.remove(id);
+        }
+    }
+    lock(&shared.buffering).remove(session_id);
+    n + lock(&shared.buffer).purge_session(session_id)
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed};
 
 use super::buffer::is_buffered_kind;
 use super::protocol::Declined as Closed;
-use super::shared::{count_drop, Shared};
+use super::shared::{count_drop, is_purged, Shared};
 use super::stats::DeliveryDrop;
 use crate::artifact::{Artifact, ArtifactKind};
 use crate::wait::lock;
@@ -52,6 +52,10 @@ fn ingest(shared: &Shared) {
             None => shared.inbox.pop(),
         };
         let Some(a) = next else { break };
+        if is_purged(shared, &a.meta.session_id) {
+            count_drop(shared, DeliveryDrop::Purged);
+            continue;
+        }
         if shared.disabled.load(Acquire) {
             count_drop(shared, DeliveryDrop::ProjectDisabled);
             continue;
@@ -65,10 +69,13 @@ fn ingest(shared: &Shared) {
         let buffering = lock(&shared.buffering).get(&a.meta.session_id).copied();
         if let Some(triggered) = buffering {
             if is_buffered_kind(a.meta.kind) {
-                if lock(&shared.buffer)
-                    .put(&a.meta, &a.body, !triggered)
-                    .is_err()
-                {
+                let mut buffer = lock(&shared.buffer);
+                // Checked again under the lock a purge clears it with (see `purged`).
+                if is_purged(shared, &a.meta.session_id) {
+                    drop(buffer);
+                    count_drop(shared, DeliveryDrop::Purged);
+                } else if buffer.put(&a.meta, &a.body, !triggered).is_err() {
+                    drop(buffer);
                     count_drop(shared, DeliveryDrop::SpoolWriteFailed);
                 }
                 continue;
@@ -84,7 +91,15 @@ fn ingest(shared: &Shared) {
 }
 
 fn spool_one(shared: &Shared, meta: &crate::artifact::ArtifactMeta, body: &[u8]) {
-    let result = lock(&shared.spool).put(meta, body);
+    let mut spool = lock(&shared.spool);
+    // Checked again under the lock a purge clears the spool with (see `purged`).
+    if is_purged(shared, &meta.session_id) {
+        drop(spool);
+        count_drop(shared, DeliveryDrop::Purged);
+        return;
+    }
+    let result = spool.put(meta, body);
+    drop(spool);
     match result {
         Ok(_) => shared.counters.with(|c| c.spooled += 1),
         Err(_) => count_drop(shared, DeliveryDrop::SpoolWriteFailed),

@@ -21,6 +21,9 @@ pub enum DeliveryDrop {
     SpoolCorrupt,
     SpoolWriteFailed,
     InboxFull,
+    /// Deleted by a stop-everything (opt-out, a session the backend or its config stopped):
+    /// spooled, buffered, waiting, arriving late, or abandoned in flight.
+    Purged,
 }
 
 impl DeliveryDrop {
@@ -35,6 +38,7 @@ impl DeliveryDrop {
             Self::SpoolCorrupt => "spool_corrupt",
             Self::SpoolWriteFailed => "spool_write_failed",
             Self::InboxFull => "inbox_full",
+            Self::Purged => "purged",
         }
     }
 }

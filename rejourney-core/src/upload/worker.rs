@@ -14,9 +14,10 @@ use super::deliver::Deliverer;
 use super::http::Transport;
 use super::protocol;
 pub use super::shared::BundleSource;
-use super::shared::{snapshot_of, Shared};
+use super::shared::{count_drops, delete_session, mark_purged, snapshot_of, Shared};
 use super::spooler::run_spooler;
 use super::stats::Counters;
+use super::stats::DeliveryDrop as Drop_;
 pub use super::stats::{DeliveryDrop, DeliverySnapshot};
 use crate::artifact::Artifact;
 use crate::queue::DropOldestQueue;
@@ -115,6 +116,7 @@ impl Uploader {
             stop: AtomicBool::new(false),
             drain_until: Mutex::new(None),
             opt_out: AtomicBool::new(false),
+            purged: Mutex::new(Default::default()),
             idle_requested: AtomicU64::new(0),
             idle_acked: Mutex::new(0),
             idle_cv: Condvar::new(),
@@ -278,13 +280,39 @@ impl Uploader {
         Arc::new(move |session_id: &str| trigger_on(&shared, session_id, true))
     }
 
-    /// Opt-out: deletes every spooled artifact and everything waiting.
-    pub fn purge(&self) {
+    /// Opt-out: deletes every artifact waiting, spooled or buffered, of any session; and
+    /// from now on whatever of `sessions` still arrives (their last trees, bundle and end
+    /// call, queued on other threads); an upload in flight is abandoned when its request
+    /// returns (not counted delivered, not completed, not sent again). Counted `purged`.
+    pub fn purge(&self, sessions: &[&str]) {
+        // First: an artifact checked after this is deleted, one spooled before is cleared.
+        mark_purged(&self.shared, sessions.iter().copied());
         self.shared.opt_out.store(true, Release);
-        while self.shared.inbox.pop().is_some() {}
+        let mut n = 0;
+        while self.shared.inbox.pop().is_some() {
+            n += 1;
+        }
         lock(&self.shared.buffering).clear();
-        lock(&self.shared.buffer).clear();
-        lock(&self.shared.spool).clear();
+        {
+            let mut buffer = lock(&self.shared.buffer);
+            n += buffer.files();
+            buffer.clear();
+        }
+        {
+            let mut spool = lock(&self.shared.spool);
+            n += spool.len() as u64;
+            spool.clear();
+        }
+        count_drops(&self.shared, Drop_::Purged, n);
+        self.shared.upload_bell.ring();
+    }
+
+    /// A stop-everything for one session (its project was switched off, its key refused):
+    /// everything of it, spooled, buffered or still to come, is deleted like an opt-out's.
+    pub fn purge_session(&self, session_id: &str) {
+        mark_purged(&self.shared, [session_id]);
+        let n = delete_session(&self.shared, session_id);
+        count_drops(&self.shared, Drop_::Purged, n);
         self.shared.upload_bell.ring();
     }
 

@@ -12,6 +12,12 @@
 //!   says it captured;
 //! - `{"session", "synthetic": true}`: a session whose frames are not corpus screens (stress
 //!   tests); its frames are counted, not checked. Any other stored session fails.
+//! - `{"session", "start", "captured", "screen_pt": [w, h], "private": [[x, y, w, h], …],
+//!   "visible": [[x, y, w, h], …]}`: a session of real platform views (the Android Robolectric
+//!   suite), one static screen of `screen_pt` points: every stored frame (at least one, as many
+//!   as `captured`) must be black inside each `private` rectangle (the same strict check as
+//!   corpus regions) and show content (not black) inside each `visible` one, which proves the
+//!   check on that frame could fail. Rectangles in points, screen coordinates.
 //!
 //! Every stored frame is matched to its submission **by timestamp** (session start + the
 //! bundle's offset), never to the nearest-looking image. The stored set must be exactly what
@@ -85,6 +91,26 @@ struct Declared {
     captured: Option<u64>,
     synthetic: bool,
     frames: Vec<Submission>,
+    regions: Option<Regions>,
+}
+
+/// A real-view screen's private and visible rectangles (points) and its size.
+#[derive(Debug, Default)]
+struct Regions {
+    screen_pt: (f32, f32),
+    private: Vec<Rect>,
+    visible: Vec<Rect>,
+}
+
+/// `[[x, y, w, h], …]` → rectangles.
+fn rects(v: &serde_json::Value) -> Option<Vec<Rect>> {
+    v.as_array()?
+        .iter()
+        .map(|r| {
+            let n = |i: usize| r.get(i).and_then(|x| x.as_f64()).map(|x| x as f32);
+            Some(Rect::new(n(0)?, n(1)?, n(2)?, n(3)?))
+        })
+        .collect()
 }
 
 /// Every file named `name` up to three levels below `data`.
@@ -147,6 +173,15 @@ fn read_manifests(data: &Path) -> Result<BTreeMap<String, Declared>, Error> {
             } else if let Some(c) = v["captured"].as_u64() {
                 entry.captured = Some(c);
                 entry.start = v["start"].as_u64();
+                if v.get("private").is_some() {
+                    let size = rects(&serde_json::json!([[0, 0, v["screen_pt"][0], v["screen_pt"][1]]]));
+                    let screen = size.and_then(|s| s.first().copied()).ok_or_else(|| format!("{}: no screen_pt", at()))?;
+                    entry.regions = Some(Regions {
+                        screen_pt: (screen.width, screen.height),
+                        private: rects(&v["private"]).ok_or_else(|| format!("{}: bad private", at()))?,
+                        visible: rects(&v["visible"]).ok_or_else(|| format!("{}: bad visible", at()))?,
+                    });
+                }
             } else {
                 let ts = v["ts"].as_u64().ok_or_else(|| format!("{}: no ts", at()))?;
                 let screen = v["screen"]
@@ -367,6 +402,66 @@ struct Stats {
     worst_difference: f64,
     synthetic_frames: usize,
     skipped_unchanged: usize,
+    real_view_frames: usize,
+}
+
+/// The brightest channel of a visible region (inside its edge band) must reach this: content,
+/// not a mask. The suites' visible views are light (white or saturated backgrounds).
+const VISIBLE_MIN_CHANNEL: u8 = 96;
+
+/// Every stored frame of a real-view session: private regions black, visible ones not.
+fn check_real_views(
+    session: &str,
+    decl: &Declared,
+    regions: &Regions,
+    frames: &[(PathBuf, rejourney_core::bundle::BundleFrame)],
+    stats: &mut Stats,
+) -> Result<(), Error> {
+    if frames.is_empty() {
+        return Err(format!("{session}: no frame stored").into());
+    }
+    if decl.captured != Some(frames.len() as u64) {
+        return Err(format!(
+            "{session}: {} frames stored, the core captured {:?}",
+            frames.len(),
+            decl.captured
+        )
+        .into());
+    }
+    for (path, f) in frames {
+        let img = decode_jpeg(&f.jpeg)?;
+        let scale = (
+            img.width as f32 / regions.screen_pt.0,
+            img.height as f32 / regions.screen_pt.1,
+        );
+        for rect in &regions.private {
+            let found = check(&img, rect, scale)
+                .ok_or(format!("{}: private region {rect:?} off the frame", path.display()))?;
+            if found.fails() {
+                return Err(format!(
+                    "{}: private region {rect:?} not black ({found:?})",
+                    path.display()
+                )
+                .into());
+            }
+            stats.worst_inside = stats.worst_inside.max(found.inside);
+            stats.worst_band = stats.worst_band.max(found.band);
+            stats.regions += 1;
+        }
+        for rect in &regions.visible {
+            let brightest = brightest_inside(&img, rect, scale.0).unwrap_or(0);
+            if brightest < VISIBLE_MIN_CHANNEL {
+                return Err(format!(
+                    "{}: visible region {rect:?} is dark (brightest {brightest}): content lost",
+                    path.display()
+                )
+                .into());
+            }
+        }
+        stats.frames += 1;
+        stats.real_view_frames += 1;
+    }
+    Ok(())
 }
 
 fn main() -> Result<(), Error> {
@@ -426,6 +521,10 @@ fn main() -> Result<(), Error> {
                 return Err(format!("{session}: declared synthetic and with corpus frames").into());
             }
             stats.synthetic_frames += frames.len();
+            continue;
+        }
+        if let Some(regions) = &decl.regions {
+            check_real_views(session, decl, regions, &frames, &mut stats)?;
             continue;
         }
         let start = decl
@@ -582,14 +681,14 @@ fn main() -> Result<(), Error> {
             }
         }
     }
-    if exposing == 0 {
+    if exposing == 0 && stats.frames > stats.real_view_frames {
         return Err(
             "no 2-px mask shift uncovered visible content: the self-test proves nothing".into(),
         );
     }
     println!(
         "verified {} frames by timestamp (each within {:.1} of its submission; {} unchanged \
-         submissions skipped by the core, {} synthetic frames not checked), {} private regions black (max channel {} <= \
+         submissions skipped by the core, {} synthetic frames not checked, {} of real views), {} private regions black (max channel {} <= \
          {MAX_CHANNEL} inside, edge band side mean luma {:.1} <= {EDGE_MEAN_LUMA}); masks \
          moved by {SHIFT_PX} px caught in all {exposing} of {shifts} cases that uncover content \
          (weakest at edge band luma {weakest_catch:.1})",
@@ -597,6 +696,7 @@ fn main() -> Result<(), Error> {
         stats.worst_difference,
         stats.skipped_unchanged,
         stats.synthetic_frames,
+        stats.real_view_frames,
         stats.regions,
         stats.worst_inside,
         stats.worst_band,

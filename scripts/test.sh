@@ -31,7 +31,7 @@ run_suite() {
 }
 
 run_suite rust cargo test --workspace --release --all-targets --no-fail-fast
-for platform in kotlin swift react-native viewer; do
+for platform in kotlin android swift react-native viewer; do
   if [[ -x scripts/test-$platform.sh ]]; then
     run_suite "$platform" ./scripts/test-$platform.sh
   fi

@@ -1,5 +1,6 @@
 package io.rejourney.android
 
+import android.app.Activity
 import android.app.Application
 import android.content.Context
 import android.os.Handler
@@ -14,42 +15,106 @@ import uniffi.rejourney_core.EventValue
 import java.security.MessageDigest
 
 /**
- * The Android entry point: `Rejourney.start(context, RejourneyOptions(apiKey = "…"))`.
- * This adapter only wires platform pieces (PixelCopy capture, view walk, touch and lifecycle
- * hooks) to the core; every decision (when to capture, what to mask, retries) is in Rust.
- * Needs the Android SDK to compile; the plain-Kotlin parts it uses are tested on the JVM.
+ * The Android entry point: `Rejourney.start(context, RejourneyOptions(apiKey = "…"))`, from
+ * any thread. This adapter only wires platform pieces (PixelCopy capture of every window,
+ * the view walk, touch and lifecycle hooks, the ANR heartbeat) to the core; every decision
+ * (when to capture, what to mask, retries) is in Rust.
+ * Needs only the Android framework at runtime (no androidx; Compose is used when present).
  */
 object Rejourney {
-    private var core: uniffi.rejourney_core.Rejourney? = null
+    @Volatile private var core: uniffi.rejourney_core.Rejourney? = null
+    /** Main thread only: the pieces that live there, replaced by each start. */
     private var loop: CaptureLoop? = null
+    private var capture: WindowCapture? = null
+    private var tracker: ActivityTracker? = null
+    private var heartbeat: MainHeartbeat? = null
+    /** Which start the main thread last wired (a start superseded before it ran is skipped). */
+    @Volatile private var generation = 0L
+    private val main by lazy { Handler(Looper.getMainLooper()) }
     val masks = MaskRegistry()
+    /** What the adapter dropped or survived, for tests and diagnostics. */
+    val stats = CaptureStats()
 
-    @Synchronized
+    /**
+     * Starts recording (or restarts, replacing the running core with one built from these
+     * [options]). Callable from any thread: the core is built and its session started on the
+     * calling thread (it never waits on disk or network), the main-thread pieces are wired on
+     * the main thread (at once when called there, else posted). An Activity already showing
+     * is picked up: pass it as [context] or let the window list find it. Returns the session
+     * id, or null when recording could not start (the native library did not load, bad
+     * options): counted in [stats], never thrown into the app.
+     */
     fun start(context: Context, options: RejourneyOptions, onSession: SessionCallbacks? = null): String? {
-        val app = context.applicationContext as Application
-        val storage = app.noBackupFilesDir.resolve("rejourney").path
-        val client = core ?: uniffi.rejourney_core.Rejourney(options.toFfi(deviceId(app), storage, deviceInfo(app))).also { core = it }
-        onSession?.let { client.setListener(it) }
-        val main = Handler(Looper.getMainLooper())
-        // One loop per core: a second one would tick twice as often and, with its own string
-        // table, make the core refuse every other frame's strings.
-        loop?.stop()
-        val capture = WindowCapture(app, masks)
-        val l = CaptureLoop(client, capture, { delay, tick -> main.postDelayed(tick, delay) })
-        loop = l
-        LifecycleHooks.install(app, client, capture)
-        val session = client.start(System.currentTimeMillis().toULong())
-        l.start()
-        return session
+        return try {
+            val app = context.applicationContext as? Application ?: (context as? Application) ?: run {
+                stats.startFailures.incrementAndGet()
+                return null
+            }
+            val storage = app.noBackupFilesDir.resolve("rejourney").path
+            val client = uniffi.rejourney_core.Rejourney(options.toFfi(deviceId(app), storage, deviceInfo(app)))
+            onSession?.let { client.setListener(it) }
+            val session: String
+            val mine: Long
+            synchronized(this) {
+                val old = core
+                core = client
+                mine = ++generation
+                old?.let { runCatching { it.stop(System.currentTimeMillis().toULong()) } }
+                session = client.start(System.currentTimeMillis().toULong())
+            }
+            val activity = context as? Activity
+            onMain { wire(app, activity, mine) }
+            session
+        } catch (e: Throwable) {
+            // RejourneyException (bad options), UnsatisfiedLinkError / NoClassDefFoundError from
+            // the native library, OutOfMemoryError: recording stays off, the app carries on.
+            stats.startFailures.incrementAndGet()
+            null
+        }
+    }
+
+    /** Main thread: replaces the capture loop and heartbeat, hooks what is showing. */
+    private fun wire(app: Application, activity: Activity?, mine: Long) {
+        try {
+            if (mine != generation) return
+            val client = core ?: return
+            // One loop per core: a second one would tick twice as often and, with its own
+            // string table, make the core refuse every other frame's strings.
+            loop?.stop()
+            capture?.close()
+            val c = WindowCapture(masks, stats)
+            val l = CaptureLoop(client, c, { delay, tick -> main.postDelayed(tick, delay) })
+            capture = c
+            loop = l
+            val t = tracker ?: ActivityTracker { core }.also { tracker = it }
+            t.install(app, activity)
+            val h = heartbeat ?: MainHeartbeat(main) { core }.also { heartbeat = it }
+            h.start()
+            l.start()
+        } catch (e: Throwable) {
+            stats.startFailures.incrementAndGet()
+        }
     }
 
     @Synchronized
     fun stop() {
-        loop?.stop()
-        core?.stop(System.currentTimeMillis().toULong())
+        val client = core
+        generation++
+        onMain {
+            loop?.stop()
+            heartbeat?.stop()
+        }
+        runCatching { client?.stop(System.currentTimeMillis().toULong()) }
     }
 
-    fun identify(userId: String?) = core?.identify(userId)
+    /** The capture loop's counters (captures, drops, errors), for tests and diagnostics. */
+    internal fun captureLoop(): CaptureLoop? = loop
+
+    private fun onMain(block: () -> Unit) {
+        if (Looper.myLooper() == Looper.getMainLooper()) block() else main.post(block)
+    }
+
+    fun identify(userId: String?) { runCatching { core?.identify(userId) } }
 
     /** Masks this view (and everything inside it) in recordings. */
     fun mask(view: android.view.View) = masks.mask(view)

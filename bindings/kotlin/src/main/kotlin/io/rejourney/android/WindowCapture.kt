@@ -1,124 +1,211 @@
 package io.rejourney.android
 
-import android.app.Activity
-import android.app.Application
 import android.graphics.Bitmap
-import android.os.Bundle
-import android.view.PixelCopy
+import android.graphics.Canvas
+import android.graphics.Color
+import android.graphics.Paint
+import android.os.Handler
+import android.os.HandlerThread
 import android.view.View
-import android.view.ViewGroup
-import android.view.SurfaceView
-import android.webkit.WebView
-import android.widget.EditText
-import android.widget.ImageView
-import android.widget.TextView
-import android.widget.VideoView
+import android.view.ViewTreeObserver
+import io.rejourney.sdk.AsyncFrameSource
+import io.rejourney.sdk.CaptureRequest
 import io.rejourney.sdk.CapturedFrame
-import io.rejourney.sdk.FrameSource
 import io.rejourney.sdk.MaskRegistry
 import io.rejourney.sdk.TreeFlattener
 import io.rejourney.sdk.ViewLike
-import io.rejourney.sdk.CaptureRequest
 import uniffi.rejourney_core.NodeKind
 import uniffi.rejourney_core.PixelFormat
-import java.lang.ref.WeakReference
 import java.nio.ByteBuffer
+import java.util.WeakHashMap
+import java.util.concurrent.atomic.AtomicInteger
+import java.util.concurrent.atomic.AtomicLong
 
 /**
- * Reads the top Activity's window at the capture scale and walks its view tree. Runs on the
- * main thread when the core asks for a frame; everything else happens in Rust.
+ * One frame of the whole screen: every window the app shows, walked and copied.
+ *
+ * On the main thread (when the core asks): list the windows bottom to top, walk them all into
+ * one tree (the walk is the core's, within its budget), note each window's draw count and
+ * request each window's copy ([PixelCopier]). On the capture thread, when every copy is in:
+ * drop the frame if any window drew since its walk (its pixels may not be what was walked,
+ * so its masks may not cover them), else composite the windows in z-order (dimming behind
+ * dialogs as the compositor does) into one reused bitmap and hand it over.
+ * A window that cannot be copied, a walk over a pending layout, a bitmap that cannot be
+ * allocated: the frame is dropped and counted in [CaptureStats]; `FLAG_SECURE` windows are
+ * described as one secure region, so the core masks them whole.
  */
-internal class WindowCapture(
-    app: Application,
-    masks: MaskRegistry,
-) : FrameSource {
-    private var top: WeakReference<Activity>? = null
+internal class WindowCapture(masks: MaskRegistry, private val stats: CaptureStats) : AsyncFrameSource {
     /** One walk, one string table, for every frame of this capture (they go to one core). */
     private val flattener = TreeFlattener(masks)
-    /** Reused while the size holds: the core copies the pixels during the call. */
+    private val thread = HandlerThread("rejourney-capture").apply { start() }
+    private val handler = Handler(thread.looper)
+    private val copier = PixelCopier(handler)
+    /** Draws per window root, counted by a listener installed once per root. */
+    private val draws = WeakHashMap<View, AtomicLong>()
+    /** Reused while sizes hold: per window slot, the whole screen, its pixels. */
+    private val windowBitmaps = ArrayList<Bitmap?>()
+    private var screen: Bitmap? = null
     private var pixels: ByteBuffer? = null
+    private val paint = Paint(Paint.FILTER_BITMAP_FLAG)
 
-    init {
-        app.registerActivityLifecycleCallbacks(object : Application.ActivityLifecycleCallbacks {
-            override fun onActivityResumed(a: Activity) { top = WeakReference(a) }
-            override fun onActivityPaused(a: Activity) { if (top?.get() === a) top = null }
-            override fun onActivityCreated(a: Activity, b: Bundle?) {}
-            override fun onActivityStarted(a: Activity) {}
-            override fun onActivityStopped(a: Activity) {}
-            override fun onActivitySaveInstanceState(a: Activity, b: Bundle) {}
-            override fun onActivityDestroyed(a: Activity) {}
-        })
+    fun close() {
+        thread.quitSafely()
     }
 
-    override fun capture(request: CaptureRequest): CapturedFrame? {
-        val scale = request.scale
-        val activity = top?.get() ?: return null
-        val root = activity.window?.decorView ?: return null
-        if (root.width == 0 || root.height == 0) return null
-        val density = root.resources.displayMetrics.density
-        val (widthDp, heightDp) = root.width / density to root.height / density
-        val w = (widthDp * scale).toInt().coerceAtLeast(1)
+    override fun capture(request: CaptureRequest, deliver: (CapturedFrame?) -> Unit) {
+        val windows = WindowRoots.visible()
+        if (windows == null) {
+            stats.windowsUnlisted.incrementAndGet()
+            return deliver(null)
+        }
+        if (windows.isEmpty()) return deliver(null)
+        if (windows.any { it.root.isLayoutRequested }) {
+            stats.notSettled.incrementAndGet()
+            return deliver(null)
+        }
+        val metrics = windows[0].root.resources.displayMetrics
+        val density = metrics.density
+        val widthDp = metrics.widthPixels / density
+        val heightDp = metrics.heightPixels / density
+        val w = (widthDp * request.scale).toInt().coerceAtLeast(1)
         // The core places masks with one px-per-point scale: the one of the buffer actually
         // produced (the width is truncated to whole pixels), and the height drawn at it.
-        val bufferScale = w / widthDp
-        val h = Math.round(heightDp * bufferScale).coerceAtLeast(1)
-        // The walk first: a frame the loop will not send (nothing visible, a walk cut short)
-        // needs no pixels.
-        val tree = flattener.flatten(AndroidView(root, density), request)
+        val scale = w / widthDp
+        val h = Math.round(heightDp * scale).coerceAtLeast(1)
+
+        val walk = WalkContext(density)
+        val tree = flattener.flatten(ScreenNode(widthDp, heightDp, windows, walk), request)
         if (tree.truncated || tree.nodes.isEmpty()) {
-            return CapturedFrame(ByteBuffer.allocateDirect(0), 0, 0, 0, PixelFormat.RGBA, bufferScale, tree)
+            // Sent as a partial frame (dropped by the core) or counted as an empty walk.
+            return deliver(CapturedFrame(EMPTY, 0, 0, 0, PixelFormat.RGBA, scale, tree))
         }
-        val bitmap = Bitmap.createBitmap(w, h, Bitmap.Config.ARGB_8888)
-        val canvas = android.graphics.Canvas(bitmap)
-        canvas.scale(bufferScale / density, bufferScale / density)
-        root.draw(canvas) // Software draw; PixelCopy is used for SurfaceViews when available.
-        val size = bitmap.byteCount
-        val buffer = pixels?.takeIf { it.capacity() == size } ?: ByteBuffer.allocateDirect(size).also { pixels = it }
-        buffer.clear()
-        bitmap.copyPixelsToBuffer(buffer) // ARGB_8888 is RGBA in memory.
-        buffer.flip()
-        bitmap.recycle()
-        return CapturedFrame(buffer, w, h, w * 4, PixelFormat.RGBA, bufferScale, tree)
+        val drawsAtWalk = LongArray(windows.size) { drawCounter(windows[it].root).get() }
+        val bitmaps = try {
+            Array(windows.size) { i -> windowBitmap(i, windows[i], scale / density) }
+        } catch (e: OutOfMemoryError) {
+            stats.outOfMemory.incrementAndGet()
+            return deliver(null)
+        }
+        val pending = AtomicInteger(windows.size)
+        val ok = BooleanArray(windows.size)
+        for (i in windows.indices) {
+            if (windows[i].secure) {
+                // Blacked out by the platform and masked whole by the core: nothing to copy.
+                ok[i] = true
+                if (pending.decrementAndGet() == 0) handler.post { finish(windows, bitmaps, ok, drawsAtWalk, w, h, scale, tree, deliver) }
+                continue
+            }
+            copier.copy(windows[i], bitmaps[i]) { success ->
+                ok[i] = success
+                if (pending.decrementAndGet() == 0) finish(windows, bitmaps, ok, drawsAtWalk, w, h, scale, tree, deliver)
+            }
+        }
+    }
+
+    /** Capture thread: every copy is in. */
+    private fun finish(
+        windows: List<AppWindow>, bitmaps: Array<Bitmap>, ok: BooleanArray, drawsAtWalk: LongArray,
+        w: Int, h: Int, scale: Float, tree: TreeFlattener.Result, deliver: (CapturedFrame?) -> Unit,
+    ) {
+        try {
+            if (!ok.all { it }) {
+                stats.copyFailed.incrementAndGet()
+                return deliver(null)
+            }
+            for (i in windows.indices) {
+                if (drawCounter(windows[i].root).get() != drawsAtWalk[i]) {
+                    stats.drawnDuringCopy.incrementAndGet()
+                    return deliver(null)
+                }
+            }
+            val out = screen?.takeIf { it.width == w && it.height == h } ?: Bitmap.createBitmap(w, h, Bitmap.Config.ARGB_8888).also { screen = it }
+            val canvas = Canvas(out)
+            canvas.drawColor(Color.BLACK)
+            val px = scale / windows[0].root.resources.displayMetrics.density
+            for (i in windows.indices) {
+                val win = windows[i]
+                if (win.dimBehind > 0f) canvas.drawColor(Color.argb((win.dimBehind * 255).toInt().coerceIn(0, 255), 0, 0, 0))
+                if (win.secure) {
+                    canvas.save()
+                    canvas.clipRect(win.screenX * px, win.screenY * px, (win.screenX + win.root.width) * px, (win.screenY + win.root.height) * px)
+                    canvas.drawColor(Color.BLACK)
+                    canvas.restore()
+                } else {
+                    canvas.drawBitmap(bitmaps[i], win.screenX * px, win.screenY * px, paint)
+                }
+            }
+            val size = out.byteCount
+            val buffer = pixels?.takeIf { it.capacity() == size } ?: ByteBuffer.allocateDirect(size).also { pixels = it }
+            buffer.clear()
+            out.copyPixelsToBuffer(buffer) // ARGB_8888 is RGBA in memory.
+            buffer.flip()
+            deliver(CapturedFrame(buffer, w, h, w * 4, PixelFormat.RGBA, scale, tree))
+        } catch (e: OutOfMemoryError) {
+            stats.outOfMemory.incrementAndGet()
+            deliver(null)
+        }
+    }
+
+    /** The reused bitmap of window slot [i], the window's size at [pxPerPx] screen px. */
+    private fun windowBitmap(i: Int, win: AppWindow, pxPerPx: Float): Bitmap {
+        val bw = (win.root.width * pxPerPx).toInt().coerceAtLeast(1)
+        val bh = (win.root.height * pxPerPx).toInt().coerceAtLeast(1)
+        while (windowBitmaps.size <= i) windowBitmaps.add(null)
+        val reuse = windowBitmaps[i]?.takeIf { it.width == bw && it.height == bh }
+        if (reuse != null) return reuse
+        return Bitmap.createBitmap(bw, bh, Bitmap.Config.ARGB_8888).also { windowBitmaps[i] = it }
+    }
+
+    /** Main thread (install); read on either. */
+    private fun drawCounter(root: View): AtomicLong = synchronized(draws) {
+        draws.getOrPut(root) {
+            AtomicLong().also { counter ->
+                root.viewTreeObserver.addOnDrawListener(ViewTreeObserver.OnDrawListener { counter.incrementAndGet() })
+            }
+        }
+    }
+
+    private companion object {
+        val EMPTY: ByteBuffer = ByteBuffer.allocateDirect(0)
     }
 }
 
-/** An Android view as the platform-free walk sees it. */
-private class AndroidView(private val v: View, private val density: Float) : ViewLike {
-    private val loc = IntArray(2).also { v.getLocationInWindow(it) }
-    override val identity: Any get() = v
-    override val className: String get() = v.javaClass.name
-    override val x get() = loc[0] / density
-    override val y get() = loc[1] / density
-    override val width get() = v.width / density
-    override val height get() = v.height / density
-    /** Compose content under this view, if it hosts any; a failure to read it masks the view. */
-    private val compose: Result<ViewLike?> = runCatching { composeRoot(v, density) }
-    override val tag: String? get() = if (compose.isFailure) MaskRegistry.MASK_TAG else v.tag as? String
-    override val testId: String? get() =
-        if (v.id == View.NO_ID) null else runCatching { v.resources.getResourceEntryName(v.id) }.getOrNull()
-    override val textLength: UInt? get() = (v as? EditText)?.text?.length?.toUInt()
-    override val visible get() = v.visibility == View.VISIBLE && v.isShown
-    /** A legacy view `Animation` transforms the view at draw time only: its location lies. */
-    override val animating: Boolean get() = v.animation?.let { it.hasStarted() && !it.hasEnded() } == true
-    override val kind: NodeKind get() = when (v) {
-        is EditText -> if (isPassword(v)) NodeKind.SECURE_INPUT else NodeKind.TEXT_INPUT
-        is WebView -> NodeKind.WEB_VIEW
-        is VideoView -> NodeKind.VIDEO
-        is SurfaceView -> NodeKind.CAMERA // camera previews and other secure surfaces
-        is TextView -> NodeKind.TEXT
-        is ImageView -> NodeKind.IMAGE
-        is ViewGroup -> NodeKind.CONTAINER
-        else -> NodeKind.OTHER
+/**
+ * The screen as the walk's root: every window's tree, bottom first (the core's masks then
+ * cover a private field in any window). A `FLAG_SECURE` window is one secure region.
+ */
+private class ScreenNode(
+    override val width: Float,
+    override val height: Float,
+    private val windows: List<AppWindow>,
+    private val walk: WalkContext,
+) : ViewLike {
+    override val className get() = "Screen"
+    override val x get() = 0f
+    override val y get() = 0f
+    override val kind get() = NodeKind.CONTAINER
+    override val tag: String? get() = null
+    override val visible get() = true
+    override val stableId: ULong get() = SCREEN_ID
+    override val children: List<ViewLike> get() = windows.map { win ->
+        if (win.secure) SecureWindow(win, walk.density) else AndroidView.root(win.root, walk, win.screenX, win.screenY)
     }
-    override val children: List<ViewLike> get() =
-        listOfNotNull(compose.getOrNull()) +
-            ((v as? ViewGroup)?.let { g -> (0 until g.childCount).map { AndroidView(g.getChildAt(it), density) } } ?: emptyList())
 
-    private fun isPassword(e: EditText): Boolean {
-        val variation = e.inputType and android.text.InputType.TYPE_MASK_VARIATION
-        return variation == android.text.InputType.TYPE_TEXT_VARIATION_PASSWORD ||
-            variation == android.text.InputType.TYPE_TEXT_VARIATION_WEB_PASSWORD ||
-            variation == android.text.InputType.TYPE_NUMBER_VARIATION_PASSWORD ||
-            variation == android.text.InputType.TYPE_TEXT_VARIATION_VISIBLE_PASSWORD
+    private companion object {
+        const val SCREEN_ID: ULong = 0x200_0000_0000uL
     }
+}
+
+/** A window the platform blacks out of every copy: described as one secure region. */
+private class SecureWindow(private val win: AppWindow, private val density: Float) : ViewLike {
+    override val identity: Any get() = win.root
+    override val className get() = "SecureWindow"
+    override val x get() = win.screenX / density
+    override val y get() = win.screenY / density
+    override val width get() = win.root.width / density
+    override val height get() = win.root.height / density
+    override val kind get() = NodeKind.SECURE_INPUT
+    override val tag: String? get() = null
+    override val visible get() = true
+    override val children: List<ViewLike> get() = emptyList()
 }

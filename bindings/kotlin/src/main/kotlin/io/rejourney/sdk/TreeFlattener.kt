@@ -97,8 +97,11 @@ class TreeFlattener(
                     animating = v.animating,
                 ),
             )
-            // Push children in reverse so they pop in order (pre-order, left to right).
-            for (i in v.children.indices.reversed()) stack.addLast(v.children[i] to index)
+            // Push children in reverse so they pop in order (pre-order, left to right). The
+            // list is read once: a platform wrapper may build it on each read, and reading it
+            // per index made the walk quadratic in the number of siblings.
+            val children = v.children
+            for (i in children.indices.reversed()) stack.addLast(children[i] to index)
         }
         return Result(out, false, strings)
     }

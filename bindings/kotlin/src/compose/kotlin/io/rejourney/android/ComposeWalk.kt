@@ -46,8 +46,14 @@ internal class ComposeNode(private val node: SemanticsNode, private val density:
 private const val COMPOSE_ID_BASE: ULong = 0x100_0000_0000uL // 1 shl 40 (shl is no constant expression)
 
 /**
- * The semantics root of a Compose host view; null for any other view. Throws when the view
- * hosts Compose but its semantics cannot be read (the caller then masks the whole view).
+ * Loaded by [ComposeSupport] through reflection, and only when Compose is on the app's
+ * classpath: nothing outside this source set names a Compose class, so an app without Compose
+ * (every React Native app) never meets a `NoClassDefFoundError`.
  */
-internal fun composeRoot(view: View, density: Float): ViewLike? =
-    (view as? ViewRootForTest)?.let { ComposeNode(it.semanticsOwner.unmergedRootSemanticsNode, density) }
+@Suppress("unused") // found by name
+internal object ComposeSemanticsReader : ComposeReader {
+    /** The semantics root of a Compose host view; null for any other view. Throws when the
+     * view hosts Compose but its semantics cannot be read (the caller then masks the view). */
+    override fun root(view: View, density: Float): ViewLike? =
+        (view as? ViewRootForTest)?.let { ComposeNode(it.semanticsOwner.unmergedRootSemanticsNode, density) }
+}

@@ -1,0 +1,34 @@
+package io.rejourney.android
+
+import java.util.concurrent.atomic.AtomicLong
+
+/**
+ * What the Android adapter dropped or survived, counted (the core counts the rest in its
+ * telemetry). Every frame the adapter gives up is in exactly one of these.
+ */
+class CaptureStats internal constructor() {
+    internal val windowsUnlisted = AtomicLong()
+    internal val notSettled = AtomicLong()
+    internal val drawnDuringCopy = AtomicLong()
+    internal val copyFailed = AtomicLong()
+    internal val outOfMemory = AtomicLong()
+    internal val startFailures = AtomicLong()
+
+    /** The app's windows could not be listed: no frame (one could miss a dialog). */
+    val windowsUnlistedCount: Long get() = windowsUnlisted.get()
+    /** A layout was pending at walk time: the screen's pixels were older than the walk. */
+    val notSettledCount: Long get() = notSettled.get()
+    /** A window drew between the walk and its copy: pixels and masks may differ. */
+    val drawnDuringCopyCount: Long get() = drawnDuringCopy.get()
+    /** A window's copy failed (or cannot be made on this release). */
+    val copyFailedCount: Long get() = copyFailed.get()
+    /** A bitmap for the frame could not be allocated. */
+    val outOfMemoryCount: Long get() = outOfMemory.get()
+    /** `start` failed (the native library did not load, bad options): recording is off. */
+    val startFailureCount: Long get() = startFailures.get()
+
+    override fun toString() =
+        "CaptureStats(windowsUnlisted=$windowsUnlistedCount, notSettled=$notSettledCount, " +
+            "drawnDuringCopy=$drawnDuringCopyCount, copyFailed=$copyFailedCount, " +
+            "outOfMemory=$outOfMemoryCount, startFailures=$startFailureCount)"
+}

@@ -1,0 +1,60 @@
+package io.rejourney.android
+
+import android.graphics.Bitmap
+import android.graphics.Canvas
+import android.os.Build
+import android.os.Handler
+import android.view.PixelCopy
+import android.view.Surface
+import android.view.View
+
+/**
+ * Copies one window's pixels into a bitmap the size of its capture, the way the platform
+ * means it: PixelCopy (API 26+) reads what the window last put on screen, SurfaceView and
+ * TextureView content and hardware bitmaps included, and costs the main thread only the
+ * request. The result is delivered on [handler] (the capture thread).
+ * - API 34+: `PixelCopy.Request.ofWindow(view)`, any window (Activity, dialog, popup);
+ * - API 26-33: the window's `Window` when it has one (Activities, dialogs), else its surface,
+ *   read from the view root by reflection (popups);
+ * - below 26: a software draw of the view tree on the main thread (no hardware bitmaps exist
+ *   there); a draw that throws is a failed copy.
+ * Every failure is reported as `false` (the caller drops the frame), never thrown.
+ */
+internal class PixelCopier(private val handler: Handler) {
+    private val executor = java.util.concurrent.Executor { handler.post(it) }
+
+    fun copy(window: AppWindow, bitmap: Bitmap, done: (Boolean) -> Unit) {
+        try {
+            when {
+                Build.VERSION.SDK_INT >= 34 -> {
+                    val request = PixelCopy.Request.Builder.ofWindow(window.root).setDestinationBitmap(bitmap).build()
+                    PixelCopy.request(request, executor) { result -> done(result.status == PixelCopy.SUCCESS) }
+                }
+                Build.VERSION.SDK_INT >= 26 -> {
+                    val listener = PixelCopy.OnPixelCopyFinishedListener { status -> done(status == PixelCopy.SUCCESS) }
+                    val w = window.window
+                    val surface = if (w == null) surfaceOf(window.root) else null
+                    when {
+                        w != null -> PixelCopy.request(w, bitmap, listener, handler)
+                        surface != null && surface.isValid -> PixelCopy.request(surface, bitmap, listener, handler)
+                        else -> handler.post { done(false) }
+                    }
+                }
+                else -> {
+                    val root = window.root
+                    val canvas = Canvas(bitmap)
+                    canvas.scale(bitmap.width.toFloat() / root.width, bitmap.height.toFloat() / root.height)
+                    root.draw(canvas)
+                    handler.post { done(true) }
+                }
+            }
+        } catch (e: Exception) {
+            handler.post { done(false) }
+        }
+    }
+
+    private fun surfaceOf(root: View): Surface? = runCatching {
+        val viewRoot = View::class.java.getMethod("getViewRootImpl").invoke(root) ?: return null
+        viewRoot.javaClass.getDeclaredField("mSurface").apply { isAccessible = true }.get(viewRoot) as? Surface
+    }.getOrNull()
+}

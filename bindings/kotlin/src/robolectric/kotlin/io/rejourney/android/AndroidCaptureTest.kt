@@ -1,0 +1,277 @@
+package io.rejourney.android
+
+import io.rejourney.IngestProcess
+import org.junit.After
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
+import org.junit.Assert.assertNull
+import org.junit.Assert.assertNotNull
+import org.junit.Assert.assertTrue
+import org.junit.Test
+import org.junit.runner.RunWith
+import org.robolectric.Robolectric
+import org.robolectric.RobolectricTestRunner
+import org.robolectric.annotation.Config
+import org.robolectric.annotation.GraphicsMode
+import org.robolectric.annotation.LooperMode
+import org.robolectric.shadows.ShadowPixelCopy
+
+/**
+ * The Android adapter on the real framework (Robolectric, native graphics: real widgets drawn
+ * into real pixels, PixelCopy included) with the real core (the host library through JNA) and
+ * the local ingest server. Every stored frame is decoded by examples/verify_stored.rs
+ * afterwards (scripts/test-android.sh): private regions black, other content visible.
+ * All tests share one configuration, hence one sandbox: the native library loads once.
+ */
+@RunWith(RobolectricTestRunner::class)
+@Config(sdk = [34], shadows = [ShadowPixelCopy::class])
+@GraphicsMode(GraphicsMode.Mode.NATIVE)
+@LooperMode(LooperMode.Mode.PAUSED)
+class AndroidCaptureTest {
+    @After
+    fun stopRecording() {
+        Rejourney.stop()
+        Recording.idle()
+    }
+
+    @Test
+    fun aPasswordFormIsCapturedThroughPixelCopyAndStoredMasked() {
+        IngestProcess().use { server ->
+            val activity = Robolectric.buildActivity(FormActivity::class.java).setup().get()
+            val startMs = System.currentTimeMillis()
+            val session = Rejourney.start(activity, Recording.options(server))
+            assertNotNull("started: ${Rejourney.stats}", session)
+            Recording.untilCaptured(2)
+            assertEquals(0L, Rejourney.captureLoop()!!.errors)
+            Recording.finish(
+                server, session!!, startMs,
+                private = listOf(Box.of(activity.user), Box.of(activity.password)),
+                visible = listOf(Box.of(activity.label)),
+            )
+        }
+    }
+
+    /** Records [activity] until [frames] frames are in, then checks its stored frames. */
+    private fun record(
+        server: IngestProcess, activity: android.app.Activity, frames: Long = 2,
+        options: (io.rejourney.RejourneyOptions) -> io.rejourney.RejourneyOptions = { it },
+        regions: () -> Pair<List<Box>, List<Box>>,
+    ) {
+        val startMs = System.currentTimeMillis()
+        val session = Rejourney.start(activity, options(Recording.options(server)))
+        assertNotNull("started: ${Rejourney.stats}", session)
+        Recording.untilCaptured(frames)
+        val (private, visible) = regions()
+        Recording.finish(server, session!!, startMs, private, visible)
+    }
+
+    @Test
+    fun anAppWithoutComposeRecordsItsViewsUnmasked() {
+        // Compose is not on this classpath: no NoClassDefFoundError, and no view is masked
+        // whole for it (the label stays visible in every stored frame).
+        assertFalse(ComposeSupport.present)
+        IngestProcess().use { server ->
+            val activity = Robolectric.buildActivity(FormActivity::class.java).setup().get()
+            record(server, activity) { listOf(Box.of(activity.password)) to listOf(Box.of(activity.label)) }
+        }
+    }
+
+    @Test
+    fun startFromABackgroundThreadPicksUpTheResumedActivityAndHooksItsTouches() {
+        IngestProcess().use { server ->
+            val activity = Robolectric.buildActivity(FormActivity::class.java).setup().get()
+            val startMs = System.currentTimeMillis()
+            var session: String? = null
+            var thrown: Throwable? = null
+            // The application context, from a thread of its own (React Native's module thread).
+            val t = Thread {
+                try {
+                    session = Rejourney.start(activity.applicationContext, Recording.options(server))
+                } catch (e: Throwable) {
+                    thrown = e
+                }
+            }
+            t.start()
+            t.join()
+            assertNull(thrown)
+            assertNotNull("started: ${Rejourney.stats}", session)
+            Recording.idle()
+            assertTrue("touches hooked", activity.window.callback is TouchCallback)
+            Recording.untilCaptured(2)
+            Recording.finish(server, session!!, startMs, listOf(Box.of(activity.user), Box.of(activity.password)), listOf(Box.of(activity.label)))
+        }
+    }
+
+    @Test
+    fun aSecondStartReplacesTheCoreWithTheNewOptionsAndHooksOnce() {
+        IngestProcess().use { server ->
+            val activity = Robolectric.buildActivity(FormActivity::class.java).setup().get()
+            val firstStart = System.currentTimeMillis()
+            val first = Rejourney.start(activity, Recording.options(server))!!
+            Recording.untilCaptured(1)
+            val firstCore = Rejourney.client()!!
+            val firstLoop = Rejourney.captureLoop()!!
+            val secondStart = System.currentTimeMillis()
+            // New options: every text masked now.
+            val second = Rejourney.start(activity, Recording.options(server).copy(maskAllText = true))!!
+            Recording.idle()
+            assertTrue(first != second)
+            assertTrue("the first core was replaced", Rejourney.client() !== firstCore)
+            assertTrue("the first loop was replaced", Rejourney.captureLoop() !== firstLoop)
+            assertFalse("the first loop stopped", firstLoop.running)
+            val hook = activity.window.callback as TouchCallback
+            assertFalse("hooked once", hook.inner is TouchCallback)
+            Recording.untilCaptured(2)
+            // The first session: its frames stored as recorded then (label visible).
+            assertTrue(firstCore.flush(30_000uL))
+            val line = "{\"session\":\"$first\",\"start\":$firstStart,\"captured\":${firstCore.telemetry().framesCaptured}," +
+                "\"screen_pt\":[${screenPt()}],\"private\":[${Box.of(activity.password).json()}],\"visible\":[${Box.of(activity.label).json()}]}"
+            java.io.File(server.dataDir, "submitted.jsonl").appendText(line + "\n")
+            // The second: the label is text, masked by the new options.
+            Recording.finish(server, second, secondStart, listOf(Box.of(activity.password), Box.of(activity.label)), emptyList())
+        }
+    }
+
+    private fun screenPt(): String {
+        val m = android.content.res.Resources.getSystem().displayMetrics
+        return "${m.widthPixels / m.density},${m.heightPixels / m.density}"
+    }
+
+    @Test
+    fun aDialogsPasswordIsMaskedAboveTheActivity() {
+        IngestProcess().use { server ->
+            val activity = Robolectric.buildActivity(BehindActivity::class.java).setup().get()
+            val field = activity.showDialog()
+            Recording.idle()
+            record(server, activity) { listOf(Box.of(field)) to emptyList() }
+        }
+    }
+
+    @Test
+    fun aPopupWindowsInputIsMasked() {
+        IngestProcess().use { server ->
+            val activity = Robolectric.buildActivity(BehindActivity::class.java).setup().get()
+            val field = activity.showPopup()
+            Recording.idle()
+            record(server, activity) { listOf(Box.of(field)) to listOf(Box.of(activity.label)) }
+        }
+    }
+
+    @Test
+    fun aScaledCardsInputIsMaskedAtItsDrawnSize() {
+        IngestProcess().use { server ->
+            val activity = Robolectric.buildActivity(CardActivity::class.java).setup().get()
+            activity.card.scaleX = 1.5f
+            activity.card.scaleY = 1.5f
+            Recording.idle()
+            record(server, activity) { listOf(drawnBox(activity.card, activity.input, 1.5f, 0f)) to listOf(Box.of(activity.label)) }
+        }
+    }
+
+    @Test
+    fun aRotatedCardsInputIsMaskedWhereItIsDrawn() {
+        IngestProcess().use { server ->
+            val activity = Robolectric.buildActivity(CardActivity::class.java).setup().get()
+            activity.card.rotation = 30f
+            Recording.idle()
+            record(server, activity) { listOf(drawnBox(activity.card, activity.input, 1f, 30f)) to listOf(Box.of(activity.label)) }
+        }
+    }
+
+    @Test
+    fun anOverflowingInputUnderClipChildrenFalseIsMaskedWhole() {
+        IngestProcess().use { server ->
+            val activity = Robolectric.buildActivity(CardActivity::class.java).setup().get()
+            (activity.card.parent as android.view.ViewGroup).clipChildren = false
+            activity.card.clipChildren = false
+            // Half of the input hangs below its card.
+            activity.input.translationY = 60f
+            Recording.idle()
+            record(server, activity) { listOf(Box.of(activity.input)) to listOf(Box.of(activity.label)) }
+        }
+    }
+
+    @Test
+    fun rightToLeftLayoutIsMaskedWhereItIsLaidOut() {
+        IngestProcess().use { server ->
+            val controller = Robolectric.buildActivity(FormActivity::class.java).create()
+            controller.get().window.decorView.layoutDirection = android.view.View.LAYOUT_DIRECTION_RTL
+            val activity = controller.start().resume().visible().get()
+            (activity.user.parent as android.view.View).layoutDirection = android.view.View.LAYOUT_DIRECTION_RTL
+            activity.user.layoutParams = (activity.user.layoutParams as android.widget.LinearLayout.LayoutParams).apply { width = 150 }
+            activity.user.requestLayout()
+            Recording.idle()
+            assertTrue("laid out from the right", Box.of(activity.user).x > 100f)
+            record(server, activity) { listOf(Box.of(activity.user), Box.of(activity.password)) to listOf(Box.of(activity.label)) }
+        }
+    }
+
+    @Test
+    fun aScrolledScrollViewsPasswordIsMaskedWhereItScrolledTo() {
+        IngestProcess().use { server ->
+            val activity = Robolectric.buildActivity(ScrolledActivity::class.java).setup().get()
+            activity.scroll.scrollTo(0, activity.password.top - 100)
+            Recording.idle()
+            record(server, activity) { listOf(Box.of(activity.password)) to listOf(Box.of(activity.row)) }
+        }
+    }
+
+    @Test
+    fun aListViewUnderANumberPasswordIsRecorded() {
+        IngestProcess().use { server ->
+            val activity = Robolectric.buildActivity(ListActivity::class.java).setup().get()
+            Recording.idle()
+            val firstRow = activity.list.getChildAt(0)
+            assertNotNull("the list laid out rows", firstRow)
+            record(server, activity) { listOf(Box.of(activity.pin)) to listOf(Box.of(firstRow)) }
+        }
+    }
+
+    @Test
+    fun aViewMovedByViewPropertyAnimatorCountsAsMoving() {
+        val activity = Robolectric.buildActivity(CardActivity::class.java).setup().get()
+        val walk = WalkContext(activity.resources.displayMetrics.density)
+        assertFalse(walk.isMoving(activity.input))
+        activity.input.animate().translationX(100f).setDuration(5_000).start()
+        assertTrue("pending", walk.isMoving(activity.input))
+        Recording.idle(50)
+        assertTrue("running", walk.isMoving(activity.input))
+        Recording.idle(6_000)
+        assertFalse("ended", walk.isMoving(activity.input))
+    }
+
+    /**
+     * Where [inner] (a child of [card]) is drawn when [card] is scaled by [scale] and rotated by
+     * [degrees] about its centre: the box around its four transformed corners, in screen dp.
+     */
+    private fun drawnBox(card: android.view.View, inner: android.view.View, scale: Float, degrees: Float): Box {
+        val parent = Box.of(card.parent as android.view.View)
+        val d = card.resources.displayMetrics.density
+        val px = card.width / 2.0
+        val py = card.height / 2.0
+        val r = Math.toRadians(degrees.toDouble())
+        val xs = ArrayList<Double>()
+        val ys = ArrayList<Double>()
+        for ((cx, cy) in listOf(0 to 0, 1 to 0, 0 to 1, 1 to 1)) {
+            val x = inner.left + cx * inner.width - px
+            val y = inner.top + cy * inner.height - py
+            xs.add(px + scale * (x * Math.cos(r) - y * Math.sin(r)) + card.left)
+            ys.add(py + scale * (x * Math.sin(r) + y * Math.cos(r)) + card.top)
+        }
+        return Box(
+            (parent.x + xs.min() / d).toFloat(), (parent.y + ys.min() / d).toFloat(),
+            ((xs.max() - xs.min()) / d).toFloat(), ((ys.max() - ys.min()) / d).toFloat(),
+        )
+    }
+
+    @Test
+    fun webViewsAndSurfacesAreMaskedAndAHardwareBitmapIsCopied() {
+        IngestProcess().use { server ->
+            val activity = Robolectric.buildActivity(MediaActivity::class.java).setup().get()
+            Recording.idle()
+            record(server, activity) {
+                listOf(Box.of(activity.web), Box.of(activity.surface)) to listOf(Box.of(activity.image))
+            }
+        }
+    }
+}

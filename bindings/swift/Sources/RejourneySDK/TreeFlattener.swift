@@ -80,6 +80,11 @@ public struct TreeFlattener {
         /// The table the indices come from, told by the capture loop what the core did with
         /// `strings`.
         public let table: NodeStringTable
+
+        /// Whether the frame needs its pixels drawn: a walk that saw nothing (an invisible
+        /// root) or was cut short is never sent as a full frame, so drawing it would be wasted
+        /// main-thread time.
+        public var needsPixels: Bool { !truncated && !nodes.isEmpty }
     }
 
     let registry: MaskRegistry

@@ -8,8 +8,9 @@ import WebKit
 import AVFoundation
 import RejourneyBindings
 
-/// `UIView` as the tree walk sees it.
-final class UIViewNode: ViewLike {
+/// `UIView` as the tree walk sees it: UIKit values only. What they mean (visible, kind,
+/// moving, text length, tag) is decided by `PlatformViewFacts`' rules, tested on Linux.
+final class UIViewNode: PlatformViewFacts {
     let view: UIView
     let window: UIWindow
     init(_ view: UIView, window: UIWindow) {
@@ -28,8 +29,14 @@ final class UIViewNode: ViewLike {
         let r = layer.convert(layer.bounds, to: windowLayer)
         return (Float(r.origin.x), Float(r.origin.y), Float(r.size.width), Float(r.size.height))
     }
-    /// UIKit's classes and layers as plain facts; `ViewClassifier` decides the kind.
-    private var classFacts: ViewClassFacts {
+    var drawFacts: ViewDrawFacts {
+        ViewDrawFacts(isHidden: view.isHidden, modelOpacity: view.layer.opacity,
+                      presentationOpacity: view.layer.presentation()?.opacity,
+                      width: Float(view.bounds.width), height: Float(view.bounds.height),
+                      clipsToBounds: view.clipsToBounds || view.layer.masksToBounds)
+    }
+    /// Read once per node: `kind` and `textLength` both ask.
+    lazy var classFacts: ViewClassFacts = {
         let role: ViewClassFacts.Role
         switch view {
         case let t as UITextField: role = .textField(secure: t.isSecureTextEntry)
@@ -44,32 +51,15 @@ final class UIViewNode: ViewLike {
         return ViewClassFacts(role: role,
                               hasPlayerLayer: layers.contains { $0 is AVPlayerLayer },
                               hasCameraPreviewLayer: layers.contains { $0 is AVCaptureVideoPreviewLayer })
-    }
-    var kind: NodeKind { ViewClassifier.kind(classFacts) }
+    }()
     var accessibilityIdentifier: String? { view.accessibilityIdentifier }
-    /// Read from UIKit; `ViewVisibility` decides (a zero-size view that does not clip is
-    /// walked: its subviews still draw).
-    var isVisible: Bool {
-        ViewVisibility.isWalked(ViewDrawFacts(
-            isHidden: view.isHidden,
-            opacity: max(view.layer.opacity, view.layer.presentation()?.opacity ?? 0),
-            width: Float(view.bounds.width), height: Float(view.bounds.height),
-            clipsToBounds: view.clipsToBounds || view.layer.masksToBounds))
-    }
-    /// An animation that can move or resize this view is running on its layer: the frame
-    /// read from the presentation layer now and the pixels `drawHierarchy` drew for the last
-    /// display frame may disagree; the core skips the frame when a masked view is affected.
-    var isAnimating: Bool {
-        guard let keys = view.layer.animationKeys(), !keys.isEmpty else { return false }
-        return LayerAnimations.moveGeometry(keys)
-    }
-    var textLength: UInt32? {
+    var layerName: String? { view.layer.name }
+    var animationKeys: [String] { view.layer.animationKeys() ?? [] }
+    var textCharacters: Int {
         switch view {
-        case let t as UITextField:
-            return ViewClassifier.textLength(.textField(secure: t.isSecureTextEntry), characters: t.text?.count ?? 0)
-        case let t as UITextView:
-            return ViewClassifier.textLength(.textView(editable: t.isEditable), characters: t.text.count)
-        default: return nil
+        case let t as UITextField: return t.text?.count ?? 0
+        case let t as UITextView: return t.text.count
+        default: return 0
         }
     }
     var childViews: [ViewLike] { view.subviews.map { UIViewNode($0, window: window) } }
@@ -95,7 +85,7 @@ final class KeyWindowSource: FrameSource {
         // needs no pixels. Nothing runs between the walk and the draw, so both see the same
         // display frame.
         let tree = flattener.flatten(UIViewNode(window, window: window), request)
-        if tree.truncated || tree.nodes.isEmpty {
+        if !tree.needsPixels {
             return CapturedFrame(pixels: Data(), width: 0, height: 0, stride: 0, format: .rgba,
                                  scale: Float(bufferScale), tree: tree)
         }
@@ -190,7 +180,9 @@ final class UIKitAdapter {
     var loop: CaptureLoop?
     var heartbeat: Heartbeat?
     var observers: [NSObjectProtocol] = []
-    let touches = TouchObserver(target: nil, action: nil)
+    /// Made on the main thread by `attachTouches` (a gesture recognizer is UIKit state; the
+    /// adapter itself is created on the lifecycle queue).
+    private var touches: TouchObserver?
 
     init(client: RejourneyClient) { self.client = client }
 
@@ -238,6 +230,8 @@ final class UIKitAdapter {
     }
 
     func attachTouches() {
+        let touches = self.touches ?? TouchObserver(target: nil, action: nil)
+        self.touches = touches
         touches.onOutcome = { [client] outcome in client.apply(outcome) }
         touches.view?.removeGestureRecognizer(touches)
         let key = UIApplication.shared.connectedScenes.compactMap { $0 as? UIWindowScene }
@@ -253,7 +247,7 @@ final class UIKitAdapter {
             self.loop?.stop()
             self.scheduler.cancel()
             self.heartbeat?.stop()
-            self.touches.view?.removeGestureRecognizer(self.touches)
+            if let touches = self.touches { touches.view?.removeGestureRecognizer(touches) }
             for o in self.observers { NotificationCenter.default.removeObserver(o) }
             self.observers.removeAll()
         }

@@ -25,6 +25,14 @@ public struct ViewDrawFacts: Equatable, Sendable {
         self.height = height
         self.clipsToBounds = clipsToBounds
     }
+
+    /// From a layer's model opacity and its presentation layer's (nil when nothing animates):
+    /// the larger counts, so a view fading in or out is walked, and masked, for the whole fade.
+    public init(isHidden: Bool, modelOpacity: Float, presentationOpacity: Float?, width: Float, height: Float,
+                clipsToBounds: Bool) {
+        self.init(isHidden: isHidden, opacity: max(modelOpacity, presentationOpacity ?? modelOpacity),
+                  width: width, height: height, clipsToBounds: clipsToBounds)
+    }
 }
 
 public enum ViewVisibility {
@@ -85,12 +93,17 @@ public enum ViewClassifier {
         }
     }
 
+    /// Whether views of this role take text input (their content length is reported).
+    public static func isInput(_ role: ViewClassFacts.Role) -> Bool {
+        switch role {
+        case .textField, .textView(editable: true): return true
+        default: return false
+        }
+    }
+
     /// An input's content length (never its content): reported for inputs only.
     public static func textLength(_ role: ViewClassFacts.Role, characters: Int) -> UInt32? {
-        switch role {
-        case .textField, .textView(editable: true): return UInt32(clamping: max(0, characters))
-        default: return nil
-        }
+        isInput(role) ? UInt32(clamping: max(0, characters)) : nil
     }
 }
 
@@ -124,4 +137,36 @@ public struct CaptureGeometry: Equatable, Sendable {
 
     /// Bytes per row of the RGBA buffer.
     public var stride: Int { width * 4 }
+}
+
+/// A platform view as the UIKit adapter reads it: raw values only, each read when the walk asks
+/// for it. Every `ViewLike` answer the walk needs is derived from these by the rules above (the
+/// extension below), so the adapter holds no rule of its own, and a test object built from the
+/// same values (the conformance vectors) walks exactly as a `UIView` does.
+public protocol PlatformViewFacts: ViewLike {
+    /// Hidden, opacity, size and clipping: whether the walk enters the view.
+    var drawFacts: ViewDrawFacts { get }
+    /// The view's UIKit role and video / camera layers: its kind.
+    var classFacts: ViewClassFacts { get }
+    /// `layer.name`: a developer tag string (`rj-mask` / `rj-unmask` are recognised by the core).
+    var layerName: String? { get }
+    /// The keys of the animations running on the view's layer.
+    var animationKeys: [String] { get }
+    /// The number of characters in the view's text; read for inputs only (never the text).
+    var textCharacters: Int { get }
+}
+
+public extension PlatformViewFacts {
+    var kind: NodeKind { ViewClassifier.kind(classFacts) }
+    var isVisible: Bool { ViewVisibility.isWalked(drawFacts) }
+    var isAnimating: Bool {
+        let keys = animationKeys
+        return !keys.isEmpty && LayerAnimations.moveGeometry(keys)
+    }
+    var maskHint: String? { layerName }
+    var textLength: UInt32? {
+        let role = classFacts.role
+        guard ViewClassifier.isInput(role) else { return nil }
+        return ViewClassifier.textLength(role, characters: textCharacters)
+    }
 }

@@ -6,25 +6,27 @@ import RejourneyBindings
 /// The UIKit adapter's rules, platform-free: visibility, classification, bitmap geometry,
 /// touch state and the heartbeat, each against the real core where it decides something.
 final class ViewRulesTests: XCTestCase {
-    /// A node built from UIKit-shaped facts, walked by the real flattener.
-    private final class FactsView: ViewLike {
+    /// A node built from the raw values the UIKit adapter reads, through the same rules
+    /// (`PlatformViewFacts`) `UIViewNode` uses, walked by the real flattener.
+    private final class FactsView: PlatformViewFacts {
         let className: String
         let windowFrame: (x: Float, y: Float, width: Float, height: Float)
-        let facts: ViewDrawFacts
+        let drawFacts: ViewDrawFacts
         let classFacts: ViewClassFacts
+        var accessibilityIdentifier: String?
+        var layerName: String?
+        var animationKeys: [String] = []
+        var textCharacters = 6
         var children: [FactsView] = []
         init(_ name: String, _ classFacts: ViewClassFacts, x: Float = 0, y: Float = 0, w: Float, h: Float,
              hidden: Bool = false, opacity: Float = 1, clips: Bool = false) {
             className = name
             windowFrame = (x, y, w, h)
-            facts = ViewDrawFacts(isHidden: hidden, opacity: opacity, width: w, height: h, clipsToBounds: clips)
+            drawFacts = ViewDrawFacts(isHidden: hidden, opacity: opacity, width: w, height: h, clipsToBounds: clips)
             self.classFacts = classFacts
         }
-        var kind: NodeKind { ViewClassifier.kind(classFacts) }
-        var accessibilityIdentifier: String? { nil }
-        var isVisible: Bool { ViewVisibility.isWalked(facts) }
-        var textLength: UInt32? { ViewClassifier.textLength(classFacts.role, characters: 6) }
         var childViews: [ViewLike] { children }
+        var all: [FactsView] { [self] + children.flatMap(\.all) }
     }
 
     func testVisibilityRules() {
@@ -81,59 +83,150 @@ final class ViewRulesTests: XCTestCase {
         XCTAssertNil(ViewClassifier.textLength(.label, characters: 8))
     }
 
-    /// The shared conformance vectors through UIKit-shaped facts: each vector node's kind and
-    /// visibility come out of the adapter's rules, and the core's decisions are the vectors'.
+    /// What a vector node says, as the values UIKit reports: its kind as a UIKit role and
+    /// layers, `visible: false` as `isHidden`, `animating` as a running position animation,
+    /// the developer tag as `layer.name`, the test id as the accessibility identifier.
+    private static let roles: [String: ViewClassFacts] = [
+        "container": ViewClassFacts(role: .other), "text": ViewClassFacts(role: .label),
+        "text_input": ViewClassFacts(role: .textField(secure: false)),
+        "secure_input": ViewClassFacts(role: .textField(secure: true)),
+        "image": ViewClassFacts(role: .imageView), "video": ViewClassFacts(role: .other, hasPlayerLayer: true),
+        "camera": ViewClassFacts(role: .other, hasCameraPreviewLayer: true), "web_view": ViewClassFacts(role: .webView),
+    ]
+
+    private func factsView(_ m: [String: Any]) throws -> FactsView {
+        let kind = m["kind"] as? String ?? ""
+        let role = try XCTUnwrap(Self.roles[kind], "a vector kind UIKit has no role for: \(kind)")
+        let f = (m["frame"] as? [NSNumber] ?? []).map(\.floatValue)
+        let visible = (m["visible"] as? NSNumber)?.boolValue ?? true
+        let v = FactsView(m["class"] as? String ?? "", role, x: f[0], y: f[1], w: f[2], h: f[3], hidden: !visible)
+        v.accessibilityIdentifier = m["testId"] as? String
+        v.layerName = m["tag"] as? String
+        if (m["animating"] as? NSNumber)?.boolValue == true { v.animationKeys = ["position"] }
+        if let n = (m["textLength"] as? NSNumber)?.intValue { v.textCharacters = n }
+        v.children = try (m["children"] as? [[String: Any]] ?? []).map(factsView)
+        return v
+    }
+
+    /// Every shared conformance vector through the UIKit adapter's rules: each node's kind,
+    /// visibility, motion, tag and test id come out of `PlatformViewFacts` from UIKit-shaped
+    /// values, instance registrations go through a registry, the walk's budget is the core's,
+    /// and the core's decisions are the vectors'.
     func testMaskVectorsThroughTheAdaptersRules() throws {
         let dir = try XCTUnwrap(ProcessInfo.processInfo.environment["RJ_CONFORMANCE"], "RJ_CONFORMANCE not set")
         let doc = try XCTUnwrap(JSONSerialization.jsonObject(
             with: Data(contentsOf: URL(fileURLWithPath: dir).appendingPathComponent("masks.json"))) as? [String: Any])
-        let roles: [String: ViewClassFacts] = [
-            "container": ViewClassFacts(role: .other), "text": ViewClassFacts(role: .label),
-            "text_input": ViewClassFacts(role: .textField(secure: false)),
-            "secure_input": ViewClassFacts(role: .textField(secure: true)),
-            "image": ViewClassFacts(role: .imageView), "video": ViewClassFacts(role: .other, hasPlayerLayer: true),
-            "camera": ViewClassFacts(role: .other, hasCameraPreviewLayer: true), "web_view": ViewClassFacts(role: .webView),
-        ]
-        var checked = 0
-        for c in try XCTUnwrap(doc["cases"] as? [[String: Any]]) {
-            var ok = true
-            func build(_ m: [String: Any]) -> FactsView? {
-                guard let role = roles[m["kind"] as? String ?? ""] else { ok = false; return nil }
-                let f = (m["frame"] as? [NSNumber] ?? []).map(\.floatValue)
-                let visible = (m["visible"] as? NSNumber)?.boolValue ?? true
-                let v = FactsView(m["class"] as? String ?? "", role, x: f[0], y: f[1], w: f[2], h: f[3], hidden: !visible)
-                v.children = (m["children"] as? [[String: Any]] ?? []).compactMap(build)
-                return v
+        let all = try XCTUnwrap(doc["cases"] as? [[String: Any]])
+        for c in all {
+            let name = c["name"] as? String ?? "?"
+            let tree = try XCTUnwrap(c["tree"] as? [String: Any])
+            let root = try factsView(tree)
+            let registry = MaskRegistry()
+            func registrations(_ v: FactsView, _ m: [String: Any]) {
+                if m["registered"] as? String == "mask" { registry.mask(v) }
+                if m["registered"] as? String == "unmask" { registry.unmask(v) }
+                for (child, cm) in zip(v.children, m["children"] as? [[String: Any]] ?? []) { registrations(child, cm) }
             }
-            // Cases with instance registrations, tags, test ids or animations need more than
-            // UIKit facts; ConformanceTests covers them.
-            let json = try JSONSerialization.data(withJSONObject: c["tree"] ?? [:])
-            let text = String(decoding: json, as: UTF8.self)
-            if ["registered", "\"tag\"", "testId", "animating", "\"map\"", "\"other\""].contains(where: text.contains) { continue }
-            if let o = c["options"] as? [String: Any], o["walkMaxNodes"] != nil { continue }
-            guard let root = build(try XCTUnwrap(c["tree"] as? [String: Any])), ok else { continue }
+            registrations(root, tree)
+            func names(_ m: [String: Any]) -> [String] {
+                [m["name"] as? String ?? ""] + (m["children"] as? [[String: Any]] ?? []).flatMap(names)
+            }
+            var byId: [UInt64: String] = [:]
+            for (v, n) in zip(root.all, names(tree)) { byId[UInt64(UInt(bitPattern: ObjectIdentifier(v).hashValue))] = n }
+
             let set = c["options"] as? [String: Any] ?? [:]
             func flag(_ k: String) -> Bool? { (set[k] as? NSNumber)?.boolValue }
             let opts = try RejourneySDK.RejourneyOptions(
                 apiKey: "pk", apiUrl: "http://127.0.0.1:9", maskAllText: flag("maskAllText"),
                 maskAllImages: flag("maskAllImages"), maskWebViews: flag("maskWebViews"), maskVideo: flag("maskVideo"),
                 maskedClasses: set["maskedClasses"] as? [String] ?? [],
+                maskedAccessibilityIdentifiers: set["maskedTestIds"] as? [String] ?? [],
+                maxNodesPerCapture: (set["walkMaxNodes"] as? NSNumber)?.intValue,
                 maskTextInputs: flag("maskTextInputs")).toFFI(deviceId: "d", storageDir: "/tmp/rj")
-            let walk = TreeFlattener(registry: MaskRegistry()).flatten(root, unlimitedWalk)
-            let eval = try evaluateMasks(nodes: walk.nodes, strings: walk.strings.added, options: opts)
-            // Names by pre-order position of the visible vector nodes.
-            func names(_ m: [String: Any]) -> [String] {
-                guard (m["visible"] as? NSNumber)?.boolValue ?? true else { return [] }
-                return [m["name"] as? String ?? ""] + (m["children"] as? [[String: Any]] ?? []).flatMap(names)
+            let effective = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(effectiveOptions(options: opts).utf8)) as? [String: Any])
+            let budget = CaptureRequest(maxNodes: (effective["walkMaxNodes"] as? NSNumber)?.intValue ?? 0, maxSeconds: 60)
+            let walk = TreeFlattener(registry: registry).flatten(root, budget)
+            let expect = c["expect"] as? [String: Any] ?? [:]
+            XCTAssertEqual(walk.truncated, (expect["truncated"] as? NSNumber)?.boolValue ?? false, "\(name): truncated")
+            XCTAssertEqual(walk.needsPixels, !walk.truncated, "\(name): pixels drawn only for a whole walk")
+            if let visited = (expect["visited"] as? NSNumber)?.intValue {
+                XCTAssertEqual(walk.nodes.count, visited, "\(name): visited")
             }
-            let order = names(c["tree"] as? [String: Any] ?? [:])
-            XCTAssertEqual(order.count, walk.nodes.count, "\(c["name"] ?? "?"): walked")
-            let masked = zip(order, eval.masked).filter(\.1).map(\.0)
-            let expect = (c["expect"] as? [String: Any])?["masked"] as? [String] ?? []
-            XCTAssertEqual(masked.sorted(), expect.sorted(), "\(c["name"] ?? "?")")
-            checked += 1
+            let eval = try evaluateMasks(nodes: walk.nodes, strings: walk.strings.added, options: opts)
+            let masked = zip(walk.nodes, eval.masked).filter(\.1).map { byId[$0.0.viewId ?? 0] ?? "?" }
+            XCTAssertEqual(masked.sorted(), (expect["masked"] as? [String] ?? []).sorted(), "\(name): masked nodes")
+            XCTAssertEqual(eval.movingMasked, (expect["movingMasked"] as? NSNumber)?.boolValue ?? false, "\(name): moving")
+            if let rects = (expect["rects"] as? NSNumber)?.intValue {
+                XCTAssertEqual(eval.rects.count, rects, "\(name): rectangles")
+            }
         }
-        XCTAssertGreaterThanOrEqual(checked, 3, "the vectors UIKit facts can express")
+        XCTAssertGreaterThanOrEqual(all.count, 13, "every vector")
+    }
+
+    /// The shared gesture vectors through the touch state the UIKit observer feeds: a touch
+    /// down (with as many fingers as the vector's), the lift after its duration, and the core
+    /// classifies what `TouchTracker` summarised.
+    func testGestureVectorsThroughTheTouchTracker() throws {
+        let dir = try XCTUnwrap(ProcessInfo.processInfo.environment["RJ_CONFORMANCE"], "RJ_CONFORMANCE not set")
+        let doc = try XCTUnwrap(JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: dir).appendingPathComponent("gestures.json"))) as? [String: Any])
+        let all = try XCTUnwrap(doc["cases"] as? [[String: Any]])
+        for c in all {
+            let name = c["name"] as? String ?? "?"
+            let t = c["touch"] as? [String: NSNumber] ?? [:]
+            let tracker = TouchTracker()
+            let t0 = 1_000.0
+            let fingers = t["maxPointers"]?.intValue ?? 1
+            XCTAssertEqual(tracker.began(x: t["startX"]?.floatValue ?? 0, y: t["startY"]?.floatValue ?? 0,
+                                         time: t0, touchesDown: 1), .began, name)
+            for n in stride(from: 2, through: max(2, fingers), by: 1) where fingers >= n {
+                XCTAssertNil(tracker.began(x: 0, y: 0, time: t0, touchesDown: n), "\(name): a finger joins")
+            }
+            let lift = t0 + (t["durationMs"]?.doubleValue ?? 0) / 1000
+            guard case .ended(let summary)? = tracker.ended(x: t["endX"]?.floatValue ?? 0, y: t["endY"]?.floatValue ?? 0,
+                                                           time: lift) else { return XCTFail("\(name): ended") }
+            XCTAssertEqual(summary.durationMs, t["durationMs"]?.uint64Value, name)
+            XCTAssertEqual(summary.maxPointers, UInt32(max(1, fingers)), name)
+            let got: String
+            switch classifyTouch(touch: summary) {
+            case .tap: got = "tap"
+            case .longPress: got = "long_press"
+            case .swipe: got = "swipe"
+            case .pinch: got = "pinch"
+            }
+            XCTAssertEqual(got, c["expect"] as? String, name)
+        }
+        XCTAssertGreaterThanOrEqual(all.count, 5)
+    }
+
+    /// The adapter's derived answers from raw UIKit values: a fading view counts at its larger
+    /// opacity, only geometry-moving animation keys count, text length only for inputs, the
+    /// layer name is the developer tag.
+    func testPlatformFactsDeriveTheWalksAnswers() {
+        XCTAssertEqual(ViewDrawFacts(isHidden: false, modelOpacity: 0, presentationOpacity: 0.6, width: 1, height: 1,
+                                     clipsToBounds: false).opacity, 0.6, "fading in: walked for the whole fade")
+        XCTAssertEqual(ViewDrawFacts(isHidden: false, modelOpacity: 1, presentationOpacity: 0, width: 1, height: 1,
+                                     clipsToBounds: false).opacity, 1, "fading out")
+        XCTAssertEqual(ViewDrawFacts(isHidden: false, modelOpacity: 0.3, presentationOpacity: nil, width: 1, height: 1,
+                                     clipsToBounds: false).opacity, 0.3)
+        let field = FactsView("UITextField", ViewClassFacts(role: .textField(secure: false)), w: 10, h: 10)
+        field.textCharacters = 11
+        XCTAssertEqual(field.textLength, 11)
+        XCTAssertEqual(field.kind, .textInput)
+        XCTAssertFalse(field.isAnimating)
+        field.animationKeys = ["opacity", "backgroundColor"]
+        XCTAssertFalse(field.isAnimating, "a fade does not move it")
+        field.animationKeys = ["opacity", "bounds.size"]
+        XCTAssertTrue(field.isAnimating)
+        field.animationKeys = ["com.app.custom"]
+        XCTAssertTrue(field.isAnimating, "an unknown key counts as moving")
+        let label = FactsView("UILabel", ViewClassFacts(role: .label), w: 10, h: 10)
+        XCTAssertNil(label.textLength, "not an input")
+        XCTAssertNil(label.maskHint)
+        label.layerName = "rj-mask"
+        XCTAssertEqual(label.maskHint, "rj-mask")
+        let hidden = FactsView("UIView", ViewClassFacts(role: .other), w: 10, h: 10, opacity: 0)
+        XCTAssertFalse(hidden.isVisible)
     }
 
     func testCaptureGeometry() {

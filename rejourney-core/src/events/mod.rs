@@ -450,7 +450,8 @@ impl EventRecorder {
     pub fn error(&mut self, ts: u64, name: &str, message: &str, stack: &str) {
         self.expire_dead(ts);
         let (name, message) = (self.cut(name), self.cut(message));
-        let frames = crate::incident::frames(stack);
+        // Text, as the backend stores it (an array became a Postgres array literal there).
+        let frames = crate::incident::frames(stack).join("\n");
         self.push(
             json!({"type": "error", "timestamp": ts, "name": name, "message": message,
             "stack": frames}),

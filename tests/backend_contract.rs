@@ -297,3 +297,34 @@ fn a_disabled_project_stops_the_sdk() {
     );
     assert!(d.dropped["project_disabled"] >= 1);
 }
+
+#[test]
+fn an_unknown_skip_reason_on_events_does_not_decline_the_replay() {
+    let data = tmp("usrv");
+    let srv = IngestServer::start(ServerOptions::new(&data)).unwrap();
+    srv.faults().push(
+        Route::EventsPresign,
+        Fault::SkipWithReason("Some reason a newer backend gives".into()),
+    );
+    let c = client(&srv, "uspool");
+    let t0 = 1_700_000_000_000;
+    let session = c.start(t0).unwrap();
+    c.screen_changed(t0 + 1, "Home").unwrap();
+    assert!(c.flush(WAIT), "the events batch is declined, alone");
+    c.capture_error(t0 + 2, "TypeError", "x is undefined", "at a\nat b")
+        .unwrap();
+    frame(&c, 10, t0 + 1_000);
+    frame(&c, 90, t0 + 2_000);
+    c.stop(t0 + 3_000).unwrap();
+    assert!(c.flush(WAIT));
+    assert!(stored(&srv, "screenshots") > 0, "the replay goes on");
+    let summary = srv.session_summary(&session).unwrap();
+    assert!(summary.end.is_some());
+    let error = rejourney_ingest::load_session(&data, &session)
+        .unwrap()
+        .events
+        .into_iter()
+        .find(|e| e["type"] == "error")
+        .expect("the error event");
+    assert_eq!(error["stack"], json!("at a\nat b"), "a stack is text");
+}

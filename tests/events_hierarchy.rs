@@ -198,6 +198,8 @@ fn hierarchy_snapshots_are_stored_nested_masked_and_without_input_text() {
                 n.text_length = Some(7);
             }
         }
+        // Snapshots carry the screen the user is on, as the backend shows them.
+        c.screen_changed(ts, &s.id).unwrap();
         c.submit_frame(px.clone(), spec, &nodes, update, ts)
             .unwrap();
         // The corpus has consecutive screens with the same tree (a scroll that moved pixels,
@@ -240,6 +242,7 @@ fn hierarchy_snapshots_are_stored_nested_masked_and_without_input_text() {
         assert_eq!(snap["timestamp"], json!(ts));
         assert_eq!(snap["partial"], json!(false));
         assert_eq!(snap["nodeCount"], json!(s.nodes.len()));
+        assert_eq!(snap["screenName"], json!(s.id));
         // Walk the nested tree: every node, in pre-order, matches the reported list.
         let mut stack = vec![&snap["root"]];
         let mut seen = Vec::new();
@@ -251,6 +254,9 @@ fn hierarchy_snapshots_are_stored_nested_masked_and_without_input_text() {
         }
         assert_eq!(seen.len(), s.nodes.len(), "{}", s.id);
         for (n, v) in seen.iter().zip(&s.nodes) {
+            // JavaScript reads ids as doubles: exact only up to 2^53.
+            let id = n["id"].as_u64().expect("an integer id");
+            assert!(id < 1 << 53, "{}: id {id} loses precision", s.id);
             assert_eq!(n["class"], json!(s.strings[v.class_name.0 as usize]));
             let w = n["frame"]["width"].as_f64().unwrap();
             assert!((w - v.frame.width as f64).abs() < 1e-3, "{}: width", s.id);
@@ -475,7 +481,7 @@ fn events_arrive_batched_in_the_events_protocol() {
     let e = c.telemetry().events;
     assert_eq!(e.recorded, events.len() as u64);
     assert_eq!(e.denied_urls, 2);
-    assert_eq!((e.rage_taps, e.dead_taps), (1, 3));
+    assert_eq!((e.rage_taps, e.dead_taps), (1, 1));
 }
 
 fn faults(data: &Path) -> Vec<Value> {
@@ -505,8 +511,16 @@ fn a_blocked_main_thread_is_reported_as_an_anr_fault() {
         c.heartbeat();
         std::thread::sleep(Duration::from_millis(50));
     }
+    let recorded = c.telemetry().events.recorded;
     std::thread::sleep(Duration::from_millis(1_200));
     c.heartbeat();
+    // The event waits for the main thread to answer (then its real duration is known):
+    // wait for it to be recorded, as a host keeps beating meanwhile.
+    let deadline = std::time::Instant::now() + WAIT;
+    while c.telemetry().events.recorded == recorded && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        c.heartbeat();
+    }
     assert!(c.flush(WAIT));
     assert_eq!(c.telemetry().anrs, 1, "one block, one ANR");
     let f = faults(&data);
@@ -533,7 +547,11 @@ fn a_blocked_main_thread_is_reported_as_an_anr_fault() {
     assert_eq!(anr_events.len(), 1, "{anr_events:?}");
     assert_eq!(anr_events[0]["timestamp"], json!(1_700_000_000_500u64));
     assert_eq!(anr_events[0]["incidentId"], json!(incident), "counted once");
-    assert!(anr_events[0]["durationMs"].as_u64().unwrap() >= 300);
+    let duration = anr_events[0]["durationMs"].as_u64().unwrap();
+    assert!(
+        duration >= 1_200,
+        "the stall's real duration, not the threshold: {duration}"
+    );
 
     // Beating steadily (and while backgrounded, not at all) reports nothing more.
     for _ in 0..10 {

@@ -175,11 +175,13 @@ impl Client {
         let Some(session) = lock(&self.current).clone() else {
             return;
         };
+        let screen_name = lock(&self.events).rec.screen();
         self.hierarchy.submit(TreeJob {
             nodes,
             masked,
             timestamp_ms: ts_ms,
             partial,
+            screen_name,
             tag: session,
         });
     }

@@ -42,6 +42,7 @@ mod capture;
 mod flush;
 mod modes;
 mod record;
+mod stalls;
 mod stats;
 
 pub use modes::RemoteOptions;
@@ -207,6 +208,8 @@ pub struct Client {
     /// Sessions begun by this process, newest last (at most [`RECENT_SESSIONS`]): an opt-out
     /// purges whatever of them is still on its way.
     recent: Mutex<std::collections::VecDeque<Arc<str>>>,
+    /// A main-thread stall whose `anr` event waits for its real duration.
+    stalls: stalls::Stalls,
 }
 
 /// Sessions an opt-out remembers to purge (more than a process ends with work in flight).
@@ -225,6 +228,14 @@ struct EventState {
     rec: EventRecorder,
     /// Next batch number within the current session.
     batch_number: u64,
+}
+
+/// Puts a stall's `anr` event in the stream of the session it happened in (a stall that
+/// outlived its session is left to its fault).
+fn record_stall(st: &mut EventState, stall: &stalls::OpenStall, current: Option<&SessionRef>) {
+    if current.is_some_and(|c| c.id == stall.session) {
+        st.rec.anr(stall.at_ms, stall.duration_ms, &stall.incident);
+    }
 }
 
 fn artifact(
@@ -303,15 +314,24 @@ impl Client {
         }));
         let host_ms = Arc::new(AtomicU64::new(0));
         let anrs = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let stalls = stalls::Stalls::default();
         let watchdog = if opts.anr_threshold_ms > 0 {
             let (current, anrs, enqueue) = (current.clone(), anrs.clone(), uploader.enqueuer());
             let trigger = uploader.buffer_trigger();
-            let (events, host_ms) = (events.clone(), host_ms.clone());
-            // Runs on the watchdog thread while the main thread is stuck: the incident goes
-            // to the spool at once, so it survives the OS killing the app.
+            let (events, host_ms, stalls) = (events.clone(), host_ms.clone(), stalls.clone());
+            // Runs on the watchdog thread. At the start the main thread is stuck: the
+            // incident goes to the spool at once, so it survives the OS killing the app.
             let sink = move |r: AnrReport| {
-                let AnrReport::Started { duration_ms } = r else {
-                    return;
+                let duration_ms = match r {
+                    AnrReport::Started { duration_ms } => duration_ms,
+                    AnrReport::Ended { duration_ms } => {
+                        // The main thread answers again: the event, with the real duration.
+                        if let Some(stall) = stalls.ended(duration_ms) {
+                            let current = lock(&current).clone();
+                            record_stall(&mut lock(&events), &stall, current.as_ref());
+                        }
+                        return;
+                    }
                 };
                 anrs.fetch_add(1, Relaxed);
                 let Some(s) = lock(&current).clone() else {
@@ -326,12 +346,18 @@ impl Client {
                 // the host's next tick switches the session to recording.
                 trigger(&s.id);
                 // Also in the event stream (same incident id: the backend counts it once), at
-                // the host's time of its last tick. Never wait for the lock on this thread:
-                // the fault above already carries the incident.
-                if let Ok(mut ev) = events.try_lock() {
-                    let at = host_ms.load(Relaxed);
-                    ev.rec
-                        .anr(if at == 0 { now } else { at }, duration_ms, &incident);
+                // the host's time of its last tick, once its duration is known (`stalls`).
+                let at = host_ms.load(Relaxed);
+                let unfinished = stalls.started(stalls::OpenStall {
+                    session: s.id.clone(),
+                    at_ms: if at == 0 { now } else { at },
+                    incident,
+                    duration_ms,
+                });
+                // An earlier stall whose end was never seen. Never wait for the events lock
+                // while the main thread is stuck: its fault already carries that incident.
+                if let (Some(stall), Ok(mut ev)) = (unfinished, events.try_lock()) {
+                    record_stall(&mut ev, &stall, Some(&s));
                 }
             };
             Some(
@@ -409,6 +435,7 @@ impl Client {
             store,
             saved_ms: AtomicU64::new(0),
             recent: Mutex::new(Default::default()),
+            stalls,
         })
     }
 
@@ -492,6 +519,12 @@ impl Client {
         };
         let off = self.events_off();
         let mut st = lock(&self.events);
+        if force {
+            // Everything recorded goes now, a stall whose end is not seen yet included.
+            if let Some(stall) = self.stalls.take() {
+                record_stall(&mut st, &stall, Some(&session));
+            }
+        }
         while let Some(batch) = st.rec.take_batch(now_ms, force) {
             if off {
                 // The server switched the project off: nothing is sent.

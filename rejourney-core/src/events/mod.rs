@@ -135,6 +135,8 @@ pub struct EventRecorder {
     counters: EventCounters,
     /// The current session's figures for its end call.
     metrics: SessionMetrics,
+    /// The screen last reported (as cut for the events), shared with hierarchy snapshots.
+    screen: Option<std::sync::Arc<str>>,
 }
 
 impl EventRecorder {
@@ -148,7 +150,13 @@ impl EventRecorder {
             pending_dead: VecDeque::new(),
             counters: EventCounters::default(),
             metrics: SessionMetrics::default(),
+            screen: None,
         }
+    }
+
+    /// The screen the user is on, as last reported (`screenName` of hierarchy snapshots).
+    pub fn screen(&self) -> Option<std::sync::Arc<str>> {
+        self.screen.clone()
     }
 
     pub fn counters(&self) -> EventCounters {
@@ -328,6 +336,7 @@ impl EventRecorder {
         self.expire_dead(ts);
         self.responded(ts);
         let name = self.cut(name);
+        self.screen = Some(name.as_str().into());
         // `navigation` is what the backend reads screens from (`screen_change` is ignored).
         self.push(
             json!({"type": "navigation", "timestamp": ts, "screen": name,
@@ -452,7 +461,8 @@ impl EventRecorder {
     pub fn error(&mut self, ts: u64, name: &str, message: &str, stack: &str) {
         self.expire_dead(ts);
         let (name, message) = (self.cut(name), self.cut(message));
-        let frames = crate::incident::frames(stack);
+        // Text, as the backend stores it (an array became a Postgres array literal there).
+        let frames = crate::incident::frames(stack).join("\n");
         self.push(
             json!({"type": "error", "timestamp": ts, "name": name, "message": message,
             "stack": frames}),

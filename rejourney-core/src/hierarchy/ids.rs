@@ -12,11 +12,16 @@ use crate::diff::{Node, Tree, TreeError};
 use crate::masks::{NodeList, ViewNode};
 use crate::strings::Strings;
 
+/// Largest id written: the backend and the replay page read snapshots as JavaScript JSON,
+/// where integers above 2^53 - 1 lose precision (7867258023164432953 became …433000), so
+/// every id, derived or the shim's, is kept within 53 bits.
+pub const MAX_NODE_ID: u64 = (1 << 53) - 1;
+
 /// Fills `out` with one id per node. Nodes without a shim-provided id get one derived from
 /// their position (parent id, class, ordinal among same-class siblings), which is stable
 /// across frames while the structure is. Ids come out unique: a collision (or a shim reusing
 /// ids) is re-hashed, not fatal. The result is a function of the shim ids, parent links and
-/// class names alone, which is what lets [`ViewTree`](super::ViewTree) reuse the previous
+/// class names alone, and fits in [`MAX_NODE_ID`], which is what lets [`ViewTree`](super::ViewTree) reuse the previous
 /// frame's ids when those are unchanged.
 pub(super) fn derive_ids(nodes: &[ViewNode], strings: &Strings, out: &mut Vec<u64>) {
     out.clear();
@@ -26,7 +31,7 @@ pub(super) fn derive_ids(nodes: &[ViewNode], strings: &Strings, out: &mut Vec<u6
     for (i, n) in nodes.iter().enumerate() {
         let parent_ok = n.parent.filter(|p| (*p as usize) < i);
         let class_name = strings.get(n.class_name).unwrap_or("");
-        let mut id = match (n.id, parent_ok) {
+        let id = match (n.id, parent_ok) {
             (Some(id), _) => id,
             (None, None) => xxh3_64(class_name.as_bytes()),
             (None, Some(p)) => {
@@ -49,8 +54,9 @@ pub(super) fn derive_ids(nodes: &[ViewNode], strings: &Strings, out: &mut Vec<u6
                 xxh3_64(&key)
             }
         };
+        let mut id = id & MAX_NODE_ID;
         while !used.insert(id) {
-            id = xxh3_64(&id.to_le_bytes()) ^ i as u64;
+            id = (xxh3_64(&id.to_le_bytes()) ^ i as u64) & MAX_NODE_ID;
         }
         out.push(id);
     }

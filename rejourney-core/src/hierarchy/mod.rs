@@ -89,6 +89,22 @@ pub struct Snapshot {
     pub json: Vec<u8>,
 }
 
+impl Snapshot {
+    /// Adds the top-level `"screenName"` the backend shows with each snapshot (as the
+    /// official SDKs send it). Appended to the finished object, so the tree writer stays
+    /// the one definition of the tree's bytes.
+    pub fn add_screen_name(&mut self, name: &str) {
+        if self.json.last() != Some(&b'}') {
+            return;
+        }
+        self.json.pop();
+        self.json.extend_from_slice(b",\"screenName\":");
+        // Writing a str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.json, name);
+        self.json.push(b'}');
+    }
+}
+
 impl Recorder {
     pub fn new(cfg: HierarchyConfig) -> Self {
         Self {

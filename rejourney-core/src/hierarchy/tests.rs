@@ -142,6 +142,7 @@ fn worker_runs_off_thread_resets_per_session_drains_and_counts_drops() {
         masked: vec![false; 2],
         timestamp_ms: ts,
         partial: false,
+        screen_name: None,
         tag,
     };
     let mut moved = job(3, 1);
@@ -160,4 +161,28 @@ fn worker_runs_off_thread_resets_per_session_drains_and_counts_drops() {
     assert!(!w.submit(job(5, 2)), "a stopped worker takes nothing");
     assert_eq!(w.counters().dropped_busy, 1, "and counts it");
     assert!(w.drain(std::time::Duration::from_millis(10)));
+}
+
+#[test]
+fn node_ids_stay_within_javascripts_exact_integers() {
+    // Derived ids are 64-bit hashes; a shim may hand any u64.
+    let mut shim = node(Some(0), "UILabel", NodeKind::Text, 1.0);
+    shim.id = Some(u64::MAX);
+    let mut nodes = vec![node(None, "UIWindow", NodeKind::Container, 0.0), shim];
+    for _ in 0..200 {
+        nodes.push(node(Some(0), "V", NodeKind::Container, 0.0));
+    }
+    let masked = vec![false; nodes.len()];
+    let (tree, _) = tree_from_nodes(&list(nodes.clone()), &masked, usize::MAX).unwrap();
+    let mut out = Vec::new();
+    write_snapshot(&tree, 1, false, None, &mut out);
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let mut ids = vec![v["root"]["id"].as_u64().unwrap()];
+    for kid in v["root"]["children"].as_array().unwrap() {
+        ids.push(kid["id"].as_u64().unwrap());
+    }
+    assert_eq!(ids.len(), 202);
+    assert!(ids.iter().all(|&id| id <= ids::MAX_NODE_ID), "{ids:?}");
+    let unique: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "still unique");
 }

@@ -9,6 +9,8 @@ pub struct Job<T> {
     pub masked: Vec<bool>,
     pub timestamp_ms: u64,
     pub partial: bool,
+    /// The screen the user is on (`screenName`), when the host has named one.
+    pub screen_name: Option<std::sync::Arc<str>>,
     pub tag: T,
 }
 
@@ -79,7 +81,10 @@ impl<T: Send + PartialEq + 'static> SnapshotWorker<T> {
                                 )
                             };
                             in_queue.fetch_sub(1, AcqRel);
-                            if let Some(s) = snapshot {
+                            if let Some(mut s) = snapshot {
+                                if let Some(name) = &job.screen_name {
+                                    s.add_screen_name(name);
+                                }
                                 sink(s, &job.tag);
                             }
                             last_tag = Some(job.tag);

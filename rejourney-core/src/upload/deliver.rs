@@ -556,7 +556,7 @@ impl Deliverer {
             Outcome::Decline { scope, reason } => {
                 let mut closed = lock(&self.shared.closed_sessions);
                 let was = closed.get(&entry.meta.session_id).copied();
-                if was != Some(Closed::All) {
+                if was != Some(Closed::All) && scope != Closed::Upload {
                     // Bounded: sessions of this process only, and few are declined.
                     if closed.len() >= 1_000 {
                         closed.clear();

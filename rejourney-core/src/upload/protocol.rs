@@ -125,6 +125,9 @@ pub enum Declined {
     Replay,
     /// Everything of the session (sampled out, billing blocked).
     All,
+    /// Only the upload it answered (a reason we do not know, on an upload that is not
+    /// replay): never recorded against the session.
+    Upload,
 }
 
 /// How far a `skipUpload` with `reason` reaches. The backend's reasons
@@ -134,11 +137,16 @@ pub enum Declined {
 /// frames and hierarchy; nothing else for events).
 pub fn skip_scope(reason: &str, kind: ArtifactKind) -> Declined {
     let r = reason.to_ascii_lowercase();
+    let replay_reason = ["recording disabled", "replay quota", "recording limit"]
+        .iter()
+        .any(|k| r.contains(k));
+    let replay_kind = matches!(kind, ArtifactKind::Screenshots | ArtifactKind::Hierarchy);
     if r.contains("sampled out") {
         Declined::All
-    } else {
-        let _ = kind;
+    } else if replay_reason || replay_kind {
         Declined::Replay
+    } else {
+        Declined::Upload
     }
 }
 

@@ -36,7 +36,7 @@ fn ack_spooled(shared: &Shared, requested: u64) {
 /// Whether the uploads of `kind` for session `id` were declined by the backend.
 pub(super) fn declined(shared: &Shared, id: &str, kind: ArtifactKind) -> bool {
     match lock(&shared.closed_sessions).get(id) {
-        None => false,
+        None | Some(Closed::Upload) => false,
         Some(Closed::All) => true,
         Some(Closed::Replay) => matches!(kind, ArtifactKind::Screenshots | ArtifactKind::Hierarchy),
     }

@@ -276,7 +276,7 @@ fn run(inner: Arc<Inner>) {
         });
     }
     let agent = format!("rejourney-core/{}", inner.cfg.sdk_version);
-    let transport = match Transport::new(inner.cfg.timeouts, &agent) {
+    let transport = match Transport::new(inner.cfg.timeouts, &agent, &inner.cfg.api_url) {
         Ok(t) => t,
         Err(e) => {
             update(&inner, |st| {

@@ -21,6 +21,9 @@ pub enum DeliveryDrop {
     SpoolCorrupt,
     SpoolWriteFailed,
     InboxFull,
+    /// The presign answered a URL the HTTP policy refuses (`http://` to a non-loopback
+    /// host): the body was never sent there.
+    InsecureUrl,
 }
 
 impl DeliveryDrop {
@@ -35,6 +38,7 @@ impl DeliveryDrop {
             Self::SpoolCorrupt => "spool_corrupt",
             Self::SpoolWriteFailed => "spool_write_failed",
             Self::InboxFull => "inbox_full",
+            Self::InsecureUrl => "insecure_url",
         }
     }
 }
@@ -51,6 +55,8 @@ pub struct DeliverySnapshot {
     pub timeouts: u64,
     pub io_errors: u64,
     pub bad_responses: u64,
+    /// 3xx answers: never followed, never a delivery (retried as a failure).
+    pub redirects: u64,
     pub statuses: BTreeMap<u16, u64>,
     pub dropped: BTreeMap<String, u64>,
     pub auth_failures: u64,

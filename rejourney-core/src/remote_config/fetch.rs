@@ -161,7 +161,7 @@ fn fetch_once(cfg: &FetchConfig, transport: &Transport) -> Outcome {
         Err(e) => Outcome::Failed(None, transport_words(&e)),
         Ok(r) if matches!(r.status, 401 | 403 | 404) => Outcome::Refused(r.status),
         Ok(r) if r.status == 200 => {
-            match serde_json::from_slice::<Value>(&r.body)
+            match super::read_answer(&r.body)
                 .map_err(|e| e.to_string())
                 .and_then(|v| {
                     RemoteConfig::from_json(&v)

@@ -450,3 +450,61 @@ fn rotation_asks_again() {
         Action::Skip(SkipReason::Stopped)
     );
 }
+
+/// Bodies a faulty or hostile server (or a JavaScript backend's `JSON.stringify`) can send
+/// that `serde_json` refuses as a whole, served raw: each field is read on its own, so the
+/// kill switch beside the unreadable value still turns recording off, and the unreadable
+/// value itself reads as its most private choice.
+#[test]
+fn one_unreadable_value_never_hides_the_kill_switch() {
+    for (name, body, why) in [
+        (
+            "huge-number",
+            r#"{"rejourneyEnabled": true, "recordingEnabled": true, "sampleRate": 1e400, "disabled": true, "reason": "admin"}"#,
+            "remote_disabled",
+        ),
+        (
+            "lone-surrogate",
+            r#"{"projectId": "p", "rejourneyEnabled": false, "reason": "\ud800 off", "sampleRate": 100}"#,
+            "remote_disabled",
+        ),
+        (
+            "billing",
+            r#"{"name": "\udfff", "billingBlocked": true, "sampleRate": 100}"#,
+            "remote_billing_blocked",
+        ),
+        (
+            "unreadable-rate",
+            r#"{"rejourneyEnabled": true, "recordingEnabled": true, "sampleRate": -1e999}"#,
+            "sampled_out",
+        ),
+    ] {
+        let srv = server(&format!("raw-{name}"));
+        srv.faults().push(
+            Route::SdkConfig,
+            Fault::Raw {
+                status: 200,
+                body: body.as_bytes().to_vec(),
+            },
+        );
+        let c = settled(options(&srv.url(), &tmp(&format!("raw-{name}-spool"))));
+        let st = c.remote_state().unwrap();
+        assert_eq!(
+            st.status,
+            RemoteStatus::Fresh,
+            "{name}: read, not unavailable: {st:?}"
+        );
+        c.start(T0).unwrap();
+        let plan = c.session_plan().unwrap();
+        assert_eq!(
+            (plan.mode, plan.off_reason),
+            (SessionMode::Off, Some(why)),
+            "{name}"
+        );
+        assert_eq!(
+            c.tick(T0).unwrap().action,
+            Action::Skip(SkipReason::Stopped),
+            "{name}"
+        );
+    }
+}

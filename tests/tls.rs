@@ -49,7 +49,8 @@ fn serve_once() -> (u16, std::thread::JoinHandle<String>) {
 #[test]
 fn an_untrusted_certificate_is_refused_after_a_normal_handshake() {
     let (port, server) = serve_once();
-    let t = Transport::new(Timeouts::default(), "rejourney-test").expect("transport");
+    let api = format!("https://127.0.0.1:{port}");
+    let t = Transport::new(Timeouts::default(), "rejourney-test", &api).expect("transport");
     let got = t.get(&format!("https://127.0.0.1:{port}/api/sdk/config"), &[]);
     // ureq reports rustls' verdict as an I/O error of the connection.
     let err = match got {

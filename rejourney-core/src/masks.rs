@@ -4,7 +4,10 @@
 //! its parent. Rules: secure inputs are always masked (no tag can unmask them); an explicit
 //! `rj-mask` tag masks a node and everything under it; an explicit `rj-unmask` tag lifts the
 //! kind-based rules for its subtree; otherwise kinds decide (text inputs and camera previews by
-//! default; web views, video, all text and all images by option).
+//! default; web views, video, all text and all images by option). The kind is the more private
+//! of the one the shim reports and the one the class name proves ([`kind_of_class`]: the
+//! platforms' and React Native's inputs and web views), so a shim that reports an input class
+//! as a plain view does not unmask it.
 //!
 //! Every platform asks this module, so the rules are written once: a node's explicit tag comes
 //! from an instance registration in the wrapper ([`ViewNode::tag`]), an `rj-mask` /
@@ -21,6 +24,10 @@
 //! saw nothing), one over [`MaskOptions::max_tree_nodes`] (treated as a truncated walk), or one
 //! whose root does not cover the frame at the frame's scale (every mask would land in the
 //! wrong place) is refused, and the caller drops the frame.
+
+mod known_classes;
+
+pub use known_classes::kind_of_class;
 
 use crate::frame::{FrameSpec, Rect};
 use crate::strings::{Strings, Sym};
@@ -343,9 +350,16 @@ pub fn mask_decisions(
         let tag = opts.explicit_tag(node, table);
         let tagged_mask = tag == MaskTag::Mask;
         let unmasked = tag == MaskTag::Unmask || inherited == Inherited::Unmasked;
-        let masked = node.kind == NodeKind::SecureInput
+        // The class can prove a kind the shim did not report (`known_classes`): the more
+        // private of the two decides.
+        let proven = table
+            .get(node.class_name)
+            .and_then(known_classes::kind_of_class);
+        let secure = node.kind == NodeKind::SecureInput || proven == Some(NodeKind::SecureInput);
+        let masked = secure
             || tagged_mask
-            || (!unmasked && opts.kind_masked(node.kind));
+            || (!unmasked
+                && (opts.kind_masked(node.kind) || proven.is_some_and(|k| opts.kind_masked(k))));
         if masked {
             out.push(node.frame);
             cover.push(node.frame);

@@ -72,6 +72,13 @@ pub enum Fault {
     /// The backend's rate limiter: `429 {"error": "Too Many Requests", "message", "retryAfter":
     /// N}` with **no** `Retry-After` header — the wait is only in the body.
     RateLimited { retry_after_secs: u64 },
+    /// A redirect: this status (301/302/303/307/308) with `Location: <location>` and an
+    /// empty body. A client must not follow it anywhere (`docs/PROTOCOL.md`).
+    Redirect { status: u16, location: String },
+    /// Exactly these bytes as the body, with this status and a JSON content type: what a
+    /// faulty or hostile server can say that `serde_json` cannot write (`1e400`, a lone
+    /// `"\ud800"` escape, a presigned URL of any scheme).
+    Raw { status: u16, body: Vec<u8> },
 }
 
 /// The backend's policy reasons for `skipUpload` on a presign (`routes/ingestUploads.ts`).
@@ -195,6 +202,16 @@ pub(crate) fn injected(
                 "message": "Ingest rate limit exceeded for this project.",
                 "retryAfter": retry_after_secs}),
         )),
+        Fault::Redirect { status, location } => Some(Response {
+            status,
+            headers: vec![("Location".into(), location)],
+            body: Vec::new(),
+        }),
+        Fault::Raw { status, body } => Some(Response {
+            status,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body,
+        }),
         Fault::Garbage => Some(Response {
             status: 200,
             headers: vec![("Content-Type".into(), "application/json".into())],

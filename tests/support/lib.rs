@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 mod bundle_outcome;
+pub mod recorder;
 pub use bundle_outcome::{bundle_outcome, crc32};
 
 use rejourney_core::frame::{FrameSpec, PixelFormat, Rect};

@@ -289,6 +289,8 @@ impl Client {
     /// the encoder and upload threads. Recording begins with [`Client::start`].
     pub fn new(mut opts: ClientOptions) -> Result<Self, ClientError> {
         let sessions = SessionManager::new(opts.session.clone())?;
+        // Before any thread starts: the remote-config fetch uses the same API URL.
+        opts.delivery.validate()?;
         let remote = modes::start_remote(&opts)?;
         let plan = modes::PlanState::new(&opts);
         // Device auth and presigns describe the device the same way event batches do.

@@ -12,10 +12,11 @@ use serde_json::{json, Map, Value};
 use crate::metrics::SessionMetrics;
 
 mod gesture;
+mod secrets;
 mod urls;
 pub use gesture::{classify as classify_touch, Gesture, TouchSummary, LONG_PRESS_MS, TAP_SLOP_PT};
 use url::Url;
-pub use urls::{sanitize_url, url_denied};
+pub use urls::{sanitize_text, sanitize_url, url_denied};
 
 /// Limits and detector thresholds.
 #[derive(Debug, Clone, PartialEq)]
@@ -419,7 +420,8 @@ impl EventRecorder {
             ev["responseBodySize"] = json!(b);
         }
         if let Some(e) = &req.error {
-            ev["error"] = Value::String(self.cut(e));
+            // Transport errors quote the URL they failed on; servers echo tokens.
+            ev["error"] = Value::String(self.cut(&sanitize_text(e)));
         }
         self.push(ev);
         Ok(true)

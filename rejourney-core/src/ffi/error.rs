@@ -39,7 +39,9 @@ impl From<ClientError> for RejourneyError {
                 Self::InvalidConfig { detail: message }
             }
             ClientError::Pipeline(_) => Self::Internal { detail: message },
-            ClientError::Delivery(DeliveryError::Url(_)) => Self::InvalidUrl { detail: message },
+            ClientError::Delivery(DeliveryError::Url(_) | DeliveryError::Cleartext(_)) => {
+                Self::InvalidUrl { detail: message }
+            }
             ClientError::Delivery(DeliveryError::Spool(_)) => Self::Storage { detail: message },
             ClientError::Delivery(
                 DeliveryError::ApiKey | DeliveryError::DeviceId | DeliveryError::Limit,

@@ -1,6 +1,7 @@
 //! Snapshot JSON: `{"timestamp", "partial", "nodeCount", "changes", "root": node}` where a
 //! node is `{"id", "type", "class", "frame": {x, y, width, height}, "masked", "testId"?,
-//! "textLength"?, "text"?, "children": [...]}`. Written iteratively (no recursion: a hostile,
+//! "textLength"?, "text"?, "children": [...]}`; a masked node has none of the three optional
+//! fields (`docs/PROTOCOL.md`, "Hierarchy snapshot"). Written iteratively (no recursion: a hostile,
 //! very deep tree cannot overflow the stack) with every coordinate finite. One writer serves
 //! both tree representations, so their output cannot drift apart.
 
@@ -150,16 +151,21 @@ fn write_head(n: &Head, out: &mut Vec<u8>) {
         f(height),
         n.masked
     );
-    if let Some(t) = n.test_id {
-        out.extend_from_slice(b",\"testId\":");
-        write_str(out, t);
-    }
-    if let Some(l) = n.text_length {
-        let _ = write!(out, ",\"textLength\":{l}");
-    }
-    if let (Some(t), false) = (n.text, n.masked) {
-        out.extend_from_slice(b",\"text\":");
-        write_str(out, t);
+    // A masked node (itself or under a masked ancestor) says what it is and where, nothing
+    // more: its test id is a developer string apps fill with card numbers and e-mails, and
+    // its text length tells a password's length. Secure inputs are always masked.
+    if !n.masked {
+        if let Some(t) = n.test_id {
+            out.extend_from_slice(b",\"testId\":");
+            write_str(out, t);
+        }
+        if let Some(l) = n.text_length {
+            let _ = write!(out, ",\"textLength\":{l}");
+        }
+        if let Some(t) = n.text {
+            out.extend_from_slice(b",\"text\":");
+            write_str(out, t);
+        }
     }
     out.extend_from_slice(b",\"children\":[");
 }

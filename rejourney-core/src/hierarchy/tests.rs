@@ -69,14 +69,44 @@ fn snapshot_json_is_nested_finite_and_never_holds_input_text() {
     assert_eq!(kids.len(), 2);
     assert_eq!(kids[0]["type"], "text_input");
     assert_eq!(kids[0]["masked"], true);
-    assert_eq!(kids[0]["textLength"], 8);
-    assert_eq!(kids[0]["testId"], "email \"field\"");
     assert!(kids[0].get("text").is_none());
+    assert!(
+        kids[0].get("textLength").is_none() && kids[0].get("testId").is_none(),
+        "a masked node says what it is, not its length nor its developer strings: {}",
+        kids[0]
+    );
     let labels = kids[1]["children"].as_array().unwrap();
     assert_eq!(labels.len(), 2);
     assert_eq!(labels[0]["frame"]["x"], 0.0, "NaN sanitised");
     // Same-class siblings still get distinct ids.
     assert_ne!(labels[0]["id"], labels[1]["id"]);
+}
+
+/// Unmasked, the same input shows its test id and length; secure, masked whatever the
+/// flags say upstream, it never shows either (both writers).
+#[test]
+fn only_unmasked_nodes_carry_test_ids_and_lengths() {
+    let mut nodes = screen(2.0);
+    let unmasked = [false; 5];
+    let (tree, _) = tree_from_nodes(&nodes, &unmasked, 100).unwrap();
+    let mut out = Vec::new();
+    write_snapshot(&tree, 1, false, None, &mut out);
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let input = &v["root"]["children"][0];
+    assert_eq!(input["textLength"], 8);
+    assert_eq!(input["testId"], "email \"field\"");
+
+    nodes.nodes[1].kind = NodeKind::SecureInput;
+    let masked = [false, true, false, false, false];
+    let (tree, _) = tree_from_nodes(&nodes, &masked, 100).unwrap();
+    out.clear();
+    write_snapshot(&tree, 1, false, None, &mut out);
+    let text = String::from_utf8(out.clone()).unwrap();
+    assert!(text.contains("\"secure_input\""), "{text}");
+    assert!(
+        !text.contains("textLength") && !text.contains("email"),
+        "{text}"
+    );
 }
 
 #[test]

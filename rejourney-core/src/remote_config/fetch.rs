@@ -161,7 +161,7 @@ fn fetch_once(cfg: &FetchConfig, transport: &Transport) -> Outcome {
         Err(e) => Outcome::Failed(None, transport_words(&e)),
         Ok(r) if matches!(r.status, 401 | 403 | 404) => Outcome::Refused(r.status),
         Ok(r) if r.status == 200 => {
-            match serde_json::from_slice::<Value>(&r.body)
+            match super::read_answer(&r.body)
                 .map_err(|e| e.to_string())
                 .and_then(|v| {
                     RemoteConfig::from_json(&v)
@@ -276,7 +276,7 @@ fn run(inner: Arc<Inner>) {
         });
     }
     let agent = format!("rejourney-core/{}", inner.cfg.sdk_version);
-    let transport = match Transport::new(inner.cfg.timeouts, &agent) {
+    let transport = match Transport::new(inner.cfg.timeouts, &agent, &inner.cfg.api_url) {
         Ok(t) => t,
         Err(e) => {
             update(&inner, |st| {

@@ -6,12 +6,14 @@
 //! `recordingFps` (1–3), `maxRecordingMinutes` (1–10), `textInputMasking` (`all` |
 //! `secure_only`) and `imageVideoMasking` (`none` | `all`). Older backends omit some of these:
 //! an absent field says nothing (the app's own choice stands), while a present field with an
-//! unknown or malformed value is read as its most private choice (no recording, fewest
-//! frames, shortest sessions, everything masked). [`plan`] combines it with the app's options;
+//! unknown, malformed or unreadable value is read as its most private choice (no recording,
+//! fewest frames, shortest sessions, everything masked). Each field is read on its own
+//! ([`read_answer`]): one value the JSON layer cannot read never hides a `disabled` beside it. [`plan`] combines it with the app's options;
 //! [`fetch`] gets it with a deadline and keeps the last good answer on disk per key.
 
 pub mod fetch;
 pub mod plan;
+mod tolerant;
 
 use serde_json::Value;
 
@@ -61,6 +63,13 @@ pub enum ParseError {
     NotObject,
 }
 
+/// The answer's top-level object with each member read on its own: a value the JSON layer
+/// cannot read (`1e400`, a lone `"\ud800"`) stands as a value of the wrong type, which its
+/// field reads as its most private choice, and never hides the other fields (`tolerant`).
+pub fn read_answer(body: &[u8]) -> Result<Value, ParseError> {
+    tolerant::read_object(body)
+}
+
 /// A flag: absent takes `absent`; anything but a JSON boolean is read as `private`.
 fn flag(v: &Value, key: &str, absent: bool, private: bool) -> bool {
     match v.get(key) {
@@ -83,11 +92,9 @@ fn number(v: &Value, key: &str, lo: f64, hi: f64, private: f64) -> Option<f64> {
 }
 
 impl RemoteConfig {
-    /// Parses the body of a 200 answer.
+    /// Parses the body of a 200 answer, field by field ([`read_answer`]).
     pub fn parse(body: &[u8]) -> Result<Self, ParseError> {
-        let v: Value =
-            serde_json::from_slice(body).map_err(|e| ParseError::NotJson(e.to_string()))?;
-        Self::from_json(&v)
+        Self::from_json(&read_answer(body)?)
     }
 
     pub fn from_json(v: &Value) -> Result<Self, ParseError> {
@@ -218,6 +225,31 @@ mod tests {
         );
         let c = parse(json!({"disabled": true, "reason": "admin"}));
         assert_eq!(c.reason.as_deref(), Some("admin"));
+    }
+
+    #[test]
+    fn an_unreadable_value_never_hides_a_kill_switch() {
+        let c = RemoteConfig::parse(
+            br#"{"sampleRate": 1e400, "reason": "\ud800", "disabled": true, "recordingFps": 3}"#,
+        )
+        .unwrap();
+        assert_eq!(c.off_reason(), Some("remote_disabled"));
+        assert_eq!(
+            c.sample_rate,
+            Some(0.0),
+            "unreadable: the most private rate"
+        );
+        assert_eq!(c.reason, None);
+        assert_eq!(c.fps, Some(3), "its neighbours are read as sent");
+        let c =
+            RemoteConfig::parse(br#"{"recordingEnabled": true, "billingBlocked": 1e999}"#).unwrap();
+        assert_eq!(c.off_reason(), Some("remote_billing_blocked"));
+        let c = RemoteConfig::parse(
+            br#"{"textInputMasking": "\udc00", "maxRecordingMinutes": -1e400}"#,
+        )
+        .unwrap();
+        assert_eq!(c.text_input_masking, Some(TextInputMasking::All));
+        assert_eq!(c.max_minutes, Some(1));
     }
 
     #[test]

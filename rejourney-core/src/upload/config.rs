@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::buffer::BufferLimits;
 use super::http::{Timeouts, TransportError};
 use super::retry::RetryPolicy;
+use super::url_policy::{self, UrlRefused};
 use crate::spool::{SpoolError, SpoolLimits};
 
 /// Where and how to deliver.
@@ -54,13 +55,12 @@ impl DeliveryConfig {
     }
 
     pub fn validate(&self) -> Result<(), DeliveryError> {
-        let url = url::Url::parse(&self.api_url)
-            .map_err(|e| DeliveryError::Url(format!("{}: {e}", self.api_url)))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(DeliveryError::Url(format!(
-                "{}: need an http(s) URL with a host",
-                self.api_url
-            )));
+        // The API URL serves device auth, every upload call and the remote config: the
+        // HTTP policy (https unless loopback) is checked once here, at `Client::new`.
+        match url_policy::checked(&self.api_url) {
+            Ok(_) => {}
+            Err(UrlRefused::Cleartext(host)) => return Err(DeliveryError::Cleartext(host)),
+            Err(e) => return Err(DeliveryError::Url(e.to_string())),
         }
         if self.api_key.trim().is_empty() {
             return Err(DeliveryError::ApiKey);
@@ -85,6 +85,10 @@ impl DeliveryConfig {
 pub enum DeliveryError {
     #[error("invalid API URL {0}")]
     Url(String),
+    /// `http://` to a host that is not loopback: credentials and recordings would travel
+    /// in clear.
+    #[error("the API URL must use https for {0} (http is only allowed for loopback)")]
+    Cleartext(String),
     #[error("the API key is empty")]
     ApiKey,
     #[error("the device id is empty")]

@@ -313,11 +313,18 @@ impl Deliverer {
     }
 
     fn send(&self, result: Result<Response, TransportError>) -> Result<Response, Outcome> {
-        if let Err(TransportError::Cancelled) = result {
-            return Err(Outcome::Retry {
-                hint: None,
-                charge: false,
-            });
+        match result {
+            Err(TransportError::Cancelled) => {
+                return Err(Outcome::Retry {
+                    hint: None,
+                    charge: false,
+                })
+            }
+            // Never sent: the URL breaks the HTTP policy (`url_policy`).
+            Err(TransportError::Refused(_)) => {
+                return Err(Outcome::Drop(DeliveryDrop::InsecureUrl))
+            }
+            _ => {}
         }
         self.shared.counters.with(|c| c.requests += 1);
         match result {
@@ -331,6 +338,10 @@ impl Deliverer {
                 self.shared.counters.with(|c| match e {
                     TransportError::Connect(_) => c.connect_errors += 1,
                     TransportError::Timeout => c.timeouts += 1,
+                    TransportError::Redirected(s) => {
+                        c.redirects += 1;
+                        *c.statuses.entry(s).or_default() += 1;
+                    }
                     _ => c.io_errors += 1,
                 });
                 // Unreachable server: offline, not the artifact's fault.
@@ -457,6 +468,10 @@ impl Deliverer {
                     }
                 }
                 Ok(Presign::Later(d)) => return Outcome::Later(d),
+                // Refused for this artifact, counted, never sent in clear.
+                Err(protocol::ProtocolError::InsecureUrl(_)) => {
+                    return Outcome::Drop(DeliveryDrop::InsecureUrl)
+                }
                 Err(_) => return self.bad_response(),
             }
         }

@@ -4,6 +4,10 @@
 //! that covers the response body, and response bodies are read up to a limit, so a stalled,
 //! slow-dripping or huge response costs bounded time and memory.
 //!
+//! Every request obeys [`super::url_policy`]: `https` unless loopback, no redirect followed
+//! (a 3xx is [`TransportError::Redirected`], never a success), credentials only to the API
+//! origin given at construction. A URL the policy refuses is never sent.
+//!
 //! ureq rather than reqwest's blocking client: the SDK makes one request at a time from one
 //! thread, and reqwest's blocking client runs a tokio runtime and hyper underneath for it;
 //! swapping them took about 1 MiB off the shipped library (`benches/RESULTS.md`).
@@ -12,6 +16,7 @@ use std::io::Read;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::retry::parse_retry_after;
+use super::url_policy::{self, UrlRefused};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
@@ -57,6 +62,12 @@ pub enum TransportError {
     /// Not sent: the uploader was shut down and its deadline has passed.
     #[error("not sent: shutting down")]
     Cancelled,
+    /// Not sent: the URL breaks the HTTP policy (cleartext, credentials elsewhere).
+    #[error("not sent: {0}")]
+    Refused(UrlRefused),
+    /// The server answered a redirect, which is not followed (and is no delivery).
+    #[error("redirect (HTTP {0}) not followed")]
+    Redirected(u16),
 }
 
 fn from_ureq(e: ureq::Error) -> TransportError {
@@ -99,21 +110,45 @@ fn tls_config() -> ureq::tls::TlsConfig {
 pub struct Transport {
     agent: ureq::Agent,
     timeouts: Timeouts,
+    /// The only origin credentials may be sent to.
+    api_origin: url::Origin,
 }
 
 impl Transport {
-    pub fn new(timeouts: Timeouts, user_agent: &str) -> Result<Self, TransportError> {
+    /// A transport for the API at `api_url` (which must itself pass the policy).
+    pub fn new(
+        timeouts: Timeouts,
+        user_agent: &str,
+        api_url: &str,
+    ) -> Result<Self, TransportError> {
+        let api_origin = url_policy::checked(api_url)
+            .map_err(TransportError::Refused)?
+            .origin();
         let agent = ureq::Agent::config_builder()
             .tls_config(tls_config())
             .timeout_connect(Some(timeouts.connect))
             .timeout_global(Some(timeouts.request))
             .user_agent(user_agent)
             .max_idle_connections_per_host(2)
+            // Never follow: a redirect answered to a POST would carry its credentials
+            // elsewhere and could turn it into a GET whose 2xx looks delivered.
+            .max_redirects(0)
             // Statuses are answers the protocol interprets, not errors.
             .http_status_as_error(false)
             .build()
             .new_agent();
-        Ok(Self { agent, timeouts })
+        Ok(Self {
+            agent,
+            timeouts,
+            api_origin,
+        })
+    }
+
+    /// The policy's verdict on a request to `url` carrying these headers.
+    fn allowed(&self, url: &str, headers: &[(&str, &str)]) -> Result<(), TransportError> {
+        let parsed = url_policy::checked(url).map_err(TransportError::Refused)?;
+        let names: Vec<&str> = headers.iter().map(|(k, _)| *k).collect();
+        url_policy::may_carry(&parsed, &names, &self.api_origin).map_err(TransportError::Refused)
     }
 
     /// POSTs a JSON body.
@@ -123,6 +158,7 @@ impl Transport {
         headers: &[(&str, &str)],
         body: &serde_json::Value,
     ) -> Result<Response, TransportError> {
+        self.allowed(url, headers)?;
         let bytes = serde_json::to_vec(body).map_err(|e| TransportError::Request(e.to_string()))?;
         let mut req = self
             .agent
@@ -137,6 +173,7 @@ impl Transport {
 
     /// GETs a URL with these headers (remote configuration).
     pub fn get(&self, url: &str, headers: &[(&str, &str)]) -> Result<Response, TransportError> {
+        self.allowed(url, headers)?;
         let mut req = self.agent.get(url);
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -147,6 +184,7 @@ impl Transport {
 
     /// PUTs a gzip body to a presigned URL (no SDK headers: the URL carries the grant).
     pub fn put_gzip(&self, url: &str, body: Vec<u8>) -> Result<Response, TransportError> {
+        self.allowed(url, &[])?;
         let started = Instant::now();
         let sent = self
             .agent
@@ -163,6 +201,9 @@ impl Transport {
     ) -> Result<Response, TransportError> {
         let mut resp = sent.map_err(from_ureq)?;
         let status = resp.status().as_u16();
+        if url_policy::is_redirect(status) {
+            return Err(TransportError::Redirected(status));
+        }
         let retry_after = resp
             .headers()
             .get("retry-after")

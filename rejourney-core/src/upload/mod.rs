@@ -1,7 +1,7 @@
 //! Delivery: from a finished artifact to the backend, speaking the Rejourney ingest protocol.
 //!
 //! Split as Glean splits its uploader: the [`retry`] *policy* (pure), the [`protocol`]
-//! requests and answers (pure), the [`http`] transport, the [`config`] and [`stats`], the
+//! requests and answers (pure), the [`http`] transport under the one [`url_policy`], the [`config`] and [`stats`], the
 //! [`spooler`] thread that persists to the [`crate::spool`] first (or, for a session buffered
 //! for on-error upload, to the [`buffer`]), the [`deliver`] state
 //! machine on the upload thread, and the [`worker`] handle the client holds.
@@ -16,6 +16,7 @@ mod shared;
 mod spooler;
 pub mod stats;
 mod tls;
+pub mod url_policy;
 pub mod worker;
 
 pub use crate::artifact::{idempotency_key, wall_clock_ms, Artifact};

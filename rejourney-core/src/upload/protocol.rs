@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use super::url_policy::{self, UrlRefused};
 use crate::spool::{ArtifactKind, ArtifactMeta};
 
 pub const DEVICE_AUTH: &str = "/api/ingest/auth/device";
@@ -19,6 +20,10 @@ pub const FAULT: &str = "/api/ingest/fault";
 pub enum ProtocolError {
     #[error("response is not the JSON we expect: {0}")]
     BadResponse(String),
+    /// A presigned URL the HTTP policy refuses (`http://` to a non-loopback host, another
+    /// scheme): the artifact is not sent there (`url_policy`).
+    #[error("presigned URL refused: {0}")]
+    InsecureUrl(UrlRefused),
 }
 
 fn parse(body: &[u8]) -> Result<Value, ProtocolError> {
@@ -208,10 +213,16 @@ pub fn parse_presign(status: u16, body: &[u8]) -> Result<Presign, ProtocolError>
         .or_else(|| v.get("segmentId"))
         .and_then(Value::as_str);
     match (url, batch) {
-        (Some(u), Some(b)) if url::Url::parse(u).is_ok() => Ok(Presign::Upload {
-            url: u.to_owned(),
-            batch_id: b.to_owned(),
-        }),
+        (Some(u), Some(b)) => match url_policy::checked(u) {
+            Ok(_) => Ok(Presign::Upload {
+                url: u.to_owned(),
+                batch_id: b.to_owned(),
+            }),
+            Err(UrlRefused::Unparsable(_)) => Err(ProtocolError::BadResponse(
+                "presignedUrl is not a URL".into(),
+            )),
+            Err(refused) => Err(ProtocolError::InsecureUrl(refused)),
+        },
         _ => Err(ProtocolError::BadResponse(
             "presign answer lacks presignedUrl/batchId".into(),
         )),
@@ -299,12 +310,17 @@ mod tests {
     #[test]
     fn presign_answers() {
         assert_eq!(
-            parse_presign(200, br#"{"presignedUrl":"http://h/u/1","batchId":"b1"}"#),
+            parse_presign(200, br#"{"presignedUrl":"https://h/u/1","batchId":"b1"}"#),
             Ok(Presign::Upload {
-                url: "http://h/u/1".into(),
+                url: "https://h/u/1".into(),
                 batch_id: "b1".into()
             })
         );
+        assert!(parse_presign(
+            200,
+            br#"{"presignedUrl":"http://127.0.0.1:9/u","batchId":"b"}"#
+        )
+        .is_ok());
         assert_eq!(
             parse_presign(200, br#"{"skipUpload":true,"reason":"not_sampled"}"#),
             Ok(Presign::Skip {
@@ -319,6 +335,19 @@ mod tests {
         assert!(parse_presign(200, b"<html>").is_err());
         assert!(parse_presign(200, br#"{"presignedUrl":"not a url","batchId":"b"}"#).is_err());
         assert!(parse_presign(200, br#"{"batchId":"b"}"#).is_err());
+        for insecure in [
+            r#"{"presignedUrl":"http://bucket.s3.amazonaws.com/k?X-Amz-Signature=s","batchId":"b"}"#,
+            r#"{"presignedUrl":"http://10.0.0.7:9000/k","segmentId":"b"}"#,
+            r#"{"presignedUrl":"ftp://127.0.0.1/k","segmentId":"b"}"#,
+        ] {
+            assert!(
+                matches!(
+                    parse_presign(200, insecure.as_bytes()),
+                    Err(ProtocolError::InsecureUrl(_))
+                ),
+                "{insecure}"
+            );
+        }
         assert_eq!(parse_auth(br#"{"uploadToken":"t"}"#), Ok("t".into()));
         assert!(parse_auth(br#"{"uploadToken":""}"#).is_err());
     }

@@ -24,6 +24,9 @@ pub enum DeliveryDrop {
     /// Deleted by a stop-everything (opt-out, a session the backend or its config stopped):
     /// spooled, buffered, waiting, arriving late, or abandoned in flight.
     Purged,
+    /// The presign answered a URL the HTTP policy refuses (`http://` to a non-loopback
+    /// host): the body was never sent there.
+    InsecureUrl,
 }
 
 impl DeliveryDrop {
@@ -39,6 +42,7 @@ impl DeliveryDrop {
             Self::SpoolWriteFailed => "spool_write_failed",
             Self::InboxFull => "inbox_full",
             Self::Purged => "purged",
+            Self::InsecureUrl => "insecure_url",
         }
     }
 }
@@ -55,6 +59,8 @@ pub struct DeliverySnapshot {
     pub timeouts: u64,
     pub io_errors: u64,
     pub bad_responses: u64,
+    /// 3xx answers: never followed, never a delivery (retried as a failure).
+    pub redirects: u64,
     pub statuses: BTreeMap<u16, u64>,
     pub dropped: BTreeMap<String, u64>,
     pub auth_failures: u64,

@@ -96,6 +96,7 @@ impl Uploader {
         let transport = Transport::new(
             config.timeouts,
             &protocol::user_agent(&config.sdk_version, &config.device_metadata),
+            &config.api_url,
         )?;
         let shared = Arc::new(Shared {
             spool: Mutex::new(spool),

@@ -144,6 +144,11 @@ fn serve(inner: &Inner, mut stream: TcpStream) {
     let response = match inner.faults.take(route) {
         None | Some(Fault::Pass) => handle(inner, route, &req, false),
         Some(Fault::ExpireNextPut) => handle(inner, route, &req, true),
+        Some(Fault::HangUpAfterHandling) => {
+            let _ = handle(inner, route, &req, false);
+            reset(stream);
+            return;
+        }
         Some(fault) => match injected(inner, fault, parsed.as_ref(), &mut stream) {
             Some(r) => r,
             None => return,

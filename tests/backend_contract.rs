@@ -82,9 +82,13 @@ fn crashes_and_anrs_are_accepted_once() {
 fn a_key_left_processing_by_a_lost_presign_answer_does_not_block_delivery() {
     let srv = IngestServer::start(ServerOptions::new(tmp("isrv"))).unwrap();
     let spool = tmp("ispool");
-    // The first PUT stalls and the app is killed: its presign's key stays `processing`.
+    // The first presign's answer is lost (the server acted), its retry stalls and the app
+    // is killed: the key stays `processing`, and no URL reached the SDK. (A lost PUT answer
+    // is another case: the SDK kept the URL with the artifact and PUTs it again.)
     srv.faults()
-        .push(Route::SegmentPut, Fault::Stall(Duration::from_secs(30)));
+        .push(Route::SegmentPresign, Fault::HangUpAfterHandling);
+    srv.faults()
+        .push(Route::SegmentPresign, Fault::Stall(Duration::from_secs(30)));
     let c = Client::new(options(&srv.url(), &spool)).unwrap();
     let session = c.start(1_700_000_000_000).unwrap();
     for i in 0..3u64 {
@@ -92,7 +96,14 @@ fn a_key_left_processing_by_a_lost_presign_answer_does_not_block_delivery() {
     }
     assert!(c.flush_capture(WAIT));
     assert!(waited_for(
-        || srv.requests().iter().any(|r| r.route == Route::SegmentPut),
+        || {
+            let requests = srv.requests();
+            requests
+                .iter()
+                .filter(|r| r.route == Route::SegmentPresign)
+                .count()
+                >= 2
+        },
         WAIT
     ));
     let key = srv

@@ -213,3 +213,132 @@ fn zero_timeouts_return_at_once_and_lose_nothing_recorded() {
         "every recorded frame delivered on the next launch"
     );
 }
+
+/// A `flush` racing a `shutdown`: each waits for its own deadline only, never for the
+/// other's (the join of the upload thread used to hold the lock `flush` reads its state
+/// under: `flush(1.5 s)` took the whole `shutdown(4 s)`).
+#[test]
+fn a_flush_racing_a_shutdown_waits_for_its_own_deadline_only() {
+    let srv = IngestServer::start(ServerOptions::new(tmp("race-srv"))).unwrap();
+    stall_everything(&srv);
+    let c = std::sync::Arc::new(
+        Client::new(ClientOptions::new(DeliveryConfig::new(
+            &srv.url(),
+            "pk_stall",
+            "device-stall",
+            tmp("race-spool"),
+        )))
+        .unwrap(),
+    );
+    let t0 = 1_700_000_000_000u64;
+    c.start(t0).unwrap();
+    c.screen_changed(t0, "Home").unwrap();
+    let flusher = {
+        let c = c.clone();
+        std::thread::spawn(move || {
+            let t = Instant::now();
+            let delivered = c.flush(Duration::from_millis(1_500));
+            (delivered, t.elapsed())
+        })
+    };
+    // The flush is waiting for the stalled uploader when the shutdown begins.
+    std::thread::sleep(Duration::from_millis(300));
+    let closer = {
+        let c = c.clone();
+        std::thread::spawn(move || c.shutdown(Duration::from_secs(4)))
+    };
+    let (delivered, took) = flusher.join().unwrap();
+    assert!(!delivered, "nothing reaches a stalled server");
+    assert!(
+        took < Duration::from_millis(2_500),
+        "flush(1.5 s) took {took:?} while shutdown(4 s) ran"
+    );
+    closer.join().unwrap();
+}
+
+/// The spool's disk stalls (every write sleeps 3 s, the `test-hooks` feature): host calls
+/// still return at once, and the calls with a timeout honour it, the disk included.
+/// `Client::new` finds an earlier run's triggered on-error buffer and leaves its move to the
+/// spooler thread; `telemetry` and `opt_out` never wait behind a write.
+#[test]
+fn every_host_call_returns_promptly_while_the_disk_stalls() {
+    use rejourney_core::spool::test_hooks::stall_writes;
+    let srv = IngestServer::start(ServerOptions::new(tmp("disk-srv"))).unwrap();
+    let spool = tmp("disk-spool");
+    let buffered = |url: &str| {
+        let mut o = ClientOptions::new(DeliveryConfig::new(url, "pk_stall", "dev", &spool));
+        o.anr_threshold_ms = 0;
+        o.session.sample_rate = 0.0;
+        o.session.on_error_sample_rate = 1.0;
+        o.capture.batch_size = 1;
+        o
+    };
+    let t0 = 1_700_000_000_000u64;
+    // Run 0: a buffered session leaves frames in the on-error buffer, and a trigger marker
+    // as a crash handler that died before the move would.
+    {
+        let c = Client::new(buffered(&srv.url())).unwrap();
+        let id = c.start(t0).unwrap();
+        for i in 0..4u64 {
+            rejourney_harness::submit_window_frame(&c, i as u8 * 50, t0 + i * 1_000);
+        }
+        assert!(c.persist(Duration::from_secs(20)));
+        c.shutdown(Duration::ZERO);
+        let hash = rejourney_core::fingerprint::stable_hash(&[id.as_bytes()]);
+        std::fs::write(
+            spool.join("buffer").join(format!("{hash:016x}.trigger")),
+            &id,
+        )
+        .unwrap();
+    }
+    stall_writes(&spool, Duration::from_secs(3));
+    let c = timed("new (a triggered buffer to move)", PROMPT, || {
+        Client::new(buffered(&srv.url())).unwrap()
+    });
+    // The spooler is now inside a stalled write.
+    std::thread::sleep(Duration::from_millis(200));
+    timed("telemetry", PROMPT, || c.telemetry());
+    timed("start", PROMPT, || c.start(t0 + 10_000).unwrap());
+    let spec = FrameSpec::packed(240, 400, PixelFormat::Rgba, 1.0);
+    let nodes = tree(240.0, 400.0);
+    for i in 0..5u64 {
+        let now = t0 + 10_000 + i * 1_000;
+        timed("tick", PROMPT, || c.tick(now).unwrap());
+        timed("submit_frame", PROMPT, || {
+            c.submit_frame(
+                vec![i as u8 * 9; 240 * 400 * 4],
+                spec,
+                &nodes,
+                fresh_strings(&["Label"]),
+                now,
+            )
+            .unwrap()
+        });
+        timed("screen", PROMPT, || c.screen_changed(now, "Home").unwrap());
+        timed("telemetry", PROMPT, || c.telemetry());
+    }
+    let persisted = timed("persist(1 s)", Duration::from_millis(2500), || {
+        c.persist(Duration::from_secs(1))
+    });
+    assert!(!persisted, "not on disk yet: the disk is stalled");
+    let crashed = timed("record_crash(1 s)", Duration::from_millis(2500), || {
+        c.record_crash(
+            t0 + 16_000,
+            "Boom",
+            "test",
+            "at main",
+            Duration::from_secs(1),
+        )
+        .unwrap()
+    });
+    assert!(!crashed, "not on disk yet");
+    timed("flush(1 s)", Duration::from_millis(2500), || {
+        c.flush(Duration::from_secs(1))
+    });
+    timed("opt_out", PROMPT, || c.opt_out(t0 + 17_000));
+    timed("telemetry", PROMPT, || c.telemetry());
+    stall_writes(&spool, Duration::ZERO);
+    timed("shutdown(1 s)", Duration::from_millis(2500), || {
+        c.shutdown(Duration::from_secs(1))
+    });
+}

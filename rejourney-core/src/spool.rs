@@ -19,6 +19,9 @@ pub use crate::artifact::{ArtifactKind, ArtifactMeta};
 
 const MAGIC: &[u8; 8] = b"RJSPOOL1";
 const EXT: &str = "rjs";
+/// The sidecar of an artifact's upload stage (`upload::stage`), and its temp file.
+const STAGE_EXT: &str = "stage";
+const STAGE_TMP_EXT: &str = "stagetmp";
 /// Ids at or above this are not ours (we count up from 1): such a file is quarantined.
 const MAX_ID: u64 = 1 << 53;
 /// Headers are small JSON; anything larger is corruption.
@@ -57,6 +60,9 @@ pub enum SpoolError {
     Corrupt(u64),
     #[error("no spool entry {0}")]
     Missing(u64),
+    /// The spool was cleared (opt-out) while this artifact was being written: it is gone.
+    #[error("the spool was cleared during the write")]
+    Cleared,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SpoolError + '_ {
@@ -100,7 +106,94 @@ pub struct Spool {
     entries: BTreeMap<u64, SpoolEntry>,
     total_bytes: u64,
     next_id: u64,
+    /// Writes reserved and not finished: their bytes and files count against the limits.
+    pending_bytes: u64,
+    pending_files: usize,
+    /// Bumped by [`Spool::clear`]: a write reserved before it is deleted when it finishes.
+    generation: u64,
     pub counters: SpoolCounters,
+}
+
+/// A stalled disk for the workspace's tests and benches (`test-hooks` feature, compiled
+/// out of every other build): every spool write under a stalled directory sleeps first.
+#[cfg(feature = "test-hooks")]
+pub mod test_hooks {
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    static STALLS: Mutex<Vec<(PathBuf, Duration)>> = Mutex::new(Vec::new());
+
+    /// Every write of a spool at or under `dir` sleeps `per_write` (zero: no more).
+    pub fn stall_writes(dir: &Path, per_write: Duration) {
+        let mut s = crate::wait::lock(&STALLS);
+        s.retain(|(d, _)| d != dir);
+        if !per_write.is_zero() {
+            s.push((dir.to_path_buf(), per_write));
+        }
+    }
+
+    pub(crate) fn stall(dir: &Path) {
+        let wait = crate::wait::lock(&STALLS)
+            .iter()
+            .filter(|(d, _)| dir.starts_with(d))
+            .map(|(_, w)| *w)
+            .max();
+        if let Some(w) = wait {
+            std::thread::sleep(w);
+        }
+    }
+}
+
+/// A write reserved by [`Spool::begin_put`]: its id and bytes are counted, its file is
+/// written by [`PendingPut::write`] without the spool (so without the lock that guards it:
+/// readers of the spool never wait on the disk), and it joins the spool at
+/// [`Spool::finish_put`].
+#[derive(Debug)]
+pub struct PendingPut {
+    id: u64,
+    size: u64,
+    dir: PathBuf,
+    path: PathBuf,
+    header: Vec<u8>,
+    meta: ArtifactMeta,
+    generation: u64,
+}
+
+impl PendingPut {
+    pub fn meta(&self) -> &ArtifactMeta {
+        &self.meta
+    }
+
+    /// Writes the file crash-safely: temp file, fsync, rename, fsync of the directory.
+    pub fn write(&self, body: &[u8]) -> std::io::Result<()> {
+        let tmp = self.path.with_extension("tmp");
+        let result = (|| {
+            let mut f = File::create(&tmp)?;
+            #[cfg(feature = "test-hooks")]
+            test_hooks::stall(&self.dir);
+            if body.len() as u64 + (MAGIC.len() + 4 + self.header.len() + 8 + 4) as u64 != self.size
+            {
+                return Err(std::io::Error::other("body is not the reserved size"));
+            }
+            let mut crc = flate2::Crc::new();
+            crc.update(body);
+            f.write_all(MAGIC)?;
+            f.write_all(&(self.header.len() as u32).to_be_bytes())?;
+            f.write_all(&self.header)?;
+            f.write_all(&(body.len() as u64).to_be_bytes())?;
+            f.write_all(&crc.sum().to_be_bytes())?;
+            f.write_all(body)?;
+            f.sync_all()?;
+            fs::rename(&tmp, &self.path)?;
+            // The rename is durable only once the directory entry is.
+            File::open(&self.dir).and_then(|d| d.sync_all())
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
+    }
 }
 
 impl Spool {
@@ -118,6 +211,9 @@ impl Spool {
             entries: BTreeMap::new(),
             total_bytes: 0,
             next_id: 1,
+            pending_bytes: 0,
+            pending_files: 0,
+            generation: 0,
             counters: SpoolCounters::default(),
         };
         let mut report = OpenReport::default();
@@ -127,6 +223,7 @@ impl Spool {
             .filter(|p| p.is_file())
             .collect();
         names.sort();
+        let mut stages = Vec::new();
         for path in names {
             let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
             let id = path
@@ -137,7 +234,8 @@ impl Spool {
                 // would overflow the next id.
                 .filter(|id| *id < MAX_ID);
             match (ext, id) {
-                ("tmp", _) => {
+                (STAGE_EXT, Some(id)) => stages.push((id, path)),
+                ("tmp" | STAGE_TMP_EXT, _) => {
                     let _ = fs::remove_file(&path);
                     report.temp_files_removed += 1;
                 }
@@ -165,6 +263,13 @@ impl Spool {
                     report.quarantined += 1;
                 }
                 _ => {}
+            }
+        }
+        // A stage whose artifact is gone (delivered or dropped, and the process died
+        // before deleting the sidecar) is of no use.
+        for (id, path) in stages {
+            if !spool.entries.contains_key(&id) {
+                let _ = fs::remove_file(path);
             }
         }
         spool.enforce_limits(0);
@@ -200,15 +305,38 @@ impl Spool {
         self.dir.join(format!("{id:016}.{EXT}"))
     }
 
+    /// The sidecar file of artifact `id`'s upload stage, and its temp file (written by the
+    /// upload thread; deleted with the artifact, and as an orphan on open).
+    pub fn stage_paths(&self, id: u64) -> (PathBuf, PathBuf) {
+        (
+            self.dir.join(format!("{id:016}.{STAGE_EXT}")),
+            self.dir.join(format!("{id:016}.{STAGE_TMP_EXT}")),
+        )
+    }
+
     /// Persists an artifact durably and returns its id. Makes room by evicting the oldest
-    /// artifacts if the quota requires it (each eviction counted).
+    /// artifacts if the quota requires it (each eviction counted). Writes while the spool is
+    /// borrowed; a thread sharing the spool uses [`Spool::begin_put`] and writes unlocked.
     pub fn put(&mut self, meta: &ArtifactMeta, body: &[u8]) -> Result<u64, SpoolError> {
+        let pending = self.begin_put(meta, body.len())?;
+        let written = pending.write(body);
+        self.finish_put(pending, written)
+    }
+
+    /// Reserves room and an id for an artifact of `body_len` bytes, evicting the oldest
+    /// artifacts if the quota requires it (each eviction counted).
+    pub fn begin_put(
+        &mut self,
+        meta: &ArtifactMeta,
+        body_len: usize,
+    ) -> Result<PendingPut, SpoolError> {
         let header = serde_json::to_vec(meta).map_err(|e| SpoolError::Io {
             path: self.dir.clone(),
             source: e.into(),
         })?;
-        let size = (MAGIC.len() + 4 + header.len() + 8 + 4 + body.len()) as u64;
+        let size = (MAGIC.len() + 4 + header.len() + 8 + 4 + body_len) as u64;
         if size > self.limits.quota_bytes {
+            self.counters.write_errors += 1;
             return Err(SpoolError::TooLarge {
                 size,
                 quota: self.limits.quota_bytes,
@@ -217,33 +345,45 @@ impl Spool {
         self.enforce_limits(size);
         let id = self.next_id;
         self.next_id = self.next_id.saturating_add(1);
-        let path = self.path_of(id);
-        let tmp = path.with_extension("tmp");
-        let result = (|| {
-            let mut f = File::create(&tmp)?;
-            let mut crc = flate2::Crc::new();
-            crc.update(body);
-            f.write_all(MAGIC)?;
-            f.write_all(&(header.len() as u32).to_be_bytes())?;
-            f.write_all(&header)?;
-            f.write_all(&(body.len() as u64).to_be_bytes())?;
-            f.write_all(&crc.sum().to_be_bytes())?;
-            f.write_all(body)?;
-            f.sync_all()?;
-            fs::rename(&tmp, &path)?;
-            // The rename is durable only once the directory entry is.
-            File::open(&self.dir).and_then(|d| d.sync_all())
-        })();
-        if let Err(source) = result {
-            let _ = fs::remove_file(&tmp);
+        self.pending_bytes = self.pending_bytes.saturating_add(size);
+        self.pending_files += 1;
+        Ok(PendingPut {
+            id,
+            size,
+            dir: self.dir.clone(),
+            path: self.path_of(id),
+            header,
+            meta: meta.clone(),
+            generation: self.generation,
+        })
+    }
+
+    /// Settles a reserved write: the artifact joins the spool if its file was written (and
+    /// the spool was not cleared meanwhile); returns its id.
+    pub fn finish_put(
+        &mut self,
+        pending: PendingPut,
+        written: std::io::Result<()>,
+    ) -> Result<u64, SpoolError> {
+        self.pending_bytes = self.pending_bytes.saturating_sub(pending.size);
+        self.pending_files = self.pending_files.saturating_sub(1);
+        if let Err(source) = written {
             self.counters.write_errors += 1;
-            return Err(SpoolError::Io { path, source });
+            return Err(SpoolError::Io {
+                path: pending.path,
+                source,
+            });
         }
+        if pending.generation != self.generation {
+            let _ = fs::remove_file(&pending.path);
+            return Err(SpoolError::Cleared);
+        }
+        let PendingPut { id, size, meta, .. } = pending;
         self.entries.insert(
             id,
             SpoolEntry {
                 id,
-                meta: meta.clone(),
+                meta,
                 file_bytes: size,
             },
         );
@@ -279,12 +419,14 @@ impl Spool {
         let known = self.forget(id);
         if known {
             let _ = fs::remove_file(self.path_of(id));
+            let _ = fs::remove_file(self.stage_paths(id).0);
         }
         known
     }
 
-    /// Deletes every artifact (opt-out).
+    /// Deletes every artifact (opt-out), and those being written when they finish.
     pub fn clear(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
         let ids: Vec<u64> = self.entries.keys().copied().collect();
         for id in ids {
             self.remove(id);
@@ -304,9 +446,12 @@ impl Spool {
     /// Evicts oldest entries until `incoming` more bytes and one more file fit.
     fn enforce_limits(&mut self, incoming: u64) {
         let need_file = u64::from(incoming > 0);
+        let pending_files = self.pending_files as u64;
         while let Some((&id, e)) = self.entries.iter().next() {
-            let over_bytes = self.total_bytes.saturating_add(incoming) > self.limits.quota_bytes;
-            let over_files = self.entries.len() as u64 + need_file > self.limits.max_files as u64;
+            let used = self.total_bytes.saturating_add(self.pending_bytes);
+            let over_bytes = used.saturating_add(incoming) > self.limits.quota_bytes;
+            let files = self.entries.len() as u64 + pending_files + need_file;
+            let over_files = files > self.limits.max_files as u64;
             if !over_bytes && !over_files {
                 break;
             }

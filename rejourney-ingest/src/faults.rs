@@ -69,6 +69,13 @@ pub enum Fault {
     /// `403 {"error": "FORBIDDEN", "message": "Rejourney is disabled for this project"}`: the
     /// project's kill switch (unlike `Status(403)`, whose message says nothing of it).
     ProjectDisabled,
+    /// This status with `{"error": <the backend's code for it>, "message": <message>}`: e.g.
+    /// a 403 whose words are not the kill switch's.
+    StatusWithMessage(u16, String),
+    /// Handle the request normally (everything it does happens: a PUT is ingested, a
+    /// complete marks its key done), then close the connection without answering: the
+    /// answer is lost, as when the client is killed just after the server acted.
+    HangUpAfterHandling,
     /// The backend's rate limiter: `429 {"error": "Too Many Requests", "message", "retryAfter":
     /// N}` with **no** `Retry-After` header — the wait is only in the body.
     RateLimited { retry_after_secs: u64 },
@@ -176,6 +183,7 @@ pub(crate) fn injected(
         .and_then(Value::as_str);
     match fault {
         Fault::Status(s) => Some(Response::error(s, "injected fault")),
+        Fault::StatusWithMessage(s, message) => Some(Response::error(s, &message)),
         Fault::RetryAfterSecs(s, secs) => {
             Some(Response::error(s, "injected fault").with_header("Retry-After", &secs.to_string()))
         }
@@ -271,7 +279,7 @@ pub(crate) fn injected(
             }
             None
         }
-        Fault::ExpireNextPut | Fault::Pass | Fault::Delay(_) => {
+        Fault::ExpireNextPut | Fault::Pass | Fault::Delay(_) | Fault::HangUpAfterHandling => {
             unreachable!("handled by the caller")
         }
     }

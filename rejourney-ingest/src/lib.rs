@@ -137,7 +137,7 @@ pub struct RequestRecord {
     pub received: Instant,
 }
 
-/// A completed artifact.
+/// An ingested artifact (stored by its PUT, as the backend's upload relay does).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredArtifact {
     pub session_id: String,
@@ -162,6 +162,8 @@ pub struct ServerStats {
     pub artifacts: HashMap<String, u64>,
     /// Complete calls repeated for an already completed upload.
     pub duplicates_suppressed: u64,
+    /// PUTs repeated for an upload already stored (answered 204, nothing stored again).
+    pub puts_already_stored: u64,
     pub bundles_rejected: u64,
     pub frames_stored: u64,
     /// Sessions ended (the first accepted end of each).
@@ -372,7 +374,7 @@ impl IngestServer {
         lock(&self.inner.state).requests.iter().cloned().collect()
     }
 
-    /// Artifacts completed, oldest first (the latest 100 000).
+    /// Artifacts ingested (by their PUT), oldest first (the latest 100 000).
     pub fn artifacts(&self) -> Vec<StoredArtifact> {
         lock(&self.inner.state).artifacts.iter().cloned().collect()
     }

@@ -151,6 +151,11 @@ fn serve(inner: &Inner, mut stream: TcpStream) {
             }
             handle(inner, route, &req, false)
         }
+        Some(Fault::HangUpAfterHandling) => {
+            let _ = handle(inner, route, &req, false);
+            reset(stream);
+            return;
+        }
         Some(fault) => match injected(inner, fault, parsed.as_ref(), &mut stream) {
             Some(r) => r,
             None => return,

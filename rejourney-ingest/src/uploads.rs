@@ -3,7 +3,8 @@
 //! the kill switch, sampling, replay disabled, the recording limit; then a URL, and the key
 //! marked `processing`. Segment ids are deterministic over the segment's description, as
 //! the backend's are, so presigning a stored segment again is "Already processed" and
-//! presigning an unfinished one again reuses it. Complete calls mark their key `done`.
+//! presigning an unfinished one again reuses it. The PUT ingests (the backend's upload
+//! relay); complete calls confirm and mark their key `done`.
 
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::Ordering::Acquire;
@@ -176,15 +177,28 @@ pub(crate) fn presign(
     )
 }
 
-/// `PUT` of a presigned URL: the body is checked for its kind (strict bundle parser, events
-/// envelope, hierarchy snapshot) and stored; 204 like the backend's upload relay.
+/// `PUT` of a presigned URL, ingested as the backend's upload relay does
+/// (`routes/ingestUploadRelay.ts`): the body is checked for its kind (strict bundle parser,
+/// events envelope, hierarchy snapshot), stored and processed now, answered 204; the complete
+/// call only confirms it. A PUT repeated for an upload already stored answers 204 and stores
+/// nothing ("already stored"), so the same URL can be retried safely, while a second presign
+/// (events get a fresh batch id each time) and its PUT store the batch twice, visibly.
 pub(crate) fn put(inner: &Inner, req: &Request) -> Response {
+    let no_content = Response {
+        status: 204,
+        headers: Vec::new(),
+        body: Vec::new(),
+    };
     let batch_id = req.path.rsplit('/').next().unwrap_or("").to_owned();
     let (session, kind) = {
-        let st = lock(&inner.state);
+        let mut st = lock(&inner.state);
         match st.batches.get(&batch_id) {
             None => return Response::error(404, "unknown upload"),
             Some(b) if b.expired => return Response::error(403, "presigned URL expired"),
+            Some(b) if b.uploaded.is_some() => {
+                st.stats.puts_already_stored += 1;
+                return no_content;
+            }
             Some(b) => (b.session_id.clone(), b.kind.clone()),
         }
     };
@@ -200,47 +214,22 @@ pub(crate) fn put(inner: &Inner, req: &Request) -> Response {
     if let Err(e) = write_atomic(&dir, &path, &req.body) {
         return Response::error(500, &format!("storage: {e}"));
     }
-    if let Some(b) = lock(&inner.state).batches.get_mut(&batch_id) {
-        b.uploaded = Some((path, req.body.len() as u64, items));
-    }
-    Response {
-        status: 204,
-        headers: Vec::new(),
-        body: Vec::new(),
-    }
-}
-
-/// `POST /segment/complete` (`segmentId`) or `/batch/complete` (`batchId`). The key it
-/// carries is marked `done` without being read, every time, repeats included.
-pub(crate) fn complete(inner: &Inner, req: &Request, body: &Value, id_field: &str) -> Response {
-    let Some(batch_id) = body
-        .get(id_field)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-    else {
-        return Response::error(400, &format!("{id_field} is required"));
-    };
     let artifact = {
         let mut st = lock(&inner.state);
-        let Some(b) = st.batches.get_mut(batch_id) else {
-            return Response::error(404, "Upload not found");
+        let Some(b) = st.batches.get_mut(&batch_id) else {
+            return Response::error(404, "unknown upload");
         };
-        if (b.kind == "events") != (id_field == "batchId") {
-            return Response::error(400, &format!("{id_field} names a {} upload", b.kind));
+        if b.uploaded.is_some() {
+            // A concurrent PUT of the same URL stored it first.
+            st.stats.puts_already_stored += 1;
+            return no_content;
         }
-        if let Some(s) = body.get("sessionId").and_then(Value::as_str) {
-            if s != b.session_id {
-                return Response::error(400, "sessionId is not the upload's session");
-            }
-        }
-        let Some((path, size, items)) = b.uploaded.clone() else {
-            return Response::error(400, "nothing was uploaded for this batch");
-        };
-        let repeated = std::mem::replace(&mut b.completed, true);
+        let size = req.body.len() as u64;
+        b.uploaded = Some((path.clone(), size, items));
         let artifact = StoredArtifact {
             session_id: b.session_id.clone(),
             kind: b.kind.clone(),
-            batch_id: batch_id.to_owned(),
+            batch_id: batch_id.clone(),
             idempotency_key: b.idempotency_key.clone(),
             size_bytes: size,
             frame_count: items,
@@ -248,13 +237,6 @@ pub(crate) fn complete(inner: &Inner, req: &Request, body: &Value, id_field: &st
             end_time: b.end_time,
             path,
         };
-        if let Some(k) = key_of(req) {
-            st.idempotency.set(k, KeyState::Done);
-        }
-        if repeated {
-            st.stats.duplicates_suppressed += 1;
-            return Response::json(200, &json!({ "success": true, "duplicate": true }));
-        }
         *st.stats.artifacts.entry(artifact.kind.clone()).or_default() += 1;
         if artifact.kind == "screenshots" {
             st.stats.frames_stored += items;
@@ -263,10 +245,47 @@ pub(crate) fn complete(inner: &Inner, req: &Request, body: &Value, id_field: &st
         artifact
     };
     if artifact.kind == "events" {
-        // Read back outside the lock: the backend processes the artifact after completion.
+        // Read back outside the lock: the relay's flush job processes the stored artifact.
         if let Some(batch) = read_gzip_json(&artifact.path) {
             process_events(inner, &artifact.session_id, &batch);
         }
+    }
+    no_content
+}
+
+/// `POST /segment/complete` (`segmentId`) or `/batch/complete` (`batchId`): confirms an
+/// upload its PUT already ingested. The key it carries is marked `done` without being read,
+/// every time, repeats included.
+pub(crate) fn complete(inner: &Inner, req: &Request, body: &Value, id_field: &str) -> Response {
+    let Some(batch_id) = body
+        .get(id_field)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    else {
+        return Response::error(400, &format!("{id_field} is required"));
+    };
+    let mut st = lock(&inner.state);
+    let Some(b) = st.batches.get_mut(batch_id) else {
+        return Response::error(404, "Upload not found");
+    };
+    if (b.kind == "events") != (id_field == "batchId") {
+        return Response::error(400, &format!("{id_field} names a {} upload", b.kind));
+    }
+    if let Some(s) = body.get("sessionId").and_then(Value::as_str) {
+        if s != b.session_id {
+            return Response::error(400, "sessionId is not the upload's session");
+        }
+    }
+    if b.uploaded.is_none() {
+        return Response::error(400, "nothing was uploaded for this batch");
+    }
+    let repeated = std::mem::replace(&mut b.completed, true);
+    if let Some(k) = key_of(req) {
+        st.idempotency.set(k, KeyState::Done);
+    }
+    if repeated {
+        st.stats.duplicates_suppressed += 1;
+        return Response::json(200, &json!({ "success": true, "duplicate": true }));
     }
     Response::json(200, &json!({ "success": true }))
 }

@@ -434,3 +434,35 @@ fn garbage_requests_never_break_the_server() {
         "a request is recorded once it has been read whole"
     );
 }
+
+/// The backend's upload relay ingests on the PUT: the batch is stored (and its events
+/// counted) before any complete call; the same URL PUT again stores nothing more; a second
+/// presign of the same batch gets a fresh batch id, and its PUT is a visible duplicate.
+#[test]
+fn the_put_ingests_a_repeated_put_does_not_and_a_second_presign_duplicates() {
+    let api = Api::new();
+    let batch = json!({"events": [{"type": "touch", "timestamp": 1, "gestureType": "tap"}],
+        "deviceInfo": {"platform": "ios"}});
+    let (_, a) = api.post("/api/ingest/presign", events_presign(S, 0), &[]);
+    let url = a["presignedUrl"].as_str().unwrap();
+    assert_eq!(api.put(url, gzip(&batch)), 204);
+    assert_eq!(api.srv.artifacts().len(), 1, "ingested by the PUT alone");
+    assert_eq!(api.srv.session_summary(S).unwrap().touch_count, 1);
+    assert_eq!(
+        api.put(url, gzip(&batch)),
+        204,
+        "the relay's already stored"
+    );
+    assert_eq!(api.srv.artifacts().len(), 1);
+    assert_eq!(api.srv.stats().puts_already_stored, 1);
+    let done = json!({"batchId": a["batchId"], "sessionId": S});
+    assert_eq!(api.post("/api/ingest/batch/complete", done, &[]).0, 200);
+    assert_eq!(api.srv.artifacts().len(), 1, "complete only confirms");
+    let (_, b) = api.post("/api/ingest/presign", events_presign(S, 0), &[]);
+    assert_ne!(a["batchId"], b["batchId"]);
+    assert_eq!(
+        api.put(b["presignedUrl"].as_str().unwrap(), gzip(&batch)),
+        204
+    );
+    assert_eq!(api.srv.artifacts().len(), 2, "the duplicate is visible");
+}

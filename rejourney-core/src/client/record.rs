@@ -139,9 +139,10 @@ impl Client {
             0,
             body,
         ));
-        // A crash flushes an on-error buffer; the marker is on disk before this returns, so
-        // if the process dies before the move, the next launch uploads the buffer.
-        self.trigger("crash", true);
+        // A crash flushes an on-error buffer. The spooler writes its marker and moves it in
+        // the round `persist` waits for, within `timeout`: this thread never waits on the
+        // disk past its deadline (the marker covers a kill during the move).
+        self.trigger("crash", false);
         Ok(self.persist(timeout))
     }
 }

@@ -14,7 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::artifact::{ArtifactKind, ArtifactMeta};
-use crate::spool::{Spool, SpoolError, SpoolLimits};
+use crate::spool::{PendingPut, Spool, SpoolError, SpoolLimits};
 
 /// Limits of the on-error buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,13 +78,14 @@ fn marker_path(dir: &Path, session_id: &str) -> PathBuf {
 const MAX_MARKER: u64 = 512;
 
 impl Buffer {
-    /// Opens the buffer at `dir`. Returns it and what earlier runs left: the triggered
-    /// sessions' artifacts, to move to the upload spool now (oldest first); the rest is
-    /// deleted and counted.
+    /// Opens the buffer at `dir`. Returns it and the sessions an earlier run triggered
+    /// (oldest first): their artifacts and markers stay until the spooler moves them to the
+    /// upload spool ([`Buffer::promote`], off the launch thread). The rest is deleted and
+    /// counted.
     pub(super) fn open(
         dir: PathBuf,
         limits: BufferLimits,
-    ) -> Result<(Self, Vec<(ArtifactMeta, Vec<u8>)>), SpoolError> {
+    ) -> Result<(Self, Vec<String>), SpoolError> {
         let (spool, _) = Spool::open(
             &dir,
             SpoolLimits {
@@ -93,6 +94,7 @@ impl Buffer {
             },
         )?;
         let mut triggered = HashSet::new();
+        let mut markers = Vec::new();
         if let Ok(listing) = fs::read_dir(&dir) {
             for e in listing.flatten() {
                 let p = e.path();
@@ -100,10 +102,15 @@ impl Buffer {
                     continue;
                 }
                 let small = fs::metadata(&p).is_ok_and(|m| m.len() <= MAX_MARKER);
-                if let (true, Ok(id)) = (small, fs::read_to_string(&p)) {
-                    triggered.insert(id);
+                match (small, fs::read_to_string(&p)) {
+                    (true, Ok(id)) if marker_path(&dir, &id) == p => {
+                        triggered.insert(id.clone());
+                        markers.push((id, p));
+                    }
+                    _ => {
+                        let _ = fs::remove_file(&p);
+                    }
                 }
-                let _ = fs::remove_file(&p);
             }
         }
         let mut b = Self {
@@ -111,7 +118,7 @@ impl Buffer {
             limits,
             counters: BufferCounters::default(),
         };
-        let mut kept = Vec::new();
+        let mut kept: Vec<String> = Vec::new();
         let ids: Vec<(u64, String)> = b
             .spool
             .entries()
@@ -119,18 +126,19 @@ impl Buffer {
             .collect();
         for (id, session) in ids {
             if triggered.contains(&session) {
-                match b.spool.read(id) {
-                    Ok((mut meta, body)) => {
-                        meta.is_sampled_in = true;
-                        kept.push((meta, body));
-                        b.counters.promoted += 1;
-                    }
-                    Err(_) => b.counters.promote_failed += 1,
+                if !kept.contains(&session) {
+                    kept.push(session);
                 }
             } else {
                 b.counters.discarded += 1;
+                b.spool.remove(id);
             }
-            b.spool.remove(id);
+        }
+        // A marker with nothing left to move (the move finished before the app died).
+        for (id, path) in markers {
+            if !kept.contains(&id) {
+                let _ = fs::remove_file(path);
+            }
         }
         Ok((b, kept))
     }
@@ -142,13 +150,38 @@ impl Buffer {
     /// Keeps an artifact of a buffering session, then evicts what of its kind fell out of
     /// the window.
     /// `evict` is false once a trigger asked for the session (the window is being moved).
+    /// (The spooler writes through [`Buffer::begin_put`] instead, without the lock.)
+    #[cfg(test)]
     pub(super) fn put(
         &mut self,
         meta: &ArtifactMeta,
         body: &[u8],
         evict: bool,
     ) -> Result<(), SpoolError> {
-        self.spool.put(meta, body)?;
+        let pending = self.begin_put(meta, body.len())?;
+        let written = pending.write(body);
+        self.finish_put(pending, written, evict)
+    }
+
+    /// Reserves a write (see [`Spool::begin_put`]): the caller writes it without the lock
+    /// that guards the buffer, then settles it with [`Buffer::finish_put`].
+    pub(super) fn begin_put(
+        &mut self,
+        meta: &ArtifactMeta,
+        body_len: usize,
+    ) -> Result<PendingPut, SpoolError> {
+        self.spool.begin_put(meta, body_len)
+    }
+
+    /// Settles a reserved write, then evicts what of its kind fell out of the window.
+    pub(super) fn finish_put(
+        &mut self,
+        pending: PendingPut,
+        written: std::io::Result<()>,
+        evict: bool,
+    ) -> Result<(), SpoolError> {
+        let meta = pending.meta().clone();
+        self.spool.finish_put(pending, written)?;
         self.counters.buffered += 1;
         if !evict {
             return Ok(());
@@ -349,14 +382,21 @@ mod tests {
             Buffer::mark_triggered(b.dir(), "crashed").unwrap();
             // The app dies here.
         }
-        let (b, moved) = Buffer::open(path.clone(), limits()).unwrap();
+        let (mut b, triggered) = Buffer::open(path.clone(), limits()).unwrap();
+        assert_eq!(triggered, vec!["crashed".to_owned()]);
+        assert_eq!(b.counters.discarded, 1);
+        assert!(marker_path(&path, "crashed").exists(), "kept until moved");
+        let moved = b.promote("crashed");
         let got: Vec<(String, u64)> = moved
             .iter()
             .map(|(m, _)| (m.session_id.clone(), m.end_ms))
             .collect();
         assert_eq!(got, vec![("crashed".into(), 5), ("crashed".into(), 7)]);
-        assert_eq!(b.counters.discarded, 1);
         assert_eq!(b.files(), 0);
+        b.clear_marker("crashed");
+        drop(b);
+        let (_, triggered) = Buffer::open(path.clone(), limits()).unwrap();
+        assert!(triggered.is_empty());
         assert!(!marker_path(&path, "crashed").exists());
     }
 

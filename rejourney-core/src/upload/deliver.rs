@@ -14,14 +14,19 @@ use super::protocol::{self, Declined as Closed, Presign};
 use super::retry::{classify, StatusClass};
 use super::shared::{count_drop, count_drops, delete_session, is_purged, Shared};
 use super::spooler::declined;
+use super::stage::{StageFile, UploadStage};
 use super::stats::DeliveryDrop;
 use crate::artifact::{wall_clock_ms, ArtifactKind, ArtifactMeta};
 use crate::spool::SpoolEntry;
 use crate::wait::lock;
 
-/// Per-artifact progress kept in memory (a restart redoes presign, which is idempotent).
+/// Per-artifact progress. Its upload stage (presigned, uploaded) is also kept on disk
+/// beside the artifact ([`super::stage`]), loaded the first time this run sees it, so a
+/// restart resumes where the last run stopped.
 #[derive(Debug, Default)]
 struct Progress {
+    /// The stage file was read.
+    loaded: bool,
     attempts: u32,
     represigns: u32,
     presigned: Option<(String, String)>,
@@ -97,15 +102,23 @@ impl Deliverer {
     }
 
     pub(super) fn run(mut self) {
+        struct Exited<'a>(&'a Shared);
+        impl Drop for Exited<'_> {
+            fn drop(&mut self) {
+                // Waiters for idleness stop waiting for a thread that is gone.
+                self.0.upload_exited.store(true, Release);
+                let _guard = lock(&self.0.idle_acked);
+                self.0.idle_cv.notify_all();
+            }
+        }
+        let shared = self.shared.clone();
+        let _exited = Exited(&shared);
         self.deliver();
-        // Waiters for idleness stop waiting for a thread that is gone.
-        let _guard = lock(&self.shared.idle_acked);
-        self.shared.idle_cv.notify_all();
     }
 
     fn deliver(&mut self) {
         loop {
-            let spooled = *lock(&self.shared.spooled_ack);
+            let spooled = lock(&self.shared.spooled_ack).through;
             if self.shared.opt_out.swap(false, AcqRel) {
                 lock(&self.shared.spool).clear();
                 self.progress.clear();
@@ -113,10 +126,13 @@ impl Deliverer {
             self.publish();
             let stopping = self.shared.stop.load(Acquire);
             let drain_until = *lock(&self.shared.drain_until);
-            if self.shared.disabled.load(Acquire) {
-                self.drop_everything();
-            }
-            let (oldest, wait_for) = self.next_entry();
+            // The project is disabled: nothing more is sent by this process; what other
+            // sessions left in the spool stays there for a launch the project is enabled in.
+            let (oldest, wait_for) = if self.shared.disabled.load(Acquire) {
+                (None, None)
+            } else {
+                self.next_entry()
+            };
             if stopping && (oldest.is_none() || drain_until.is_none_or(|d| Instant::now() >= d)) {
                 return;
             }
@@ -174,10 +190,14 @@ impl Deliverer {
         (None, earliest)
     }
 
-    /// The project is disabled: every artifact is dropped and counted, none sent, the
-    /// on-error buffer's included (nothing of it may go out on a later trigger).
-    fn drop_everything(&mut self) {
-        let ids: Vec<u64> = lock(&self.shared.spool).entries().map(|e| e.id).collect();
+    /// The project is disabled for the session an answer named: its artifacts are dropped
+    /// and counted. Other sessions' artifacts (crash reports of earlier launches) are kept.
+    fn drop_session(&mut self, session_id: &str) {
+        let ids: Vec<u64> = lock(&self.shared.spool)
+            .entries()
+            .filter(|e| e.meta.session_id == session_id)
+            .map(|e| e.id)
+            .collect();
         for id in ids {
             self.drop_entry(id, DeliveryDrop::ProjectDisabled);
         }
@@ -421,11 +441,25 @@ impl Deliverer {
         }
     }
 
-    /// presign → PUT → complete, resuming from whatever step last succeeded.
+    /// presign → PUT → complete, resuming from whatever step last succeeded, in this run or
+    /// (by the stage kept beside the artifact) an earlier one.
     fn upload(&mut self, id: u64, meta: &ArtifactMeta, body: Vec<u8>) -> Outcome {
         let size = body.len();
         let sdk = self.shared.config.sdk_version.clone();
-        let represigns = self.progress.entry(id).or_default().represigns;
+        let stage_file = {
+            let (path, tmp) = lock(&self.shared.spool).stage_paths(id);
+            StageFile { path, tmp }
+        };
+        let p = self.progress.entry(id).or_default();
+        if !std::mem::replace(&mut p.loaded, true) {
+            if let Some(st) = stage_file.load() {
+                p.represigns = st.represigns;
+                p.presigned = Some((st.url, st.batch_id));
+                p.uploaded = st.uploaded;
+                self.shared.counters.with(|c| c.stages_resumed += 1);
+            }
+        }
+        let represigns = p.represigns;
         if self
             .progress
             .get(&id)
@@ -454,6 +488,15 @@ impl Deliverer {
                     return Outcome::Abandoned
                 }
                 Ok(Presign::Upload { url, batch_id }) => {
+                    // Durable before the PUT: a restart PUTs this URL again (stored once)
+                    // instead of presigning a new batch the backend would ingest again.
+                    let stage = UploadStage {
+                        represigns,
+                        url: url.clone(),
+                        batch_id: batch_id.clone(),
+                        uploaded: false,
+                    };
+                    self.store_stage(&stage_file, &stage);
                     if let Some(p) = self.progress.get_mut(&id) {
                         p.presigned = Some((url, batch_id));
                     }
@@ -491,6 +534,14 @@ impl Deliverer {
                     self.shared
                         .counters
                         .with(|c| c.bytes_uploaded += size as u64);
+                    // Durable before the complete: a restart only completes.
+                    let stage = UploadStage {
+                        represigns,
+                        url: url.clone(),
+                        batch_id: batch_id.clone(),
+                        uploaded: true,
+                    };
+                    self.store_stage(&stage_file, &stage);
                     if let Some(p) = self.progress.get_mut(&id) {
                         p.uploaded = true;
                     }
@@ -498,6 +549,7 @@ impl Deliverer {
                 // An expired or revoked presigned URL: presign again, do not retry the PUT.
                 401 | 403 => {
                     self.shared.counters.with(|c| c.presign_expired += 1);
+                    stage_file.remove();
                     if let Some(p) = self.progress.get_mut(&id) {
                         p.presigned = None;
                         p.represigns += 1;
@@ -523,6 +575,14 @@ impl Deliverer {
             Ok(r) if classify(r.status) == StatusClass::Success => Outcome::Done,
             Ok(r) => self.failure(&r),
             Err(o) => o,
+        }
+    }
+
+    /// Best effort: if the disk refuses the stage, this run still resumes from memory; only
+    /// a kill before the artifact is settled could then repeat a step (counted).
+    fn store_stage(&self, file: &StageFile, stage: &UploadStage) {
+        if file.store(stage).is_err() {
+            self.shared.counters.with(|c| c.stage_write_failures += 1);
         }
     }
 
@@ -614,7 +674,7 @@ impl Deliverer {
             }
             Outcome::Disabled => {
                 self.shared.disabled.store(true, Release);
-                self.drop_everything();
+                self.drop_session(&entry.meta.session_id);
             }
             Outcome::Abandoned => self.drop_entry(entry.id, DeliveryDrop::Purged),
             Outcome::Unauthorized => {

@@ -4,7 +4,7 @@
 //! requests and answers (pure), the [`http`] transport under the one [`url_policy`], the [`config`] and [`stats`], the
 //! [`spooler`] thread that persists to the [`crate::spool`] first (or, for a session buffered
 //! for on-error upload, to the [`buffer`]), the [`deliver`] state
-//! machine on the upload thread, and the [`worker`] handle the client holds.
+//! machine on the upload thread (resuming each artifact at the [`stage`] kept beside it), and the [`worker`] handle the client holds.
 
 pub mod buffer;
 pub mod config;
@@ -14,6 +14,7 @@ pub mod protocol;
 pub mod retry;
 mod shared;
 mod spooler;
+mod stage;
 pub mod stats;
 mod tls;
 pub mod url_policy;

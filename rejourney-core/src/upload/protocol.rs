@@ -155,17 +155,22 @@ pub fn skip_scope(reason: &str, kind: ArtifactKind) -> Declined {
     }
 }
 
-/// Whether a 403 answer is the project kill switch ("Rejourney is disabled for this
-/// project"), which means stop, not re-authenticate.
+/// The backend's kill-switch answer to a presign (`routes/ingestUploads.ts`:
+/// `ApiError.forbidden('Rejourney is disabled for this project')`, serialized with the error
+/// code `FORBIDDEN`).
+pub const PROJECT_DISABLED_MESSAGE: &str = "Rejourney is disabled for this project";
+
+/// Whether a 403 answer is the project kill switch, which means stop, not re-authenticate.
+/// Matched exactly (the message, and the code when present): any other 403, whatever its
+/// words ("Uploads disabled for this key"), is a credentials problem and loses nothing.
 pub fn is_project_disabled(body: &[u8]) -> bool {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| {
-            v.get("message")
-                .and_then(Value::as_str)
-                .map(str::to_ascii_lowercase)
-        })
-        .is_some_and(|m| m.contains("disabled"))
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return false;
+    };
+    let code_ok = v
+        .get("error")
+        .is_none_or(|c| c.as_str() == Some("FORBIDDEN"));
+    code_ok && v.get("message").and_then(Value::as_str) == Some(PROJECT_DISABLED_MESSAGE)
 }
 
 /// What a 2xx presign answer says.

@@ -41,8 +41,14 @@ pub(super) struct Shared {
     pub(super) inbox: DropOldestQueue<Artifact>,
     /// Doorbell of the upload thread (rung when something was persisted).
     pub(super) upload_bell: DropOldestQueue<()>,
-    /// Highest idle-request token the spooler has persisted everything for.
-    pub(super) spooled_ack: Mutex<u64>,
+    /// How far the spooler has persisted, and which requests saw a write fail.
+    pub(super) spooled_ack: Mutex<SpooledAck>,
+    /// Writes to the spool or buffer that failed (the spooler compares it around a round).
+    pub(super) write_failures: AtomicU64,
+    /// The spooler and upload threads ended (waiters read these, never the join handles,
+    /// whose lock a shutdown holds while it waits).
+    pub(super) spooler_exited: AtomicBool,
+    pub(super) upload_exited: AtomicBool,
     pub(super) spooled_cv: Condvar,
     pub(super) source: Mutex<Option<Arc<dyn BundleSource>>>,
     pub(super) sampled_in: AtomicBool,
@@ -61,6 +67,51 @@ pub(super) struct Shared {
     pub(super) idle_requested: AtomicU64,
     pub(super) idle_acked: Mutex<u64>,
     pub(super) idle_cv: Condvar,
+}
+
+/// Idle-request tokens the spooler has persisted everything for, and the ranges of tokens
+/// whose round had a write fail: `persist` answers true only when the bytes are on disk.
+#[derive(Debug, Default)]
+pub(super) struct SpooledAck {
+    pub(super) through: u64,
+    /// `(after, through]` token ranges of failed rounds, newest last (bounded).
+    failed: std::collections::VecDeque<(u64, u64)>,
+    /// A write failed in a round no request was waiting for: it was handed over after the
+    /// last acked request, so it belongs to the next one.
+    pending_failure: bool,
+}
+
+/// Failed rounds remembered: a waiter reads its answer as soon as its round is acked.
+const FAILED_ROUNDS: usize = 64;
+
+impl SpooledAck {
+    /// Everything handed over before request `requested` was persisted (or, `failed`, not all).
+    pub(super) fn ack(&mut self, requested: u64, failed: bool) {
+        let failed = failed || self.pending_failure;
+        if requested <= self.through {
+            self.pending_failure = failed;
+            return;
+        }
+        if failed {
+            if self.failed.len() >= FAILED_ROUNDS {
+                self.failed.pop_front();
+            }
+            self.failed.push_back((self.through, requested));
+        }
+        self.through = requested;
+        self.pending_failure = false;
+    }
+
+    /// Whether a write failed in the round that covered `token`.
+    pub(super) fn failed(&self, token: u64) -> bool {
+        self.failed.iter().any(|&(a, b)| token > a && token <= b)
+    }
+}
+
+/// A failed spool or buffer write, counted for telemetry and for the waiters of its round.
+pub(super) fn count_write_failure(shared: &Shared) {
+    shared.write_failures.fetch_add(1, AcqRel);
+    count_drop(shared, DeliveryDrop::SpoolWriteFailed);
 }
 
 pub(super) fn snapshot_of(shared: &Shared) -> DeliverySnapshot {

@@ -2,34 +2,47 @@
 //! how long an upload takes (persist before upload: a kill loses nothing recorded), then
 //! wakes the upload thread.
 
-use std::sync::atomic::Ordering::{Acquire, Relaxed};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 use super::buffer::is_buffered_kind;
 use super::protocol::Declined as Closed;
-use super::shared::{count_drop, is_purged, Shared};
+use super::shared::{count_drop, count_write_failure, is_purged, Shared};
 use super::stats::DeliveryDrop;
 use crate::artifact::{Artifact, ArtifactKind};
+use crate::spool::SpoolError;
 use crate::wait::lock;
 
-/// The thread body.
+/// The thread body. Its first round moves what an earlier run's triggered buffers hold
+/// (queued as promotions by the uploader's start: the launch thread never writes).
 pub(super) fn run_spooler(shared: std::sync::Arc<Shared>) {
+    struct Exited<'a>(&'a Shared);
+    impl Drop for Exited<'_> {
+        fn drop(&mut self) {
+            self.0.spooler_exited.store(true, Release);
+            let _guard = lock(&self.0.spooled_ack);
+            self.0.spooled_cv.notify_all();
+        }
+    }
+    let _exited = Exited(&shared);
     loop {
         let requested = shared.idle_requested.load(Acquire);
-        ingest(&shared);
-        ack_spooled(&shared, requested);
+        round(&shared, requested);
         shared.upload_bell.ring();
         if shared.stop.load(Acquire) {
-            ingest(&shared);
-            ack_spooled(&shared, shared.idle_requested.load(Acquire));
+            round(&shared, shared.idle_requested.load(Acquire));
             return;
         }
         shared.inbox.wait(None);
     }
 }
 
-fn ack_spooled(shared: &Shared, requested: u64) {
+/// Persists everything waiting, then acknowledges `requested`, saying whether a write failed.
+fn round(shared: &Shared, requested: u64) {
+    let failures = shared.write_failures.load(Acquire);
+    ingest(shared);
+    let failed = shared.write_failures.load(Acquire) != failures;
     let mut acked = lock(&shared.spooled_ack);
-    *acked = (*acked).max(requested);
+    acked.ack(requested, failed);
     shared.spooled_cv.notify_all();
 }
 
@@ -69,14 +82,10 @@ fn ingest(shared: &Shared) {
         let buffering = lock(&shared.buffering).get(&a.meta.session_id).copied();
         if let Some(triggered) = buffering {
             if is_buffered_kind(a.meta.kind) {
-                let mut buffer = lock(&shared.buffer);
-                // Checked again under the lock a purge clears it with (see `purged`).
                 if is_purged(shared, &a.meta.session_id) {
-                    drop(buffer);
                     count_drop(shared, DeliveryDrop::Purged);
-                } else if buffer.put(&a.meta, &a.body, !triggered).is_err() {
-                    drop(buffer);
-                    count_drop(shared, DeliveryDrop::SpoolWriteFailed);
+                } else {
+                    buffer_one(shared, &a.meta, &a.body, !triggered);
                 }
                 continue;
             }
@@ -90,19 +99,37 @@ fn ingest(shared: &Shared) {
     promote(shared);
 }
 
+/// Writes one artifact to the upload spool. The spool's lock is held only to reserve and to
+/// settle the write, never across the disk: telemetry, opt-out and the upload thread do not
+/// wait on a slow disk.
 fn spool_one(shared: &Shared, meta: &crate::artifact::ArtifactMeta, body: &[u8]) {
-    let mut spool = lock(&shared.spool);
-    // Checked again under the lock a purge clears the spool with (see `purged`).
     if is_purged(shared, &meta.session_id) {
-        drop(spool);
         count_drop(shared, DeliveryDrop::Purged);
         return;
     }
-    let result = spool.put(meta, body);
-    drop(spool);
+    let reserved = lock(&shared.spool).begin_put(meta, body.len());
+    let result = reserved.and_then(|p| {
+        let written = p.write(body);
+        lock(&shared.spool).finish_put(p, written)
+    });
     match result {
         Ok(_) => shared.counters.with(|c| c.spooled += 1),
-        Err(_) => count_drop(shared, DeliveryDrop::SpoolWriteFailed),
+        // Opted out during the write: deleted on purpose, not a failure.
+        Err(SpoolError::Cleared) => {}
+        Err(_) => count_write_failure(shared),
+    }
+}
+
+/// Writes one artifact of a buffering session to the on-error buffer, likewise unlocked.
+fn buffer_one(shared: &Shared, meta: &crate::artifact::ArtifactMeta, body: &[u8], evict: bool) {
+    let reserved = lock(&shared.buffer).begin_put(meta, body.len());
+    let result = reserved.and_then(|p| {
+        let written = p.write(body);
+        lock(&shared.buffer).finish_put(p, written, evict)
+    });
+    match result {
+        Ok(()) | Err(SpoolError::Cleared) => {}
+        Err(_) => count_write_failure(shared),
     }
 }
 

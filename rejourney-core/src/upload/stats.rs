@@ -71,6 +71,10 @@ pub struct DeliverySnapshot {
     pub spool_evicted_bytes: u64,
     pub spool_quarantined: u64,
     pub resumed_from_spool: u64,
+    /// Uploads resumed at the stage an earlier run reached (presigned or PUT done).
+    pub stages_resumed: u64,
+    /// Upload stages the disk refused (a kill before such an upload settles may repeat it).
+    pub stage_write_failures: u64,
     pub uploads_paused: bool,
     /// Uploads the backend already had (`skipUpload` + `deduplicated`): counted delivered too.
     pub deduplicated: u64,

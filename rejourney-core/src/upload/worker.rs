@@ -14,7 +14,7 @@ use super::deliver::Deliverer;
 use super::http::Transport;
 use super::protocol;
 pub use super::shared::BundleSource;
-use super::shared::{count_drops, delete_session, mark_purged, snapshot_of, Shared};
+use super::shared::{count_drops, delete_session, mark_purged, snapshot_of, Shared, SpooledAck};
 use super::spooler::run_spooler;
 use super::stats::Counters;
 use super::stats::DeliveryDrop as Drop_;
@@ -52,10 +52,6 @@ impl Thread {
         Ok(Self { handle, exited })
     }
 
-    fn is_finished(&self) -> bool {
-        self.handle.is_finished()
-    }
-
     /// Joins the thread if it ends by `deadline`; otherwise abandons it (it holds only
     /// shared state, and ends after its current request). Returns whether it ended.
     fn join_until(self, deadline: Deadline) -> bool {
@@ -83,16 +79,13 @@ impl Uploader {
     /// Opens the spool (resuming what earlier runs left) and starts the upload thread.
     pub fn start(config: DeliveryConfig) -> Result<Self, DeliveryError> {
         config.validate()?;
-        let (mut spool, report) = Spool::open(&config.spool_dir, config.spool)?;
+        let (spool, report) = Spool::open(&config.spool_dir, config.spool)?;
         // What an earlier run buffered: triggered sessions (a crash, an error the app died
-        // of) are moved to the upload spool now, linked to their session; the rest is gone.
+        // of) are moved to the upload spool by the spooler's first round (not here: the
+        // launch thread never waits on the disk's writes), linked to their session; the
+        // rest is gone.
         let (buffer, triggered) = Buffer::open(config.spool_dir.join("buffer"), config.buffer)?;
-        let mut promote_failed = 0;
-        for (meta, body) in &triggered {
-            if spool.put(meta, body).is_err() {
-                promote_failed += 1;
-            }
-        }
+        let promotions = triggered.into_iter().map(|id| (id, false)).collect();
         let transport = Transport::new(
             config.timeouts,
             &protocol::user_agent(&config.sdk_version, &config.device_metadata),
@@ -101,13 +94,16 @@ impl Uploader {
         let shared = Arc::new(Shared {
             spool: Mutex::new(spool),
             buffer: Mutex::new(buffer),
-            promotions: Mutex::new(Vec::new()),
+            promotions: Mutex::new(promotions),
             buffering: Mutex::new(HashMap::new()),
             buffer_triggers: AtomicU64::new(0),
             inbox: DropOldestQueue::new(config.max_inbox),
             upload_bell: DropOldestQueue::new(1),
-            spooled_ack: Mutex::new(0),
+            spooled_ack: Mutex::new(SpooledAck::default()),
             spooled_cv: Condvar::new(),
+            write_failures: AtomicU64::new(0),
+            spooler_exited: AtomicBool::new(false),
+            upload_exited: AtomicBool::new(false),
             config,
             source: Mutex::new(None),
             sampled_in: AtomicBool::new(true),
@@ -126,7 +122,6 @@ impl Uploader {
             c.resumed_from_spool = report.resumed as u64;
             c.spool_quarantined = report.quarantined as u64;
         });
-        lock(&shared.buffer).counters.promote_failed += promote_failed;
         let spooler_shared = shared.clone();
         let spooler = Thread::spawn("rejourney-spool", move || run_spooler(spooler_shared))?;
         let worker = Deliverer::new(shared.clone(), transport);
@@ -224,18 +219,17 @@ impl Uploader {
     }
 
     /// Waits until everything handed over before this call is on disk (not necessarily
-    /// delivered), or until `timeout`. Returns whether it got there.
+    /// delivered), or until `timeout`. Returns whether it got there: false too if a write of
+    /// it failed (a full disk, an I/O error, an artifact larger than the quota).
     pub fn wait_spooled(&self, timeout: Duration) -> bool {
         let token = self.shared.idle_requested.fetch_add(1, AcqRel) + 1;
         self.shared.inbox.ring();
-        let spooler_gone = || lock(&self.spooler).as_ref().is_none_or(|t| t.is_finished());
         let acked = lock(&self.shared.spooled_ack);
-        Deadline::after(timeout)
-            .wait_until(&self.shared.spooled_cv, acked, |a| {
-                *a >= token || spooler_gone()
-            })
-            .0
-            .ge(&token)
+        let spooler_gone = || self.shared.spooler_exited.load(Acquire);
+        let (acked, _) = Deadline::after(timeout).wait_until(&self.shared.spooled_cv, acked, |a| {
+            a.through >= token || spooler_gone()
+        });
+        acked.through >= token && !acked.failed(token)
     }
 
     /// From now on, the session's recording (frames, hierarchy, events) waits in the
@@ -317,8 +311,9 @@ impl Uploader {
         self.shared.upload_bell.ring();
     }
 
+    /// Whether the upload thread ended (an atomic: never the lock a shutdown holds).
     fn finished(&self) -> bool {
-        lock(&self.thread).as_ref().is_none_or(|t| t.is_finished())
+        self.shared.upload_exited.load(Acquire)
     }
 
     /// Stops the upload thread after trying to deliver for up to `drain`, which bounds the
@@ -336,11 +331,14 @@ impl Uploader {
         self.shared.stop.store(true, Release);
         self.shared.inbox.ring();
         // The spooler persists what is waiting, then exits; then the upload thread drains.
-        if let Some(t) = lock(&self.spooler).take() {
+        // Each handle is taken out first: no lock is held while waiting for a thread.
+        let spooler = lock(&self.spooler).take();
+        if let Some(t) = spooler {
             t.join_until(Deadline::after(deadline.left().max(SPOOL_GRACE)));
         }
         self.shared.upload_bell.ring();
-        if let Some(t) = lock(&self.thread).take() {
+        let thread = lock(&self.thread).take();
+        if let Some(t) = thread {
             t.join_until(deadline);
         }
     }

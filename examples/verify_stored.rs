@@ -174,12 +174,21 @@ fn read_manifests(data: &Path) -> Result<BTreeMap<String, Declared>, Error> {
                 entry.captured = Some(c);
                 entry.start = v["start"].as_u64();
                 if v.get("private").is_some() {
-                    let size = rects(&serde_json::json!([[0, 0, v["screen_pt"][0], v["screen_pt"][1]]]));
-                    let screen = size.and_then(|s| s.first().copied()).ok_or_else(|| format!("{}: no screen_pt", at()))?;
+                    let size = rects(&serde_json::json!([[
+                        0,
+                        0,
+                        v["screen_pt"][0],
+                        v["screen_pt"][1]
+                    ]]));
+                    let screen = size
+                        .and_then(|s| s.first().copied())
+                        .ok_or_else(|| format!("{}: no screen_pt", at()))?;
                     entry.regions = Some(Regions {
                         screen_pt: (screen.width, screen.height),
-                        private: rects(&v["private"]).ok_or_else(|| format!("{}: bad private", at()))?,
-                        visible: rects(&v["visible"]).ok_or_else(|| format!("{}: bad visible", at()))?,
+                        private: rects(&v["private"])
+                            .ok_or_else(|| format!("{}: bad private", at()))?,
+                        visible: rects(&v["visible"])
+                            .ok_or_else(|| format!("{}: bad visible", at()))?,
                     });
                 }
             } else {
@@ -435,8 +444,10 @@ fn check_real_views(
             img.height as f32 / regions.screen_pt.1,
         );
         for rect in &regions.private {
-            let found = check(&img, rect, scale)
-                .ok_or(format!("{}: private region {rect:?} off the frame", path.display()))?;
+            let found = check(&img, rect, scale).ok_or(format!(
+                "{}: private region {rect:?} off the frame",
+                path.display()
+            ))?;
             if found.fails() {
                 return Err(format!(
                     "{}: private region {rect:?} not black ({found:?})",

@@ -150,8 +150,14 @@ fn an_opted_out_sessions_screens_do_not_go_out_with_the_next_sessions_end() {
         .requests()
         .into_iter()
         .filter(|r| r.session_id.as_deref() == Some(&next))
-        .any(|r| r.json.is_some_and(|j| j.to_string().contains("PrivateInbox")));
-    assert!(!leaked, "an upload of the next session names the opted-out screen");
+        .any(|r| {
+            r.json
+                .is_some_and(|j| j.to_string().contains("PrivateInbox"))
+        });
+    assert!(
+        !leaked,
+        "an upload of the next session names the opted-out screen"
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! What each host call costs the host's thread while the ingest server stalls every route
-//! for 60 s (the client keeps its default 60 s request timeout): p50 / p99 / max per call.
-//! Not criterion: the point is the tail under a stalled network, so every sample is kept.
+//! for 60 s (the client keeps its default 60 s request timeout), then while the disk stalls
+//! (every spool write sleeps 200 ms first: the `test-hooks` feature), p50 / p99 / max per
+//! call. Not criterion: the point is the tail under a stall, so every sample is kept.
 //! Run: `cargo bench --bench host_stall`; results in `benches/RESULTS.md`.
 
 use std::time::{Duration, Instant};
@@ -53,17 +54,21 @@ impl Samples {
     }
 }
 
-fn main() {
-    let dir = std::env::temp_dir().join(format!("rj-bench-stall-{}", std::process::id()));
+/// A stalled network (`disk` zero) or a stalled disk (each spool write sleeps `disk`).
+fn run(label: &str, disk: Duration) {
+    let dir = std::env::temp_dir().join(format!(
+        "rj-bench-stall-{}-{}",
+        std::process::id(),
+        disk.as_millis()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     let srv = IngestServer::start(ServerOptions::new(dir.join("srv"))).expect("server");
-    stall_every_route(&srv, Duration::from_secs(60), 100_000);
-    let opts = ClientOptions::new(DeliveryConfig::new(
-        &srv.url(),
-        "pk",
-        "dev",
-        dir.join("spool"),
-    ));
+    if disk.is_zero() {
+        stall_every_route(&srv, Duration::from_secs(60), 100_000);
+    }
+    let spool = dir.join("spool");
+    rejourney_core::spool::test_hooks::stall_writes(&spool, disk);
+    let opts = ClientOptions::new(DeliveryConfig::new(&srv.url(), "pk", "dev", &spool));
     let mut s = Samples(Vec::new());
     let c = s.time("Client::new", || Client::new(opts).expect("client"));
     let t0 = 1_700_000_000_000u64;
@@ -77,6 +82,7 @@ fn main() {
         let now = t0 + i * 250;
         s.time("tick", || c.tick(now).expect("tick"));
         s.time("heartbeat", || c.heartbeat());
+        s.time("telemetry", || c.telemetry());
         let px = vec![(i % 251) as u8; 491 * 1065 * 4];
         s.time("submit_frame (491x1065, 201 nodes)", || {
             c.submit_frame(px, spec, &nodes, table.take_update(), now)
@@ -112,7 +118,7 @@ fn main() {
     s.time("shutdown(1 s)", || c.shutdown(Duration::from_secs(1)));
     println!(
         "{:<38} {:>6} {:>10} {:>10} {:>10}",
-        "call (server stalled 60 s)", "n", "p50", "p99", "max"
+        label, "n", "p50", "p99", "max"
     );
     for (name, mut v) in s.0 {
         v.sort();
@@ -125,5 +131,15 @@ fn main() {
             v[v.len() - 1]
         );
     }
+    rejourney_core::spool::test_hooks::stall_writes(&spool, Duration::ZERO);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn main() {
+    run("call (server stalled 60 s)", Duration::ZERO);
+    println!();
+    run(
+        "call (disk writes stalled 200 ms)",
+        Duration::from_millis(200),
+    );
 }

@@ -13,11 +13,12 @@
 //! - `{"session", "synthetic": true}`: a session whose frames are not corpus screens (stress
 //!   tests); its frames are counted, not checked. Any other stored session fails.
 //! - `{"session", "start", "captured", "screen_pt": [w, h], "private": [[x, y, w, h], …],
-//!   "visible": [[x, y, w, h], …]}`: a session of real platform views (the Android Robolectric
+//!   "visible": [[x, y, w, h], …], "colored"?: [[x, y, w, h, r, g, b], …]}`: a session of real platform views (the Android Robolectric
 //!   suite), one static screen of `screen_pt` points: every stored frame (at least one, as many
 //!   as `captured`) must be black inside each `private` rectangle (the same strict check as
 //!   corpus regions) and show content (not black) inside each `visible` one, which proves the
-//!   check on that frame could fail. Rectangles in points, screen coordinates.
+//!   check on that frame could fail. Rectangles in points, screen coordinates. Each `colored` region must show its solid
+//!   colour (red and blue not swapped).
 //!
 //! Every stored frame is matched to its submission **by timestamp** (session start + the
 //! bundle's offset), never to the nearest-looking image. The stored set must be exactly what
@@ -100,6 +101,54 @@ struct Regions {
     screen_pt: (f32, f32),
     private: Vec<Rect>,
     visible: Vec<Rect>,
+    /// Solid-colour regions and their colour: the frame's channels are in the right order.
+    colored: Vec<(Rect, [u8; 3])>,
+}
+
+/// `[[x, y, w, h, r, g, b], …]` → rectangles with their colour (absent: none).
+fn colored(v: &serde_json::Value) -> Option<Vec<(Rect, [u8; 3])>> {
+    let Some(list) = v.as_array() else {
+        return v.is_null().then(Vec::new);
+    };
+    list.iter()
+        .map(|r| {
+            let n = |i: usize| r.get(i).and_then(|x| x.as_f64());
+            let c = |i: usize| n(i).filter(|x| (0.0..=255.0).contains(x)).map(|x| x as u8);
+            let rect = Rect::new(n(0)? as f32, n(1)? as f32, n(2)? as f32, n(3)? as f32);
+            Some((rect, [c(4)?, c(5)?, c(6)?]))
+        })
+        .collect()
+}
+
+/// How far a solid region's mean channel may stray from its declared colour after JPEG.
+const COLOR_TOLERANCE: f32 = 24.0;
+
+/// The mean colour inside `rect` (points), inset by 4 px from its edges.
+fn mean_color(img: &Decoded, rect: &Rect, scale: (f32, f32)) -> Option<[f32; 3]> {
+    let x0 = (rect.x * scale.0).ceil().max(0.0) as u32 + 4;
+    let y0 = (rect.y * scale.1).ceil().max(0.0) as u32 + 4;
+    let x1 = (((rect.x + rect.width) * scale.0)
+        .floor()
+        .min(img.width as f32) as u32)
+        .saturating_sub(4);
+    let y1 = (((rect.y + rect.height) * scale.1)
+        .floor()
+        .min(img.height as f32) as u32)
+        .saturating_sub(4);
+    if x1 <= x0 || y1 <= y0 {
+        return None;
+    }
+    let mut sum = [0f64; 3];
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let i = ((y * img.width + x) * 3) as usize;
+            for (c, s) in sum.iter_mut().enumerate() {
+                *s += f64::from(img.rgb[i + c]);
+            }
+        }
+    }
+    let n = f64::from((x1 - x0) * (y1 - y0));
+    Some(sum.map(|s| (s / n) as f32))
 }
 
 /// `[[x, y, w, h], …]` → rectangles.
@@ -189,6 +238,8 @@ fn read_manifests(data: &Path) -> Result<BTreeMap<String, Declared>, Error> {
                             .ok_or_else(|| format!("{}: bad private", at()))?,
                         visible: rects(&v["visible"])
                             .ok_or_else(|| format!("{}: bad visible", at()))?,
+                        colored: colored(&v["colored"])
+                            .ok_or_else(|| format!("{}: bad colored", at()))?,
                     });
                 }
             } else {
@@ -464,6 +515,23 @@ fn check_real_views(
             if brightest < VISIBLE_MIN_CHANNEL {
                 return Err(format!(
                     "{}: visible region {rect:?} is dark (brightest {brightest}): content lost",
+                    path.display()
+                )
+                .into());
+            }
+        }
+        for (rect, want) in &regions.colored {
+            let got = mean_color(&img, rect, scale).ok_or(format!(
+                "{}: coloured region {rect:?} off the frame",
+                path.display()
+            ))?;
+            if got
+                .iter()
+                .zip(want)
+                .any(|(g, w)| (g - f32::from(*w)).abs() > COLOR_TOLERANCE)
+            {
+                return Err(format!(
+                    "{}: region {rect:?} is {got:?}, drawn as {want:?}: colours changed",
                     path.display()
                 )
                 .into());

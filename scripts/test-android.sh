@@ -18,8 +18,12 @@ jna=/usr/share/java/jna.jar
 [[ -f $jna ]] || { echo "android: missing $jna (run scripts/setup.sh --tests)"; echo "android: 0 passed, 1 failed"; exit 1; }
 jars=$(find "$deps/jars" -name '*.jar' | sort | tr '\n' ':')
 
-./scripts/gen-bindings.sh kotlin
-cargo build --release -p rejourney-ingest >&2
+# REJOURNEY_ANDROID_REUSE=1 (a focused rerun while working on the adapter): keep the bindings
+# and binaries already built.
+if [[ -z ${REJOURNEY_ANDROID_REUSE:-} || ! -d bindings/kotlin/generated || ! -x target/release/rejourney-ingest ]]; then
+  ./scripts/gen-bindings.sh kotlin
+  cargo build --release -p rejourney-ingest >&2
+fi
 
 out=target/android-test
 rm -rf "$out" && mkdir -p "$out/classes"
@@ -34,11 +38,12 @@ classes=$(cd "$out/classes" && find . -name '*Test.class' | sed 's|^\./||; s|\.c
 log=$out/junit.log
 rc=0
 ingest_data=$out/ingest-data
+mkdir -p "$ingest_data"
 RUST_BACKTRACE=0 java -Djna.library.path="$root/target/release" -Drejourney.root="$root" -Djava.awt.headless=true \
   -Drejourney.ingestData="$root/$ingest_data" \
   -Drobolectric.offline=true -Drobolectric.dependency.dir="$deps/sdk" \
-  -Drobolectric.logging.enabled=false \
-  -cp "$out/classes:$stdlib:$jna:$jars:$android_all" org.junit.runner.JUnitCore $classes 2>&1 | tee "$log" || rc=$?
+  -Drobolectric.logging.enabled=false ${REJOURNEY_ANDROID_JAVA_OPTS:-} \
+  -cp "$out/classes:$stdlib:$jna:$jars:$android_all" -Drejourney.tests="${REJOURNEY_ANDROID_TESTS:-}" io.rejourney.android.SuiteMain $classes 2>&1 | tee "$log" || rc=$?
 if grep -qE '^OK \(([0-9]+) tests?\)' "$log"; then
   n=$(grep -oE '^OK \(([0-9]+)' "$log" | grep -oE '[0-9]+')
   failed=0

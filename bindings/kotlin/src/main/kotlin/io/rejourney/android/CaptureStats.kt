@@ -13,6 +13,7 @@ class CaptureStats internal constructor() {
     internal val copyFailed = AtomicLong()
     internal val outOfMemory = AtomicLong()
     internal val startFailures = AtomicLong()
+    internal val unknownPixelOrder = AtomicLong()
 
     /** The app's windows could not be listed: no frame (one could miss a dialog). */
     val windowsUnlistedCount: Long get() = windowsUnlisted.get()
@@ -24,11 +25,14 @@ class CaptureStats internal constructor() {
     val copyFailedCount: Long get() = copyFailed.get()
     /** A bitmap for the frame could not be allocated. */
     val outOfMemoryCount: Long get() = outOfMemory.get()
+    /** The bitmap's byte order matched neither RGBA nor BGRA: no frame with guessed colours. */
+    val unknownPixelOrderCount: Long get() = unknownPixelOrder.get()
     /** `start` failed (the native library did not load, bad options): recording is off. */
     val startFailureCount: Long get() = startFailures.get()
 
     override fun toString() =
         "CaptureStats(windowsUnlisted=$windowsUnlistedCount, notSettled=$notSettledCount, " +
             "drawnDuringCopy=$drawnDuringCopyCount, copyFailed=$copyFailedCount, " +
-            "outOfMemory=$outOfMemoryCount, startFailures=$startFailureCount)"
+            "outOfMemory=$outOfMemoryCount, unknownPixelOrder=$unknownPixelOrderCount, " +
+            "startFailures=$startFailureCount)"
 }

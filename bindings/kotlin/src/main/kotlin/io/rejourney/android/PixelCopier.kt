@@ -2,8 +2,10 @@ package io.rejourney.android
 
 import android.graphics.Bitmap
 import android.graphics.Canvas
+import android.graphics.Rect
 import android.os.Build
 import android.os.Handler
+import android.os.Looper
 import android.view.PixelCopy
 import android.view.Surface
 import android.view.View
@@ -27,11 +29,15 @@ internal class PixelCopier(private val handler: Handler) {
         try {
             when {
                 Build.VERSION.SDK_INT >= 34 -> {
-                    val request = PixelCopy.Request.Builder.ofWindow(window.root).setDestinationBitmap(bitmap).build()
-                    PixelCopy.request(request, executor) { result -> done(result.status == PixelCopy.SUCCESS) }
+                    // The whole window, stated: the same on a device; under Robolectric the
+                    // suite's copies failed without it.
+                    val request = PixelCopy.Request.Builder.ofWindow(window.root)
+                        .setSourceRect(Rect(0, 0, window.root.width, window.root.height))
+                        .setDestinationBitmap(bitmap).build()
+                    PixelCopy.request(request, executor) { result -> onCaptureThread { done(result.status == PixelCopy.SUCCESS) } }
                 }
                 Build.VERSION.SDK_INT >= 26 -> {
-                    val listener = PixelCopy.OnPixelCopyFinishedListener { status -> done(status == PixelCopy.SUCCESS) }
+                    val listener = PixelCopy.OnPixelCopyFinishedListener { status -> onCaptureThread { done(status == PixelCopy.SUCCESS) } }
                     val w = window.window
                     val surface = if (w == null) surfaceOf(window.root) else null
                     when {
@@ -51,6 +57,14 @@ internal class PixelCopier(private val handler: Handler) {
         } catch (e: Exception) {
             handler.post { done(false) }
         }
+    }
+
+    /**
+     * Completion always on the capture thread (compositing and encoding never on main), even
+     * where a PixelCopy implementation calls back on its own thread rather than the executor's.
+     */
+    private fun onCaptureThread(block: () -> Unit) {
+        if (Looper.myLooper() == handler.looper) block() else handler.post(block)
     }
 
     private fun surfaceOf(root: View): Surface? = runCatching {

@@ -136,10 +136,11 @@ internal class WindowCapture(masks: MaskRegistry, private val stats: CaptureStat
             }
             val size = out.byteCount
             val buffer = pixels?.takeIf { it.capacity() == size } ?: ByteBuffer.allocateDirect(size).also { pixels = it }
-            buffer.clear()
-            out.copyPixelsToBuffer(buffer) // ARGB_8888 is RGBA in memory.
-            buffer.flip()
-            deliver(CapturedFrame(buffer, w, h, w * 4, PixelFormat.RGBA, scale, tree))
+            val format = PixelOrder.copy(out, buffer) ?: run {
+                stats.unknownPixelOrder.incrementAndGet()
+                return deliver(null)
+            }
+            deliver(CapturedFrame(buffer, w, h, w * 4, format, scale, tree))
         } catch (e: OutOfMemoryError) {
             stats.outOfMemory.incrementAndGet()
             deliver(null)

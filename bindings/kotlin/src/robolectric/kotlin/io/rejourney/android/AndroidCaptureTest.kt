@@ -55,6 +55,7 @@ class AndroidCaptureTest {
     private fun record(
         server: IngestProcess, activity: android.app.Activity, frames: Long = 2,
         options: (io.rejourney.RejourneyOptions) -> io.rejourney.RejourneyOptions = { it },
+        colored: List<Pair<Box, Int>> = emptyList(),
         regions: () -> Pair<List<Box>, List<Box>>,
     ) {
         val startMs = System.currentTimeMillis()
@@ -62,7 +63,7 @@ class AndroidCaptureTest {
         assertNotNull("started: ${Rejourney.stats}", session)
         Recording.untilCaptured(frames)
         val (private, visible) = regions()
-        Recording.finish(server, session!!, startMs, private, visible)
+        Recording.finish(server, session!!, startMs, private, visible, colored)
     }
 
     @Test
@@ -164,7 +165,7 @@ class AndroidCaptureTest {
             activity.card.scaleX = 1.5f
             activity.card.scaleY = 1.5f
             Recording.idle()
-            record(server, activity) { listOf(drawnBox(activity.card, activity.input, 1.5f, 0f)) to listOf(Box.of(activity.label)) }
+            record(server, activity, colored = listOf(Box.of(activity.swatch) to CardActivity.SWATCH)) { listOf(drawnBox(activity.card, activity.input, 1.5f, 0f)) to listOf(Box.of(activity.label)) }
         }
     }
 
@@ -174,7 +175,7 @@ class AndroidCaptureTest {
             val activity = Robolectric.buildActivity(CardActivity::class.java).setup().get()
             activity.card.rotation = 30f
             Recording.idle()
-            record(server, activity) { listOf(drawnBox(activity.card, activity.input, 1f, 30f)) to listOf(Box.of(activity.label)) }
+            record(server, activity, colored = listOf(Box.of(activity.swatch) to CardActivity.SWATCH)) { listOf(drawnBox(activity.card, activity.input, 1f, 30f)) to listOf(Box.of(activity.label)) }
         }
     }
 
@@ -193,6 +194,18 @@ class AndroidCaptureTest {
 
     @Test
     fun rightToLeftLayoutIsMaskedWhereItIsLaidOut() {
+        // The app declares android:supportsRtl (without it every layout stays left to right).
+        val info = org.robolectric.RuntimeEnvironment.getApplication().applicationInfo
+        val flags = info.flags
+        info.flags = flags or android.content.pm.ApplicationInfo.FLAG_SUPPORTS_RTL
+        try {
+            rightToLeft()
+        } finally {
+            info.flags = flags
+        }
+    }
+
+    private fun rightToLeft() {
         IngestProcess().use { server ->
             val controller = Robolectric.buildActivity(FormActivity::class.java).create()
             controller.get().window.decorView.layoutDirection = android.view.View.LAYOUT_DIRECTION_RTL
@@ -229,15 +242,32 @@ class AndroidCaptureTest {
 
     @Test
     fun aViewMovedByViewPropertyAnimatorCountsAsMoving() {
-        val activity = Robolectric.buildActivity(CardActivity::class.java).setup().get()
-        val walk = WalkContext(activity.resources.displayMetrics.density)
-        assertFalse(walk.isMoving(activity.input))
-        activity.input.animate().translationX(100f).setDuration(5_000).start()
-        assertTrue("pending", walk.isMoving(activity.input))
-        Recording.idle(50)
-        assertTrue("running", walk.isMoving(activity.input))
-        Recording.idle(6_000)
-        assertFalse("ended", walk.isMoving(activity.input))
+        // Frames at 16 ms as on a device (by default Robolectric runs an animation to its end
+        // at once), so the animation is seen midway.
+        org.robolectric.shadows.ShadowChoreographer.setPaused(true)
+        org.robolectric.shadows.ShadowChoreographer.setFrameDelay(java.time.Duration.ofMillis(16))
+        try {
+            val activity = Robolectric.buildActivity(CardActivity::class.java).setup().get()
+            val walk = WalkContext(activity.resources.displayMetrics.density)
+            val main = org.robolectric.Shadows.shadowOf(android.os.Looper.getMainLooper())
+            assertFalse(walk.isMoving(activity.input))
+            activity.input.animate().translationX(100f).setDuration(1_000).start()
+            assertTrue("pending", walk.isMoving(activity.input))
+            var midway = 0
+            repeat(100) {
+                main.idleFor(java.time.Duration.ofMillis(16))
+                val tx = activity.input.translationX
+                if (tx > 0f && tx < 100f) {
+                    midway++
+                    assertTrue("moving at translationX $tx", walk.isMoving(activity.input))
+                }
+            }
+            assertTrue("the animation was seen midway ($midway frames)", midway > 10)
+            assertEquals(100f, activity.input.translationX, 0f)
+            assertFalse("ended", walk.isMoving(activity.input))
+        } finally {
+            org.robolectric.shadows.ShadowChoreographer.reset()
+        }
     }
 
     /**
@@ -272,6 +302,28 @@ class AndroidCaptureTest {
             record(server, activity) {
                 listOf(Box.of(activity.web), Box.of(activity.surface)) to listOf(Box.of(activity.image))
             }
+        }
+    }
+
+    @Test
+    fun theMainLooperBeatsTheAnrWatchdogWhateverCaptureDoes() {
+        IngestProcess().use { server ->
+            val activity = Robolectric.buildActivity(FormActivity::class.java).setup().get()
+            // One capture a minute: a heartbeat from capture ticks alone would be 60 s apart.
+            val options = Recording.options(server).copy(captureIntervalMs = 60_000, anrThresholdMs = 1_000)
+            val session = Rejourney.start(activity, options)!!
+            server.synthetic(session)
+            val core = Rejourney.client()!!
+            // Three real seconds of a main looper that runs: no hang.
+            val calm = System.nanoTime() + 3_000_000_000L
+            while (System.nanoTime() < calm) Recording.idle(50)
+            assertEquals("no ANR while the main looper runs", 0uL, core.telemetry().anrs)
+            // The control: the main thread stuck for twice the threshold is one.
+            Thread.sleep(2_500)
+            Recording.idle()
+            val deadline = System.nanoTime() + 10_000_000_000L
+            while (core.telemetry().anrs == 0uL && System.nanoTime() < deadline) Recording.idle()
+            assertTrue("the stuck main thread is reported", core.telemetry().anrs >= 1uL)
         }
     }
 }

@@ -98,7 +98,7 @@ object Recording {
      * deadline: a failure to capture fails the test, never hangs it).
      */
     fun untilCaptured(frames: Long) {
-        val deadline = System.nanoTime() + 60_000_000_000L
+        val deadline = System.nanoTime() + 20_000_000_000L
         while (System.nanoTime() < deadline) {
             val loop = Rejourney.captureLoop()
             if (loop != null && loop.captures >= frames) return
@@ -109,9 +109,13 @@ object Recording {
 
     /**
      * Stops, waits for delivery, and declares the session's screen to verify_stored: every
-     * stored frame black inside [private], content inside [visible].
+     * stored frame black inside [private], content inside [visible], each [colored] box its
+     * solid colour.
      */
-    fun finish(server: IngestProcess, session: String, startMs: Long, private: List<Box>, visible: List<Box>) {
+    fun finish(
+        server: IngestProcess, session: String, startMs: Long, private: List<Box>, visible: List<Box>,
+        colored: List<Pair<Box, Int>> = emptyList(),
+    ) {
         val core = Rejourney.client() ?: throw AssertionError("no core")
         Rejourney.stop()
         idle()
@@ -120,7 +124,8 @@ object Recording {
         val metrics = android.content.res.Resources.getSystem().displayMetrics
         val line = "{\"session\":\"$session\",\"start\":$startMs,\"captured\":${t.framesCaptured}," +
             "\"screen_pt\":[${metrics.widthPixels / metrics.density},${metrics.heightPixels / metrics.density}]," +
-            "\"private\":[${private.joinToString(",") { it.json() }}],\"visible\":[${visible.joinToString(",") { it.json() }}]}"
+            "\"private\":[${private.joinToString(",") { it.json() }}],\"visible\":[${visible.joinToString(",") { it.json() }}]," +
+            "\"colored\":[${colored.joinToString(",") { (b, c) -> "[${b.x},${b.y},${b.w},${b.h},${Color.red(c)},${Color.green(c)},${Color.blue(c)}]" }}]}"
         File(server.dataDir, "submitted.jsonl").appendText(line + "\n")
         assertTrue("frames stored for $session: ${t.json}", server.bundles(session).isNotEmpty())
     }

@@ -21,19 +21,29 @@ open class CardActivity : Activity() {
     lateinit var label: TextView
     lateinit var card: FrameLayout
     lateinit var input: EditText
+    /** A solid blue patch away from every mask: red and blue must not swap in the frame. */
+    lateinit var swatch: View
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         label = Widgets.text(this, "Card")
         input = Widgets.input(this, "4111 1111", Widgets.PASSWORD)
+        swatch = View(this).apply { setBackgroundColor(SWATCH) }
+        // Neutral grey: a saturated card would bleed colour into the mask through JPEG's
+        // half-resolution chroma (the privacy tolerance is for luma ringing).
         card = FrameLayout(this).apply {
-            setBackgroundColor(Color.rgb(0, 90, 200))
+            setBackgroundColor(Color.rgb(170, 170, 170))
             addView(input, FrameLayout.LayoutParams(160, 50).apply { leftMargin = 20; topMargin = 25 })
         }
         val root = FrameLayout(this).apply { setBackgroundColor(Color.rgb(40, 40, 40)) }
         root.addView(label, FrameLayout.LayoutParams(200, 50).apply { leftMargin = 10; topMargin = 10 })
         root.addView(card, FrameLayout.LayoutParams(200, 100).apply { leftMargin = 60; topMargin = 180 })
+        root.addView(swatch, FrameLayout.LayoutParams(120, 60).apply { leftMargin = 10; topMargin = 320 })
         setContentView(root)
+    }
+
+    companion object {
+        val SWATCH = Color.rgb(0, 90, 200)
     }
 }
 

@@ -87,7 +87,7 @@ final class ViewRulesTests: XCTestCase {
     /// layers, `visible: false` as `isHidden`, `animating` as a running position animation,
     /// the developer tag as `layer.name`, the test id as the accessibility identifier.
     private static let roles: [String: ViewClassFacts] = [
-        "container": ViewClassFacts(role: .other), "text": ViewClassFacts(role: .label),
+        "container": ViewClassFacts(role: .other), "other": ViewClassFacts(role: .other), "text": ViewClassFacts(role: .label),
         "text_input": ViewClassFacts(role: .textField(secure: false)),
         "secure_input": ViewClassFacts(role: .textField(secure: true)),
         "image": ViewClassFacts(role: .imageView), "video": ViewClassFacts(role: .other, hasPlayerLayer: true),

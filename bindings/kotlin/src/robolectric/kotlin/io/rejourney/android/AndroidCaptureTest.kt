@@ -300,7 +300,9 @@ class AndroidCaptureTest {
             val activity = Robolectric.buildActivity(MediaActivity::class.java).setup().get()
             Recording.idle()
             record(server, activity) {
-                listOf(Box.of(activity.web), Box.of(activity.surface)) to listOf(Box.of(activity.image))
+                // Robolectric's WebView is a shadow that never lays out (0 x 0): nothing drawn,
+                // nothing to check there; the surface is a real one.
+                listOf(Box.of(activity.web), Box.of(activity.surface)).filter { it.w > 0f && it.h > 0f } to listOf(Box.of(activity.image))
             }
         }
     }

@@ -33,8 +33,11 @@ use rejourney_ingest::{write_replay, IngestServer, ReplayOptions, ServerOptions}
 enum Step {
     Show(&'static str),
     Tap,
-    /// Three quick taps on a control that does nothing: a rage tap (and dead taps).
+    /// Three quick taps on a chart that does nothing: a rage tap.
     RageTap,
+    /// One tap on a view the shim's hit test says is not interactive, and nothing answers
+    /// within the dead-tap window: a dead tap.
+    DeadTap,
     /// An API call the screen makes (recorded as a network event, query secrets redacted).
     Request(&'static str),
     Scroll {
@@ -91,6 +94,7 @@ const SCRIPT: &[(f32, Step)] = &[
         },
     ),
     (40.0, Step::Show("dashboard-000")),
+    (41.0, Step::DeadTap),
     (43.0, Step::RageTap),
     (45.6, Step::Tap),
     (46.0, Step::Show("map-000")),
@@ -240,9 +244,28 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                     client.gesture(Gesture::Tap, now, 196.0, 620.0, Some("Button"))?;
                     interaction_until = Some((vt + 120, None));
                 }
+                Step::DeadTap => {
+                    client.gesture_on(
+                        Gesture::Tap,
+                        now,
+                        120.0,
+                        90.0,
+                        Some("Title"),
+                        Some(false),
+                    )?;
+                }
                 Step::RageTap => {
                     for i in 0..3 {
-                        client.gesture(Gesture::Tap, now + i * 180, 300.0, 120.0, Some("Chart"))?;
+                        // A chart is not interactive: the shim's hit test says so, and only
+                        // such taps may count as dead.
+                        client.gesture_on(
+                            Gesture::Tap,
+                            now + i * 180,
+                            300.0,
+                            120.0,
+                            Some("Chart"),
+                            Some(false),
+                        )?;
                     }
                 }
                 Step::Request(url) => {

@@ -253,10 +253,14 @@ impl Client {
             &format!("rejourney: buffer flushed ({reason})"),
         );
         drop(ps);
-        // The window's events and its open frame bundle are handed over before the move.
+        // The trigger is marked before the window's events and open frame bundle are handed
+        // over: marked first, nothing of the session is evicted any more, so the batch this
+        // flush seals (ending now, maybe long after the window's last batch) cannot push the
+        // window it belongs to out of the buffer. What arrives after the move is uploaded
+        // directly.
+        let flushed = self.uploader.trigger_buffer(&id, durable_now);
         self.flush_events(now, true);
         self.pipeline.flush();
-        let flushed = self.uploader.trigger_buffer(&id, durable_now);
         ps = lock(&self.plan);
         if ps.session_id.as_ref() == Some(&id) {
             self.apply_plan(

@@ -47,21 +47,27 @@ fi
 
 # --- npm pack: what an app installs
 pack_rc=0
-./scripts/package-react-native.sh --dry-run --json >"$out/pack.json" 2>"$out/pack.log" || pack_rc=$?
+./scripts/package-react-native.sh --dev --dry-run --json >"$out/pack.json" 2>"$out/pack.log" || pack_rc=$?
 if [[ $pack_rc -eq 0 ]]; then
   python3 - "$out/pack.json" <<'PY' || pack_rc=$?
 import json, sys
 files = {f["path"] for f in json.load(open(sys.argv[1]))[0]["files"]}
 need = ["package.json", "rejourney-react-native.podspec", "react-native.config.js", "lib/index.js", "lib/index.d.ts",
         "lib/NativeRejourney.d.ts", "src/NativeRejourney.ts", "ios/RejourneyModule.mm", "ios/RejourneyModuleImpl.swift",
-        "ios/RejourneyModuleBridge.swift", "ios/vendor/RejourneySDK/Rejourney.swift", "ios/vendor/RejourneySDK.podspec", "ios/vendor/RejourneyCore.podspec", "android/build.gradle",
+        "ios/RejourneyModuleBridge.swift", "ios/vendor/RejourneySDK/Rejourney.swift", "ios/vendor/RejourneyBindings/rejourney_core.swift",
+        "android/build.gradle", "android/src/main/AndroidManifest.xml", "app.plugin.js", "plugin/withRejourney.js", "jest/mock.js",
+        "README.md", "LICENSE",
         "android/src/main/java/io/rejourney/reactnative/RejourneyModuleImpl.kt",
         "android/src/newarch/java/io/rejourney/reactnative/RejourneyModule.kt",
         "android/src/oldarch/java/io/rejourney/reactnative/RejourneyModule.kt",
         "android/src/main/sdk/kotlin/io/rejourney/RejourneyOptions.kt",
         "android/src/main/sdk/generated/uniffi/rejourney_core/rejourney_core.kt"]
 missing = [f for f in need if f not in files]
-tests = [f for f in files if "/test/" in f or f.startswith("test/") or "/Tests/" in f or f.startswith("lib-test") or ".test." in f]
+tests = [f for f in files if "/test/" in f or f.startswith(("test/", "test-jest/", "test-app/", "scripts/", "lib-test")) or "/Tests/" in f or ".test." in f]
+podspec = open("react-native/rejourney-react-native.podspec").read()
+if "s.dependency \"RejourneySDK\"" in podspec or "ios/vendor/RejourneySDK/*.swift" not in podspec:
+    print("podspec: must compile the vendored Swift SDK itself, with no RejourneySDK pod dependency")
+    sys.exit(1)
 if missing or tests:
     print("npm pack: missing", missing, "test files", tests)
     sys.exit(1)
@@ -71,6 +77,84 @@ else
   cat "$out/pack.log"
 fi
 note $pack_rc "npm pack content"
+
+# --- a release refuses to pack without the native libraries (this machine cannot build them:
+# no NDK, no Xcode), and packs when they are there: stand-ins with the real layout and ELF
+# headers, one per ABI, and an xcframework Info.plist with its two libraries.
+fake=$out/fake-native
+python3 - "$fake" <<'PY'
+import os, plistlib, sys
+root = sys.argv[1]
+abis = {"arm64-v8a": (183, 2), "armeabi-v7a": (40, 1), "x86_64": (62, 2), "x86": (3, 1)}
+for abi, (machine, cls) in abis.items():
+    os.makedirs(f"{root}/jniLibs/{abi}", exist_ok=True)
+    head = b"\x7fELF" + bytes([cls, 1, 1]) + bytes(9) + (3).to_bytes(2, "little") + machine.to_bytes(2, "little")
+    open(f"{root}/jniLibs/{abi}/librejourney_core.so", "wb").write(head + bytes(44))
+    # the same library under the wrong ABI's name: armeabi-v7a built as x86
+    os.makedirs(f"{root}/wrong/{abi}", exist_ok=True)
+    src = "x86" if abi == "armeabi-v7a" else abi
+    m, c = abis[src]
+    open(f"{root}/wrong/{abi}/librejourney_core.so", "wb").write(b"\x7fELF" + bytes([c, 1, 1]) + bytes(9) + (3).to_bytes(2, "little") + m.to_bytes(2, "little") + bytes(44))
+xcf = f"{root}/RejourneyCore.xcframework"
+libs = [{"LibraryIdentifier": "ios-arm64", "LibraryPath": "librejourney_core.a", "SupportedPlatform": "ios"},
+        {"LibraryIdentifier": "ios-arm64_x86_64-simulator", "LibraryPath": "librejourney_core.a", "SupportedPlatform": "ios", "SupportedPlatformVariant": "simulator"}]
+for l in libs:
+    os.makedirs(f"{xcf}/{l['LibraryIdentifier']}", exist_ok=True)
+    open(f"{xcf}/{l['LibraryIdentifier']}/librejourney_core.a", "wb").write(b"!<arch>\n")
+plistlib.dump({"AvailableLibraries": libs, "CFBundlePackageType": "XFWK", "XCFrameworkFormatVersion": "1.0"}, open(f"{xcf}/Info.plist", "wb"))
+PY
+refuse() {  # $1 jniLibs, $2 xcframework, $3 what the refusal must name
+  local rc=0
+  RJ_JNILIBS=$1 RJ_XCFRAMEWORK=$2 ./scripts/package-react-native.sh --dry-run --json >"$out/refuse.json" 2>"$out/refuse.log" || rc=$?
+  if [[ $rc -eq 2 ]] && grep -q "refusing to pack a release" "$out/refuse.log" && grep -q -- "$3" "$out/refuse.log"; then return 0; fi
+  echo "pack: expected a refusal naming $3 (exit 2), got exit $rc:"; cat "$out/refuse.log"; return 1
+}
+r_rc=0
+refuse "$fake/none" "$fake/none.xcframework" "x86/librejourney_core.so: missing" || r_rc=1
+refuse "$fake/jniLibs" "$fake/none.xcframework" "none.xcframework: missing" || r_rc=1
+refuse "$fake/wrong" "$fake/RejourneyCore.xcframework" "armeabi-v7a/librejourney_core.so: built for machine 3" || r_rc=1
+note $r_rc "a release without (the right) native libraries is refused"
+d_rc=0
+RJ_JNILIBS=$fake/none RJ_XCFRAMEWORK=$fake/none ./scripts/package-react-native.sh --dev --dry-run --json >"$out/dev.json" 2>"$out/dev.log" || d_rc=$?
+[[ $d_rc -eq 0 ]] && grep -q "DEV package" "$out/dev.log" || { d_rc=1; echo "pack: --dev did not pack saying so"; cat "$out/dev.log"; }
+note $d_rc "--dev packs without the native libraries, saying so"
+f_rc=0
+RJ_JNILIBS=$fake/jniLibs RJ_XCFRAMEWORK=$fake/RejourneyCore.xcframework ./scripts/package-react-native.sh --dry-run --json >"$out/release.json" 2>"$out/release.log" || f_rc=$?
+if [[ $f_rc -eq 0 ]]; then
+  python3 - "$out/release.json" <<'PY' || f_rc=$?
+import json, sys
+files = {f["path"] for f in json.load(open(sys.argv[1]))[0]["files"]}
+need = [f"android/src/main/jniLibs/{a}/librejourney_core.so" for a in ("arm64-v8a", "armeabi-v7a", "x86_64", "x86")]
+need += ["ios/vendor/RejourneyCore.xcframework/Info.plist", "ios/vendor/RejourneyCore.xcframework/ios-arm64/librejourney_core.a"]
+missing = [f for f in need if f not in files]
+if missing:
+    print("release pack: missing", missing); sys.exit(1)
+PY
+else
+  cat "$out/release.log"
+fi
+note $f_rc "a release with the native libraries packs them where the podspec and Gradle look"
+
+# --- the pod's Swift: the SDK and its bindings staged as one module with the module's own
+# Swift (as CocoaPods compiles the pod), type-checked with the Swift chroot's swiftc when it is
+# installed (scripts/test-swift.sh builds it); UIKit parts are #if canImport(UIKit).
+chroot_dir=$HOME/.cache/rejourney/swift-chroot
+if [[ -x $chroot_dir/usr/bin/swiftc && $(id -u) -eq 0 ]]; then
+  tc=$chroot_dir/rn-typecheck
+  rm -rf "$tc" && mkdir -p "$tc/ffi" "$tc/src"
+  cp bindings/swift/Sources/rejourney_coreFFI/* "$tc/ffi/"
+  cp react-native/ios/vendor/RejourneyBindings/*.swift react-native/ios/vendor/RejourneySDK/*.swift react-native/ios/*.swift "$tc/src/"
+  s_rc=0
+  flock /tmp/swift-chroot.lock sh -c '
+    c=$1; m=""; mountpoint -q "$c/proc" || { mount -t proc proc "$c/proc" && m=1; }
+    chroot "$c" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 /bin/sh -c \
+      "swiftc -typecheck -module-name rejourney_react_native -I /rn-typecheck/ffi /rn-typecheck/src/*.swift"
+    rc=$?; [ -n "$m" ] && umount -l "$c/proc"; exit $rc' _ "$chroot_dir" >"$out/swift-typecheck.log" 2>&1 || s_rc=$?
+  [[ $s_rc -eq 0 ]] || head -30 "$out/swift-typecheck.log"
+  note $s_rc "the pod's Swift (module + SDK + bindings) type-checks as one module"
+else
+  echo "react-native: no Swift chroot here (scripts/test-swift.sh builds it): the pod's one-module Swift is not type-checked"
+fi
 
 # --- the Kotlin module implementation on the JVM, driven by the JS session's calls
 kotlinc=$(./scripts/kotlin-toolchain.sh)

@@ -3,7 +3,9 @@
 #if canImport(UIKit)
 import Foundation
 import UIKit
-import RejourneySDK
+#if canImport(RejourneySDK)
+import RejourneySDK  // the Swift package; in the pod the SDK is part of this module
+#endif
 
 @objc(RejourneyModuleBridge)
 public final class RejourneyModuleBridge: NSObject {

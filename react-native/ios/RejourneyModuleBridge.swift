@@ -9,12 +9,16 @@ import RejourneySDK  // the Swift package; in the pod the SDK is part of this mo
 
 @objc(RejourneyModuleBridge)
 public final class RejourneyModuleBridge: NSObject {
-    private let impl = RejourneyModuleImpl(start: { try Rejourney.start($0) })
+    private let impl = RejourneyModuleImpl()
 
+    /// Rejects at once for invalid options; resolves with the session id once the client is
+    /// open (off the JS thread: `Rejourney.start` returns at once).
     @objc public func start(_ options: NSDictionary, resolve: @escaping (Any?) -> Void, reject: @escaping (String, String) -> Void) {
-        do { resolve(try impl.start(options as? [String: Any] ?? [:])) } catch { reject("rejourney", "\(error)") }
+        do {
+            try impl.start(options as? [String: Any] ?? [:]) { resolve($0) }
+        } catch { reject("rejourney", "\(error)") }
     }
-    @objc public func stop() { try? impl.stop() }
+    @objc public func stop() { impl.stop() }
     @objc public func identify(_ userId: String?) { impl.identify(userId) }
     @objc public func logEvent(_ name: String, properties: NSDictionary) { impl.logEvent(name, properties: properties as? [String: Any] ?? [:]) }
     @objc public func screenChanged(_ name: String) { impl.screenChanged(name) }

@@ -9,51 +9,46 @@ import RejourneySDK
 /// no capture logic. `RejourneyModuleBridge.swift` (iOS only) exposes it to the Objective-C++
 /// module entry.
 public final class RejourneyModuleImpl {
-    /// Starts the Swift SDK (on iOS `Rejourney.start`, which installs the UIKit adapter).
-    public typealias Starter = (RejourneyOptions) throws -> RejourneyClient
+    /// Where the SDK keeps its files (nil: the SDK's default, Application Support).
+    private let storageDirectory: URL?
 
-    private let starter: Starter
-    private let lock = NSLock()
-    private var client: RejourneyClient?
-
-    public init(start: @escaping Starter) {
-        self.starter = start
+    public init(storageDirectory: URL? = nil) {
+        self.storageDirectory = storageDirectory
     }
 
-    private var current: RejourneyClient? {
-        lock.lock()
-        defer { lock.unlock() }
-        return client
-    }
+    /// The process's open client (`Rejourney.shared`): nil while stopped or still opening.
+    private var current: RejourneyClient? { Rejourney.shared }
 
     /// Errors the module rejects a JS promise with.
     public enum ModuleError: Error, Equatable {
         case invalidOptions(String)
     }
 
-    public func start(_ options: [String: Any]) throws -> String? {
-        let c = try starter(try Self.options(options))
-        lock.lock()
-        client = c
-        lock.unlock()
-        return c.sessionId
+    /// Starts the process's recording through `Rejourney.start`, which returns at once (the
+    /// client opens off the caller's thread, replacing a running one, and on iOS installs the
+    /// UIKit adapter). Throws at once for invalid options; `started` gets the session id once
+    /// the client is open (nil if it could not open, or was stopped or replaced first), on the
+    /// SDK's lifecycle queue: JS's promise resolves then, the JS thread never waits.
+    public func start(_ options: [String: Any], started: @escaping (String?) -> Void) throws {
+        try Rejourney.start(try Self.options(options), storageDirectory: storageDirectory) { c in
+            started(c?.sessionId)
+        }
     }
 
-    public func stop() throws {
-        lock.lock()
-        let c = client
-        client = nil
-        lock.unlock()
-        try c?.stop()
+    /// Ends the session and stops capturing; uploads drain off the caller's thread.
+    public func stop() {
+        Rejourney.stop()
     }
 
-    public func identify(_ userId: String?) { current?.identify(userId) }
+    // Identity, events and screens made while the client opens are kept and replayed into it
+    // (the SDK's lifecycle), so a JS app that does not await `start` loses none of them.
+    public func identify(_ userId: String?) { Rejourney.identify(userId) }
 
     public func logEvent(_ name: String, properties: [String: Any]) {
-        current?.logEvent(name, properties: properties.mapValues { Self.value($0) })
+        Rejourney.logEvent(name, properties: properties.mapValues { Self.value($0) })
     }
 
-    public func screenChanged(_ name: String) { current?.screenChanged(name) }
+    public func screenChanged(_ name: String) { Rejourney.screenChanged(name) }
 
     public func networkRequest(_ r: [String: Any]) {
         guard let method = r["method"] as? String, let url = r["url"] as? String else { return }

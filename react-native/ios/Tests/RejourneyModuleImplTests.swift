@@ -38,17 +38,26 @@ final class RejourneyModuleImplTests: XCTestCase {
         let env = ProcessInfo.processInfo.environment
         let url = try XCTUnwrap(env["RJ_INGEST_URL"], "RJ_INGEST_URL not set")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rj-rn-\(UUID().uuidString)")
-        let impl = RejourneyModuleImpl(start: { options in
-            let c = try RejourneyClient(options: options, storageDirectory: dir, deviceId: "rn-swift-test")
-            try c.start()
-            return c
-        })
+        let impl = RejourneyModuleImpl(storageDirectory: dir)
+        Rejourney.stop(drain: 0)
         XCTAssertFalse(impl.reportError(name: "E", message: "before start", stack: "", fatal: true))
         XCTAssertFalse(impl.captureError(name: "E", message: "before start", stack: ""))
         XCTAssertFalse(impl.flushBuffer(reason: "before start"))
-        let session = try XCTUnwrap(try impl.start(["apiKey": "pk_test", "apiUrl": url, "anrThresholdMs": NSNumber(value: 0),
-                                                    "remoteConfig": NSNumber(value: true)]))
-        XCTAssertTrue(session.hasPrefix("session_"), session)
+        XCTAssertThrowsError(try impl.start(["apiKey": "pk_test", "apiUrl": url, "sessionSampleRate": NSNumber(value: 2)]) { _ in
+            XCTFail("invalid options open nothing")
+        }, "invalid options are an error at once")
+        let opened = expectation(description: "the client opens")
+        var session: String?
+        try impl.start(["apiKey": "pk_test", "apiUrl": url, "anrThresholdMs": NSNumber(value: 0),
+                        "remoteConfig": NSNumber(value: true)]) { id in
+            session = id
+            opened.fulfill()
+        }
+        // Made while the client opens: kept and replayed into it.
+        impl.identify("user-42")
+        wait(for: [opened], timeout: 10)
+        let id = try XCTUnwrap(session, "the client could not open")
+        XCTAssertTrue(id.hasPrefix("session_"), id)
         impl.screenChanged("Checkout")
         impl.logEvent("purchase", properties: ["amount": NSNumber(value: 12.5), "currency": "EUR", "gift": NSNumber(value: false), "note": NSNull()])
         impl.networkRequest(["method": "POST", "url": "https://api.shop.example/pay?token=secret", "statusCode": NSNumber(value: 201), "durationMs": NSNumber(value: 84)])
@@ -64,7 +73,7 @@ final class RejourneyModuleImplTests: XCTestCase {
         XCTAssertGreaterThanOrEqual((events["recorded"] as? NSNumber)?.intValue ?? 0, 5, "\(events)")
         XCTAssertEqual((t["crashes"] as? NSNumber)?.intValue, 1, "one fatal error, one crash")
         XCTAssertNotNil(t["remote_config"] as? [String: Any], "remote config on: \(String(describing: t["remote_config"]))")
-        try impl.stop()
+        impl.stop()
         XCTAssertEqual(impl.telemetryJson(), "{}", "stopped: no client")
     }
 }

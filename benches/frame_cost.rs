@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use rejourney_core::ffi::{
     MaskTag, NodeKind, NodeStrings, NodeTree, PixelFormat, Rejourney, RejourneyOptions, ViewNode,
 };
+use rejourney_core::strings;
 use rejourney_core::UniFfiTag;
 use uniffi::{Lift, Lower};
 
@@ -115,6 +116,13 @@ impl Updates {
         NodeStrings {
             table: 1,
             base: if sent { self.strings.len() as u32 } else { 0 },
+            digest: if sent {
+                self.strings
+                    .iter()
+                    .fold(strings::DIGEST_SEED, |h, s| strings::digest(h, s))
+            } else {
+                strings::DIGEST_SEED
+            },
             added: if sent {
                 Vec::new()
             } else {

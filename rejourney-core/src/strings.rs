@@ -7,9 +7,15 @@
 //! ([`Interner`] is the reference): each string crosses once, in a [`StringsUpdate`], and
 //! nodes name it by [`Sym`] from then on.
 //!
-//! The core's side ([`StringTable`]) checks that every update continues the table it has
-//! (same table id, `base` = what it already holds), so a shim that lost track is told
-//! ([`StringsError`]) and starts a new table instead of naming the wrong strings. Each frame
+//! The core's side ([`StringTable`]) checks that every update continues the table it has:
+//! same table id, a `base` it holds, and the [`digest`] of every string before `base` equal
+//! to its own. Two shims in one process (two windows, a restarted walker, a React Native
+//! surface) may pick the same id, but not the same digest unless their tables hold the same
+//! strings at the same indices, which then resolve alike: a node never names another
+//! shim's string. Any doubt refuses the update and its frame ([`StringsError`]); the shim
+//! starts a new table. An update resent after an answer was lost (the core had applied
+//! it) is accepted again, its strings checked against the ones held: so a shim commits
+//! an update only when its submit succeeded, and never has to guess. Each frame
 //! takes a [`Strings`] snapshot: immutable, shared by reference count, so the hierarchy worker
 //! reads a frame's strings while the host thread appends the next frame's. Snapshots are a
 //! few chunks (each at least twice the size of the next, so at most ~log2(n) of them),
@@ -24,13 +30,58 @@ pub struct Sym(pub u32);
 
 /// What a shim sends with a frame: the strings added to its table since its last update the
 /// core received.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StringsUpdate {
     /// The shim's table. A value other than the current one starts a new table.
     pub table: u64,
     /// How many strings of this table the core already has: the index of `added[0]`.
     pub base: u32,
+    /// [`digest`] of the table's strings before `base` (the table this update extends):
+    /// [`DIGEST_SEED`] for a new table.
+    pub digest: u64,
     pub added: Vec<String>,
+}
+
+impl Default for StringsUpdate {
+    fn default() -> Self {
+        Self {
+            table: 0,
+            base: 0,
+            digest: DIGEST_SEED,
+            added: Vec::new(),
+        }
+    }
+}
+
+/// The digest of an empty table (the FNV-1a 64 offset basis).
+pub const DIGEST_SEED: u64 = 0xcbf2_9ce4_8422_2325;
+const DIGEST_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// The running digest of a table: `h` (the digest of the strings before) extended by `s`.
+/// FNV-1a 64 over the string's UTF-8 bytes, then a 0xFF byte, which UTF-8 never contains,
+/// so string boundaries count. Stable and simple on purpose: the Kotlin and Swift tables
+/// compute it too (over the UTF-8 the binding sends: a lone UTF-16 surrogate as U+FFFD).
+pub fn digest(mut h: u64, s: &str) -> u64 {
+    for &b in s.as_bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(DIGEST_PRIME);
+    }
+    (h ^ 0xff).wrapping_mul(DIGEST_PRIME)
+}
+
+/// A fresh table id from the OS's random source: no other table in the process (another
+/// shim, an earlier table of this one) has it but by a 2^-64 chance; with a broken source,
+/// a per-process counter mixed with the time still never repeats within the process.
+pub fn new_table_id() -> u64 {
+    use ring::rand::SecureRandom;
+    let mut b = [0u8; 8];
+    match ring::rand::SystemRandom::new().fill(&mut b) {
+        Ok(()) => u64::from_le_bytes(b),
+        Err(_) => {
+            static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ fastrand::u64(..)
+        }
+    }
 }
 
 /// Why an update cannot be applied. The table is left as it was; the shim should start a new
@@ -39,6 +90,12 @@ pub struct StringsUpdate {
 pub enum StringsError {
     #[error("string table {table}: update starts at {base}, the core has {have}")]
     OutOfSync { table: u64, base: u32, have: u32 },
+    /// The update's digest, or a string it resends, is not the table's the core holds under
+    /// that id: another shim's table (the same id), or a shim that lost track.
+    #[error(
+        "string table {table}: the update extends another table (digest or strings differ at {at})"
+    )]
+    Lineage { table: u64, at: u32 },
     #[error("string table over its limit of {max} strings")]
     TooMany { max: u32 },
     #[error("string table over its limit of {max} bytes")]
@@ -58,6 +115,17 @@ impl Default for StringLimits {
             max_strings: 16_384,
             max_bytes: 2 << 20,
         }
+    }
+}
+
+impl StringLimits {
+    /// When a shim starts a new table, before a walk: once its table holds this many
+    /// strings or UTF-8 bytes. Half the limits: the other half is room for the walks to
+    /// come, which add only strings not seen before (a screen's few dozen class names, its
+    /// test ids). A single walk with more new strings than the core takes cannot be
+    /// described; its frame is refused (fail closed) and the next walk starts a new table.
+    pub fn reset_at(&self) -> (u32, u64) {
+        (self.max_strings / 2, self.max_bytes as u64 / 2)
     }
 }
 
@@ -122,9 +190,8 @@ impl Strings {
             max_bytes: usize::MAX,
         });
         let update = StringsUpdate {
-            table: 0,
-            base: 0,
             added: strings,
+            ..StringsUpdate::default()
         };
         table.apply(update).unwrap_or_default()
     }
@@ -154,6 +221,9 @@ pub struct StringTable {
     chunks: Vec<Arc<Chunk>>,
     len: u32,
     bytes: usize,
+    /// `digests[i]`: the [`digest`] of the first `i` strings (`len + 1` of them), so an
+    /// update from any base it holds can be checked.
+    digests: Vec<u64>,
     /// The snapshot handed out since the last change (reused while nothing is added).
     current: Option<Strings>,
 }
@@ -175,6 +245,7 @@ impl StringTable {
             chunks: Vec::new(),
             len: 0,
             bytes: 0,
+            digests: vec![DIGEST_SEED],
             current: None,
         }
     }
@@ -196,20 +267,48 @@ impl StringTable {
         }
     }
 
-    fn try_apply(&mut self, update: StringsUpdate) -> Result<Strings, StringsError> {
+    fn try_apply(&mut self, mut update: StringsUpdate) -> Result<Strings, StringsError> {
         let fresh = self.table != Some(update.table);
         let (have, have_bytes) = if fresh {
             (0, 0)
         } else {
             (self.len, self.bytes)
         };
-        if update.base != have {
-            return Err(StringsError::OutOfSync {
-                table: update.table,
-                base: update.base,
-                have,
+        let table = update.table;
+        let out_of_sync = StringsError::OutOfSync {
+            table,
+            base: update.base,
+            have,
+        };
+        if update.base > have {
+            return Err(out_of_sync);
+        }
+        let prefix = if fresh {
+            DIGEST_SEED
+        } else {
+            self.digests[update.base as usize]
+        };
+        if update.digest != prefix {
+            return Err(StringsError::Lineage {
+                table,
+                at: update.base,
             });
         }
+        // Strings from `base` the core already has: a resend after a lost answer. They must
+        // be the very strings held, and the update may only add after them.
+        let held = (have - update.base) as usize;
+        if held > update.added.len() {
+            return Err(out_of_sync);
+        }
+        let differs = (0..held)
+            .find(|&i| self.held(update.base + i as u32) != Some(update.added[i].as_str()));
+        if let Some(i) = differs {
+            return Err(StringsError::Lineage {
+                table,
+                at: update.base + i as u32,
+            });
+        }
+        update.added.drain(..held);
         let count = u32::try_from(update.added.len())
             .ok()
             .and_then(|n| have.checked_add(n))
@@ -233,15 +332,28 @@ impl StringTable {
             self.chunks.clear();
             self.len = 0;
             self.bytes = 0;
+            self.digests.clear();
+            self.digests.push(DIGEST_SEED);
             self.current = None;
         }
         if !update.added.is_empty() {
+            let mut h = self.digests.last().copied().unwrap_or(DIGEST_SEED);
+            for s in &update.added {
+                h = digest(h, s);
+                self.digests.push(h);
+            }
             self.push_chunk(update.added);
             self.current = None;
         }
         self.len = count;
         self.bytes = bytes;
         Ok(self.snapshot())
+    }
+
+    /// The string at `i` of the current table.
+    fn held(&self, i: u32) -> Option<&str> {
+        let chunk = self.chunks.iter().rev().find(|c| c.start <= i)?;
+        chunk.strings.get((i - chunk.start) as usize).map(|s| &**s)
     }
 
     fn push_chunk(&mut self, added: Vec<String>) {
@@ -287,6 +399,8 @@ pub struct Interner {
     index: HashMap<String, u32>,
     /// Strings the core has (committed updates).
     base: u32,
+    /// [`digest`] of the strings before `base`.
+    digest: u64,
     pending: Vec<String>,
 }
 
@@ -297,18 +411,25 @@ impl Default for Interner {
 }
 
 impl Interner {
+    /// A table with a fresh random id ([`new_table_id`]).
     pub fn new() -> Self {
-        Self::with_table(next_lineage() ^ 0x5EED_0000_0000_0000)
+        Self::with_table(new_table_id())
     }
 
-    /// An interner with a chosen table id.
+    /// An interner with a chosen table id (tests that make two shims collide on purpose).
     pub fn with_table(table: u64) -> Self {
         Self {
             table,
             index: HashMap::new(),
             base: 0,
+            digest: DIGEST_SEED,
             pending: Vec::new(),
         }
+    }
+
+    /// The table's id.
+    pub fn table(&self) -> u64 {
+        self.table
     }
 
     pub fn intern(&mut self, s: &str) -> Sym {
@@ -327,6 +448,7 @@ impl Interner {
         StringsUpdate {
             table: self.table,
             base: self.base,
+            digest: self.digest,
             added: self.pending.clone(),
         }
     }
@@ -339,15 +461,34 @@ impl Interner {
         u
     }
 
-    /// The core received the last [`Interner::update`].
+    /// The core applied the last [`Interner::update`] (its submit succeeded). After any
+    /// other answer the strings stay pending and go again: the core accepts a resend of
+    /// what it already has.
     pub fn committed(&mut self) {
+        for s in &self.pending {
+            self.digest = digest(self.digest, s);
+        }
         self.base += self.pending.len() as u32;
         self.pending.clear();
     }
 
-    /// Starts a new table (after a [`StringsError`]).
+    /// Like [`Interner::committed`] for an update taken earlier (`sent`): commits the part
+    /// of it that is still pending; an update of another table, or from another base,
+    /// changes nothing.
+    pub fn committed_update(&mut self, sent: &StringsUpdate) {
+        let n = sent.added.len();
+        if sent.table != self.table || sent.base != self.base || n > self.pending.len() {
+            return;
+        }
+        for s in self.pending.drain(..n) {
+            self.digest = digest(self.digest, &s);
+        }
+        self.base += n as u32;
+    }
+
+    /// Starts a new table with a fresh id (after a [`StringsError`]).
     pub fn reset(&mut self) {
-        *self = Self::with_table(self.table.wrapping_add(1));
+        *self = Self::new();
     }
 
     pub fn len(&self) -> usize {
@@ -363,10 +504,28 @@ impl Interner {
 mod tests {
     use super::*;
 
+    fn chain<S: AsRef<str>>(strings: &[S]) -> u64 {
+        strings
+            .iter()
+            .fold(DIGEST_SEED, |h, s| digest(h, s.as_ref()))
+    }
+
+    /// An update of a table holding `prior`, adding `added`.
+    fn extend(table: u64, prior: &[&str], added: &[&str]) -> StringsUpdate {
+        StringsUpdate {
+            table,
+            base: prior.len() as u32,
+            digest: chain(prior),
+            added: added.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    /// An update from `base` with a digest that proves nothing (only for refusals).
     fn update(table: u64, base: u32, added: &[&str]) -> StringsUpdate {
         StringsUpdate {
             table,
             base,
+            digest: DIGEST_SEED,
             added: added.iter().map(|s| s.to_string()).collect(),
         }
     }
@@ -375,7 +534,7 @@ mod tests {
     fn appends_and_snapshots_stay_as_they_were() {
         let mut t = StringTable::new(StringLimits::default());
         let a = t.apply(update(7, 0, &["View", "Label"])).unwrap();
-        let b = t.apply(update(7, 2, &["Button"])).unwrap();
+        let b = t.apply(extend(7, &["View", "Label"], &["Button"])).unwrap();
         assert_eq!((a.len(), b.len()), (2, 3));
         assert_eq!(a.get(Sym(2)), None);
         assert_eq!(b.get(Sym(2)), Some("Button"));
@@ -383,7 +542,9 @@ mod tests {
         assert!(a.same(Sym(1), &b, Sym(1)));
         assert!(!a.same(Sym(0), &b, Sym(1)));
         // Nothing new: the same snapshot.
-        let c = t.apply(update(7, 3, &[])).unwrap();
+        let c = t
+            .apply(extend(7, &["View", "Label", "Button"], &[]))
+            .unwrap();
         assert!(Arc::ptr_eq(&b.chunks, &c.chunks));
     }
 
@@ -394,57 +555,121 @@ mod tests {
             max_bytes: 10,
         };
         let mut t = StringTable::new(limits);
-        t.apply(update(1, 0, &["ab"])).unwrap();
+        t.apply(extend(1, &[], &["ab"])).unwrap();
+        // Another string where the core holds "ab": not this table.
         assert_eq!(
-            t.apply(update(1, 0, &["cd"])).err(),
+            t.apply(extend(1, &[], &["cd"])).err(),
+            Some(StringsError::Lineage { table: 1, at: 0 })
+        );
+        // A base beyond what the core holds.
+        assert_eq!(
+            t.apply(extend(1, &["ab", "x"], &["cd"])).err(),
             Some(StringsError::OutOfSync {
                 table: 1,
-                base: 0,
+                base: 2,
                 have: 1
             })
         );
         assert!(matches!(
-            t.apply(update(1, 1, &["c", "d", "e"])),
+            t.apply(extend(1, &["ab"], &["c", "d", "e"])),
             Err(StringsError::TooMany { .. })
         ));
         assert!(matches!(
-            t.apply(update(1, 1, &["0123456789"])),
+            t.apply(extend(1, &["ab"], &["0123456789"])),
             Err(StringsError::TooLarge { .. })
         ));
         // A new table must start at 0.
         assert!(matches!(
-            t.apply(update(2, 1, &["x"])),
+            t.apply(extend(2, &["ab"], &["x"])),
             Err(StringsError::OutOfSync { .. })
         ));
-        let s = t.apply(update(1, 1, &["cd"])).unwrap();
+        let s = t.apply(extend(1, &["ab"], &["cd"])).unwrap();
         assert_eq!((s.get(Sym(0)), s.get(Sym(1))), (Some("ab"), Some("cd")));
         let c = t.counters();
-        assert_eq!((c.strings, c.bytes, c.tables, c.refused), (2, 4, 1, 4));
+        assert_eq!((c.strings, c.bytes, c.tables, c.refused), (2, 4, 1, 5));
         // A new table replaces the old one; snapshots of the old one keep their strings
         // and are never taken for the new one's.
-        let n = t.apply(update(2, 0, &["cd", "ab"])).unwrap();
+        let n = t.apply(extend(2, &[], &["cd", "ab"])).unwrap();
         assert_eq!(n.get(Sym(0)), Some("cd"));
         assert!(!s.same(Sym(0), &n, Sym(0)));
         assert!(s.same(Sym(0), &n, Sym(1)));
     }
 
     #[test]
+    fn the_same_id_with_other_strings_is_refused() {
+        // Two shims on one id (the issue: one shim's reset landed on the other's id).
+        let mut t = StringTable::new(StringLimits::default());
+        t.apply(extend(4, &[], &["Window", "Label"])).unwrap();
+        // The other shim believes the core holds its two strings, and appends a third.
+        let err = t
+            .apply(extend(4, &["Window", "rj-unmask"], &["Input"]))
+            .unwrap_err();
+        assert_eq!(err, StringsError::Lineage { table: 4, at: 2 });
+        // Its digest from 0 is the empty table's, but it resends a string the core holds
+        // otherwise.
+        let err = t
+            .apply(extend(4, &[], &["Window", "rj-unmask"]))
+            .unwrap_err();
+        assert_eq!(err, StringsError::Lineage { table: 4, at: 1 });
+        // The right shim goes on.
+        let s = t.apply(extend(4, &["Window", "Label"], &["B"])).unwrap();
+        assert_eq!(s.get(Sym(1)), Some("Label"));
+    }
+
+    #[test]
+    fn a_resend_after_a_lost_answer_is_accepted_once() {
+        let mut t = StringTable::new(StringLimits::default());
+        t.apply(extend(3, &[], &["A", "B"])).unwrap();
+        // The shim did not learn that the core applied it: the same strings, and one more.
+        let s = t.apply(extend(3, &[], &["A", "B", "C"])).unwrap();
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.get(Sym(2)), Some("C"));
+        // Less than the core holds from that base: the shim lost track.
+        assert!(matches!(
+            t.apply(extend(3, &["A"], &[])),
+            Err(StringsError::OutOfSync { .. })
+        ));
+        assert_eq!(t.counters().strings, 3);
+    }
+
+    #[test]
+    fn the_digest_is_the_documented_chain() {
+        // FNV-1a 64 of "" is the seed; "a" then 0xFF, as the Kotlin and Swift tables do.
+        assert_eq!(DIGEST_SEED, 0xcbf2_9ce4_8422_2325);
+        let mut h = DIGEST_SEED;
+        for b in [b'a', 0xff] {
+            h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+        assert_eq!(digest(DIGEST_SEED, "a"), h);
+        // Boundaries count.
+        assert_ne!(chain(&["ab", "c"]), chain(&["a", "bc"]));
+        // Vectors the wrappers' tests check too.
+        assert_eq!(chain::<&str>(&[]), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(chain(&["Window", "é", "😀"]), VECTOR);
+    }
+
+    /// `chain(["Window", "é", "😀"])`, shared with `NodeStringTableTest.kt` / `.swift`.
+    const VECTOR: u64 = 0xc640_3ee8_a5dc_ce4b;
+
+    #[test]
     fn chunks_stay_few_and_every_index_resolves() {
         let mut t = StringTable::new(StringLimits::default());
-        let mut base = 0;
+        let mut all: Vec<String> = Vec::new();
         let mut s = Strings::default();
         for round in 0..300u32 {
+            let base = all.len() as u32;
             let added: Vec<String> = (0..(round % 7)).map(|k| format!("s{}", base + k)).collect();
-            let n = added.len() as u32;
             s = t
                 .apply(StringsUpdate {
                     table: 9,
                     base,
-                    added,
+                    digest: chain(&all),
+                    added: added.clone(),
                 })
                 .unwrap();
-            base += n;
+            all.extend(added);
         }
+        let base = all.len() as u32;
         assert_eq!(s.len(), base);
         assert!(s.chunks.len() <= 12, "{} chunks", s.chunks.len());
         for i in 0..base {
@@ -458,15 +683,16 @@ mod tests {
         assert_eq!(i.intern("A"), Sym(0));
         assert_eq!(i.intern("B"), Sym(1));
         assert_eq!(i.intern("A"), Sym(0));
-        assert_eq!(i.take_update(), update(5, 0, &["A", "B"]));
+        assert_eq!(i.take_update(), extend(5, &[], &["A", "B"]));
         assert_eq!(i.intern("B"), Sym(1));
-        assert_eq!(i.update(), update(5, 2, &[]));
+        assert_eq!(i.update(), extend(5, &["A", "B"], &[]));
         assert_eq!(i.intern("C"), Sym(2));
         // Not committed: sent again with the next frame.
-        assert_eq!(i.update(), update(5, 2, &["C"]));
-        assert_eq!(i.update(), update(5, 2, &["C"]));
+        assert_eq!(i.update(), extend(5, &["A", "B"], &["C"]));
+        assert_eq!(i.update(), extend(5, &["A", "B"], &["C"]));
         i.reset();
+        assert_ne!(i.table(), 5);
         assert_eq!(i.intern("C"), Sym(0));
-        assert_eq!(i.update(), update(6, 0, &["C"]));
+        assert_eq!(i.update(), extend(i.table(), &[], &["C"]));
     }
 }

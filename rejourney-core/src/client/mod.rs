@@ -154,6 +154,10 @@ pub struct CaptureRequest {
     pub walk_budget_ms: f64,
     /// Pixels per point to draw at; larger frames are downsized by the core.
     pub capture_scale: f32,
+    /// Before a walk, a shim whose string table holds this many strings, or this many
+    /// UTF-8 bytes, starts a new one ([`StringLimits::reset_at`]).
+    pub strings_reset_strings: u32,
+    pub strings_reset_bytes: u64,
 }
 
 /// See [`Client::masks`].
@@ -411,6 +415,8 @@ impl Client {
                 walk_max_nodes: opts.capture.walk_max_nodes,
                 walk_budget_ms: opts.capture.walk_budget_ms,
                 capture_scale: opts.capture.capture_scale,
+                strings_reset_strings: opts.strings.reset_at().0,
+                strings_reset_bytes: opts.strings.reset_at().1,
             },
             masks: Mutex::new(MaskState {
                 opts: opts.masks,

@@ -51,6 +51,8 @@ impl Rejourney {
                 walk_max_nodes: req.walk_max_nodes,
                 walk_budget_ms: req.walk_budget_ms,
                 capture_scale: req.capture_scale,
+                strings_reset_strings: req.strings_reset_strings,
+                strings_reset_bytes: req.strings_reset_bytes,
             })
         })
     }

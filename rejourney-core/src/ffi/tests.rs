@@ -89,6 +89,12 @@ fn event_entry_points_reject_or_sanitise_hostile_input() {
         strings: NodeStrings {
             table: 77,
             base,
+            // The table is ["V", ...]: its digest before `base`.
+            digest: ["V"][..base as usize]
+                .iter()
+                .fold(crate::strings::DIGEST_SEED, |h, s| {
+                    crate::strings::digest(h, s)
+                }),
             added: added.iter().map(|s| s.to_string()).collect(),
         },
     };
@@ -96,9 +102,15 @@ fn event_entry_points_reject_or_sanitise_hostile_input() {
         rj.submit_partial_frame(8, tree(vec![orphan.clone()], 0, &["V"])),
         Err(RejourneyError::InvalidNodes { .. })
     ));
-    // The table continues where the core has it; a shim that lost track is told so.
+    // The update was applied all the same: sent again (an answer the shim did not trust)
+    // it is accepted, the frame still refused for its tree.
     assert!(matches!(
         rj.submit_partial_frame(8, tree(vec![orphan.clone()], 0, &["V"])),
+        Err(RejourneyError::InvalidNodes { .. })
+    ));
+    // Another string at a held index, or a base the core does not have: the shim is told.
+    assert!(matches!(
+        rj.submit_partial_frame(8, tree(vec![orphan.clone()], 0, &["W"])),
         Err(RejourneyError::StringTable { .. })
     ));
     let root = ViewNode {

@@ -42,8 +42,9 @@ pub struct ViewNode {
 }
 
 /// The strings a frame's nodes name by index. A shim keeps one table: each string is sent
-/// once (in `added`) and named by its index from then on. Every submit applies it first, so
-/// after any call that did not fail with `StringTable` (or `Closed`) the core has `added`.
+/// once (in `added`) and named by its index from then on. Commit it only when the submit
+/// succeeded; after any other answer send the same strings again from the same base (the
+/// core accepts a resend of strings it already has); after `StringTable`, start a new table.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct NodeStrings {
     /// The shim's table id: a value other than the current one starts a new table (then
@@ -51,6 +52,11 @@ pub struct NodeStrings {
     pub table: u64,
     /// How many strings of this table the core already has: the index of `added[0]`.
     pub base: u32,
+    /// The running digest of the table's strings before `base` (the table this update
+    /// extends; `strings::digest`: FNV-1a 64 over each string's UTF-8, then 0xFF), from
+    /// 0xcbf29ce484222325 for a new table. The core refuses an update whose digest is not
+    /// its own, so a node never names another table's string, even under the same id.
+    pub digest: u64,
     /// Strings added since the last update the core received, in index order.
     pub added: Vec<String>,
 }
@@ -69,6 +75,7 @@ impl From<NodeStrings> for StringsUpdate {
         Self {
             table: s.table,
             base: s.base,
+            digest: s.digest,
             added: s.added,
         }
     }
@@ -123,6 +130,10 @@ pub struct CaptureDecision {
     pub walk_budget_ms: f64,
     /// Pixels per point to draw the frame at (the core downsizes anything larger).
     pub capture_scale: f32,
+    /// Before the walk, start a new string table when yours holds this many strings or
+    /// this many UTF-8 bytes (the core's decision: half its table limits).
+    pub strings_reset_strings: u32,
+    pub strings_reset_bytes: u64,
 }
 
 /// What the core decides for a view tree, without a frame: for tests on every platform

@@ -140,26 +140,18 @@ public final class CaptureLoop: @unchecked Sendable {
     }
 
     /// Submits a walk's nodes with the strings they name, then settles the walk's table by what
-    /// the core said. The core applies the strings before it looks at the frame, so a frame
-    /// refused for anything else (bad pixels, not started) still delivered them. A refused
-    /// update (`StringTable`: the core's copy is not this table's) starts a new table, and so
-    /// does an answer that leaves it unknown whether the core applied them (`Closed`, an
-    /// internal error): a new table is always accepted, where guessing wrong would cost the
-    /// next frame too. The frame that carried a refused update is lost; the next one records.
+    /// the core said: a submit that returned committed them. A refused update (`StringTable`:
+    /// the core's copy is not this table's, or it would pass its limits) starts a new table;
+    /// the frame that carried it is lost, the next one records. After any other answer the
+    /// strings stay pending and go again with the next frame: the core, which may have applied
+    /// them before refusing the frame, accepts a resend of what it has.
     private func send(_ tree: TreeFlattener.Result, _ submit: (NodeStrings) throws -> Void) throws {
         do {
             try submit(tree.strings)
         } catch {
-            switch error {
-            case RejourneyError.StringTable:
+            if case RejourneyError.StringTable = error {
                 tree.table.reset()
                 stringTableResets += 1
-            case RejourneyError.Closed, RejourneyError.Internal:
-                tree.table.reset()
-            case is RejourneyError:
-                tree.table.committed(tree.strings)
-            default:
-                tree.table.reset()
             }
             throw error
         }

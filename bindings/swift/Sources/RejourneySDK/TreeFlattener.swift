@@ -37,16 +37,25 @@ public struct CaptureRequest: Equatable {
     public var maxNodes: Int
     public var maxSeconds: Double
     public var scale: Float
+    /// The walk's string table starts over when it holds this many strings or UTF-8 bytes
+    /// (the core's decision; never, by default).
+    public var resetStrings: Int
+    public var resetBytes: Int
 
-    public init(maxNodes: Int, maxSeconds: Double, scale: Float = 1) {
+    public init(maxNodes: Int, maxSeconds: Double, scale: Float = 1,
+                resetStrings: Int = .max, resetBytes: Int = .max) {
         self.maxNodes = max(1, maxNodes)
         self.maxSeconds = maxSeconds
         self.scale = scale
+        self.resetStrings = resetStrings
+        self.resetBytes = resetBytes
     }
 
     public init(_ decision: CaptureDecision) {
         self.init(maxNodes: Int(clamping: decision.walkMaxNodes),
-                  maxSeconds: decision.walkBudgetMs / 1000, scale: decision.captureScale)
+                  maxSeconds: decision.walkBudgetMs / 1000, scale: decision.captureScale,
+                  resetStrings: Int(clamping: decision.stringsResetStrings),
+                  resetBytes: Int(clamping: decision.stringsResetBytes))
     }
 }
 
@@ -100,7 +109,7 @@ public struct TreeFlattener {
     }
 
     public func flatten(_ root: ViewLike, _ request: CaptureRequest) -> Result {
-        strings.resetIfHalfFull()
+        strings.resetIfFull(strings: request.resetStrings, bytes: request.resetBytes)
         var out: [ViewNode] = []
         out.reserveCapacity(64)
         let deadline = now() + request.maxSeconds

@@ -132,7 +132,7 @@ final class FailClosedTests: XCTestCase {
         XCTAssertTrue(client.waitRemoteConfig(timeout: 5), "remote config answered")
         XCTAssertThrowsError(try client.core.submitFrame(
             pixels: screen.rgba, width: screen.width, height: screen.height, stride: screen.width * 4,
-            format: .rgba, scale: screen.scale, timestampMs: clock.ms, tree: NodeTree(nodes: [], strings: NodeStrings(table: 1, base: 0, added: [])))) { e in
+            format: .rgba, scale: screen.scale, timestampMs: clock.ms, tree: NodeTree(nodes: [], strings: NodeStrings(table: 1, base: 0, digest: NodeStringTable.digestSeed, added: [])))) { e in
             guard case RejourneyError.InvalidNodes = e else { return XCTFail("\(e)") }
         }
         // The right tree at the wrong scale: every mask would be misplaced, so it is refused.
@@ -259,7 +259,7 @@ final class ErrorTests: XCTestCase {
         var table: UInt64 = 0
         func strings() -> NodeStrings {
             table += 1
-            return NodeStrings(table: table, base: 0, added: ["UIView"])
+            return NodeStrings(table: table, base: 0, digest: NodeStringTable.digestSeed, added: ["UIView"])
         }
         XCTAssertThrowsError(try c.core.submitFrame(pixels: Data(count: 16), width: 2, height: 2, stride: 8,
                                                     format: .rgba, scale: 1, timestampMs: 1, tree: NodeTree(nodes: [node], strings: strings()))) { e in
@@ -272,7 +272,7 @@ final class ErrorTests: XCTestCase {
         }
         // A table the core has not seen must start at index 0.
         XCTAssertThrowsError(try c.core.submitFrame(pixels: Data(count: 16), width: 2, height: 2, stride: 8,
-                                                    format: .rgba, scale: 1, timestampMs: 1, tree: NodeTree(nodes: [node], strings: NodeStrings(table: 9_999, base: 3, added: ["UIView"])))) { e in
+                                                    format: .rgba, scale: 1, timestampMs: 1, tree: NodeTree(nodes: [node], strings: NodeStrings(table: 9_999, base: 3, digest: NodeStringTable.digestSeed, added: ["UIView"])))) { e in
             guard case RejourneyError.StringTable = e else { return XCTFail("\(e)") }
         }
         XCTAssertThrowsError(try c.core.submitFrame(pixels: Data(), width: 0, height: 0, stride: 0,

@@ -2,6 +2,11 @@ import Foundation
 import XCTest
 @testable import RejourneySDK
 
+/// The running digest of `strings`, from the empty table's.
+private func chain<S: Sequence>(_ strings: S) -> UInt64 where S.Element == String {
+    strings.reduce(NodeStringTable.digestSeed, NodeStringTable.digest)
+}
+
 /// The string table alone: what stays pending, what a commit or a reset does.
 final class NodeStringTableTests: XCTestCase {
     func testStringsStayPendingUntilTheCoreHasThem() {
@@ -13,11 +18,14 @@ final class NodeStringTableTests: XCTestCase {
         XCTAssertEqual(first.base, 0)
         XCTAssertEqual(first.added, ["UIView", "UILabel"])
         XCTAssertEqual(t.update(), first, "sent again until the core has them")
+        XCTAssertEqual(first.digest, NodeStringTable.digestSeed, "a new table extends the empty one")
         t.committed(first)
-        XCTAssertEqual(t.update(), NodeStrings(table: first.table, base: 2, added: []))
+        let held = chain(["UIView", "UILabel"])
+        XCTAssertEqual(t.update(), NodeStrings(table: first.table, base: 2, digest: held, added: []),
+                       "the digest of what the core holds")
         XCTAssertEqual(t.intern("UIButton"), 2)
         t.committed(first)
-        XCTAssertEqual(t.update(), NodeStrings(table: first.table, base: 2, added: ["UIButton"]),
+        XCTAssertEqual(t.update(), NodeStrings(table: first.table, base: 2, digest: held, added: ["UIButton"]),
                        "an update committed twice counts once")
 
         t.reset()
@@ -25,28 +33,36 @@ final class NodeStringTableTests: XCTestCase {
         XCTAssertNotEqual(fresh.table, first.table)
         XCTAssertEqual(fresh.base, 0)
         XCTAssertEqual(fresh.added, [])
+        XCTAssertEqual(fresh.digest, NodeStringTable.digestSeed)
         XCTAssertEqual(t.count, 0)
         XCTAssertEqual(t.intern("UIButton"), 0, "every string is sent again from index 0")
-        t.committed(NodeStrings(table: first.table, base: 0, added: ["UIButton"]))
+        t.committed(NodeStrings(table: first.table, base: 0, digest: NodeStringTable.digestSeed, added: ["UIButton"]))
         XCTAssertEqual(t.update().added, ["UIButton"], "an update of an earlier table commits nothing")
     }
 
-    func testATableStartsOverAtHalfTheCoresLimits() {
+    func testTheDigestIsTheCores() {
+        // The vector of `strings::tests::the_digest_is_the_documented_chain` in the core.
+        XCTAssertEqual(chain(["Window", "é", "😀"]), 0xc640_3ee8_a5dc_ce4b)
+        XCTAssertNotEqual(chain(["ab", "c"]), chain(["a", "bc"]), "string boundaries count")
+    }
+
+    func testATableStartsOverAtTheSizeTheCoreSays() {
         let t = NodeStringTable()
-        for i in 0..<(NodeStringTable.resetStrings - 1) { _ = t.intern("row-\(i)") }
+        let (strings, bytes) = (8_192, 1 << 20)
+        for i in 0..<(strings - 1) { _ = t.intern("row-\(i)") }
         let table = t.update().table
-        t.resetIfHalfFull()
+        t.resetIfFull(strings: strings, bytes: bytes)
         XCTAssertEqual(t.update().table, table)
-        XCTAssertEqual(t.count, NodeStringTable.resetStrings - 1)
+        XCTAssertEqual(t.count, strings - 1)
         _ = t.intern("row-last")
-        t.resetIfHalfFull()
+        t.resetIfFull(strings: strings, bytes: bytes)
         XCTAssertNotEqual(t.update().table, table)
         XCTAssertEqual(t.count, 0)
 
         let long = NodeStringTable()
-        _ = long.intern(String(repeating: "x", count: NodeStringTable.resetBytes))
-        long.resetIfHalfFull()
-        XCTAssertEqual(long.count, 0, "half the core's 2 MiB")
+        _ = long.intern(String(repeating: "é", count: bytes / 2))
+        long.resetIfFull(strings: strings, bytes: bytes)
+        XCTAssertEqual(long.count, 0, "UTF-8 bytes, as the core counts them")
     }
 
     func testTheFlattenerNamesEachStringByOneIndex() {
@@ -69,12 +85,15 @@ final class NodeStringTableTests: XCTestCase {
         XCTAssertEqual(again.nodes, walk.nodes)
         again.table.committed(again.strings)
         let third = flattener.flatten(root, unlimitedWalk)
-        XCTAssertEqual(third.strings, NodeStrings(table: walk.strings.table, base: 3, added: []))
+        XCTAssertEqual(third.strings, NodeStrings(table: walk.strings.table, base: 3, digest: chain(["Root", "Row", "row-1"]), added: []))
         XCTAssertEqual(third.nodes, walk.nodes)
 
-        // A table at half the core's limit starts over before the walk.
-        for i in 0..<NodeStringTable.resetStrings { _ = flattener.strings.intern("id-\(i)") }
-        let over = flattener.flatten(root, unlimitedWalk)
+        // A table at the size the core says starts over before the walk.
+        for i in 0..<100 { _ = flattener.strings.intern("id-\(i)") }
+        XCTAssertEqual(flattener.flatten(root, CaptureRequest(maxNodes: 1_000, maxSeconds: 60, resetStrings: 104)).strings.table,
+                       walk.strings.table)
+        _ = flattener.strings.intern("one more")
+        let over = flattener.flatten(root, CaptureRequest(maxNodes: 1_000, maxSeconds: 60, resetStrings: 104))
         XCTAssertNotEqual(over.strings.table, walk.strings.table)
         XCTAssertEqual(over.strings.base, 0)
         XCTAssertEqual(over.strings.added, ["Root", "Row", "row-1"])
@@ -155,7 +174,7 @@ final class StringTableSessionTests: XCTestCase {
         XCTAssertEqual(before.base, UInt32(strings(login).count))
         // Whatever the core makes of this frame (no nodes), it applies its strings first.
         _ = try? r.client.core.submitPartialFrame(
-            timestampMs: r.clock.ms, tree: NodeTree(nodes: [], strings: NodeStrings(table: before.table, base: before.base, added: ["Intruder"])))
+            timestampMs: r.clock.ms, tree: NodeTree(nodes: [], strings: NodeStrings(table: before.table, base: before.base, digest: before.digest, added: ["Intruder"])))
         XCTAssertThrowsError(try r.client.core.submitPartialFrame(
             timestampMs: r.clock.ms, tree: NodeTree(nodes: [], strings: before))) { e in
             guard case RejourneyError.StringTable = e else { return XCTFail("\(e)") }
@@ -210,9 +229,9 @@ final class StringTableSessionTests: XCTestCase {
         XCTAssertEqual(snapshots, [preorder(login.root), preorder(settings.root)])
     }
 
-    /// A frame refused for what it shows (its tree does not cover its pixels at that scale)
-    /// still delivered its strings, which the core applies first: the table commits them and
-    /// the next frame sends none.
+    /// A frame refused for what it shows (its tree does not cover its pixels at that scale):
+    /// the core applied its strings first, but the table does not guess; they go again with
+    /// the next frame, which the core accepts (a resend of what it has) and records.
     func testAFrameRefusedForItsPixelsStillDeliveredItsStrings() throws {
         let r = try Recording("strings-refused-frame")
         let login = try screen("login-000", r.env)
@@ -222,11 +241,13 @@ final class StringTableSessionTests: XCTestCase {
         XCTAssertEqual(r.loop.errors, 1)
         XCTAssertEqual(r.loop.stringTableResets, 0)
         XCTAssertEqual(r.loop.captures, 0)
-        XCTAssertEqual(r.source.flattener.strings.update().added, [], "committed")
+        XCTAssertEqual(r.source.flattener.strings.update().added, strings(login), "pending")
         try r.tick(login)
         XCTAssertEqual(r.loop.errors, 1)
+        XCTAssertEqual(r.loop.stringTableResets, 0)
         XCTAssertEqual(r.loop.captures, 1)
-        XCTAssertEqual(r.source.sent.map(\.added), [strings(login), []])
+        XCTAssertEqual(r.source.sent.map(\.added), [strings(login), strings(login)])
+        XCTAssertEqual(r.source.flattener.strings.update().added, [], "committed")
         let (t, snapshots) = try r.finish()
         XCTAssertEqual(t.framesCaptured, 1, t.json)
         XCTAssertTrue(t.json.contains("\"tree_mismatch\":1"), t.json)
@@ -258,14 +279,23 @@ final class StringTableSessionTests: XCTestCase {
             guard case RejourneyError.InvalidNodes = e else { return XCTFail("\(e)") }
         }
         let held = short.base + UInt32(short.added.count)
-        XCTAssertThrowsError(try submit(NodeStrings(table: short.table, base: 0, added: walk.strings.added))) { e in
+        // Another string where the core holds one, or a digest that is not the table's (the
+        // same id, other strings): refused, the table unchanged.
+        var intruder = walk.strings.added
+        intruder[0] = "Intruder"
+        XCTAssertThrowsError(try submit(NodeStrings(table: short.table, base: 0, digest: short.digest, added: intruder))) { e in
             guard case RejourneyError.StringTable = e else { return XCTFail("\(e)") }
         }
-        XCTAssertNoThrow(try submit(NodeStrings(table: short.table, base: held, added: [last])),
+        XCTAssertThrowsError(try submit(NodeStrings(table: short.table, base: held, digest: chain(intruder.dropLast()), added: [last]))) { e in
+            guard case RejourneyError.StringTable = e else { return XCTFail("\(e)") }
+        }
+        XCTAssertNoThrow(try submit(NodeStrings(table: short.table, base: held, digest: chain(short.added), added: [last])),
                          "the refused frame's strings were kept; this update continues them")
-        XCTAssertNoThrow(try submit(NodeStrings(table: short.table, base: held + 1, added: [])))
+        XCTAssertNoThrow(try submit(NodeStrings(table: short.table, base: 0, digest: short.digest, added: walk.strings.added)),
+                         "a resend of what the core holds is accepted")
+        XCTAssertNoThrow(try submit(NodeStrings(table: short.table, base: held + 1, digest: chain(walk.strings.added), added: [])))
         let t = try client.telemetry()
-        XCTAssertEqual(t.framesOffered, t.framesDropped + 2, "two frames went on to the encoder: \(t.json)")
+        XCTAssertEqual(t.framesOffered, t.framesDropped + 3, "three frames went on to the encoder: \(t.json)")
         client.shutdown(drain: 0)
     }
 }

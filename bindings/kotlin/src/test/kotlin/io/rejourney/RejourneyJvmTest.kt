@@ -70,6 +70,10 @@ class RejourneyJvmTest {
         fun send(): NodeStrings = table.update().also { table.committed(it) }
     }
 
+    /** An update of [table] that holds [prior] (their digest proves it), adding [added]. */
+    private fun extending(table: ULong, prior: List<String>, added: List<String>) =
+        NodeStrings(table, prior.size.toUInt(), prior.fold(NodeStringTable.DIGEST_SEED, NodeStringTable::digest), added)
+
     @Test
     fun fullCorpusSessionThroughTheKotlinApiIntoTheIngestServer() {
         IngestProcess().use { server ->
@@ -163,16 +167,21 @@ class RejourneyJvmTest {
             expect(RejourneyException.InvalidNodes::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, NodeTree(listOf(unknown), strings.send())) }
         }
         // An update that does not continue the core's table is refused, and the table stays as
-        // it was: a string sent twice, a gap, a new table not starting at 0, a table over the
-        // core's limit of strings.
+        // it was: another string where the core holds "Window", a gap, a digest that is not the
+        // table's (the same id, other strings), a new table not starting at 0, a table over the
+        // core's limit of 16 384 strings.
         val id = strings.table.table
+        val seed = NodeStringTable.DIGEST_SEED
         for (bad in listOf(
-            NodeStrings(id, 0u, listOf("Window")), NodeStrings(id, 9u, emptyList()), NodeStrings(id + 1u, 1u, listOf("X")),
-            NodeStrings(id + 1u, 0u, List(NodeStringTable.CORE_MAX_STRINGS + 1) { "s$it" }),
+            NodeStrings(id, 0u, seed, listOf("Intruder")), NodeStrings(id, 9u, seed, emptyList()),
+            extending(id, listOf("Window", "rj-unmask", "View"), emptyList()),
+            NodeStrings(id + 1u, 1u, seed, listOf("X")), NodeStrings(id + 1u, 0u, seed, List(16_385) { "s$it" }),
         )) {
             expect(RejourneyException.StringTable::class.java) { core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, NodeTree(listOf(root), bad)) }
             expect(RejourneyException.StringTable::class.java) { core.submitPartialFrame(2uL, NodeTree(listOf(root), bad)) }
         }
+        // A resend of what the core has (an answer the table did not trust) is accepted.
+        core.submitPartialFrame(2uL, NodeTree(listOf(root), NodeStrings(id, 0u, seed, listOf("Window", "EditText", "View"))))
         // Still in step: the table continues, and a good frame is taken.
         assertEquals(3u, strings.table.intern("Label"))
         core.submitFrame(small(1), 16u, 16u, 64u, PixelFormat.RGBA, 1f, 2uL, NodeTree(listOf(root), strings.send()))
@@ -358,7 +367,8 @@ class RejourneyJvmTest {
         core.start(0uL)
         val d = core.tick(0uL)
         assertTrue(d.capture)
-        assertEquals(CaptureRequest(321, 3_000_000L, 2f), CaptureRequest.of(d))
+        // The string table starts over at half the core's limits (16 384 strings, 2 MiB).
+        assertEquals(CaptureRequest(321, 3_000_000L, 2f, 8_192, 1L shl 20), CaptureRequest.of(d))
         assertTrue("the core clamps the next tick", d.nextCheckMs in 16uL..60_000uL)
         core.shutdown(0uL)
         try {
@@ -500,30 +510,91 @@ class RejourneyJvmTest {
         assertEquals(1u, t.intern("B"))
         assertEquals(0u, t.intern("A"))
         val first = t.update()
-        assertEquals(NodeStrings(1uL, 0u, listOf("A", "B")), first)
+        assertEquals(extending(1uL, emptyList(), listOf("A", "B")), first)
         assertEquals("taken after the update", 2u, t.intern("C"))
         t.committed(first)
-        assertEquals("what came after stays pending", NodeStrings(1uL, 2u, listOf("C")), t.update())
+        assertEquals("what came after stays pending, with the digest of what the core has", extending(1uL, listOf("A", "B"), listOf("C")), t.update())
         t.committed(first)
-        assertEquals("committing twice changes nothing", NodeStrings(1uL, 2u, listOf("C")), t.update())
+        assertEquals("committing twice changes nothing", extending(1uL, listOf("A", "B"), listOf("C")), t.update())
         t.reset()
-        t.committed(NodeStrings(1uL, 2u, listOf("C")))
-        assertEquals("an update of the old table changes nothing", NodeStrings(2uL, 0u, emptyList()), t.update())
+        t.committed(extending(1uL, listOf("A", "B"), listOf("C")))
+        assertEquals("an update of the old table changes nothing", extending(2uL, emptyList(), emptyList()), t.update())
         assertEquals(0u, t.intern("C"))
-        // Full at half the core's limits: strings, or bytes as the core counts them (UTF-8).
-        repeat(NodeStringTable.RESET_STRINGS - 2) { t.intern("s$it") }
-        assertFalse(t.resetIfFull())
+        // Full at the size the core says: strings, or bytes as the core counts them (UTF-8).
+        val (strings, bytes) = 8_192 to (1L shl 20)
+        repeat(strings - 2) { t.intern("s$it") }
+        assertFalse(t.resetIfFull(strings, bytes))
         t.intern("one more")
-        assertTrue(t.resetIfFull())
+        assertTrue(t.resetIfFull(strings, bytes))
         assertEquals(0, t.size)
         t.intern("é".repeat(1 shl 18)) // 2 bytes each: 512 KiB
-        assertFalse(t.resetIfFull())
+        assertFalse(t.resetIfFull(strings, bytes))
         t.intern("😀".repeat(1 shl 17)) // a surrogate pair, 4 bytes each: 512 KiB more
-        assertTrue(t.resetIfFull())
+        assertTrue(t.resetIfFull(strings, bytes))
         // A new table always has a new id, whatever the generator says.
         val same = NodeStringTable { 7uL }
         same.reset()
         assertEquals(8uL, same.table)
+    }
+
+    @Test
+    fun theDigestIsTheCoresAndALoneSurrogateTravelsAsTheReplacementCharacter() {
+        // The vector of `strings::tests::the_digest_is_the_documented_chain` in the core.
+        val chain = listOf("Window", "é", "😀").fold(NodeStringTable.DIGEST_SEED, NodeStringTable::digest)
+        assertEquals(0xc6403ee8a5dcce4buL, chain)
+        val t = NodeStringTable()
+        assertEquals(0u, t.intern("a\uD800b"))
+        assertEquals(listOf("a\uFFFDb"), t.update().added)
+        // Accepted by the binding and the core (a lone surrogate made the whole submit throw).
+        val core = client()
+        core.start(1uL)
+        val root = ViewNode(null, 0u, 0f, 0f, 12.8f, 12.8f, NodeKind.CONTAINER, MaskTag.NONE)
+        val sent = t.update()
+        core.submitPartialFrame(2uL, NodeTree(listOf(root), sent))
+        t.committed(sent)
+        assertEquals(0u, t.intern("a\uD800b"))
+        assertEquals(NodeStringTable.digest(NodeStringTable.DIGEST_SEED, "a\uFFFDb"), t.update().digest)
+        core.submitPartialFrame(3uL, NodeTree(listOf(root), t.update()))
+        core.shutdown(0uL)
+    }
+
+    /**
+     * The issue's case through two wrapper tables on one core: B's reset lands on A's id and
+     * sends its own strings from 0; A, which believes the core holds its "Label" at index 1,
+     * then appends. Checked by `(table, base)` alone the core took it, and A's input, tagged
+     * by index 1, read B's `rj-unmask`. The digest tells the tables apart: refused.
+     */
+    @Test
+    fun aSecondTableOnTheSameIdCannotLendItsStrings() {
+        val core = client()
+        core.start(1uL)
+        val ids = ArrayDeque(listOf(8uL, 7uL))
+        val a = NodeStringTable { 7uL }
+        val b = NodeStringTable { ids.removeFirst() }
+        fun submit(t: NodeStringTable, nodes: List<ViewNode>) {
+            val sent = t.update()
+            core.submitPartialFrame(2uL, NodeTree(nodes, sent))
+            t.committed(sent)
+        }
+        fun root(t: NodeStringTable) = ViewNode(null, t.intern("Window"), 0f, 0f, 12.8f, 12.8f, NodeKind.CONTAINER, MaskTag.NONE)
+        val aRoot = root(a)
+        val label = a.intern("Label")
+        submit(a, listOf(aRoot))
+        val bRoot = root(b)
+        b.intern("rj-unmask")
+        submit(b, listOf(bRoot))
+        b.reset()
+        assertEquals(a.table, b.table)
+        val bRoot2 = root(b)
+        b.intern("rj-unmask")
+        submit(b, listOf(bRoot2))
+        val input = ViewNode(0u, a.intern("EditText"), 0f, 0f, 5f, 5f, NodeKind.TEXT_INPUT, MaskTag.NONE, maskHintIndex = label)
+        try {
+            submit(a, listOf(aRoot, input))
+            fail("A's update extends a table the core does not hold")
+        } catch (e: RejourneyException.StringTable) {
+        }
+        core.shutdown(0uL)
     }
 
     /**
@@ -615,8 +686,8 @@ class RejourneyJvmTest {
                 listOf("Window", "androidx.appcompat.widget.Toolbar", "toolbar", "android.widget.TextView", "rj-mask", "android.widget.EditText", "email"),
                 sent[0].added,
             )
-            assertEquals("the same screen again: nothing to send", NodeStrings(sent[0].table, 7u, emptyList()), sent[1])
-            assertEquals("only what is new", NodeStrings(sent[0].table, 7u, listOf("android.widget.Button", "submit")), sent[2])
+            assertEquals("the same screen again: nothing to send", extending(sent[0].table, sent[0].added, emptyList()), sent[1])
+            assertEquals("only what is new", extending(sent[0].table, sent[0].added, listOf("android.widget.Button", "submit")), sent[2])
             // The core names every view from its table, for frames that sent nothing too; the
             // developer tag still masks the title.
             val screenViews = listOf(
@@ -651,7 +722,7 @@ class RejourneyJvmTest {
             // An update with the wrong base is refused and leaves the core's table as it was: the
             // loop goes on in step.
             try {
-                core.submitPartialFrame(first.toULong(), NodeTree(emptyList(), NodeStrings(table, 99u, emptyList())))
+                core.submitPartialFrame(first.toULong(), NodeTree(emptyList(), NodeStrings(table, 99u, NodeStringTable.DIGEST_SEED, emptyList())))
                 fail("a wrong base is refused")
             } catch (e: RejourneyException.StringTable) {
             }
@@ -659,7 +730,7 @@ class RejourneyJvmTest {
             assertEquals(0L, session.loop.errors)
             // Another table takes the core's place (a second shim on the same core)...
             try {
-                core.submitPartialFrame(second.toULong(), NodeTree(emptyList(), NodeStrings(table + 1u, 0u, listOf("Intruder"))))
+                core.submitPartialFrame(second.toULong(), NodeTree(emptyList(), NodeStrings(table + 1u, 0u, NodeStringTable.DIGEST_SEED, listOf("Intruder"))))
             } catch (e: RejourneyException) {
                 assertFalse("a new table from 0 is taken: $e", e is RejourneyException.StringTable)
             }
@@ -673,7 +744,7 @@ class RejourneyJvmTest {
             val recovered = session.frame()
             assertEquals(1L, session.loop.errors)
             assertEquals(3L, session.loop.captures)
-            assertEquals(NodeStrings(walk.strings.table, 0u, sent[0].added), sent.last())
+            assertEquals(extending(walk.strings.table, emptyList(), sent[0].added), sent.last())
             val snapshots = session.finish()
             assertEquals(setOf(first, second, recovered), snapshots.keys)
             val screenViews = listOf(
@@ -706,12 +777,12 @@ class RejourneyJvmTest {
             session.frame()
             assertEquals(1L, session.loop.errors)
             val fresh = listOf("android.widget.ScrollView", "details", "android.widget.TextView", "price")
-            assertEquals("still to send, from the same base", NodeStrings(sent[0].table, 3u, fresh), walk.strings.update())
+            assertEquals("still to send, from the same base", extending(sent[0].table, sent[0].added, fresh), walk.strings.update())
             drawFails = false
             val third = session.frame()
             assertEquals(1L, session.loop.errors)
             assertEquals(2L, session.loop.captures)
-            assertEquals("sent with the next frame", NodeStrings(sent[0].table, 3u, fresh), sent.last())
+            assertEquals("sent with the next frame", extending(sent[0].table, sent[0].added, fresh), sent.last())
             val snapshots = session.finish()
             assertEquals(setOf(first, third), snapshots.keys)
             assertEquals(

@@ -198,7 +198,8 @@ class CaptureLoop(
 
     /**
      * Hands [frame] over with the strings its nodes name that the core does not have yet, and
-     * marks them sent once the core has them (it applies them before looking at the frame).
+     * marks them sent when the submit returned. After any other answer they go again with the
+     * next frame (the core accepts a resend of what it has), but after `StringTable`.
      */
     private fun submit(frame: CapturedFrame) {
         val strings = frame.tree.strings
@@ -216,13 +217,13 @@ class CaptureLoop(
             }
         } catch (e: RejourneyException) {
             when (e) {
-                // The core's table is not the one this walk continued (another took its place)
-                // or would pass its limits: start a new one, sent whole with the next frame.
+                // The core's table is not the one this walk continued (another took its place,
+                // the digest differs) or would pass its limits: start a new one, sent whole
+                // with the next frame.
                 is RejourneyException.StringTable -> strings.reset()
-                // Shut down: nothing more will be sent.
-                is RejourneyException.Closed -> {}
-                // Refused after the strings were applied (bad frame, bad nodes).
-                else -> strings.committed(update)
+                // Anything else (bad frame, bad nodes, shut down): the strings stay pending
+                // and go again; the core, which may have applied them, accepts the resend.
+                else -> {}
             }
             throw e
         }

@@ -1,6 +1,6 @@
 package io.rejourney.sdk
 
-import kotlin.random.Random
+import java.security.SecureRandom
 import uniffi.rejourney_core.NodeStrings
 
 /**
@@ -8,32 +8,35 @@ import uniffi.rejourney_core.NodeStrings
  * so each one crosses the FFI once per table instead of once per node per frame: as heap
  * strings the binding encoded every one of them on the main thread, and the core allocated and
  * freed each one, every frame (`benches/RESULTS.md`). The core keeps the other half
- * (`rejourney-core/src/strings.rs`) and checks that each update continues the table it has.
+ * (`rejourney-core/src/strings.rs`) and decides whether each update continues the table it has.
  *
- * A walk [intern]s its strings (a new one is pending); each submit carries [update] (the
- * pending strings, from index `base`); after the core answered, [committed] marks them sent.
- * The core applies the update before it looks at the frame, so any answer but
- * `RejourneyException.StringTable` or `Closed` means it has them. A frame that never reached
- * the core (its capture threw after the walk) leaves its strings pending: they go with the
- * next frame, from the same base.
+ * A walk [intern]s its strings (a new one is pending); each submit carries [update]: the
+ * pending strings from index `base`, with the running digest of every string before `base`,
+ * which proves to the core which table the update extends. Only a submit that returned
+ * [committed]s it. After any other answer the strings stay pending and go again with the next
+ * frame, from the same base: the core accepts a resend of strings it already has (it applied
+ * them before refusing the frame, or the answer was lost), so the table never has to guess.
  *
- * When the core refuses an update (`StringTable`: another table took this one's place, or it
- * went over the core's limits) the caller [reset]s: a new table id, everything sent again.
- * Any other loss of track heals the same way, one frame later: an update whose base the core
- * does not have is refused, never applied to the wrong indices. Ids are random 64-bit values
- * so two tables in one process (a restarted capture loop, a second shim) never pass for one.
- * Before each walk [resetIfFull] starts a new table at half the core's limits, so a long
- * session with ever new strings never reaches them.
+ * When the core refuses an update (`RejourneyException.StringTable`: another table took this
+ * one's place, the digest is not the core's, or it would pass the core's limits) the caller
+ * [reset]s: a new table id, everything sent again. Ids come from the OS's random source, and
+ * the digest tells apart two tables that still met on one id, so a node never names another
+ * table's string (two windows, a restarted capture loop, a second shim). Before each walk
+ * [resetIfFull] starts a new table at the size the core said (`CaptureDecision`), so a long
+ * session with ever new strings never reaches its limits.
  *
  * Not thread-safe: one thread (Android's main thread) walks, submits and commits.
  */
-class NodeStringTable(private val newTableId: () -> ULong = { Random.nextLong().toULong() }) {
+class NodeStringTable(private val newTableId: () -> ULong = ::randomTableId) {
     /** This table's id, as the core sees it. */
     var table: ULong = newTableId()
         private set
     private val index = HashMap<String, UInt>()
     /** How many strings the core has: the index of `pending[0]`. */
     private var base = 0u
+    /** [digest] of the strings before [base]. */
+    private var digest = DIGEST_SEED
+    /** Interned since the last committed update, as sent (well-formed UTF-16). */
     private val pending = ArrayList<String>()
     /** UTF-8 bytes of every string in the table, as the core counts them. */
     private var bytes = 0L
@@ -46,24 +49,29 @@ class NodeStringTable(private val newTableId: () -> ULong = { Random.nextLong().
         index[s]?.let { return it }
         val i = base + pending.size.toUInt()
         index[s] = i
-        pending.add(s)
-        bytes += utf8Length(s)
+        // What the core receives: the binding refuses a lone surrogate (the whole submit would
+        // throw), so it travels as U+FFFD, and the digest is taken over the same text.
+        val sent = wellFormed(s)
+        pending.add(sent)
+        bytes += utf8Length(sent)
         return i
     }
 
     /** What to send with the next submit: the strings the core does not have yet. */
     fun update(): NodeStrings =
-        NodeStrings(table, base, if (pending.isEmpty()) emptyList() else ArrayList(pending))
+        NodeStrings(table, base, digest, if (pending.isEmpty()) emptyList() else ArrayList(pending))
 
     /**
-     * The core received [sent] (the submit returned, or threw anything but `StringTable` or
-     * `Closed`). Strings interned after it was taken stay pending; an update of an earlier
-     * table (a reset came in between) changes nothing.
+     * The core applied [sent] (the submit carrying it returned). Strings interned after it was
+     * taken stay pending; an update of an earlier table (a reset came in between), or one
+     * already committed, changes nothing.
      */
     fun committed(sent: NodeStrings) {
         if (sent.table != table || sent.base != base || sent.added.size > pending.size) return
+        val done = pending.subList(0, sent.added.size)
+        for (s in done) digest = digest(digest, s)
         base += sent.added.size.toUInt()
-        pending.subList(0, sent.added.size).clear()
+        done.clear()
     }
 
     /** Starts a new table: nodes walked before this name strings no one will send. */
@@ -73,28 +81,69 @@ class NodeStringTable(private val newTableId: () -> ULong = { Random.nextLong().
         index.clear()
         pending.clear()
         base = 0u
+        digest = DIGEST_SEED
         bytes = 0L
     }
 
-    /** Resets when the table holds half the core's limit of strings or bytes; true if it did. */
-    fun resetIfFull(): Boolean {
-        if (index.size < RESET_STRINGS && bytes < RESET_BYTES) return false
+    /**
+     * Resets when the table holds [maxStrings] strings or [maxBytes] UTF-8 bytes (the core's
+     * `CaptureDecision.stringsReset*`, carried by [CaptureRequest]); true if it did.
+     */
+    fun resetIfFull(maxStrings: Int, maxBytes: Long): Boolean {
+        if (index.size < maxStrings && bytes < maxBytes) return false
         reset()
         return true
     }
 
     companion object {
-        /** The core's limits on one table (`StringLimits` in `rejourney-core/src/strings.rs`). */
-        const val CORE_MAX_STRINGS = 16_384
-        const val CORE_MAX_BYTES = 2L shl 20
+        /** The digest of an empty table (`strings::DIGEST_SEED`: the FNV-1a 64 offset basis). */
+        const val DIGEST_SEED: ULong = 0xcbf29ce484222325uL
+        private const val PRIME: ULong = 0x100000001b3uL
+        private val random by lazy { SecureRandom() }
+
+        /** A table id from the OS's random source. */
+        fun randomTableId(): ULong = random.nextLong().toULong()
+
         /**
-         * Half of them: the other half is room for the walks to come, which add only strings
-         * not seen before (a screen's few dozen class names, its test ids). A single walk with
-         * more new strings than the core takes cannot be described; the core refuses it (the
-         * frame is lost, privacy fails closed) and the next walk starts a new table.
+         * The running digest (`strings::digest` in the core): [h] extended by [s], FNV-1a 64
+         * over its UTF-8 bytes, then 0xFF (a byte UTF-8 never holds, so boundaries count).
          */
-        const val RESET_STRINGS = CORE_MAX_STRINGS / 2
-        const val RESET_BYTES = CORE_MAX_BYTES / 2
+        fun digest(h: ULong, s: String): ULong {
+            var d = h
+            for (b in s.toByteArray(Charsets.UTF_8)) d = (d xor (b.toULong() and 0xffuL)) * PRIME
+            return (d xor 0xffuL) * PRIME
+        }
+
+        /** [s] with each lone surrogate replaced by U+FFFD (the same string if it has none). */
+        internal fun wellFormed(s: String): String {
+            var i = 0
+            while (i < s.length) {
+                val c = s[i]
+                if (Character.isHighSurrogate(c) && i + 1 < s.length && Character.isLowSurrogate(s[i + 1])) {
+                    i += 2
+                    continue
+                }
+                if (Character.isSurrogate(c)) return replaceLoneSurrogates(s)
+                i++
+            }
+            return s
+        }
+
+        private fun replaceLoneSurrogates(s: String): String {
+            val out = StringBuilder(s.length)
+            var i = 0
+            while (i < s.length) {
+                val c = s[i]
+                if (Character.isHighSurrogate(c) && i + 1 < s.length && Character.isLowSurrogate(s[i + 1])) {
+                    out.append(c).append(s[i + 1])
+                    i += 2
+                    continue
+                }
+                out.append(if (Character.isSurrogate(c)) '\uFFFD' else c)
+                i++
+            }
+            return out.toString()
+        }
 
         private fun utf8Length(s: String): Long {
             var n = 0L
@@ -104,8 +153,7 @@ class NodeStringTable(private val newTableId: () -> ULong = { Random.nextLong().
                 n += when {
                     c.code < 0x80 -> 1
                     c.code < 0x800 -> 2
-                    // A valid surrogate pair is one 4-byte code point; a lone surrogate is
-                    // encoded as U+FFFD (3 bytes).
+                    // A surrogate pair is one 4-byte code point ([wellFormed] left no lone one).
                     Character.isHighSurrogate(c) && i + 1 < s.length && Character.isLowSurrogate(s[i + 1]) -> { i++; 4 }
                     else -> 3
                 }

@@ -37,14 +37,23 @@ interface ViewLike {
 
 /**
  * What the core asks of one capture, from its tick decision: how much of the tree the walk
- * may visit ([maxNodes], [maxNanos]) and how many pixels per dp to draw ([scale]).
+ * may visit ([maxNodes], [maxNanos]), how many pixels per dp to draw ([scale]), and at what
+ * size the walk's string table starts over ([resetStrings], [resetBytes]; never by default).
  */
-data class CaptureRequest(val maxNodes: Int, val maxNanos: Long, val scale: Float = 1f) {
+data class CaptureRequest(
+    val maxNodes: Int,
+    val maxNanos: Long,
+    val scale: Float = 1f,
+    val resetStrings: Int = Int.MAX_VALUE,
+    val resetBytes: Long = Long.MAX_VALUE,
+) {
     companion object {
         fun of(decision: CaptureDecision) = CaptureRequest(
             decision.walkMaxNodes.toInt().coerceAtLeast(1),
             (decision.walkBudgetMs * 1_000_000).toLong().coerceAtLeast(1),
             decision.captureScale,
+            decision.stringsResetStrings.coerceAtMost(Int.MAX_VALUE.toUInt()).toInt(),
+            decision.stringsResetBytes.coerceAtMost(Long.MAX_VALUE.toULong()).toLong(),
         )
     }
 }
@@ -69,7 +78,7 @@ class TreeFlattener(
     class Result(val nodes: List<ViewNode>, val truncated: Boolean, val strings: NodeStringTable)
 
     fun flatten(root: ViewLike, budget: CaptureRequest): Result {
-        strings.resetIfFull()
+        strings.resetIfFull(budget.resetStrings, budget.resetBytes)
         val out = ArrayList<ViewNode>(64)
         val deadline = nanoTime() + budget.maxNanos
         // Explicit stack: deep hierarchies must not overflow the thread's stack.

@@ -93,7 +93,8 @@ impl Client {
         Ok(())
     }
 
-    /// The host's main thread is alive (call from its capture timer or a run-loop observer).
+    /// The host's main thread is alive: the watchdog's only liveness signal, from the main
+    /// thread's own timer (every ≤ 1 s, every run-loop mode), never from capture ticks.
     pub fn heartbeat(&self) {
         if let Some(p) = &self.pulse {
             p.heartbeat();

@@ -250,6 +250,9 @@ impl Rejourney {
     }
 
     /// The main thread is alive; the ANR watchdog reports silences beyond its threshold.
+    /// The only liveness signal (ticks are not one): beat it from the main thread's own
+    /// timer every 500 ms (at most 1 s) in every run-loop mode, whatever capture does
+    /// (docs/ARCHITECTURE.md, "The ANR heartbeat contract").
     pub fn heartbeat(&self) -> Result<(), RejourneyError> {
         guard(|| {
             self.client.heartbeat();

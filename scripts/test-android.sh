@@ -62,5 +62,12 @@ if ! cargo run --release -q --example verify_stored -- "$ingest_data"; then
   failed=$((failed + 1))
   rc=1
 fi
+# Android 16 KB pages: every Android target links with -z max-page-size=16384 (no Android
+# target is built here, so the config the Android builds read is checked).
+n=$((n + 1))
+if ! ./scripts/check-android-page-size.sh; then
+  failed=$((failed + 1))
+  rc=1
+fi
 echo "android: $((n - failed)) passed, $failed failed"
 exit $rc

@@ -43,7 +43,14 @@ internal class AndroidView(
     override val y get() = bounds.top / walk.density
     override val width get() = bounds.width() / walk.density
     override val height get() = bounds.height() / walk.density
-    override val tag: String? get() = if (compose.isFailure) MaskRegistry.MASK_TAG else v.tag as? String
+    /**
+     * Masked whole when its pixels cannot be trusted: a Compose host that could not be read,
+     * or a SurfaceView (a VideoView, a GLSurfaceView), whose content is on a surface of its
+     * own that its window's copy never holds (the copy shows the hole or stale pixels there).
+     * A TextureView draws into its window, so the copy holds it and its kind (video) decides.
+     */
+    override val tag: String? get() =
+        if (compose.isFailure || v is SurfaceView) MaskRegistry.MASK_TAG else v.tag as? String
     override val testId: String? get() = walk.idName(v)
     override val textLength: UInt? get() = (v as? EditText)?.text?.length?.toUInt()
     /** The walk never enters an invisible parent, so the view's own flags decide. */

@@ -295,16 +295,75 @@ class AndroidCaptureTest {
     }
 
     @Test
-    fun webViewsAndSurfacesAreMaskedAndAHardwareBitmapIsCopied() {
+    fun surfacesTheWindowCopyCannotHoldAreBlackAndAHardwareBitmapIsCopied() {
         IngestProcess().use { server ->
             val activity = Robolectric.buildActivity(MediaActivity::class.java).setup().get()
             Recording.idle()
-            record(server, activity) {
+            // Robolectric 4.17 cannot make a HARDWARE bitmap (copy(HARDWARE) returns an
+            // ARGB_8888 one): where it can, the image must hold one.
+            val drawable = activity.image.drawable as android.graphics.drawable.BitmapDrawable
+            assertEquals(activity.hardware, drawable.bitmap.config == android.graphics.Bitmap.Config.HARDWARE)
+            // A SurfaceView's (and so a VideoView's) content is on a surface of its own, never
+            // in its window's copy: black whatever the options say of video. The hardware
+            // bitmap is in the window's copy (PixelCopy reads what the GPU drew): its colour
+            // shows, or the frame is dropped and counted (then untilCaptured fails).
+            record(server, activity, colored = listOf(Box.of(activity.image) to MediaActivity.IMAGE)) {
                 // Robolectric's WebView is a shadow that never lays out (0 x 0): nothing drawn,
-                // nothing to check there; the surface is a real one.
-                listOf(Box.of(activity.web), Box.of(activity.surface)).filter { it.w > 0f && it.h > 0f } to listOf(Box.of(activity.image))
+                // nothing to check there.
+                listOf(Box.of(activity.web), Box.of(activity.surface), Box.of(activity.video)).filter { it.w > 0f && it.h > 0f } to
+                    listOf(Box.of(activity.image))
+            }
+            assertEquals("no frame given up for the hardware bitmap: ${Rejourney.stats}", 0L, Rejourney.stats.copyFailedCount + Rejourney.stats.outOfMemoryCount)
+        }
+    }
+
+    @Test
+    fun aTextureViewIsInTheWindowCopyAndMaskedAsVideoWhenAsked() {
+        // A TextureView draws into its window (the copy holds it): the video option decides.
+        IngestProcess().use { server ->
+            val activity = Robolectric.buildActivity(MediaActivity::class.java).setup().get()
+            Recording.idle()
+            assertTrue("laid out", activity.texture.width > 0)
+            record(server, activity, options = { it.copy(maskVideo = true) }) {
+                listOf(Box.of(activity.texture), Box.of(activity.surface), Box.of(activity.video)) to listOf(Box.of(activity.image))
             }
         }
+    }
+
+    @Test
+    fun aBottomSheetAndAPopupAboveItAreCompositedInZOrderWithTheirWalks() {
+        // Robolectric places windows at their x and y alone unless asked to honour their size
+        // and gravity, as the window manager of a device does.
+        System.setProperty("robolectric.windowManager.useRequestedSize", "true")
+        try {
+            bottomSheetAndPopup()
+        } finally {
+            System.clearProperty("robolectric.windowManager.useRequestedSize")
+        }
+    }
+
+    private fun bottomSheetAndPopup() {
+        IngestProcess().use { server ->
+            val activity = Robolectric.buildActivity(SheetActivity::class.java).setup().get()
+            activity.showSheet()
+            Recording.idle()
+            activity.showPopup()
+            Recording.idle()
+            val sheetTop = Box.of(activity.sheet.window!!.decorView)
+            assertTrue("anchored at the bottom: $sheetTop", sheetTop.y + sheetTop.h >= screenHeightDp() - 1f && sheetTop.y > 100f)
+            assertEquals("three windows", 3, WindowRoots.visible()!!.size)
+            record(
+                server, activity,
+                colored = listOf(Box.of(activity.sheetSwatch) to SheetActivity.SHEET_SWATCH, Box.of(activity.popupSwatch) to SheetActivity.POPUP_SWATCH),
+            ) {
+                listOf(Box.of(activity.sheetPassword), Box.of(activity.popupInput)) to listOf(Box.of(activity.label))
+            }
+        }
+    }
+
+    private fun screenHeightDp(): Float {
+        val m = android.content.res.Resources.getSystem().displayMetrics
+        return m.heightPixels / m.density
     }
 
     @Test

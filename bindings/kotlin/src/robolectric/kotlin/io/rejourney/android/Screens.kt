@@ -122,11 +122,15 @@ class BehindActivity : Activity() {
     }
 }
 
-/** Media and embedded content: a web view, a surface, a video, a hardware-bitmap image. */
+/**
+ * Media and embedded content: a web view, a surface, a video, a texture, a hardware-bitmap
+ * image, on a light background (a surface region left unmasked shows it, so the check can fail).
+ */
 class MediaActivity : Activity() {
     lateinit var web: android.webkit.WebView
     lateinit var surface: android.view.SurfaceView
     lateinit var video: android.widget.VideoView
+    lateinit var texture: android.view.TextureView
     lateinit var image: android.widget.ImageView
     /** Whether the image really holds a HARDWARE bitmap (the platform may refuse one). */
     var hardware = false
@@ -136,15 +140,80 @@ class MediaActivity : Activity() {
         web = android.webkit.WebView(this).apply { setBackgroundColor(Color.WHITE) }
         surface = android.view.SurfaceView(this)
         video = android.widget.VideoView(this)
-        val pixels = android.graphics.Bitmap.createBitmap(100, 40, android.graphics.Bitmap.Config.ARGB_8888).apply { eraseColor(Color.rgb(250, 200, 0)) }
+        texture = android.view.TextureView(this)
+        val pixels = android.graphics.Bitmap.createBitmap(100, 40, android.graphics.Bitmap.Config.ARGB_8888).apply { eraseColor(IMAGE) }
         val shown = runCatching { pixels.copy(android.graphics.Bitmap.Config.HARDWARE, false) }.getOrNull()
         hardware = shown?.config == android.graphics.Bitmap.Config.HARDWARE
         image = android.widget.ImageView(this).apply {
             setImageBitmap(shown ?: pixels)
             scaleType = android.widget.ImageView.ScaleType.FIT_XY
         }
-        val column = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL; setBackgroundColor(Color.rgb(40, 40, 40)) }
-        for (v in listOf<View>(image, web, surface, video)) column.addView(v, LinearLayout.LayoutParams(ViewGroup.LayoutParams.MATCH_PARENT, 80).apply { setMargins(10, 10, 10, 10) })
+        val column = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL; setBackgroundColor(BACKGROUND) }
+        for (v in listOf<View>(image, web, surface, video, texture)) column.addView(v, LinearLayout.LayoutParams(ViewGroup.LayoutParams.MATCH_PARENT, 70).apply { setMargins(10, 10, 10, 10) })
         setContentView(column)
+    }
+
+    companion object {
+        val IMAGE = Color.rgb(250, 200, 0)
+        val BACKGROUND = Color.rgb(200, 200, 200)
+    }
+}
+
+/**
+ * A bottom sheet without androidx (a `Dialog` anchored at the bottom, full width) holding a
+ * password and a green swatch, and a `PopupWindow` above the sheet (its token the sheet's)
+ * holding an input and a blue swatch that overlaps the sheet: z-order shows in the colours.
+ */
+class SheetActivity : Activity() {
+    lateinit var label: TextView
+    lateinit var sheetPassword: EditText
+    lateinit var sheetSwatch: View
+    lateinit var popupInput: EditText
+    lateinit var popupSwatch: View
+    lateinit var sheet: Dialog
+
+    override fun onCreate(savedInstanceState: Bundle?) {
+        super.onCreate(savedInstanceState)
+        label = Widgets.text(this, "Behind the sheet")
+        setContentView(Widgets.column(this, label))
+    }
+
+    fun showSheet() {
+        sheetPassword = Widgets.input(this, "sheet-secret", Widgets.PASSWORD)
+        sheetSwatch = View(this).apply { setBackgroundColor(SHEET_SWATCH) }
+        val content = FrameLayout(this).apply {
+            setBackgroundColor(Color.WHITE)
+            addView(sheetPassword, FrameLayout.LayoutParams(220, 60).apply { leftMargin = 20; topMargin = 20 })
+            addView(sheetSwatch, FrameLayout.LayoutParams(100, 60).apply { leftMargin = 260; topMargin = 20 })
+        }
+        sheet = Dialog(this).apply {
+            requestWindowFeature(android.view.Window.FEATURE_NO_TITLE)
+            setContentView(content, ViewGroup.LayoutParams(ViewGroup.LayoutParams.MATCH_PARENT, 300))
+            window!!.setGravity(Gravity.BOTTOM)
+            window!!.setLayout(ViewGroup.LayoutParams.MATCH_PARENT, 300)
+            window!!.setBackgroundDrawable(android.graphics.drawable.ColorDrawable(Color.WHITE))
+            show()
+        }
+    }
+
+    /** Over the sheet: the popup's window sits above the sheet's. */
+    fun showPopup() {
+        popupInput = Widgets.input(this, "popup-text", Widgets.PLAIN)
+        popupSwatch = View(this).apply { setBackgroundColor(POPUP_SWATCH) }
+        val content = FrameLayout(this).apply {
+            setBackgroundColor(Color.WHITE)
+            addView(popupInput, FrameLayout.LayoutParams(160, 50).apply { leftMargin = 10; topMargin = 10 })
+            addView(popupSwatch, FrameLayout.LayoutParams(60, 50).apply { leftMargin = 180; topMargin = 10 })
+        }
+        val decor = sheet.window!!.decorView
+        val loc = IntArray(2)
+        decor.getLocationOnScreen(loc)
+        // Inside the sheet: what the popup covers is the sheet's.
+        PopupWindow(content, 260, 70).showAtLocation(decor, Gravity.NO_GRAVITY, 30, loc[1] + 150)
+    }
+
+    companion object {
+        val SHEET_SWATCH = Color.rgb(0, 170, 60)
+        val POPUP_SWATCH = Color.rgb(0, 90, 200)
     }
 }

@@ -9,6 +9,7 @@
 # - the Kotlin module implementation on the JVM: the native calls a JS-driven session made
 #   (test/session.test.ts) replayed through it into the real core and the local ingest server,
 #   whose stored frames examples/verify_stored.rs then checks for masks.
+# - apps as a user makes them (template and Expo, scripts/test-react-native-apps.sh);
 # (The Swift implementation is built and tested in the Swift chroot by scripts/test-swift.sh.)
 # Prints "react-native: N passed, M failed" last.
 set -euo pipefail
@@ -204,6 +205,18 @@ note $ra_rc "the module's calls against react-android (Throwable caught)"
 v_rc=0
 [[ $kt_rc -eq 0 ]] && { cargo run --release -q --example verify_stored -- "$out/ingest-data" || v_rc=$?; } || v_rc=1
 note $v_rc "frames of the JS-driven session, masked in the server"
+
+# --- the package in a template app and an Expo app (scripts/test-react-native-apps.sh)
+apps_rc=0
+./scripts/test-react-native-apps.sh "$out/apps" >"$out/apps.log" 2>&1 || apps_rc=$?
+grep -E '^rn-apps: (FAILED|[0-9]+s$)' "$out/apps.log" || true
+read -r ap af < <(sed -n 's/^rn-apps: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$out/apps.log" | tail -1) || true
+if [[ -n ${ap:-} ]]; then
+  passed=$((passed + ap)); failed=$((failed + af))
+  [[ $af -ne 0 ]] && tail -40 "$out/apps.log"
+else
+  tail -40 "$out/apps.log"; note 1 "the app tests did not run"
+fi
 
 echo "react-native: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

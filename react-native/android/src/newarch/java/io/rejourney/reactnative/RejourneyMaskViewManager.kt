@@ -1,11 +1,7 @@
 package io.rejourney.reactnative
 
-import android.view.View
-import com.facebook.react.bridge.ReadableArray
 import com.facebook.react.uimanager.ThemedReactContext
 import com.facebook.react.uimanager.ViewManagerDelegate
-import com.facebook.react.uimanager.ViewManagerPropertyUpdater
-import com.facebook.react.viewmanagers.RejourneyMaskViewManagerDelegate
 import com.facebook.react.viewmanagers.RejourneyMaskViewManagerInterface
 import com.facebook.react.views.view.ReactViewGroup
 import com.facebook.react.views.view.ReactViewManager
@@ -33,21 +29,4 @@ class RejourneyMaskViewManager : ReactViewManager(), RejourneyMaskViewManagerInt
     /** Recycled for another mount: masked again until the new props arrive. */
     override fun prepareToRecycleView(context: ThemedReactContext, view: ReactViewGroup): ReactViewGroup? =
         super.prepareToRecycleView(context, view)?.also { MaskViews.created(it) }
-}
-
-/** The generated delegate for the spec's props, ReactViewManager's setters for a View's. */
-private class MaskViewDelegate(manager: RejourneyMaskViewManager) : ViewManagerDelegate<ReactViewGroup> {
-    private val generated = RejourneyMaskViewManagerDelegate(manager)
-    private val view = ViewManagerPropertyUpdater.GenericViewManagerDelegate(manager)
-
-    override fun setProperty(view: ReactViewGroup, propName: String, value: Any?) {
-        if (propName == SPEC_PROP) generated.setProperty(view, propName, value) else this.view.setProperty(view, propName, value)
-    }
-
-    override fun receiveCommand(view: ReactViewGroup, commandName: String, args: ReadableArray) =
-        this.view.receiveCommand(view, commandName, args)
-
-    private companion object {
-        const val SPEC_PROP = "rjMasked"
-    }
 }

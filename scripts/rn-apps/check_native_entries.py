@@ -100,8 +100,12 @@ def main():
         src = kt.read_text() if kt.exists() else ""
         if "RejourneyMaskViewManagerInterface<" not in src:
             problems.append(f"{kt.name} (newarch): does not implement RejourneyMaskViewManagerInterface")
-        if "RejourneyMaskViewManagerDelegate(" not in src or "getDelegate()" not in src:
-            problems.append(f"{kt.name} (newarch): does not return the generated RejourneyMaskViewManagerDelegate")
+        # the generated delegate itself, or a newarch class extending it (MaskViewDelegate.java)
+        newarch = kt.parent
+        subclasses = [p.stem for p in newarch.glob("*.java") if re.search(r"extends RejourneyMaskViewManagerDelegate<", p.read_text())]
+        returned = "RejourneyMaskViewManagerDelegate(" in src or any(f"{c}(this)" in src for c in subclasses)
+        if not returned or "getDelegate()" not in src:
+            problems.append(f"{kt.name} (newarch): does not return the generated RejourneyMaskViewManagerDelegate (or a subclass of it)")
         for name in re.findall(r"void (\w+)\(", iface.read_text()):
             if not re.search(rf"override fun {name}\(", src):
                 problems.append(f"{kt.name} (newarch): no override of {name} from RejourneyMaskViewManagerInterface")

@@ -9,6 +9,7 @@
 # - the Kotlin module implementation on the JVM: the native calls a JS-driven session made
 #   (test/session.test.ts) replayed through it into the real core and the local ingest server,
 #   whose stored frames examples/verify_stored.rs then checks for masks.
+# - apps as a user makes them (template and Expo, scripts/test-react-native-apps.sh);
 # (The Swift implementation is built and tested in the Swift chroot by scripts/test-swift.sh.)
 # Prints "react-native: N passed, M failed" last.
 set -euo pipefail
@@ -204,6 +205,46 @@ note $ra_rc "the module's calls against react-android (Throwable caught)"
 v_rc=0
 [[ $kt_rc -eq 0 ]] && { cargo run --release -q --example verify_stored -- "$out/ingest-data" || v_rc=$?; } || v_rc=1
 note $v_rc "frames of the JS-driven session, masked in the server"
+
+# --- the package in a template app and an Expo app (scripts/test-react-native-apps.sh)
+apps_rc=0
+./scripts/test-react-native-apps.sh "$out/apps" >"$out/apps.log" 2>&1 || apps_rc=$?
+grep -E '^rn-apps: (FAILED|[0-9]+s$)' "$out/apps.log" || true
+read -r ap af < <(sed -n 's/^rn-apps: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$out/apps.log" | tail -1) || true
+if [[ -n ${ap:-} ]]; then
+  passed=$((passed + ap)); failed=$((failed + af))
+  [[ $af -ne 0 ]] && tail -40 "$out/apps.log"
+else
+  tail -40 "$out/apps.log"; note 1 "the app tests did not run"
+fi
+
+# --- <Mask>'s Android view managers against the real react-android and android-all classes:
+# the Paper one (oldarch) and the Fabric one (newarch) through the delegate codegen generated in
+# the template app above. androidx.annotation is on Google's Maven only (not reachable here), so
+# the generated Java is compiled with its @Nullable annotations removed (nothing else changes).
+mv_rc=0
+gen_vm=$out/apps/codegen/android/app/build/generated/source/codegen/java/com/facebook/react/viewmanagers
+android_all=$(ls "$HOME"/.cache/rejourney/android-robolectric-*/compile/android-all-*.jar 2>/dev/null | head -1)
+if [[ -d $gen_vm && -n $android_all && -f $ra_dir/classes.jar ]]; then
+  mkdir -p "$out/viewmanagers/java"
+  cp "$gen_vm"/RejourneyMaskViewManager*.java "$out/viewmanagers/java/"
+  sed -i '/import androidx.annotation.Nullable;/d; s/@Nullable //g' "$out/viewmanagers/java/"*.java
+  sdk=$(find bindings/kotlin/generated bindings/kotlin/src/main/kotlin -name '*.kt')
+  rnj=react-native/android/src
+  cp_vm="$android_all:$ra_dir/classes.jar:$jna"
+  for arch in oldarch newarch; do
+    extra=()
+    [[ $arch == newarch ]] && extra=("$rnj/newarch/java/io/rejourney/reactnative/MaskViewDelegate.java" "$out/viewmanagers/java/"*.java)
+    "$kotlinc" -nowarn -jvm-target 17 -cp "$cp_vm" -d "$out/viewmanagers/$arch" $sdk "$rnj/main/java/io/rejourney/reactnative/MaskViews.kt" \
+      "$rnj/$arch/java/io/rejourney/reactnative/RejourneyMaskViewManager.kt" ${extra[@]+"${extra[@]}"} >"$out/viewmanagers/$arch.log" 2>&1 || { mv_rc=1; grep -v '^warning' "$out/viewmanagers/$arch.log" | head -20; }
+    if [[ $arch == newarch && $mv_rc -eq 0 ]]; then
+      javac -nowarn -d "$out/viewmanagers/$arch" -cp "$out/viewmanagers/$arch:$cp_vm" "${extra[@]}" >>"$out/viewmanagers/$arch.log" 2>&1 || { mv_rc=1; tail -20 "$out/viewmanagers/$arch.log"; }
+    fi
+  done
+else
+  mv_rc=1; echo "react-native: no codegen'd view manager interface, android-all or react-android to compile <Mask>'s view managers against"
+fi
+note $mv_rc "<Mask>'s Android view managers (Paper; Fabric through the codegen delegate) compile against react-android"
 
 echo "react-native: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

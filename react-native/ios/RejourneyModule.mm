@@ -1,14 +1,21 @@
-// The React Native module entry: the old bridge (RCT_EXPORT_METHOD) and, with the New
-// Architecture, the codegen'd TurboModule spec (RNRejourneySpec). Every method forwards to
-// the Swift implementation (RejourneyModuleBridge -> RejourneyModuleImpl -> the Swift SDK).
+// The React Native module entry, thin on purpose: it only forwards to the Swift implementation
+// (RejourneyModuleBridge -> RejourneyModuleImpl -> the Swift SDK), which decides everything.
+// With the New Architecture the class conforms to the codegen'd TurboModule protocol
+// `NativeRejourneySpec` (RNRejourneySpec, from src/NativeRejourney.ts) and returns its JSI
+// binding, so the compiler checks every method against the spec; the old bridge sees the same
+// methods through RCT_EXPORT_METHOD. The selectors and argument types are the generated
+// protocol's (the tests generate it and compare, since this file cannot be compiled on Linux).
 #import <React/RCTBridgeModule.h>
-#import <React/RCTViewManager.h>
 #import "RejourneyReactNative-Swift.h"
 #ifdef RCT_NEW_ARCH_ENABLED
 #import <RNRejourneySpec/RNRejourneySpec.h>
 #endif
 
+#ifdef RCT_NEW_ARCH_ENABLED
+@interface Rejourney : NSObject <NativeRejourneySpec>
+#else
 @interface Rejourney : NSObject <RCTBridgeModule>
+#endif
 @end
 
 @implementation Rejourney {
@@ -28,7 +35,9 @@ RCT_EXPORT_METHOD(start:(NSDictionary *)options resolve:(RCTPromiseResolveBlock)
   [_impl start:options resolve:^(id value) { resolve(value); } reject:^(NSString *code, NSString *message) { reject(code, message, nil); }];
 }
 RCT_EXPORT_METHOD(stop:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) { [_impl stop]; resolve(nil); }
-RCT_EXPORT_METHOD(identify:(NSString *)userId resolve:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) { [_impl identify:userId]; resolve(nil); }
+RCT_EXPORT_METHOD(identify:(NSString * _Nullable)userId resolve:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) {
+  [_impl identify:userId]; resolve(nil);
+}
 RCT_EXPORT_METHOD(logEvent:(NSString *)name properties:(NSDictionary *)properties) { [_impl logEvent:name properties:properties]; }
 RCT_EXPORT_METHOD(screenChanged:(NSString *)name) { [_impl screenChanged:name]; }
 RCT_EXPORT_METHOD(networkRequest:(NSDictionary *)request) { [_impl networkRequest:request]; }
@@ -52,14 +61,4 @@ RCT_EXPORT_METHOD(telemetryJson:(RCTPromiseResolveBlock)resolve reject:(RCTPromi
   return std::make_shared<facebook::react::NativeRejourneySpecJSI>(params);
 }
 #endif
-@end
-
-/// `<Mask>` / `<Unmask>` on the old architecture (Paper); Fabric uses RejourneyMaskViewComponentView.
-@interface RejourneyMaskViewManager : RCTViewManager
-@end
-
-@implementation RejourneyMaskViewManager
-RCT_EXPORT_MODULE(RejourneyMaskView)
-RCT_EXPORT_VIEW_PROPERTY(rjMasked, BOOL)
-- (UIView *)view { return [RejourneyMaskView new]; }
 @end

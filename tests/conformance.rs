@@ -244,3 +244,59 @@ fn option_vectors() {
         );
     }
 }
+
+#[test]
+fn touch_privacy_vectors() {
+    use rejourney_core::ffi::{place_touch, MaskRect, TouchPosition, TouchPrivacy};
+    let cases = vectors("touch_privacy.json");
+    assert!(cases.len() >= 8);
+    let nums = |v: &Value| -> Vec<f32> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as f32)
+            .collect()
+    };
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let privacy = match case["privacy"].as_str().unwrap() {
+            "mask_masked" => TouchPrivacy::MaskMasked,
+            "hide_all" => TouchPrivacy::HideAll,
+            "show" => TouchPrivacy::Show,
+            other => panic!("unknown privacy {other}"),
+        };
+        let p = nums(&case["point"]);
+        let masks = case["masks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let r = nums(m);
+                MaskRect {
+                    x: r[0],
+                    y: r[1],
+                    width: r[2],
+                    height: r[3],
+                }
+            })
+            .collect();
+        let known = case["masksKnown"].as_bool().unwrap();
+        let got = place_touch(privacy, p[0], p[1], masks, known);
+        let e = &case["expect"];
+        let want = if e == "hidden" {
+            TouchPosition::Hidden
+        } else if let Some(x) = e.get("exact") {
+            let x = nums(x);
+            TouchPosition::Exact { x: x[0], y: x[1] }
+        } else {
+            let r = nums(&e["masked"]);
+            TouchPosition::MaskedView {
+                x: r[0],
+                y: r[1],
+                width: r[2],
+                height: r[3],
+            }
+        };
+        assert_eq!(got, want, "{name}");
+    }
+}

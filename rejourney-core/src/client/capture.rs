@@ -88,6 +88,7 @@ impl Client {
             opts,
             rects,
             masked,
+            touch,
             ..
         } = &mut *state;
         if let Some((len, spec)) = frame {
@@ -112,6 +113,9 @@ impl Client {
             // its mask would miss. Not an error: the next tick tries again.
             self.pipeline.count_drop(DropReason::MaskMoving);
             return Ok(None);
+        }
+        if frame.is_some() {
+            touch.remember(rects);
         }
         use_masks(rects)?;
         let wanted =

@@ -14,8 +14,8 @@ use crate::artifact::ArtifactKind;
 use crate::config::Config;
 use crate::error::{FrameError, PolicyError};
 use crate::events::{
-    batch_body, EventConfig, EventCounters, EventError, EventRecorder, Gesture, NetworkRequest,
-    PropValue,
+    batch_body, place_touch, EventConfig, EventCounters, EventError, EventRecorder, Gesture,
+    NetworkRequest, PropValue, TouchPosition, TouchPrivacy,
 };
 use crate::frame::{FrameSpec, Rect};
 use crate::hierarchy::{
@@ -167,6 +167,10 @@ struct MaskState {
     masked: Vec<bool>,
     /// The shim's string table (class names, test ids, tags), updated with each frame.
     strings: StringTable,
+    /// Touch privacy: the masks of the last frame whose whole tree was checked, whether they
+    /// describe the screen the user sees (not before a session's first such frame or after
+    /// a screen change), and the mode ([`crate::events::place_touch`]).
+    touch: record::TouchMasks,
 }
 
 /// Most classes or test ids the app may add while running (each frame scans them).
@@ -314,6 +318,7 @@ impl Client {
         pipeline.set_bundle_notify(uploader.notifier());
         uploader.set_source(pipeline.clone());
         let current: Arc<Mutex<Option<SessionRef>>> = Arc::new(Mutex::new(None));
+        let touch_privacy = opts.events.touch_privacy;
         let events = Arc::new(Mutex::new(EventState {
             rec: EventRecorder::new(opts.events),
             batch_number: 0,
@@ -423,6 +428,7 @@ impl Client {
                 rects: Vec::new(),
                 masked: Vec::new(),
                 strings: StringTable::new(opts.strings),
+                touch: record::TouchMasks::new(touch_privacy),
             }),
             events,
             host_ms,
@@ -486,6 +492,8 @@ impl Client {
             sampled_in: s.sampled_in,
         });
         lock(&self.events).batch_number = 0;
+        // Touch privacy: no touch of the new session is placed against an older frame.
+        lock(&self.masks).touch.forget();
         self.pipeline.set_session(SessionTag {
             id: s.id.as_str().into(),
             start_ms: s.start_ms,

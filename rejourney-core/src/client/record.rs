@@ -50,13 +50,23 @@ impl Client {
         interactive: Option<bool>,
     ) -> Result<(), ClientError> {
         self.check_recording()?;
-        Ok(lock(&self.events)
-            .rec
-            .gesture_on(kind, ts_ms, x, y, target, interactive)?)
+        // Decided on the true position against the last frame's masks; the recorder keeps
+        // the true one for its detectors and emits only this.
+        let shown = lock(&self.masks).touch.place(x, y);
+        Ok(lock(&self.events).rec.gesture_placed(
+            kind,
+            ts_ms,
+            (x, y),
+            shown,
+            target,
+            interactive,
+        )?)
     }
 
     pub fn screen_changed(&self, ts_ms: u64, name: &str) -> Result<(), ClientError> {
         self.check_recording()?;
+        // The last frame's masks were another screen's: touches wait for the next frame.
+        lock(&self.masks).touch.forget();
         lock(&self.events).rec.screen_changed(ts_ms, name);
         Ok(())
     }
@@ -145,5 +155,40 @@ impl Client {
         // disk past its deadline (the marker covers a kill during the move).
         self.trigger("crash", false);
         Ok(self.persist(timeout))
+    }
+}
+
+/// The masks touches are placed against (see [`crate::events::touch_privacy`]).
+#[derive(Debug)]
+pub(super) struct TouchMasks {
+    mode: TouchPrivacy,
+    rects: Vec<Rect>,
+    known: bool,
+}
+
+impl TouchMasks {
+    pub(super) fn new(mode: TouchPrivacy) -> Self {
+        Self {
+            mode,
+            rects: Vec::new(),
+            known: false,
+        }
+    }
+
+    /// A frame's tree was checked whole and its masks decided: touches follow them (the
+    /// vector is reused, nothing is allocated once it has grown).
+    pub(super) fn remember(&mut self, rects: &[Rect]) {
+        self.rects.clear();
+        self.rects.extend_from_slice(rects);
+        self.known = true;
+    }
+
+    /// The screen changed or a session began: the masks are unknown until the next frame.
+    pub(super) fn forget(&mut self) {
+        self.known = false;
+    }
+
+    pub(super) fn place(&self, x: f32, y: f32) -> TouchPosition {
+        place_touch(self.mode, x, y, self.known.then_some(&self.rects[..]))
     }
 }

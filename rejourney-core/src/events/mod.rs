@@ -13,8 +13,10 @@ use crate::metrics::SessionMetrics;
 
 mod gesture;
 mod secrets;
+mod touch_privacy;
 mod urls;
 pub use gesture::{classify as classify_touch, Gesture, TouchSummary, LONG_PRESS_MS, TAP_SLOP_PT};
+pub use touch_privacy::{place_touch, TouchPosition, TouchPrivacy};
 use url::Url;
 pub use urls::{sanitize_text, sanitize_url, url_denied};
 
@@ -45,6 +47,8 @@ pub struct EventConfig {
     pub max_properties: usize,
     /// Memory bound of the buffer (estimated JSON bytes): past it the oldest events go.
     pub max_buffered_bytes: usize,
+    /// Where touches may be recorded ([`place_touch`], applied by the client).
+    pub touch_privacy: TouchPrivacy,
 }
 
 impl Default for EventConfig {
@@ -61,6 +65,7 @@ impl Default for EventConfig {
             max_string_len: 1_024,
             max_properties: 50,
             max_buffered_bytes: 1 << 20,
+            touch_privacy: TouchPrivacy::default(),
         }
     }
 }
@@ -105,6 +110,10 @@ pub struct EventCounters {
     pub rage_taps: u64,
     pub dead_taps: u64,
     pub batches: u64,
+    /// Gestures recorded with a masked view's bounds instead of their position.
+    pub touches_masked: u64,
+    /// Gestures recorded without a position (`hide_all`, or the masks were not known).
+    pub touches_hidden: u64,
 }
 
 /// A batch ready to upload.
@@ -118,8 +127,36 @@ pub struct Batch {
 #[derive(Debug, Clone, Copy)]
 struct Tap {
     ts: u64,
+    /// The true position: the detectors use it, no event carries it unless `shown` does.
     x: f32,
     y: f32,
+    shown: TouchPosition,
+}
+
+/// Sets an event's position fields as decided ([`place_touch`]): `x`, `y` and `touches`
+/// only for an exact position; a masked view's bounds as `targetBounds`; and `touchPrivacy`
+/// saying why a position is missing.
+fn put_position(ev: &mut Value, shown: TouchPosition, ts: u64) {
+    match shown {
+        TouchPosition::Exact { x, y } => {
+            ev["x"] = json!(x);
+            ev["y"] = json!(y);
+            ev["touches"] = json!([{"x": x, "y": y, "timestamp": ts}]);
+        }
+        TouchPosition::MaskedView {
+            x,
+            y,
+            width,
+            height,
+        } => {
+            ev["touches"] = json!([]);
+            ev["targetBounds"] = json!({"x": x, "y": y, "width": width, "height": height});
+        }
+        TouchPosition::Hidden => ev["touches"] = json!([]),
+    }
+    if let Some(label) = shown.label() {
+        ev["touchPrivacy"] = json!(label);
+    }
 }
 
 /// Buffers events and runs the tap detectors.
@@ -240,8 +277,8 @@ impl EventRecorder {
             };
             self.counters.dead_taps += 1;
             let mut ev = json!({"type": "gesture", "gestureType": "dead_tap",
-                "frustrationKind": "dead_tap", "timestamp": tap.ts, "x": tap.x, "y": tap.y,
-                "touches": [{"x": tap.x, "y": tap.y, "timestamp": tap.ts}]});
+                "frustrationKind": "dead_tap", "timestamp": tap.ts});
+            put_position(&mut ev, tap.shown, tap.ts);
             if let Some(t) = target {
                 ev["label"] = Value::String(t);
             }
@@ -283,24 +320,46 @@ impl EventRecorder {
         target: Option<&str>,
         interactive: Option<bool>,
     ) -> Result<(), EventError> {
+        let shown = TouchPosition::Exact { x, y };
+        self.gesture_placed(kind, ts, (x, y), shown, target, interactive)
+    }
+
+    /// Like [`Self::gesture_on`], with where the touch may be recorded (`shown`, decided by
+    /// [`place_touch`]): the rage and dead tap detectors use the true position `at`, the
+    /// events carry only `shown`.
+    pub fn gesture_placed(
+        &mut self,
+        kind: Gesture,
+        ts: u64,
+        at: (f32, f32),
+        shown: TouchPosition,
+        target: Option<&str>,
+        interactive: Option<bool>,
+    ) -> Result<(), EventError> {
+        let (x, y) = at;
         if !x.is_finite() || !y.is_finite() {
             return Err(EventError::NotFinite("touch position"));
         }
         self.expire_dead(ts);
+        match shown {
+            TouchPosition::Exact { .. } => {}
+            TouchPosition::MaskedView { .. } => self.counters.touches_masked += 1,
+            TouchPosition::Hidden => self.counters.touches_hidden += 1,
+        }
         let target = target.map(|t| self.cut(t));
-        let touches = json!([{"x": x, "y": y, "timestamp": ts}]);
         if kind != Gesture::Tap {
             // The backend counts `gesture` (with its gestureType) as swipes, pinches and
             // long presses; it carries the touch points for its heatmap.
             let mut ev = json!({"type": "gesture", "gestureType": kind.as_str(),
-                "timestamp": ts, "x": x, "y": y, "touches": touches});
+                "timestamp": ts});
+            put_position(&mut ev, shown, ts);
             if let Some(t) = target {
                 ev["label"] = Value::String(t);
             }
             self.push(ev);
             return Ok(());
         }
-        let tap = Tap { ts, x, y };
+        let tap = Tap { ts, x, y, shown };
         // Rage: enough recent taps close to this one.
         let window = self.cfg.rage_tap_window_ms;
         self.recent_taps
@@ -318,14 +377,14 @@ impl EventRecorder {
             // One rage tap per burst: the next needs a fresh run of taps.
             self.recent_taps.clear();
             json!({"type": "gesture", "gestureType": "rage_tap", "frustrationKind": "rage_tap",
-                "timestamp": ts, "x": x, "y": y, "count": near, "touches": touches})
+                "timestamp": ts, "count": near})
         } else {
             if interactive == Some(false) {
                 self.pending_dead.push_back((tap, target.clone()));
             }
-            json!({"type": "touch", "gestureType": "tap", "timestamp": ts, "x": x, "y": y,
-                "touches": touches})
+            json!({"type": "touch", "gestureType": "tap", "timestamp": ts})
         };
+        put_position(&mut ev, shown, ts);
         if let Some(t) = target {
             ev["label"] = Value::String(t);
         }

@@ -266,3 +266,48 @@ fn memory_is_bounded_by_bytes_and_property_count() {
         "estimate {est} vs {real}"
     );
 }
+
+#[test]
+fn hidden_and_masked_taps_still_make_rage_and_dead_taps_without_a_position() {
+    let mut r = rec();
+    let pad = TouchPosition::MaskedView {
+        x: 40.0,
+        y: 400.0,
+        width: 300.0,
+        height: 200.0,
+    };
+    for (i, ts) in [0u64, 200, 400].iter().enumerate() {
+        let at = (60.0 + i as f32, 410.0);
+        r.gesture_placed(Gesture::Tap, *ts, at, pad, Some("PinPad"), None)
+            .unwrap();
+    }
+    r.gesture_placed(
+        Gesture::Tap,
+        3_000,
+        (10.0, 10.0),
+        TouchPosition::Hidden,
+        None,
+        Some(false),
+    )
+    .unwrap();
+    let b = r.take_batch(10_000, true).unwrap();
+    assert_eq!(
+        kinds(&b),
+        [
+            "touch:tap",
+            "touch:tap",
+            "gesture:rage_tap",
+            "touch:tap",
+            "gesture:dead_tap"
+        ]
+    );
+    for e in &b.events {
+        assert!(e.get("x").is_none() && e.get("y").is_none(), "{e}");
+        assert_eq!(e["touches"], serde_json::json!([]), "{e}");
+    }
+    assert_eq!(b.events[2]["targetBounds"]["width"], 300.0);
+    assert_eq!(b.events[2]["touchPrivacy"], "masked");
+    assert_eq!(b.events[4]["touchPrivacy"], "hidden");
+    let c = r.counters();
+    assert_eq!((c.touches_masked, c.touches_hidden), (3, 1));
+}

@@ -59,6 +59,24 @@ pub fn classify_touch(touch: TouchSummary) -> Gesture {
     crate::events::classify_touch(&touch)
 }
 
+/// Where a touch at (`x`, `y`) is recorded under `privacy`, given the screen's mask
+/// rectangles (`masks_known` false: no frame of this screen was checked yet). The rule every
+/// platform shares (`tests/conformance/touch_privacy.json`).
+#[uniffi::export]
+pub fn place_touch(
+    privacy: TouchPrivacy,
+    x: f32,
+    y: f32,
+    masks: Vec<MaskRect>,
+    masks_known: bool,
+) -> TouchPosition {
+    let rects: Vec<Rect> = masks
+        .iter()
+        .map(|m| Rect::new(m.x, m.y, m.width, m.height))
+        .collect();
+    crate::events::place_touch(privacy, x, y, masks_known.then_some(&rects[..]))
+}
+
 /// The options the core would run with for `options` (defaults filled in), as JSON with
 /// camelCase names; the error `Rejourney::new` would return for invalid ones.
 #[uniffi::export]

@@ -104,6 +104,10 @@ pub struct RejourneyOptions {
     pub screen_height: f32,
     #[uniffi(default = 0.0)]
     pub screen_scale: f32,
+    /// Where touches are recorded: `MaskMasked` (default: a touch inside a masked view keeps
+    /// only that view's bounds), `HideAll` (no positions), `Show`.
+    #[uniffi(default = None)]
+    pub touch_privacy: Option<TouchPrivacy>,
 }
 
 impl RejourneyOptions {
@@ -149,6 +153,7 @@ impl RejourneyOptions {
             screen_width: 0.0,
             screen_height: 0.0,
             screen_scale: 0.0,
+            touch_privacy: None,
         }
     }
 }
@@ -222,6 +227,7 @@ pub(super) fn client_options(o: RejourneyOptions) -> Result<ClientOptions, Rejou
     opts.masks = masks;
     set(&mut opts.anr_threshold_ms, o.anr_threshold_ms);
     opts.events.url_deny_list = o.url_deny_list;
+    set(&mut opts.events.touch_privacy, o.touch_privacy);
     set(&mut opts.hierarchy.enabled, o.capture_hierarchy);
     opts.device_info = crate::device::DeviceInfo {
         platform: o.platform,
@@ -289,6 +295,7 @@ pub(super) fn effective_json(o: RejourneyOptions) -> Result<String, RejourneyErr
         "bufferMaxBytes": opts.delivery.buffer.max_bytes,
         "bufferCaptureIntervalMs": opts.buffer_interval_ms.max(c.capture_interval_ms),
         "remoteConfig": opts.remote.enabled,
+        "touchPrivacy": opts.events.touch_privacy.as_str(),
     });
     Ok(v.to_string())
 }

@@ -5,7 +5,7 @@ use crate::strings::{StringsUpdate, Sym};
 
 // The core's own enums and records cross the FFI as they are (derived behind the `ffi`
 // feature): pixel formats, node kinds, mask tags, gestures and touch summaries.
-pub use crate::events::{Gesture, TouchSummary};
+pub use crate::events::{Gesture, TouchPosition, TouchPrivacy, TouchSummary};
 pub use crate::frame::PixelFormat;
 pub use crate::masks::{MaskTag, NodeKind};
 

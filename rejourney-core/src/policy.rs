@@ -67,6 +67,9 @@ pub struct CapturePolicy {
     interaction_ended_ms: Option<u64>,
     background: bool,
     stopped: bool,
+    /// The device policy's interval multiplier (1: full rate) and stop (thermal critical).
+    device_factor: u32,
+    device_stopped: bool,
 }
 
 impl CapturePolicy {
@@ -85,6 +88,8 @@ impl CapturePolicy {
             interaction_ended_ms: None,
             background: false,
             stopped: false,
+            device_factor: 1,
+            device_stopped: false,
         }
     }
 
@@ -99,7 +104,20 @@ impl CapturePolicy {
     }
 
     fn effective_interval(&self) -> u64 {
+        self.backoff_interval()
+            .saturating_mul(self.device_factor.max(1) as u64)
+    }
+
+    /// The interval with the main-thread back-off only (what is due but for the device).
+    fn backoff_interval(&self) -> u64 {
         self.interval_ms.saturating_mul(self.backoff as u64)
+    }
+
+    /// The device policy's answer ([`crate::device_policy`]): an interval multiplier
+    /// (1..=64) and whether capture is stopped.
+    pub fn set_device(&mut self, factor: u32, stopped: bool) {
+        self.device_factor = factor.clamp(1, 64);
+        self.device_stopped = stopped;
     }
 
     /// Decides whether to capture at `now_ms`. `queue_saturated` tells whether the encoder
@@ -123,9 +141,13 @@ impl CapturePolicy {
             Some((SkipReason::Stopped, self.interval_ms))
         } else if self.background {
             Some((SkipReason::Background, self.interval_ms))
+        } else if self.device_stopped {
+            Some((SkipReason::DeviceCritical, self.interval_ms))
         } else if !due {
             let wait = self.effective_interval() - since.unwrap_or(0);
-            if base_due {
+            if since.is_none_or(|s| s >= self.backoff_interval()) {
+                Some((SkipReason::DeviceThrottled, wait))
+            } else if base_due {
                 Some((SkipReason::OverBudget, wait))
             } else {
                 return (
@@ -328,6 +350,26 @@ mod tests {
             .filter(|i| p.tick(i * 100, false).1.is_some())
             .count();
         assert_eq!(counted, 4, "4 s of 100 ms ticks under touch count 4 skips");
+    }
+
+    #[test]
+    fn the_device_slows_and_stops_capture() {
+        let mut p = policy();
+        p.set_device(2, false);
+        assert_eq!(action(&mut p, 0), Action::Capture);
+        assert_eq!(action(&mut p, 500), Action::NotDue);
+        assert_eq!(
+            action(&mut p, 1_000),
+            Action::Skip(SkipReason::DeviceThrottled)
+        );
+        assert_eq!(action(&mut p, 2_000), Action::Capture);
+        p.set_device(1, true);
+        assert_eq!(
+            action(&mut p, 5_000),
+            Action::Skip(SkipReason::DeviceCritical)
+        );
+        p.set_device(1, false);
+        assert_eq!(action(&mut p, 5_001), Action::Capture);
     }
 
     #[test]

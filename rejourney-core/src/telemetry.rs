@@ -57,6 +57,10 @@ named_enum!(
         QueueSaturated => "queue_saturated",
         Stopped => "stopped",
         RemoteConfig => "remote_config",
+        // The device policy (`device_policy`): slowed under heat or low power, stopped at
+        // thermal critical.
+        DeviceThrottled => "device_throttled",
+        DeviceCritical => "device_critical",
     }
 );
 

@@ -39,6 +39,7 @@ use crate::upload::{
 use crate::wait::{lock, Deadline};
 
 mod capture;
+mod device;
 mod flush;
 mod modes;
 mod record;
@@ -71,6 +72,8 @@ pub struct ClientOptions {
     pub buffer_interval_ms: u64,
     /// Limits of the shim's string table (class names, test ids, tags).
     pub strings: StringLimits,
+    /// Device-aware capture and upload ([`crate::device_policy`]).
+    pub device: crate::device_policy::DevicePolicyConfig,
 }
 
 impl ClientOptions {
@@ -88,6 +91,7 @@ impl ClientOptions {
             choices: Default::default(),
             buffer_interval_ms: 0,
             strings: StringLimits::default(),
+            device: Default::default(),
         }
     }
 }
@@ -137,6 +141,8 @@ pub struct ClientSnapshot {
     pub strings: crate::strings::StringCounters,
     /// The session state files (written, failed, earlier sessions ended at launch).
     pub session_store: crate::session_store::StoreCounters,
+    /// The device state and what the device policy did.
+    pub device: crate::device_policy::DeviceCounters,
 }
 
 /// Told when sessions start and end (the host may show a badge, log, or link ids).
@@ -218,6 +224,8 @@ pub struct Client {
     recent: Mutex<std::collections::VecDeque<Arc<str>>>,
     /// A main-thread stall whose `anr` event waits for its real duration.
     stalls: stalls::Stalls,
+    /// What the device's state allows (capture rate, uploads).
+    device: crate::device_policy::DeviceGate,
 }
 
 /// Sessions an opt-out remembers to purge (more than a process ends with work in flight).
@@ -450,6 +458,7 @@ impl Client {
             saved_ms: AtomicU64::new(0),
             recent: Mutex::new(Default::default()),
             stalls,
+            device: crate::device_policy::DeviceGate::new(opts.device),
         })
     }
 
@@ -662,6 +671,9 @@ impl Client {
             return Ok(held);
         }
         self.flush_events(now_ms, false);
+        // The device policy's capture side (a new session's policy starts without it).
+        let (factor, stopped) = self.device.capture();
+        self.pipeline.with_policy(|p| p.set_device(factor, stopped));
         Ok(self.pipeline.tick(now_ms))
     }
 
@@ -717,6 +729,7 @@ impl Client {
         snap.remote_config = self.remote_state();
         snap.strings = lock(&self.masks).strings.counters();
         snap.session_store = self.store.counters();
+        snap.device = self.device.counters();
         snap
     }
 }

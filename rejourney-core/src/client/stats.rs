@@ -57,6 +57,7 @@ impl Stats {
             remote_config: None,
             strings: Default::default(),
             session_store: Default::default(),
+            device: Default::default(),
         }
     }
 }

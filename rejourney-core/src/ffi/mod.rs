@@ -121,6 +121,27 @@ pub fn evaluate_masks(
     })
 }
 
+/// What the device policy decides for `state` with the default thresholds and
+/// `upload_only_on_unmetered` (the conformance vectors of `tests/conformance/device.json`).
+#[uniffi::export]
+pub fn evaluate_device_policy(
+    state: crate::device_policy::DeviceState,
+    upload_only_on_unmetered: bool,
+) -> Result<crate::device_policy::DeviceDecision, RejourneyError> {
+    guard(|| {
+        state
+            .validate()
+            .map_err(|e| RejourneyError::InvalidConfig {
+                detail: e.to_string(),
+            })?;
+        let cfg = crate::device_policy::DevicePolicyConfig {
+            upload_only_on_unmetered,
+            ..Default::default()
+        };
+        Ok(crate::device_policy::decide(&state, &cfg))
+    })
+}
+
 /// The SDK version (`sdkVersion` on the wire).
 #[uniffi::export]
 pub fn sdk_version() -> String {

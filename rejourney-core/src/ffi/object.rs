@@ -439,6 +439,15 @@ impl Rejourney {
         })
     }
 
+    /// The device's state (thermal, low power, battery, network): the core slows or stops
+    /// capture and defers uploads by it (`device_policy`). Returns the decision.
+    pub fn device_state(
+        &self,
+        state: crate::device_policy::DeviceState,
+    ) -> Result<crate::device_policy::DeviceDecision, RejourneyError> {
+        guard(|| Ok(self.client.device_state(state)?))
+    }
+
     /// Stops the SDK's threads, delivering for up to `drain_ms`; the rest stays stored for
     /// the next launch.
     pub fn shutdown(&self, drain_ms: u64) -> Result<(), RejourneyError> {

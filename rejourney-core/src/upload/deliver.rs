@@ -72,6 +72,9 @@ fn upload_key(meta: &ArtifactMeta, represigns: u32) -> String {
     }
 }
 
+/// How often a deferred upload thread looks again without being woken.
+const DEFERRED_RECHECK: Duration = Duration::from_secs(30);
+
 /// Fresh keys one artifact may use (202s and expired URLs) before it is dropped.
 const MAX_REPRESIGNS: u32 = 20;
 
@@ -130,6 +133,11 @@ impl Deliverer {
             // sessions left in the spool stays there for a launch the project is enabled in.
             let (oldest, wait_for) = if self.shared.disabled.load(Acquire) {
                 (None, None)
+            } else if self.shared.deferred.load(Acquire) {
+                // Deferred for the device's sake: the spool keeps it; not idle while it
+                // holds anything (a flush waits), woken when uploads resume.
+                let waiting = !lock(&self.shared.spool).is_empty();
+                (None, waiting.then_some(DEFERRED_RECHECK))
             } else {
                 self.next_entry()
             };

@@ -57,6 +57,9 @@ pub(super) struct Shared {
     pub(super) closed_sessions: Mutex<HashMap<String, Closed>>,
     /// The project is disabled: nothing more is uploaded.
     pub(super) disabled: AtomicBool,
+    /// The device policy defers uploads (low battery, metered, offline): the upload thread
+    /// starts nothing new; the spool keeps everything until it is cleared.
+    pub(super) deferred: AtomicBool,
     pub(super) stop: AtomicBool,
     pub(super) drain_until: Mutex<Option<Instant>>,
     pub(super) opt_out: AtomicBool,

@@ -110,6 +110,7 @@ impl Uploader {
             counters: Counters::default(),
             closed_sessions: Mutex::new(HashMap::new()),
             disabled: AtomicBool::new(false),
+            deferred: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             drain_until: Mutex::new(None),
             opt_out: AtomicBool::new(false),
@@ -186,6 +187,15 @@ impl Uploader {
     /// frames, or 402): capturing more frames for it is pointless.
     pub fn is_session_closed(&self, session_id: &str) -> bool {
         lock(&self.shared.closed_sessions).contains_key(session_id)
+    }
+
+    /// Defers (or resumes) uploads for the device's sake ([`crate::device_policy`]). A
+    /// request in flight finishes; nothing new starts until resumed, and what waits stays
+    /// in the spool. Resuming wakes the upload thread at once.
+    pub fn set_deferred(&self, deferred: bool) {
+        if self.shared.deferred.swap(deferred, AcqRel) != deferred {
+            self.shared.upload_bell.ring();
+        }
     }
 
     /// Whether the backend said the project is disabled.

@@ -243,6 +243,9 @@ fn a_ten_second_buffer_interval_is_no_anr_and_no_trigger_while_the_main_thread_b
     assert_eq!((t.anrs, t.delivery.buffer.triggers), (1, 1));
     c.stop(clock.now()).unwrap();
     assert!(c.flush(WAIT));
-    assert!(screenshots(&srv, &id) >= 1, "the window, on the ANR's trigger");
+    assert!(
+        screenshots(&srv, &id) >= 1,
+        "the window, on the ANR's trigger"
+    );
     assert_one_anr(&srv, &id, (shortest, longest));
 }

@@ -59,6 +59,9 @@ fn options(set: &Value) -> RejourneyOptions {
     o.remote_config = b("remoteConfig");
     o.remote_config_hold_ms = u("remoteConfigHoldMs");
     o.mask_text_inputs = b("maskTextInputs");
+    // Device policy (issue 26).
+    o.upload_only_on_unmetered = b("uploadOnlyOnUnmetered");
+    o.low_battery_threshold = f("lowBatteryThreshold").map(|v| v as f32);
     o
 }
 

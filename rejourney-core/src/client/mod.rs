@@ -114,6 +114,9 @@ pub enum ClientError {
     Policy(#[from] PolicyError),
     #[error(transparent)]
     Event(#[from] EventError),
+    /// An invalid device-policy option (`low_battery_threshold`, `throttle_factor`).
+    #[error(transparent)]
+    Device(#[from] crate::device_policy::DeviceStateError),
     #[error("invalid argument: {0}")]
     InvalidArgument(&'static str),
     #[error("recording has not been started")]
@@ -301,6 +304,7 @@ impl Client {
     /// the encoder and upload threads. Recording begins with [`Client::start`].
     pub fn new(mut opts: ClientOptions) -> Result<Self, ClientError> {
         let sessions = SessionManager::new(opts.session.clone())?;
+        opts.device.validate()?;
         // Before any thread starts: the remote-config fetch uses the same API URL.
         opts.delivery.validate()?;
         let remote = modes::start_remote(&opts)?;

@@ -35,7 +35,9 @@ impl From<ClientError> for RejourneyError {
     fn from(e: ClientError) -> Self {
         let message = e.to_string();
         match e {
-            ClientError::Pipeline(PipelineError::Config(_)) | ClientError::Session(_) => {
+            ClientError::Pipeline(PipelineError::Config(_))
+            | ClientError::Session(_)
+            | ClientError::Device(_) => {
                 Self::InvalidConfig { detail: message }
             }
             ClientError::Pipeline(_) => Self::Internal { detail: message },

@@ -108,6 +108,15 @@ pub struct RejourneyOptions {
     /// only that view's bounds), `HideAll` (no positions), `Show`.
     #[uniffi(default = None)]
     pub touch_privacy: Option<TouchPrivacy>,
+    // --- device policy (issue 26) ---
+    /// Uploads wait on a metered network (cellular, a metered Wi-Fi) until an unmetered one
+    /// is reported (default off).
+    #[uniffi(default = None)]
+    pub upload_only_on_unmetered: Option<bool>,
+    /// Uploads wait while the battery is below this level (0..=1) and not charging; 0 never
+    /// waits (default 0.15).
+    #[uniffi(default = None)]
+    pub low_battery_threshold: Option<f32>,
 }
 
 impl RejourneyOptions {
@@ -154,6 +163,8 @@ impl RejourneyOptions {
             screen_height: 0.0,
             screen_scale: 0.0,
             touch_privacy: None,
+            upload_only_on_unmetered: None,
+            low_battery_threshold: None,
         }
     }
 }
@@ -240,6 +251,12 @@ pub(super) fn client_options(o: RejourneyOptions) -> Result<ClientOptions, Rejou
         screen_scale: o.screen_scale,
     }
     .to_json();
+    set(
+        &mut opts.device.upload_only_on_unmetered,
+        o.upload_only_on_unmetered,
+    );
+    set(&mut opts.device.low_battery_threshold, o.low_battery_threshold);
+    opts.device.validate().map_err(|e| invalid(&e.to_string()))?;
     opts.capture.validate()?;
     if !(0.0..=1.0).contains(&opts.session.sample_rate) {
         return Err(invalid("sample_rate must be within 0..=1"));
@@ -296,6 +313,8 @@ pub(super) fn effective_json(o: RejourneyOptions) -> Result<String, RejourneyErr
         "bufferCaptureIntervalMs": opts.buffer_interval_ms.max(c.capture_interval_ms),
         "remoteConfig": opts.remote.enabled,
         "touchPrivacy": opts.events.touch_privacy.as_str(),
+        "uploadOnlyOnUnmetered": opts.device.upload_only_on_unmetered,
+        "lowBatteryThreshold": opts.device.low_battery_threshold,
     });
     Ok(v.to_string())
 }

@@ -59,6 +59,13 @@ public struct RejourneyOptions: Equatable, Sendable {
     /// Mask every text input (core default true; unset follows the server's `textInputMasking`;
     /// secure inputs are always masked).
     public var maskTextInputs: Bool?
+    // --- device policy (issue 26) ---
+    /// Uploads wait on an expensive network (cellular, a personal hotspot) or in Low Data
+    /// Mode until an unmetered one (core default false).
+    public var uploadOnlyOnUnmetered: Bool?
+    /// Uploads wait while the battery is below this level (0...1) and not charging; 0 never
+    /// waits (core default 0.15).
+    public var lowBatteryThreshold: Float?
 
     public init(
         apiKey: String,
@@ -88,7 +95,9 @@ public struct RejourneyOptions: Equatable, Sendable {
         bufferCaptureInterval: TimeInterval? = nil,
         remoteConfig: Bool? = nil,
         remoteConfigHold: TimeInterval? = nil,
-        maskTextInputs: Bool? = nil
+        maskTextInputs: Bool? = nil,
+        uploadOnlyOnUnmetered: Bool? = nil,
+        lowBatteryThreshold: Float? = nil
     ) {
         self.apiKey = apiKey
         self.apiUrl = apiUrl
@@ -118,6 +127,8 @@ public struct RejourneyOptions: Equatable, Sendable {
         self.remoteConfig = remoteConfig
         self.remoteConfigHold = remoteConfigHold
         self.maskTextInputs = maskTextInputs
+        self.uploadOnlyOnUnmetered = uploadOnlyOnUnmetered
+        self.lowBatteryThreshold = lowBatteryThreshold
     }
 
     /// Durations become whole milliseconds; values no UInt64 can hold are errors here rather
@@ -178,7 +189,9 @@ public struct RejourneyOptions: Equatable, Sendable {
             appVersion: device.appVersion,
             screenWidth: device.screenWidth,
             screenHeight: device.screenHeight,
-            screenScale: device.screenScale
+            screenScale: device.screenScale,
+            uploadOnlyOnUnmetered: uploadOnlyOnUnmetered,
+            lowBatteryThreshold: lowBatteryThreshold
         )
     }
 }

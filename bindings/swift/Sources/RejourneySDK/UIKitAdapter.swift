@@ -179,6 +179,8 @@ final class UIKitAdapter {
     let scheduler = RunLoopScheduler()
     var loop: CaptureLoop?
     var heartbeat: Heartbeat?
+    /// Thermal, low power, battery and network, reported to the core on change.
+    var device: DeviceMonitor?
     var observers: [NSObjectProtocol] = []
     /// Made on the main thread by `attachTouches` (a gesture recognizer is UIKit state; the
     /// adapter itself is created on the lifecycle queue).
@@ -211,6 +213,9 @@ final class UIKitAdapter {
             let heartbeat = Heartbeat(core: self.client.core, timer: CommonModesTimer())
             self.heartbeat = heartbeat
             heartbeat.start()
+            let device = DeviceMonitor(reporter: DeviceStateReporter(core: self.client.core))
+            self.device = device
+            device.start()
             self.attachTouches()
             let client = self.client
             self.observe(UIApplication.didEnterBackgroundNotification) { _ in client.appBackgrounded() }
@@ -247,6 +252,7 @@ final class UIKitAdapter {
             self.loop?.stop()
             self.scheduler.cancel()
             self.heartbeat?.stop()
+            self.device?.stop()
             if let touches = self.touches { touches.view?.removeGestureRecognizer(touches) }
             for o in self.observers { NotificationCenter.default.removeObserver(o) }
             self.observers.removeAll()

@@ -45,7 +45,9 @@ final class ConformanceTests: XCTestCase {
             bufferCaptureInterval: num("bufferCaptureIntervalMs").map { $0 / 1000 },
             remoteConfig: flag("remoteConfig"),
             remoteConfigHold: num("remoteConfigHoldMs").map { $0 / 1000 },
-            maskTextInputs: flag("maskTextInputs"))
+            maskTextInputs: flag("maskTextInputs"),
+            uploadOnlyOnUnmetered: flag("uploadOnlyOnUnmetered"),
+            lowBatteryThreshold: num("lowBatteryThreshold").map { Float($0) })
     }
 
     private func ffi(_ o: RejourneySDK.RejourneyOptions) throws -> RejourneyBindings.RejourneyOptions {
@@ -157,6 +159,51 @@ final class ConformanceTests: XCTestCase {
                     XCTAssertEqual("\(got[k] ?? "nil")", "\(v)", "\(name): \(k)")
                 }
             }
+        }
+    }
+
+    /// `device.json`: the device state as a wrapper reports it → the core's decision.
+    func testDeviceVectors() throws {
+        let dir = try XCTUnwrap(ProcessInfo.processInfo.environment["RJ_CONFORMANCE"], "RJ_CONFORMANCE not set")
+        let data = try Data(contentsOf: URL(fileURLWithPath: dir).appendingPathComponent("device.json"))
+        let cases = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+        XCTAssertGreaterThanOrEqual(cases.count, 12)
+        for c in cases {
+            let name = c["name"] as? String ?? "?"
+            let s = try XCTUnwrap(c["state"] as? [String: Any], name)
+            let thermal: ThermalState
+            switch s["thermal"] as? String {
+            case "nominal": thermal = .nominal
+            case "fair": thermal = .fair
+            case "serious": thermal = .serious
+            case "critical": thermal = .critical
+            default: return XCTFail("\(name): thermal")
+            }
+            let network: NetworkState
+            switch s["network"] as? String {
+            case "unknown": network = .unknown
+            case "unmetered": network = .unmetered
+            case "metered": network = .metered
+            case "offline": network = .offline
+            default: return XCTFail("\(name): network")
+            }
+            let state = DeviceState(
+                thermal: thermal, lowPower: (s["lowPower"] as? NSNumber)?.boolValue ?? false,
+                batteryLevel: (s["batteryLevel"] as? NSNumber)?.floatValue,
+                charging: (s["charging"] as? NSNumber)?.boolValue ?? false, network: network)
+            let got = try evaluateDevicePolicy(
+                state: state, uploadOnlyOnUnmetered: (c["uploadOnlyOnUnmetered"] as? NSNumber)?.boolValue ?? false)
+            let want = try XCTUnwrap(c["expected"] as? [String: Any], name)
+            XCTAssertEqual(got.captureStopped, (want["captureStopped"] as? NSNumber)?.boolValue, name)
+            XCTAssertEqual(Int(got.intervalFactor), (want["intervalFactor"] as? NSNumber)?.intValue, name)
+            let deferred: String?
+            switch got.uploadDeferred {
+            case nil: deferred = nil
+            case .offline?: deferred = "offline"
+            case .lowBattery?: deferred = "low_battery"
+            case .metered?: deferred = "metered"
+            }
+            XCTAssertEqual(deferred, want["uploadDeferred"] as? String, name)
         }
     }
 }

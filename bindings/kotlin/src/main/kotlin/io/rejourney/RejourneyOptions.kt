@@ -59,6 +59,11 @@ data class RejourneyOptions(
     val remoteConfigHoldMs: Long? = null,
     /** Mask every text input (core default true; unset follows the server's `textInputMasking`; secure inputs are always masked). */
     val maskTextInputs: Boolean? = null,
+    // --- device policy (issue 26) ---
+    /** Uploads wait on a metered network (cellular, metered Wi-Fi) until an unmetered one (core default false). */
+    val uploadOnlyOnUnmetered: Boolean? = null,
+    /** Uploads wait while the battery is below this level (0..1) and not charging; 0 never waits (core default 0.15). */
+    val lowBatteryThreshold: Float? = null,
 ) {
     /** `deviceInfo` of event batches; the Android adapter fills it from `Build` and the display. */
     data class DeviceInfo(
@@ -117,6 +122,8 @@ data class RejourneyOptions(
             screenWidth = device.screenWidth,
             screenHeight = device.screenHeight,
             screenScale = device.screenScale,
+            uploadOnlyOnUnmetered = uploadOnlyOnUnmetered,
+            lowBatteryThreshold = lowBatteryThreshold,
         )
 
     private companion object {

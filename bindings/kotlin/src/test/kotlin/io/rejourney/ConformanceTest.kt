@@ -15,6 +15,11 @@ import uniffi.rejourney_core.TouchSummary
 import uniffi.rejourney_core.classifyTouch
 import uniffi.rejourney_core.effectiveOptions
 import uniffi.rejourney_core.evaluateMasks
+import uniffi.rejourney_core.DeferReason
+import uniffi.rejourney_core.DeviceState
+import uniffi.rejourney_core.NetworkState
+import uniffi.rejourney_core.ThermalState
+import uniffi.rejourney_core.evaluateDevicePolicy
 import java.io.File
 
 /**
@@ -50,6 +55,7 @@ class ConformanceTest {
             bufferWindowMs = l("bufferWindowMs"), bufferMaxBytes = l("bufferMaxBytes"),
             bufferCaptureIntervalMs = l("bufferCaptureIntervalMs"), remoteConfig = b("remoteConfig"),
             remoteConfigHoldMs = l("remoteConfigHoldMs"), maskTextInputs = b("maskTextInputs"),
+            uploadOnlyOnUnmetered = b("uploadOnlyOnUnmetered"), lowBatteryThreshold = d("lowBatteryThreshold")?.toFloat(),
         )
     }
 
@@ -157,6 +163,35 @@ class ConformanceTest {
                 val g = got[k]
                 if (v is Double && g is Double) assertEquals("$name: $k", v, g, 1e-6) else assertEquals("$name: $k", v, g)
             }
+        }
+    }
+
+    /** `device.json`: the device state as a wrapper reports it → the core's decision. */
+    @Test
+    fun deviceVectors() {
+        val cases = Json(File(repoRoot, "tests/conformance/device.json").readText()).parse() as List<Map<String, Any?>>
+        assertTrue(cases.size >= 12)
+        for (case in cases) {
+            val name = case["name"] as String
+            val s = case["state"] as Map<String, Any?>
+            val state = DeviceState(
+                thermal = ThermalState.valueOf((s["thermal"] as String).uppercase()),
+                lowPower = s["lowPower"] as Boolean,
+                batteryLevel = (s["batteryLevel"] as Double?)?.toFloat(),
+                charging = s["charging"] as Boolean,
+                network = NetworkState.valueOf((s["network"] as String).uppercase()),
+            )
+            val got = evaluateDevicePolicy(state, case["uploadOnlyOnUnmetered"] as Boolean)
+            val want = case["expected"] as Map<String, Any?>
+            assertEquals("$name: stopped", want["captureStopped"], got.captureStopped)
+            assertEquals("$name: factor", (want["intervalFactor"] as Double).toInt(), got.intervalFactor.toInt())
+            val deferred = when (got.uploadDeferred) {
+                null -> null
+                DeferReason.OFFLINE -> "offline"
+                DeferReason.LOW_BATTERY -> "low_battery"
+                DeferReason.METERED -> "metered"
+            }
+            assertEquals("$name: deferred", want["uploadDeferred"], deferred)
         }
     }
 }

@@ -62,6 +62,12 @@ fn options(set: &Value) -> RejourneyOptions {
     // Device policy (issue 26).
     o.upload_only_on_unmetered = b("uploadOnlyOnUnmetered");
     o.low_battery_threshold = f("lowBatteryThreshold").map(|v| v as f32);
+    // Session links (issue 26).
+    o.dashboard_url = set
+        .get("dashboardUrl")
+        .and_then(Value::as_str)
+        .map(Into::into);
+    o.trace_hosts = list("traceHosts");
     o
 }
 

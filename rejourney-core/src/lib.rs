@@ -31,6 +31,7 @@ pub mod redact;
 pub mod remote_config;
 pub mod scale;
 pub mod session;
+pub mod session_links;
 pub mod session_store;
 pub mod spool;
 pub mod strings;

@@ -41,6 +41,7 @@ use crate::wait::{lock, Deadline};
 mod capture;
 mod device;
 mod flush;
+mod links;
 mod modes;
 mod record;
 mod stalls;
@@ -74,6 +75,8 @@ pub struct ClientOptions {
     pub strings: StringLimits,
     /// Device-aware capture and upload ([`crate::device_policy`]).
     pub device: crate::device_policy::DevicePolicyConfig,
+    /// Session links: the dashboard's origin and the hosts that get the session header.
+    pub links: crate::session_links::LinkOptions,
 }
 
 impl ClientOptions {
@@ -92,6 +95,7 @@ impl ClientOptions {
             buffer_interval_ms: 0,
             strings: StringLimits::default(),
             device: Default::default(),
+            links: Default::default(),
         }
     }
 }
@@ -117,6 +121,9 @@ pub enum ClientError {
     /// An invalid device-policy option (`low_battery_threshold`, `throttle_factor`).
     #[error(transparent)]
     Device(#[from] crate::device_policy::DeviceStateError),
+    /// An invalid `dashboard_url` or `trace_hosts` entry.
+    #[error(transparent)]
+    Links(#[from] crate::session_links::LinkError),
     #[error("invalid argument: {0}")]
     InvalidArgument(&'static str),
     #[error("recording has not been started")]
@@ -229,6 +236,8 @@ pub struct Client {
     stalls: stalls::Stalls,
     /// What the device's state allows (capture rate, uploads).
     device: crate::device_policy::DeviceGate,
+    /// Replay URLs and tracing headers ([`crate::session_links`]).
+    links: crate::session_links::SessionLinks,
 }
 
 /// Sessions an opt-out remembers to purge (more than a process ends with work in flight).
@@ -305,6 +314,7 @@ impl Client {
     pub fn new(mut opts: ClientOptions) -> Result<Self, ClientError> {
         let sessions = SessionManager::new(opts.session.clone())?;
         opts.device.validate()?;
+        let links = crate::session_links::SessionLinks::new(&opts.delivery.api_url, &opts.links)?;
         // Before any thread starts: the remote-config fetch uses the same API URL.
         opts.delivery.validate()?;
         let remote = modes::start_remote(&opts)?;
@@ -463,6 +473,7 @@ impl Client {
             recent: Mutex::new(Default::default()),
             stalls,
             device: crate::device_policy::DeviceGate::new(opts.device),
+            links,
         })
     }
 
@@ -712,7 +723,7 @@ impl Client {
         self.recording.store(false, Release);
         self.pipeline.purge();
         let ended = lock(&self.sessions).end(now_ms, EndReason::OptOut);
-        if let Some(e) = ended {
+        if let Some(e) = &ended {
             // Opted out: nothing of it is sent, not even by the next launch.
             self.store.remove(&e.session.id);
         }
@@ -725,6 +736,10 @@ impl Client {
         let recent: Vec<Arc<str>> = lock(&self.recent).iter().cloned().collect();
         let ids: Vec<&str> = recent.iter().map(|s| &**s).collect();
         self.uploader.purge(&ids);
+        // The app's listener hears of every session's end, this one's too.
+        if let Some(e) = ended {
+            self.notify_ended(&e.session.id, e.reason.as_str());
+        }
     }
 
     pub fn telemetry(&self) -> ClientSnapshot {

@@ -37,7 +37,8 @@ impl From<ClientError> for RejourneyError {
         match e {
             ClientError::Pipeline(PipelineError::Config(_))
             | ClientError::Session(_)
-            | ClientError::Device(_) => {
+            | ClientError::Device(_)
+            | ClientError::Links(_) => {
                 Self::InvalidConfig { detail: message }
             }
             ClientError::Pipeline(_) => Self::Internal { detail: message },

@@ -22,6 +22,7 @@ use crate::upload::{DeliveryConfig, DeliveryError};
 
 mod error;
 mod frames;
+mod links;
 mod object;
 mod options;
 mod types;

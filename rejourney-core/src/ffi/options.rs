@@ -117,6 +117,14 @@ pub struct RejourneyOptions {
     /// waits (default 0.15).
     #[uniffi(default = None)]
     pub low_battery_threshold: Option<f32>,
+    // --- session links (issue 26) ---
+    /// The dashboard's origin for replay URLs (default: the API URL's, without `api.`).
+    #[uniffi(default = None)]
+    pub dashboard_url: Option<String>,
+    /// Hosts (exact, or `*.example.com` for its subdomains) whose requests get the
+    /// `x-rejourney-session-id` header from `tracing_headers`; no other host ever does.
+    #[uniffi(default = [])]
+    pub trace_hosts: Vec<String>,
 }
 
 impl RejourneyOptions {
@@ -165,6 +173,8 @@ impl RejourneyOptions {
             touch_privacy: None,
             upload_only_on_unmetered: None,
             low_battery_threshold: None,
+            dashboard_url: None,
+            trace_hosts: Vec::new(),
         }
     }
 }
@@ -257,6 +267,12 @@ pub(super) fn client_options(o: RejourneyOptions) -> Result<ClientOptions, Rejou
     );
     set(&mut opts.device.low_battery_threshold, o.low_battery_threshold);
     opts.device.validate().map_err(|e| invalid(&e.to_string()))?;
+    opts.links = crate::session_links::LinkOptions {
+        dashboard_url: o.dashboard_url,
+        trace_hosts: o.trace_hosts,
+    };
+    crate::session_links::SessionLinks::new(&opts.delivery.api_url, &opts.links)
+        .map_err(|e| invalid(&e.to_string()))?;
     opts.capture.validate()?;
     if !(0.0..=1.0).contains(&opts.session.sample_rate) {
         return Err(invalid("sample_rate must be within 0..=1"));
@@ -287,6 +303,8 @@ pub(super) fn mask_options(o: &RejourneyOptions) -> MaskOptions {
 pub(super) fn effective_json(o: RejourneyOptions) -> Result<String, RejourneyError> {
     let opts = client_options(o)?;
     let (c, m) = (&opts.capture, &opts.masks);
+    let links = crate::session_links::SessionLinks::new(&opts.delivery.api_url, &opts.links)
+        .map_err(|e| invalid(&e.to_string()))?;
     let v = serde_json::json!({
         "captureIntervalMs": c.capture_interval_ms,
         "captureScale": c.capture_scale,
@@ -315,6 +333,8 @@ pub(super) fn effective_json(o: RejourneyOptions) -> Result<String, RejourneyErr
         "touchPrivacy": opts.events.touch_privacy.as_str(),
         "uploadOnlyOnUnmetered": opts.device.upload_only_on_unmetered,
         "lowBatteryThreshold": opts.device.low_battery_threshold,
+        "dashboardUrl": links.dashboard(),
+        "traceHosts": links.trace_hosts(),
     });
     Ok(v.to_string())
 }

@@ -66,6 +66,12 @@ public struct RejourneyOptions: Equatable, Sendable {
     /// Uploads wait while the battery is below this level (0...1) and not charging; 0 never
     /// waits (core default 0.15).
     public var lowBatteryThreshold: Float?
+    // --- session links (issue 26) ---
+    /// The dashboard's origin for replay URLs (core default: `apiUrl`'s, without `api.`).
+    public var dashboardUrl: String?
+    /// Hosts whose requests get the `x-rejourney-session-id` header (`URLRequest.addRejourneyTracing`):
+    /// exact host names, or `*.example.com` for its subdomains. No other host ever gets it.
+    public var traceHosts: [String]
 
     public init(
         apiKey: String,
@@ -97,7 +103,9 @@ public struct RejourneyOptions: Equatable, Sendable {
         remoteConfigHold: TimeInterval? = nil,
         maskTextInputs: Bool? = nil,
         uploadOnlyOnUnmetered: Bool? = nil,
-        lowBatteryThreshold: Float? = nil
+        lowBatteryThreshold: Float? = nil,
+        dashboardUrl: String? = nil,
+        traceHosts: [String] = []
     ) {
         self.apiKey = apiKey
         self.apiUrl = apiUrl
@@ -129,6 +137,8 @@ public struct RejourneyOptions: Equatable, Sendable {
         self.maskTextInputs = maskTextInputs
         self.uploadOnlyOnUnmetered = uploadOnlyOnUnmetered
         self.lowBatteryThreshold = lowBatteryThreshold
+        self.dashboardUrl = dashboardUrl
+        self.traceHosts = traceHosts
     }
 
     /// Durations become whole milliseconds; values no UInt64 can hold are errors here rather
@@ -191,7 +201,9 @@ public struct RejourneyOptions: Equatable, Sendable {
             screenHeight: device.screenHeight,
             screenScale: device.screenScale,
             uploadOnlyOnUnmetered: uploadOnlyOnUnmetered,
-            lowBatteryThreshold: lowBatteryThreshold
+            lowBatteryThreshold: lowBatteryThreshold,
+            dashboardUrl: dashboardUrl,
+            traceHosts: traceHosts
         )
     }
 }

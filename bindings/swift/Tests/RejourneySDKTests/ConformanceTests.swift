@@ -47,7 +47,9 @@ final class ConformanceTests: XCTestCase {
             remoteConfigHold: num("remoteConfigHoldMs").map { $0 / 1000 },
             maskTextInputs: flag("maskTextInputs"),
             uploadOnlyOnUnmetered: flag("uploadOnlyOnUnmetered"),
-            lowBatteryThreshold: num("lowBatteryThreshold").map { Float($0) })
+            lowBatteryThreshold: num("lowBatteryThreshold").map { Float($0) },
+            dashboardUrl: set["dashboardUrl"] as? String,
+            traceHosts: list("traceHosts"))
     }
 
     private func ffi(_ o: RejourneySDK.RejourneyOptions) throws -> RejourneyBindings.RejourneyOptions {

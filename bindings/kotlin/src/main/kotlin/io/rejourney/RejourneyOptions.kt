@@ -64,6 +64,14 @@ data class RejourneyOptions(
     val uploadOnlyOnUnmetered: Boolean? = null,
     /** Uploads wait while the battery is below this level (0..1) and not charging; 0 never waits (core default 0.15). */
     val lowBatteryThreshold: Float? = null,
+    // --- session links (issue 26) ---
+    /** The dashboard's origin for replay URLs (core default: [apiUrl]'s, without `api.`). */
+    val dashboardUrl: String? = null,
+    /**
+     * Hosts whose requests get the `x-rejourney-session-id` header ([io.rejourney.sdk.Tracing]):
+     * exact host names, or `*.example.com` for its subdomains. No other host ever gets it.
+     */
+    val traceHosts: List<String> = emptyList(),
 ) {
     /** `deviceInfo` of event batches; the Android adapter fills it from `Build` and the display. */
     data class DeviceInfo(
@@ -124,6 +132,8 @@ data class RejourneyOptions(
             screenScale = device.screenScale,
             uploadOnlyOnUnmetered = uploadOnlyOnUnmetered,
             lowBatteryThreshold = lowBatteryThreshold,
+            dashboardUrl = dashboardUrl,
+            traceHosts = traceHosts,
         )
 
     private companion object {

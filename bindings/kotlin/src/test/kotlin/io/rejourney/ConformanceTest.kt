@@ -56,6 +56,7 @@ class ConformanceTest {
             bufferCaptureIntervalMs = l("bufferCaptureIntervalMs"), remoteConfig = b("remoteConfig"),
             remoteConfigHoldMs = l("remoteConfigHoldMs"), maskTextInputs = b("maskTextInputs"),
             uploadOnlyOnUnmetered = b("uploadOnlyOnUnmetered"), lowBatteryThreshold = d("lowBatteryThreshold")?.toFloat(),
+            dashboardUrl = set["dashboardUrl"] as String?, traceHosts = list("traceHosts"),
         )
     }
 

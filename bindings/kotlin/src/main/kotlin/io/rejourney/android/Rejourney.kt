@@ -187,6 +187,22 @@ object Rejourney {
         return digest.joinToString("") { "%02x".format(it) }
     }
 
+    // --- session links (issue 26) ---
+    /** The current session id (null when not recording). */
+    fun sessionId(): String? = runCatching { core?.sessionId() }.getOrNull()
+
+    /** Where the current session's replay is on the dashboard (null without one that uploads). */
+    fun sessionUrl(): String? = runCatching { core?.sessionUrl() }.getOrNull()
+
+    /** The headers for the app's request to [url]: the session header for `traceHosts` only. */
+    fun tracingHeaders(url: String): Map<String, String> = io.rejourney.sdk.Tracing.headers(core, url)
+
+    /** Adds [tracingHeaders] to an `HttpURLConnection` before it connects. */
+    fun trace(connection: java.net.HttpURLConnection) { io.rejourney.sdk.Tracing.apply(core, connection) }
+
+    /** Replaces the session listener (null clears it); also settable at [start]. */
+    fun setSessionListener(callbacks: SessionCallbacks?) { runCatching { core?.setListener(callbacks) } }
+
     /** The running core (for hybrid frameworks such as the React Native module). */
     fun client(): uniffi.rejourney_core.Rejourney? = core
 }

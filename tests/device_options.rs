@@ -55,9 +55,13 @@ fn ffi_options_reach_the_device_policy() {
     let rj = Rejourney::new(o).unwrap();
     let metered = rj.device_state(state(0.9, NetworkState::Metered)).unwrap();
     assert_eq!(metered.upload_deferred, Some(DeferReason::Metered));
-    let low = rj.device_state(state(0.4, NetworkState::Unmetered)).unwrap();
+    let low = rj
+        .device_state(state(0.4, NetworkState::Unmetered))
+        .unwrap();
     assert_eq!(low.upload_deferred, Some(DeferReason::LowBattery));
-    let fine = rj.device_state(state(0.6, NetworkState::Unmetered)).unwrap();
+    let fine = rj
+        .device_state(state(0.6, NetworkState::Unmetered))
+        .unwrap();
     assert_eq!(fine.upload_deferred, None);
     rj.shutdown(0).unwrap();
 

@@ -16,13 +16,17 @@ impl RejourneyListener for Heard {
         self.0.lock().unwrap().push(format!("start {session_id}"));
     }
     fn on_session_ended(&self, session_id: String, reason: String) {
-        self.0.lock().unwrap().push(format!("end {session_id} {reason}"));
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("end {session_id} {reason}"));
     }
 }
 
 fn options(srv: &IngestServer, name: &str) -> RejourneyOptions {
     let dir = temp_path("links", name);
-    let mut o = RejourneyOptions::with_defaults("pk_test", &srv.url(), "dev", dir.to_str().unwrap());
+    let mut o =
+        RejourneyOptions::with_defaults("pk_test", &srv.url(), "dev", dir.to_str().unwrap());
     o.remote_config = Some(false);
     o.anr_threshold_ms = Some(0);
     o.trace_hosts = vec!["api.example.com".into(), "*.shop.example.org".into()];
@@ -34,11 +38,16 @@ fn replay_url_and_tracing_headers_follow_the_current_session() {
     let srv = IngestServer::start(ServerOptions::new(temp_path("links", "srv"))).unwrap();
     let rj = Rejourney::new(options(&srv, "current")).unwrap();
     assert_eq!(rj.session_url(), None, "no session yet");
-    assert!(rj.tracing_headers("https://api.example.com/x".into()).is_empty());
+    assert!(rj
+        .tracing_headers("https://api.example.com/x".into())
+        .is_empty());
     let id = rj.start(1_000).unwrap();
     assert_eq!(
         rj.session_url(),
-        Some(format!("{}/dashboard/sessions/{id}", srv.url().trim_end_matches('/')))
+        Some(format!(
+            "{}/dashboard/sessions/{id}",
+            srv.url().trim_end_matches('/')
+        ))
     );
     let h = rj.tracing_headers("https://api.example.com/v1/cart?x=1".into());
     assert_eq!(h.len(), 1);
@@ -58,15 +67,22 @@ fn replay_url_and_tracing_headers_follow_the_current_session() {
     }
     rj.stop(2_000).unwrap();
     assert_eq!(rj.session_url(), None);
-    assert!(rj.tracing_headers("https://api.example.com/".into()).is_empty());
+    assert!(rj
+        .tracing_headers("https://api.example.com/".into())
+        .is_empty());
     assert_eq!(
         rj.replay_url(id.clone()),
-        Some(format!("{}/dashboard/sessions/{id}", srv.url().trim_end_matches('/')))
+        Some(format!(
+            "{}/dashboard/sessions/{id}",
+            srv.url().trim_end_matches('/')
+        ))
     );
     let next = rj.start(3_000).unwrap();
     rj.opt_out(4_000).unwrap();
     assert_eq!(rj.session_url(), None, "opted out: no link to {next}");
-    assert!(rj.tracing_headers("https://api.example.com/".into()).is_empty());
+    assert!(rj
+        .tracing_headers("https://api.example.com/".into())
+        .is_empty());
     rj.shutdown(0).unwrap();
 }
 
@@ -79,7 +95,9 @@ fn a_sampled_out_session_has_no_link() {
     rj.start(1_000).unwrap();
     rj.tick(1_000).unwrap();
     assert_eq!(rj.session_url(), None);
-    assert!(rj.tracing_headers("https://api.example.com/".into()).is_empty());
+    assert!(rj
+        .tracing_headers("https://api.example.com/".into())
+        .is_empty());
     rj.shutdown(0).unwrap();
 }
 

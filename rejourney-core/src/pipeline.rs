@@ -23,6 +23,7 @@ use crate::encode::{Encoder, PixelsRef};
 use crate::error::{ConfigError, FrameError, PolicyError};
 use crate::fingerprint::fingerprint;
 use crate::frame::{FrameSpec, Rect};
+use crate::frame_observer::{ObservedFrame, ObserverHub};
 use crate::policy::{CapturePolicy, Decision};
 use crate::queue::DropOldestQueue;
 use crate::redact::Redactor;
@@ -49,6 +50,8 @@ struct RawFrame {
     session: Arc<SessionTag>,
     /// [`Shared::purges`] when it was submitted: a later purge deletes it.
     epoch: u64,
+    /// The masks painted into it, kept only while a frame observer is registered.
+    masks: Option<Vec<Rect>>,
 }
 
 /// State shared between the caller side and the encoder thread.
@@ -77,6 +80,8 @@ struct Shared {
     /// Purges so far ([`Pipeline::purge`]): frames and the open bundle of an earlier epoch
     /// are deleted by the encoder thread instead of encoded or sealed.
     purges: AtomicU64,
+    /// The app's debug frame observer ([`crate::frame_observer`]).
+    observer: Arc<ObserverHub>,
 }
 
 /// Work run on the encoder thread after a flush (see [`Pipeline::flush_then`]).
@@ -145,6 +150,7 @@ impl Pipeline {
             after_flush: Mutex::new(Vec::new()),
             encoder_done: AtomicBool::new(false),
             purges: AtomicU64::new(0),
+            observer: Arc::default(),
             config: config.clone(),
         });
         let session = Arc::new(session);
@@ -167,6 +173,11 @@ impl Pipeline {
 
     pub fn config(&self) -> &Config {
         &self.shared.config
+    }
+
+    /// The frame observer's registration and counters.
+    pub fn observer(&self) -> &ObserverHub {
+        &self.shared.observer
     }
 
     pub fn telemetry(&self) -> TelemetrySnapshot {
@@ -316,6 +327,7 @@ impl Pipeline {
         self.shared.clock_ms.fetch_max(ts_ms, Relaxed);
         let session = self.session();
         let epoch = self.shared.purges.load(Acquire);
+        let masks = self.shared.observer.active().then(|| masks.to_vec());
         if self
             .shared
             .raw
@@ -325,6 +337,7 @@ impl Pipeline {
                 ts_ms,
                 session,
                 epoch,
+                masks,
             })
             .is_some()
         {
@@ -606,6 +619,7 @@ impl EncoderThread {
             },
         };
         let enc_start = Instant::now();
+        let (jpeg_w, jpeg_h) = (img.width, img.height);
         let encoded = self.encoder.encode(img);
         if frame.epoch < self.shared.purges.load(Acquire) {
             // Purged while it was being encoded (the open bundle goes at the next check).
@@ -617,6 +631,19 @@ impl EncoderThread {
                 t.time(Stage::Encode, enc_start.elapsed());
                 Telemetry::add(&t.bytes_encoded, jpeg.len() as u64);
                 Telemetry::add(&t.frames_captured, 1);
+                if let Some(masks) = frame.masks {
+                    // The bytes the bundle gets, to the app's debug observer (never waits).
+                    self.shared.observer.offer(ObservedFrame {
+                        session_id: frame.session.id.clone(),
+                        timestamp_ms: frame.ts_ms,
+                        jpeg: jpeg.to_vec(),
+                        width: jpeg_w,
+                        height: jpeg_h,
+                        pixels_per_point: frame.spec.scale * jpeg_w as f32
+                            / frame.spec.width.max(1) as f32,
+                        masks,
+                    });
+                }
                 self.builder.push(frame.ts_ms, jpeg);
             }
             Err(_) => {

@@ -189,11 +189,23 @@ mod tests {
         let cases = [
             ("https://api.rejourney.co", None, "https://rejourney.co"),
             ("https://api.rejourney.co/", None, "https://rejourney.co"),
-            ("https://API.eu.example.com:8443/x", None, "https://eu.example.com:8443"),
-            ("https://rejourney.example.com", None, "https://rejourney.example.com"),
+            (
+                "https://API.eu.example.com:8443/x",
+                None,
+                "https://eu.example.com:8443",
+            ),
+            (
+                "https://rejourney.example.com",
+                None,
+                "https://rejourney.example.com",
+            ),
             ("http://127.0.0.1:8787", None, "http://127.0.0.1:8787"),
             ("https://api.localhost", None, "https://api.localhost"),
-            ("https://api.x.co", Some("https://app.x.co/ignored"), "https://app.x.co"),
+            (
+                "https://api.x.co",
+                Some("https://app.x.co/ignored"),
+                "https://app.x.co",
+            ),
         ];
         for (api, dash, base) in cases {
             let got = links(api, dash, &[]).replay_url(id).unwrap();

@@ -43,6 +43,7 @@ mod device;
 mod flush;
 mod links;
 mod modes;
+mod observer;
 mod record;
 mod stalls;
 mod stats;
@@ -153,6 +154,8 @@ pub struct ClientSnapshot {
     pub session_store: crate::session_store::StoreCounters,
     /// The device state and what the device policy did.
     pub device: crate::device_policy::DeviceCounters,
+    /// The debug frame observer's deliveries and drops.
+    pub frame_observer: crate::frame_observer::ObserverCounters,
 }
 
 /// Told when sessions start and end (the host may show a badge, log, or link ids).
@@ -749,6 +752,7 @@ impl Client {
         snap.strings = lock(&self.masks).strings.counters();
         snap.session_store = self.store.counters();
         snap.device = self.device.counters();
+        snap.frame_observer = self.pipeline.observer().counters();
         snap
     }
 }

@@ -38,9 +38,7 @@ impl From<ClientError> for RejourneyError {
             ClientError::Pipeline(PipelineError::Config(_))
             | ClientError::Session(_)
             | ClientError::Device(_)
-            | ClientError::Links(_) => {
-                Self::InvalidConfig { detail: message }
-            }
+            | ClientError::Links(_) => Self::InvalidConfig { detail: message },
             ClientError::Pipeline(_) => Self::Internal { detail: message },
             ClientError::Delivery(DeliveryError::Url(_) | DeliveryError::Cleartext(_)) => {
                 Self::InvalidUrl { detail: message }

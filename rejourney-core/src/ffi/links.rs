@@ -21,7 +21,6 @@ impl Rejourney {
     /// The headers to add to the app's own request to `url`: `x-rejourney-session-id` when
     /// its host is one of the `trace_hosts` and a session records; empty for any other host.
     pub fn tracing_headers(&self, url: String) -> HashMap<String, String> {
-        guard(|| Ok(self.client.tracing_headers(&url).into_iter().collect()))
-            .unwrap_or_default()
+        guard(|| Ok(self.client.tracing_headers(&url).into_iter().collect())).unwrap_or_default()
     }
 }

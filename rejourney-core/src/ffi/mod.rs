@@ -24,11 +24,13 @@ mod error;
 mod frames;
 mod links;
 mod object;
+mod observer;
 mod options;
 mod types;
 
 pub use error::RejourneyError;
 pub use object::Rejourney;
+pub use observer::{decode_jpeg, DecodedImage, FrameObserver, ObservedFrame};
 pub use options::RejourneyOptions;
 pub use types::*;
 

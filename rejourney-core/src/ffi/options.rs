@@ -265,8 +265,13 @@ pub(super) fn client_options(o: RejourneyOptions) -> Result<ClientOptions, Rejou
         &mut opts.device.upload_only_on_unmetered,
         o.upload_only_on_unmetered,
     );
-    set(&mut opts.device.low_battery_threshold, o.low_battery_threshold);
-    opts.device.validate().map_err(|e| invalid(&e.to_string()))?;
+    set(
+        &mut opts.device.low_battery_threshold,
+        o.low_battery_threshold,
+    );
+    opts.device
+        .validate()
+        .map_err(|e| invalid(&e.to_string()))?;
     opts.links = crate::session_links::LinkOptions {
         dashboard_url: o.dashboard_url,
         trace_hosts: o.trace_hosts,

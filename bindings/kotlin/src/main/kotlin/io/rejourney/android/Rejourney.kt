@@ -51,6 +51,7 @@ object Rejourney {
                 return null
             }
             val storage = app.noBackupFilesDir.resolve("rejourney").path
+            debuggable = (app.applicationInfo.flags and android.content.pm.ApplicationInfo.FLAG_DEBUGGABLE) != 0
             val client = uniffi.rejourney_core.Rejourney(options.toFfi(deviceId(app), storage, deviceInfo(app)))
             onSession?.let { client.setListener(it) }
             val session: String
@@ -202,6 +203,17 @@ object Rejourney {
 
     /** Replaces the session listener (null clears it); also settable at [start]. */
     fun setSessionListener(callbacks: SessionCallbacks?) { runCatching { core?.setListener(callbacks) } }
+
+    /** Whether the app is a debuggable build (the frame observer is registered only then). */
+    @Volatile private var debuggable = false
+
+    /**
+     * Debug builds only: [observer] receives every frame exactly as it is stored (JPEG, masks
+     * in dp, pixels per dp) on the SDK's observer thread, for the app's own privacy tests.
+     * Returns false, registering nothing, in a release build or before [start].
+     */
+    fun setFrameObserver(observer: ((uniffi.rejourney_core.ObservedFrame) -> Unit)?): Boolean =
+        io.rejourney.sdk.FrameObservers.register(core, debuggable, observer)
 
     /** The running core (for hybrid frameworks such as the React Native module). */
     fun client(): uniffi.rejourney_core.Rejourney? = core

@@ -125,7 +125,11 @@ public final class RejourneyModuleImpl {
             bufferCaptureInterval: num("bufferCaptureIntervalMs").map { $0 / 1000 },
             remoteConfig: flag("remoteConfig"),
             remoteConfigHold: num("remoteConfigHoldMs").map { $0 / 1000 },
-            maskTextInputs: flag("maskTextInputs"))
+            maskTextInputs: flag("maskTextInputs"),
+            uploadOnlyOnUnmetered: flag("uploadOnlyOnUnmetered"),
+            lowBatteryThreshold: num("lowBatteryThreshold").map { Float($0) },
+            dashboardUrl: m["dashboardUrl"] as? String,
+            traceHosts: list("traceHosts"))
     }
 
     /// A JS property value: strings, finite numbers, booleans, null; anything else as text.

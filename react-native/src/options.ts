@@ -70,6 +70,15 @@ export interface RejourneyOptions {
   captureNetwork?: boolean;
   /** Record `console.*` lines as logs (default false: opt in). */
   captureConsoleLogs?: boolean;
+  // --- device policy and session links (issue 26) ---
+  /** Uploads wait on a metered network until an unmetered one (core default false). */
+  uploadOnlyOnUnmetered?: boolean;
+  /** Uploads wait while the battery is below this level (0..1) and not charging (core default 0.15). */
+  lowBatteryThreshold?: number;
+  /** The dashboard's origin for replay URLs (core default: apiUrl's, without `api.`). */
+  dashboardUrl?: string;
+  /** Hosts whose requests may carry `x-rejourney-session-id` (exact, or `*.example.com`). */
+  traceHosts?: string[];
 }
 
 /** What the native module receives: only what the app set, plus React Native's own masks. */
@@ -98,6 +107,10 @@ export interface NativeOptions {
   urlDenyList: string[];
   anrThresholdMs?: number;
   captureHierarchy?: boolean;
+  uploadOnlyOnUnmetered?: boolean;
+  lowBatteryThreshold?: number;
+  dashboardUrl?: string;
+  traceHosts?: string[];
 }
 
 /** What the JS layer itself instruments. */
@@ -150,6 +163,13 @@ function names(o: Record<string, unknown>, name: string): string[] {
   return v.map((c: string) => c.trim());
 }
 
+function text(o: Record<string, unknown>, name: string): string | undefined {
+  const v = o[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || v.trim() === "") throw new RejourneyConfigError(`${name} must be a non-empty string`);
+  return v.trim();
+}
+
 const KNOWN = new Set([
   "apiKey", "apiUrl", "captureIntervalMs", "captureScale", "jpegQuality", "sampleRate",
   "sessionSampleRate", "onErrorSampleRate", "bufferWindowMs", "bufferMaxBytes",
@@ -157,6 +177,7 @@ const KNOWN = new Set([
   "backgroundTimeoutMs", "maskAllText", "maskAllImages", "maskWebViews", "maskVideo",
   "maskedClasses", "maskedTestIds", "urlDenyList", "anrThresholdMs", "captureHierarchy",
   "captureErrors", "captureNetwork", "captureConsoleLogs",
+  "uploadOnlyOnUnmetered", "lowBatteryThreshold", "dashboardUrl", "traceHosts",
 ]);
 
 /** Validates `options`; returns what goes to the native module and what JS instruments. */
@@ -218,6 +239,11 @@ export function resolveOptions(options: RejourneyOptions): { native: NativeOptio
     urlDenyList: names(o, "urlDenyList"),
     anrThresholdMs: num(o, "anrThresholdMs", 0, 600_000, true),
     captureHierarchy: flag(o, "captureHierarchy"),
+    // Conversion only: the core validates these (host names, the URL) and owns the defaults.
+    uploadOnlyOnUnmetered: flag(o, "uploadOnlyOnUnmetered"),
+    lowBatteryThreshold: num(o, "lowBatteryThreshold", 0, 1),
+    dashboardUrl: text(o, "dashboardUrl"),
+    traceHosts: o.traceHosts === undefined ? undefined : names(o, "traceHosts"),
   };
   for (const k of Object.keys(native) as Array<keyof NativeOptions>) {
     if (native[k] === undefined) delete native[k];

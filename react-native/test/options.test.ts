@@ -60,3 +60,18 @@ test("mistakes are clear errors at the call site", () => {
     assert.throws(() => resolveOptions(bad as never), (e: unknown) => e instanceof RejourneyConfigError && message.test((e as Error).message), JSON.stringify(bad));
   }
 });
+
+test("device policy and session-link options go to the native side as set (issue 26)", () => {
+  const { native } = resolveOptions({
+    apiKey: "k", uploadOnlyOnUnmetered: true, lowBatteryThreshold: 0.25,
+    dashboardUrl: " https://replays.example.com ", traceHosts: ["api.example.com", "*.example.org"],
+  });
+  assert.equal(native.uploadOnlyOnUnmetered, true);
+  assert.equal(native.lowBatteryThreshold, 0.25);
+  assert.equal(native.dashboardUrl, "https://replays.example.com");
+  assert.deepEqual(native.traceHosts, ["api.example.com", "*.example.org"]);
+  assert.equal("traceHosts" in resolveOptions({ apiKey: "k" }).native, false, "unset: the core's default");
+  for (const bad of [{ lowBatteryThreshold: 1.5 }, { uploadOnlyOnUnmetered: "yes" }, { traceHosts: [""] }, { dashboardUrl: 3 }]) {
+    assert.throws(() => resolveOptions({ apiKey: "k", ...(bad as object) }), RejourneyConfigError, JSON.stringify(bad));
+  }
+});

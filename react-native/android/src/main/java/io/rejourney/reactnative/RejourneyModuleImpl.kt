@@ -124,6 +124,10 @@ class RejourneyModuleImpl(private val host: Host) {
                 anrThresholdMs = long("anrThresholdMs"),
                 urlDenyList = list("urlDenyList"),
                 captureHierarchy = flag("captureHierarchy"),
+                uploadOnlyOnUnmetered = flag("uploadOnlyOnUnmetered"),
+                lowBatteryThreshold = double("lowBatteryThreshold")?.toFloat(),
+                dashboardUrl = m["dashboardUrl"] as? String,
+                traceHosts = list("traceHosts"),
             )
         }
 

@@ -55,6 +55,10 @@ RCT_EXPORT_METHOD(flushBuffer:(NSString *)reason resolve:(RCTPromiseResolveBlock
 }
 RCT_EXPORT_METHOD(optOut:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) { [_impl optOut]; resolve(nil); }
 RCT_EXPORT_METHOD(telemetryJson:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) { resolve([_impl telemetryJson]); }
+RCT_EXPORT_METHOD(sessionUrl:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) { resolve([_impl sessionUrl]); }
+RCT_EXPORT_METHOD(tracingHeadersJson:(NSString *)url resolve:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) {
+  resolve([_impl tracingHeadersJson:url]);
+}
 
 #ifdef RCT_NEW_ARCH_ENABLED
 - (std::shared_ptr<facebook::react::TurboModule>)getTurboModule:(const facebook::react::ObjCTurboModule::InitParams &)params {

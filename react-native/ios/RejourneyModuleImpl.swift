@@ -91,6 +91,13 @@ public final class RejourneyModuleImpl {
     public func optOut() throws { try current?.core.optOut(nowMs: current?.now ?? 0) }
 
     public func telemetryJson() -> String { (try? current?.telemetry().json) ?? "{}" }
+    /// Session links (the core decides; issue 26).
+    public func sessionUrl() -> String? { current?.sessionUrl }
+    public func tracingHeadersJson(url: String) -> String {
+        guard let u = URL(string: url), let h = current?.tracingHeaders(for: u),
+              let data = try? JSONSerialization.data(withJSONObject: h) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
 
     /// The SDK options from what JS sent (validated there; the core validates again). Absent
     /// keys stay nil: the core's default. JS sends milliseconds, the Swift SDK takes seconds.

@@ -41,6 +41,8 @@ class RejourneyClient {
     this.flushBuffer = fn(async () => false);
     this.optOut = fn(async () => {});
     this.telemetry = fn(async () => ({}));
+    this.getSessionUrl = fn(async () => null);
+    this.tracingHeaders = fn(async () => ({}));
   }
 }
 

@@ -33,6 +33,10 @@ export interface Spec extends TurboModule {
   flushBuffer(reason: string): Promise<boolean>;
   optOut(): Promise<void>;
   telemetryJson(): Promise<string>;
+  /** The current session's replay URL on the dashboard (null without one that uploads). */
+  sessionUrl(): Promise<string | null>;
+  /** The headers for the app's request to `url`, as JSON: the session header for `traceHosts` only. */
+  tracingHeadersJson(url: string): Promise<string>;
 }
 
 export default TurboModuleRegistry.get<Spec>("Rejourney");

@@ -226,6 +226,30 @@ export class RejourneyClient {
     await this.native()?.optOut();
   }
 
+  /** Where the current session's replay is on the dashboard (null when not recording). */
+  async getSessionUrl(): Promise<string | null> {
+    try {
+      const url = await this.native()?.sessionUrl();
+      return typeof url === "string" ? url : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * The headers to add to a request to `url`: `x-rejourney-session-id` for the hosts in
+   * `traceHosts` while a session records, none for any other host (the core decides).
+   */
+  async tracingHeaders(url: string): Promise<Record<string, string>> {
+    try {
+      const json = await this.native()?.tracingHeadersJson(String(url));
+      const h = json ? (JSON.parse(json) as Record<string, unknown>) : {};
+      return Object.fromEntries(Object.entries(h).filter((e): e is [string, string] => typeof e[1] === "string"));
+    } catch {
+      return {};
+    }
+  }
+
   async telemetry(): Promise<Record<string, unknown>> {
     const mod = this.native();
     if (!mod) return {};

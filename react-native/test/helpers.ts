@@ -24,6 +24,11 @@ export class RecordingModule implements NativeRejourneySpec {
   private take() { const b = this.buffered; this.buffered = false; return b; }
   async optOut() { this.rec("optOut", []); }
   async telemetryJson() { return '{"capture":{"frames_captured":3}}'; }
+  /** What the native side answers for session links (the core decides there). */
+  url: string | null = null;
+  headersJson = "{}";
+  async sessionUrl() { this.rec("sessionUrl", []); return this.url; }
+  async tracingHeadersJson(url: string) { this.rec("tracingHeadersJson", [url]); return this.headersJson; }
   getConstants() { return {}; }
   names() { return this.calls.map((c) => c.call); }
 }

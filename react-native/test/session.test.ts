@@ -77,3 +77,19 @@ test("a JS-driven session produces the native calls of a real app", async () => 
   assert.deepEqual(times, [...times].sort((a, b) => a - b), "calls in time order");
   if (process.env.RJ_RN_TRACE) fs.writeFileSync(process.env.RJ_RN_TRACE, JSON.stringify(mod.calls, null, 1));
 });
+
+test("session links come from the native side: the replay URL and the tracing headers (issue 26)", async () => {
+  const mod = new RecordingModule();
+  const client = new RejourneyClient({ resolve: () => resolveNative({ TurboModuleRegistry: { get: () => mod } }) });
+  assert.equal(await client.getSessionUrl(), null);
+  mod.url = "https://rejourney.co/dashboard/sessions/session_1_abc";
+  mod.headersJson = '{"x-rejourney-session-id":"session_1_abc","bad":3}';
+  assert.equal(await client.getSessionUrl(), "https://rejourney.co/dashboard/sessions/session_1_abc");
+  assert.deepEqual(await client.tracingHeaders("https://api.example.com/x"), { "x-rejourney-session-id": "session_1_abc" });
+  mod.headersJson = "not json";
+  assert.deepEqual(await client.tracingHeaders("https://api.example.com/x"), {}, "never throws into the app");
+  assert.deepEqual(mod.names(), ["sessionUrl", "sessionUrl", "tracingHeadersJson", "tracingHeadersJson"]);
+  const off = new RejourneyClient({ resolve: () => resolveNative(null) });
+  assert.equal(await off.getSessionUrl(), null);
+  assert.deepEqual(await off.tracingHeaders("https://api.example.com/"), {});
+});

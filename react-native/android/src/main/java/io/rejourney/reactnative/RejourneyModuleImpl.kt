@@ -82,6 +82,12 @@ class RejourneyModuleImpl(private val host: Host) {
 
     fun telemetryJson(): String = host.core()?.telemetry()?.json ?: "{}"
 
+    /** Session links (the core decides; issue 26). */
+    fun sessionUrl(): String? = runCatching { host.core()?.sessionUrl() }.getOrNull()
+    fun tracingHeadersJson(url: String): String =
+        io.rejourney.sdk.Tracing.headers(host.core(), url).entries.joinToString(",", "{", "}") { (k, v) -> "${quote(k)}:${quote(v)}" }
+    private fun quote(s: String) = "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\""
+
     private fun now(): ULong = host.nowMs().coerceAtLeast(0).toULong()
 
     companion object {

@@ -23,6 +23,8 @@ class RejourneyModule(context: ReactApplicationContext) : NativeRejourneySpec(co
     override fun flushBuffer(reason: String, promise: Promise) = settle(promise) { impl.flushBuffer(reason) }
     override fun optOut(promise: Promise) = settle(promise) { impl.optOut(); null }
     override fun telemetryJson(promise: Promise) = settle(promise) { impl.telemetryJson() }
+    override fun sessionUrl(promise: Promise) = settle(promise) { impl.sessionUrl() }
+    override fun tracingHeadersJson(url: String, promise: Promise) = settle(promise) { impl.tracingHeadersJson(url) }
 
     companion object { const val NAME = "Rejourney" }
 }

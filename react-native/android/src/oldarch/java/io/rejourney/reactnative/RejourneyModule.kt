@@ -25,6 +25,8 @@ class RejourneyModule(context: ReactApplicationContext) : ReactContextBaseJavaMo
     @ReactMethod fun flushBuffer(reason: String, promise: Promise) = settle(promise) { impl.flushBuffer(reason) }
     @ReactMethod fun optOut(promise: Promise) = settle(promise) { impl.optOut(); null }
     @ReactMethod fun telemetryJson(promise: Promise) = settle(promise) { impl.telemetryJson() }
+    @ReactMethod fun sessionUrl(promise: Promise) = settle(promise) { impl.sessionUrl() }
+    @ReactMethod fun tracingHeadersJson(url: String, promise: Promise) = settle(promise) { impl.tracingHeadersJson(url) }
 
     companion object { const val NAME = "Rejourney" }
 }

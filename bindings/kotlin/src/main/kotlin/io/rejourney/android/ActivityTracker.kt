@@ -14,7 +14,7 @@ import uniffi.rejourney_core.Rejourney as Core
  * Activity passed to `start`, and every window already showing (their touches are hooked and
  * they count as started).
  */
-internal class ActivityTracker(private val core: () -> Core?) : Application.ActivityLifecycleCallbacks {
+internal class ActivityTracker(private val stats: CaptureStats, private val core: () -> Core?) : Application.ActivityLifecycleCallbacks {
     /** The Activities counted as started (weakly: a leaked count must not leak an Activity). */
     private val started = java.util.WeakHashMap<Activity, Unit>()
     private var registered = false
@@ -31,15 +31,20 @@ internal class ActivityTracker(private val core: () -> Core?) : Application.Acti
         }
         for (win in WindowRoots.visible().orEmpty()) {
             val window = win.window ?: continue
-            TouchCallback.hook(window, win.root.resources.displayMetrics.density, core)
+            TouchCallback.hook(window, win.root.resources.displayMetrics.density, stats, core)
             val activity = window.callback.let { (it as? TouchCallback)?.inner ?: it } as? Activity
             if (activity != null) started[activity] = Unit
         }
     }
 
+    /** Called from the app's lifecycle callbacks: nothing thrown here may reach the app. */
     private fun hook(a: Activity) {
-        val window = a.window ?: return
-        TouchCallback.hook(window, a.resources.displayMetrics.density, core)
+        try {
+            val window = a.window ?: return
+            TouchCallback.hook(window, a.resources.displayMetrics.density, stats, core)
+        } catch (e: Throwable) {
+            stats.caught(e)
+        }
     }
 
     override fun onActivityStarted(a: Activity) {

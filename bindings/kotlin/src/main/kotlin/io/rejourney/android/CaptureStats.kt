@@ -14,6 +14,14 @@ class CaptureStats internal constructor() {
     internal val outOfMemory = AtomicLong()
     internal val startFailures = AtomicLong()
     internal val unknownPixelOrder = AtomicLong()
+    internal val caughtErrors = AtomicLong()
+    @Volatile private var lastCaught: String? = null
+
+    /** Counts a Throwable the adapter caught and keeps its class and message for diagnostics. */
+    internal fun caught(e: Throwable) {
+        lastCaught = "${e.javaClass.name}: ${e.message}"
+        caughtErrors.incrementAndGet()
+    }
 
     /** The app's windows could not be listed: no frame (one could miss a dialog). */
     val windowsUnlistedCount: Long get() = windowsUnlisted.get()
@@ -27,6 +35,15 @@ class CaptureStats internal constructor() {
     val outOfMemoryCount: Long get() = outOfMemory.get()
     /** The bitmap's byte order matched neither RGBA nor BGRA: no frame with guessed colours. */
     val unknownPixelOrderCount: Long get() = unknownPixelOrder.get()
+    /**
+     * A `Throwable` the platform or the bindings threw inside the adapter (an `Error` from a
+     * bitmap or a view's draw during the copy, a `NoClassDefFoundError` from bindings whose
+     * native library did not load, in a touch hook or while compositing): caught, the frame
+     * (or the touch's observation) given up, the app's own call carried on.
+     */
+    val caughtErrorCount: Long get() = caughtErrors.get()
+    /** The last of those (class and message), for diagnostics; null when none. */
+    val lastCaughtError: String? get() = lastCaught
     /** `start` failed (the native library did not load, bad options): recording is off. */
     val startFailureCount: Long get() = startFailures.get()
 
@@ -34,5 +51,5 @@ class CaptureStats internal constructor() {
         "CaptureStats(windowsUnlisted=$windowsUnlistedCount, notSettled=$notSettledCount, " +
             "drawnDuringCopy=$drawnDuringCopyCount, copyFailed=$copyFailedCount, " +
             "outOfMemory=$outOfMemoryCount, unknownPixelOrder=$unknownPixelOrderCount, " +
-            "startFailures=$startFailureCount)"
+            "caughtErrors=$caughtErrorCount ($lastCaughtError), startFailures=$startFailureCount)"
 }

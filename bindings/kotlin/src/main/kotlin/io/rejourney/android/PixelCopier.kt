@@ -20,12 +20,18 @@ import android.view.View
  *   read from the view root by reflection (popups);
  * - below 26: a software draw of the view tree on the main thread (no hardware bitmaps exist
  *   there); a draw that throws is a failed copy.
- * Every failure is reported as `false` (the caller drops the frame), never thrown.
+ * Every failure is reported as a [Copy] other than [Copy.COPIED] (the caller drops the frame),
+ * never thrown: an `Error` too (a bitmap's, a view's draw below API 26 or under Robolectric,
+ * where the copy is a draw), counted in [CaptureStats.caughtErrorCount] and reported as [Copy.THREW].
  */
-internal class PixelCopier(private val handler: Handler) {
+internal class PixelCopier(private val handler: Handler, private val stats: CaptureStats) {
     private val executor = java.util.concurrent.Executor { handler.post(it) }
 
-    fun copy(window: AppWindow, bitmap: Bitmap, done: (Boolean) -> Unit) {
+    /** How one window's copy ended. */
+    enum class Copy { COPIED, FAILED, THREW }
+
+    fun copy(window: AppWindow, bitmap: Bitmap, done: (Copy) -> Unit) {
+        val finished: (Boolean) -> Unit = { ok -> done(if (ok) Copy.COPIED else Copy.FAILED) }
         try {
             when {
                 Build.VERSION.SDK_INT >= 34 -> {
@@ -34,16 +40,16 @@ internal class PixelCopier(private val handler: Handler) {
                     val request = PixelCopy.Request.Builder.ofWindow(window.root)
                         .setSourceRect(Rect(0, 0, window.root.width, window.root.height))
                         .setDestinationBitmap(bitmap).build()
-                    PixelCopy.request(request, executor) { result -> onCaptureThread { done(result.status == PixelCopy.SUCCESS) } }
+                    PixelCopy.request(request, executor) { result -> onCaptureThread { finished(result.status == PixelCopy.SUCCESS) } }
                 }
                 Build.VERSION.SDK_INT >= 26 -> {
-                    val listener = PixelCopy.OnPixelCopyFinishedListener { status -> onCaptureThread { done(status == PixelCopy.SUCCESS) } }
+                    val listener = PixelCopy.OnPixelCopyFinishedListener { status -> onCaptureThread { finished(status == PixelCopy.SUCCESS) } }
                     val w = window.window
                     val surface = if (w == null) surfaceOf(window.root) else null
                     when {
                         w != null -> PixelCopy.request(w, bitmap, listener, handler)
                         surface != null && surface.isValid -> PixelCopy.request(surface, bitmap, listener, handler)
-                        else -> handler.post { done(false) }
+                        else -> handler.post { finished(false) }
                     }
                 }
                 else -> {
@@ -51,11 +57,14 @@ internal class PixelCopier(private val handler: Handler) {
                     val canvas = Canvas(bitmap)
                     canvas.scale(bitmap.width.toFloat() / root.width, bitmap.height.toFloat() / root.height)
                     root.draw(canvas)
-                    handler.post { done(true) }
+                    handler.post { finished(true) }
                 }
             }
         } catch (e: Exception) {
-            handler.post { done(false) }
+            handler.post { done(Copy.FAILED) }
+        } catch (e: Throwable) {
+            stats.caught(e)
+            handler.post { done(Copy.THREW) }
         }
     }
 

@@ -17,8 +17,9 @@ import java.security.MessageDigest
 /**
  * The Android entry point: `Rejourney.start(context, RejourneyOptions(apiKey = "…"))`, from
  * any thread. This adapter only wires platform pieces (PixelCopy capture of every window,
- * the view walk, touch and lifecycle hooks, the ANR heartbeat) to the core; every decision
- * (when to capture, what to mask, retries) is in Rust.
+ * the view walk, touch and lifecycle hooks, the ANR heartbeat, the device state) to the core;
+ * every decision (when to capture, what to mask, retries, what the device state allows) is
+ * in Rust.
  * Needs only the Android framework at runtime (no androidx; Compose is used when present).
  */
 object Rejourney {
@@ -28,6 +29,7 @@ object Rejourney {
     private var capture: WindowCapture? = null
     private var tracker: ActivityTracker? = null
     private var heartbeat: MainHeartbeat? = null
+    private var device: DeviceStateReporter? = null
     /** Which start the main thread last wired (a start superseded before it ran is skipped). */
     @Volatile private var generation = 0L
     private val main by lazy { Handler(Looper.getMainLooper()) }
@@ -87,11 +89,14 @@ object Rejourney {
             val l = CaptureLoop(client, c, { delay, tick -> main.postDelayed(tick, delay) })
             capture = c
             loop = l
-            val t = tracker ?: ActivityTracker { core }.also { tracker = it }
+            val t = tracker ?: ActivityTracker(stats) { core }.also { tracker = it }
             t.install(app, activity)
             val h = heartbeat ?: MainHeartbeat(main) { core }.also { heartbeat = it }
             h.start()
             l.start()
+            // The new core starts from an unknown device state: report the current one.
+            val d = device ?: DeviceStateReporter(app, stats) { core }.also { device = it }
+            d.start()
         } catch (e: Throwable) {
             stats.startFailures.incrementAndGet()
         }
@@ -104,6 +109,7 @@ object Rejourney {
         onMain {
             loop?.stop()
             heartbeat?.stop()
+            device?.stop()
         }
         runCatching { client?.stop(System.currentTimeMillis().toULong()) }
     }
@@ -120,7 +126,11 @@ object Rejourney {
     /** Masks this view (and everything inside it) in recordings. */
     fun mask(view: android.view.View) = masks.mask(view)
 
-    /** Lifts kind-based masking for this view's subtree (secure fields stay masked). */
+    /**
+     * Lifts kind-based masking for this view's subtree. Secure fields stay masked, and so does
+     * a `SurfaceView` (a `VideoView`, a `GLSurfaceView`): its content is never in its window's
+     * copy, so unmasking it would show a hole or stale pixels, not its content.
+     */
     fun unmask(view: android.view.View) = masks.unmask(view)
 
     /** Masks every view of this class (qualified or simple name) from the next frame on. */

@@ -14,6 +14,7 @@ internal class TouchCallback(
     val inner: Window.Callback,
     private val core: () -> uniffi.rejourney_core.Rejourney?,
     private val density: Float,
+    private val stats: CaptureStats,
 ) : Window.Callback by inner {
     private var downX = 0f
     private var downY = 0f
@@ -24,8 +25,10 @@ internal class TouchCallback(
         if (event != null) {
             try {
                 observe(event)
-            } catch (e: Exception) {
-                // Never let the recorder break the app's touch handling.
+            } catch (e: Throwable) {
+                // Never let the recorder break the app's touch handling: an Error too (the
+                // bindings' NoClassDefFoundError when the native library is gone, an OOM).
+                stats.caught(e)
             }
         }
         return inner.dispatchTouchEvent(event)
@@ -58,10 +61,10 @@ internal class TouchCallback(
 
     companion object {
         /** Wraps [window]'s callback once (a window already hooked is left alone). */
-        fun hook(window: Window, density: Float, core: () -> uniffi.rejourney_core.Rejourney?): Boolean {
+        fun hook(window: Window, density: Float, stats: CaptureStats, core: () -> uniffi.rejourney_core.Rejourney?): Boolean {
             val inner = window.callback ?: return false
             if (inner is TouchCallback) return false
-            window.callback = TouchCallback(inner, core, density)
+            window.callback = TouchCallback(inner, core, density, stats)
             return true
         }
     }

@@ -30,16 +30,27 @@ import java.util.concurrent.atomic.AtomicLong
  * drop the frame if any window drew since its walk (its pixels may not be what was walked,
  * so its masks may not cover them), else composite the windows in z-order (dimming behind
  * dialogs as the compositor does) into one reused bitmap and hand it over.
- * A window that cannot be copied, a walk over a pending layout, a bitmap that cannot be
- * allocated: the frame is dropped and counted in [CaptureStats]; `FLAG_SECURE` windows are
- * described as one secure region, so the core masks them whole.
+ *
+ * Pixels and walk describe the same frame. A copy holds a window's last draw; the walk
+ * describes the views now. They agree when no window had a change pending at walk time (a
+ * layout requested, or a view invalidated and not yet drawn, property changes such as
+ * `translationX` included: [PendingChange])
+ * and no window drew between the walk and its copy (the draw counter). Where the copy is
+ * itself a draw (below API 26, Robolectric's PixelCopy) a view the app moves while it is
+ * drawn leaves its window dirty after the copy request: checked too. Any of these drops the
+ * frame, counted ([CaptureStats.notSettledCount], [CaptureStats.drawnDuringCopyCount]); the
+ * next tick tries again.
+ * A window that cannot be copied, a bitmap that cannot be allocated, anything thrown (an
+ * `Error` included): the frame is dropped and counted in [CaptureStats], nothing reaches the
+ * app or kills the capture thread; `FLAG_SECURE` windows are described as one secure region,
+ * so the core masks them whole.
  */
 internal class WindowCapture(masks: MaskRegistry, private val stats: CaptureStats) : AsyncFrameSource {
     /** One walk, one string table, for every frame of this capture (they go to one core). */
     private val flattener = TreeFlattener(masks)
     private val thread = HandlerThread("rejourney-capture").apply { start() }
     private val handler = Handler(thread.looper)
-    private val copier = PixelCopier(handler)
+    private val copier = PixelCopier(handler, stats)
     /** Draws per window root, counted by a listener installed once per root. */
     private val draws = WeakHashMap<View, AtomicLong>()
     /** Reused while sizes hold: per window slot, the whole screen, its pixels. */
@@ -59,7 +70,7 @@ internal class WindowCapture(masks: MaskRegistry, private val stats: CaptureStat
             return deliver(null)
         }
         if (windows.isEmpty()) return deliver(null)
-        if (windows.any { it.root.isLayoutRequested }) {
+        if (windows.any { PendingChange.at(it.root) }) {
             stats.notSettled.incrementAndGet()
             return deliver(null)
         }
@@ -86,65 +97,103 @@ internal class WindowCapture(masks: MaskRegistry, private val stats: CaptureStat
             stats.outOfMemory.incrementAndGet()
             return deliver(null)
         }
-        val pending = AtomicInteger(windows.size)
-        val ok = BooleanArray(windows.size)
+        val frame = Pending(windows, bitmaps, drawsAtWalk, w, h, scale, tree, deliver)
         for (i in windows.indices) {
             if (windows[i].secure) {
                 // Blacked out by the platform and masked whole by the core: nothing to copy.
-                ok[i] = true
-                if (pending.decrementAndGet() == 0) handler.post { finish(windows, bitmaps, ok, drawsAtWalk, w, h, scale, tree, deliver) }
+                frame.copied(i, PixelCopier.Copy.COPIED)
                 continue
             }
-            copier.copy(windows[i], bitmaps[i]) { success ->
-                ok[i] = success
-                if (pending.decrementAndGet() == 0) finish(windows, bitmaps, ok, drawsAtWalk, w, h, scale, tree, deliver)
-            }
+            copier.copy(windows[i], bitmaps[i]) { result -> frame.copied(i, result) }
+        }
+        // Still on the main thread, after every request: a copy that was a draw (below API 26,
+        // Robolectric) and moved a view while drawing it left its window dirty.
+        frame.changedByCopy = windows.any { PendingChange.at(it.root) }
+        frame.requested()
+    }
+
+    /**
+     * One frame between its walk and its copies: every copy's result, then the main thread's
+     * word that all were requested ([requested]); whichever comes last posts [finish] to the
+     * capture thread (never run on the main thread, never twice).
+     */
+    private inner class Pending(
+        val windows: List<AppWindow>, val bitmaps: Array<Bitmap>, val drawsAtWalk: LongArray,
+        val w: Int, val h: Int, val scale: Float, val tree: TreeFlattener.Result,
+        val deliver: (CapturedFrame?) -> Unit,
+    ) {
+        val results = arrayOfNulls<PixelCopier.Copy>(windows.size)
+        @Volatile var changedByCopy = false
+        private val outstanding = AtomicInteger(windows.size + 1)
+
+        fun copied(i: Int, result: PixelCopier.Copy) {
+            results[i] = result
+            done()
+        }
+
+        fun requested() = done()
+
+        private fun done() {
+            if (outstanding.decrementAndGet() == 0) handler.post { finish(this) }
         }
     }
 
-    /** Capture thread: every copy is in. */
-    private fun finish(
-        windows: List<AppWindow>, bitmaps: Array<Bitmap>, ok: BooleanArray, drawsAtWalk: LongArray,
-        w: Int, h: Int, scale: Float, tree: TreeFlattener.Result, deliver: (CapturedFrame?) -> Unit,
-    ) {
-        try {
-            if (!ok.all { it }) {
-                stats.copyFailed.incrementAndGet()
-                return deliver(null)
-            }
-            for (i in windows.indices) {
-                if (drawCounter(windows[i].root).get() != drawsAtWalk[i]) {
-                    stats.drawnDuringCopy.incrementAndGet()
-                    return deliver(null)
-                }
-            }
-            val out = screen?.takeIf { it.width == w && it.height == h } ?: Bitmap.createBitmap(w, h, Bitmap.Config.ARGB_8888).also { screen = it }
-            val canvas = Canvas(out)
-            canvas.drawColor(Color.BLACK)
-            val px = scale / windows[0].root.resources.displayMetrics.density
-            for (i in windows.indices) {
-                val win = windows[i]
-                if (win.dimBehind > 0f) canvas.drawColor(Color.argb((win.dimBehind * 255).toInt().coerceIn(0, 255), 0, 0, 0))
-                if (win.secure) {
-                    canvas.save()
-                    canvas.clipRect(win.screenX * px, win.screenY * px, (win.screenX + win.root.width) * px, (win.screenY + win.root.height) * px)
-                    canvas.drawColor(Color.BLACK)
-                    canvas.restore()
-                } else {
-                    canvas.drawBitmap(bitmaps[i], win.screenX * px, win.screenY * px, paint)
-                }
-            }
-            val size = out.byteCount
-            val buffer = pixels?.takeIf { it.capacity() == size } ?: ByteBuffer.allocateDirect(size).also { pixels = it }
-            val format = PixelOrder.copy(out, buffer) ?: run {
-                stats.unknownPixelOrder.incrementAndGet()
-                return deliver(null)
-            }
-            deliver(CapturedFrame(buffer, w, h, w * 4, format, scale, tree))
+    /** Capture thread: every copy is in. Never throws (this thread must not die). */
+    private fun finish(p: Pending) {
+        val frame: CapturedFrame? = try {
+            composite(p)
         } catch (e: OutOfMemoryError) {
             stats.outOfMemory.incrementAndGet()
-            deliver(null)
+            null
+        } catch (e: Throwable) {
+            stats.caught(e)
+            null
         }
+        try {
+            p.deliver(frame)
+        } catch (e: Throwable) {
+            stats.caught(e)
+        }
+    }
+
+    /** The frame from every window's copy, or null (counted) when it must not be recorded. */
+    private fun composite(p: Pending): CapturedFrame? {
+        val windows = p.windows
+        // Counted by the copier, with what was thrown.
+        if (p.results.any { it == PixelCopier.Copy.THREW }) return null
+        if (!p.results.all { it == PixelCopier.Copy.COPIED }) {
+            stats.copyFailed.incrementAndGet()
+            return null
+        }
+        if (p.changedByCopy || windows.indices.any { drawCounter(windows[it].root).get() != p.drawsAtWalk[it] }) {
+            stats.drawnDuringCopy.incrementAndGet()
+            return null
+        }
+        val w = p.w
+        val h = p.h
+        val out = screen?.takeIf { it.width == w && it.height == h } ?: Bitmap.createBitmap(w, h, Bitmap.Config.ARGB_8888).also { screen = it }
+        val canvas = Canvas(out)
+        canvas.drawColor(Color.BLACK)
+        val px = p.scale / windows[0].root.resources.displayMetrics.density
+        for (i in windows.indices) {
+            val win = windows[i]
+            if (win.dimBehind > 0f) canvas.drawColor(Color.argb((win.dimBehind * 255).toInt().coerceIn(0, 255), 0, 0, 0))
+            if (win.secure) {
+                canvas.save()
+                canvas.clipRect(win.screenX * px, win.screenY * px, (win.screenX + win.root.width) * px, (win.screenY + win.root.height) * px)
+                canvas.drawColor(Color.BLACK)
+                canvas.restore()
+            } else {
+                canvas.drawBitmap(p.bitmaps[i], win.screenX * px, win.screenY * px, paint)
+            }
+        }
+        val size = out.byteCount
+        val buffer = pixels?.takeIf { it.capacity() == size } ?: ByteBuffer.allocateDirect(size).also { pixels = it }
+        val format = PixelOrder.copy(out, buffer) ?: run {
+            stats.unknownPixelOrder.incrementAndGet()
+            return null
+        }
+        return CapturedFrame(buffer, w, h, w * 4, format, p.scale, p.tree)
     }
 
     /** The reused bitmap of window slot [i], the window's size at [pxPerPx] screen px. */

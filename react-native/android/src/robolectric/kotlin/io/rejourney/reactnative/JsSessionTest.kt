@@ -106,15 +106,21 @@ class JsSessionTest {
                 "RJ_INGEST_URL" to server.url,
             )
             NodeSession(script, env).use { node ->
+                val seen = java.util.Collections.synchronizedList(mutableListOf<String>())
                 val calls = BridgeCalls(module, object : BridgeCalls.Answer {
-                    override fun resolve(id: Int, value: Any?) = node.resolve(id, value)
-                    override fun reject(id: Int, code: String, message: String) = node.reject(id, code, message)
+                    override fun resolve(id: Int, value: Any?) { seen.add("resolved $id: $value"); node.resolve(id, value) }
+                    override fun reject(id: Int, code: String, message: String) { seen.add("rejected $id: $message"); node.reject(id, code, message) }
                 })
                 var waiting: Pair<Int, Long>? = null
                 val deadline = System.nanoTime() + 90_000_000_000L
                 while (done == null) {
-                    assertTrue("the JS session finished in time; node printed:\n${node.output}", System.nanoTime() < deadline)
+                    assertTrue(
+                        "the JS session finished in time; JS sent $seen; waiting for $waiting, captured ${Rejourney.captureLoop()?.captures}; ${Rejourney.stats}; " +
+                            "module errors ${calls.escaped}; node printed:\n${node.output}",
+                        System.nanoTime() < deadline,
+                    )
                     val m = node.next(20)
+                    if (m != null) seen.add(m.optString("method", m.optString("op")))
                     when {
                         m == null -> Recording.idle(50)
                         m.has("module") -> {

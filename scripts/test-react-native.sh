@@ -41,7 +41,7 @@ if [[ -f $out/jest.json ]]; then
   read -r jp jf < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["numPassedTests"], r["numFailedTests"] + r["numRuntimeErrorTestSuites"])' "$out/jest.json")
   passed=$((passed + jp)); failed=$((failed + jf))
   [[ $jf -ne 0 ]] && grep -E '✕|●' "$out/jest.log" | head -40
-  echo "jest: $jp passed, $jf failed"
+  echo "jest: $jp ok, $jf not ok (counted in the total below)"
 else
   cat "$out/jest.log"; note 1 "jest did not run"
 fi

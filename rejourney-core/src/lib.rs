@@ -10,6 +10,7 @@ pub mod artifact;
 pub mod bundle;
 pub mod client;
 pub mod config;
+pub mod consent;
 pub mod device;
 pub mod device_policy;
 pub mod diff;

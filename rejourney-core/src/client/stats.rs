@@ -58,6 +58,7 @@ impl Stats {
             strings: Default::default(),
             session_store: Default::default(),
             device: Default::default(),
+            consent: Default::default(),
         }
     }
 }

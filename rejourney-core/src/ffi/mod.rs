@@ -20,12 +20,14 @@ use crate::pipeline::PipelineError;
 use crate::policy::Action;
 use crate::upload::{DeliveryConfig, DeliveryError};
 
+mod consent;
 mod error;
 mod frames;
 mod object;
 mod options;
 mod types;
 
+pub use consent::{consent_at_launch, consent_decision};
 pub use error::RejourneyError;
 pub use object::Rejourney;
 pub use options::RejourneyOptions;

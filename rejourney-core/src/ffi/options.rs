@@ -108,6 +108,10 @@ pub struct RejourneyOptions {
     /// only that view's bounds), `HideAll` (no positions), `Show`.
     #[uniffi(default = None)]
     pub touch_privacy: Option<TouchPrivacy>,
+    /// Tracking consent when no earlier launch kept one (default `Granted`; a consent set
+    /// with `set_consent` is kept and wins at later launches).
+    #[uniffi(default = None)]
+    pub initial_consent: Option<crate::consent::Consent>,
 }
 
 impl RejourneyOptions {
@@ -154,6 +158,7 @@ impl RejourneyOptions {
             screen_height: 0.0,
             screen_scale: 0.0,
             touch_privacy: None,
+            initial_consent: None,
         }
     }
 }
@@ -228,6 +233,7 @@ pub(super) fn client_options(o: RejourneyOptions) -> Result<ClientOptions, Rejou
     set(&mut opts.anr_threshold_ms, o.anr_threshold_ms);
     opts.events.url_deny_list = o.url_deny_list;
     set(&mut opts.events.touch_privacy, o.touch_privacy);
+    set(&mut opts.initial_consent, o.initial_consent);
     set(&mut opts.hierarchy.enabled, o.capture_hierarchy);
     opts.device_info = crate::device::DeviceInfo {
         platform: o.platform,
@@ -296,6 +302,7 @@ pub(super) fn effective_json(o: RejourneyOptions) -> Result<String, RejourneyErr
         "bufferCaptureIntervalMs": opts.buffer_interval_ms.max(c.capture_interval_ms),
         "remoteConfig": opts.remote.enabled,
         "touchPrivacy": opts.events.touch_privacy.as_str(),
+        "initialConsent": opts.initial_consent.as_str(),
     });
     Ok(v.to_string())
 }

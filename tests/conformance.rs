@@ -59,6 +59,13 @@ fn options(set: &Value) -> RejourneyOptions {
     o.remote_config = b("remoteConfig");
     o.remote_config_hold_ms = u("remoteConfigHoldMs");
     o.mask_text_inputs = b("maskTextInputs");
+    let text = |k: &str| set.get(k).and_then(Value::as_str);
+    o.touch_privacy = text("touchPrivacy").map(|t| {
+        rejourney_core::events::TouchPrivacy::parse(t).unwrap_or_else(|| panic!("touchPrivacy {t}"))
+    });
+    o.initial_consent = text("initialConsent").map(|t| {
+        rejourney_core::consent::Consent::parse(t).unwrap_or_else(|| panic!("initialConsent {t}"))
+    });
     o
 }
 

@@ -50,6 +50,8 @@ class ConformanceTest {
             bufferWindowMs = l("bufferWindowMs"), bufferMaxBytes = l("bufferMaxBytes"),
             bufferCaptureIntervalMs = l("bufferCaptureIntervalMs"), remoteConfig = b("remoteConfig"),
             remoteConfigHoldMs = l("remoteConfigHoldMs"), maskTextInputs = b("maskTextInputs"),
+            touchPrivacy = (set["touchPrivacy"] as String?)?.let { TouchPrivacy.valueOf(it.uppercase()) },
+            initialConsent = (set["initialConsent"] as String?)?.let { TrackingConsent.valueOf(it.uppercase()) },
         )
     }
 

@@ -18,6 +18,13 @@ impl Rejourney {
     pub fn consent(&self) -> Consent {
         self.client.consent()
     }
+
+    /// Waits up to `timeout_ms` (a total) until everything recorded so far is on the device
+    /// (not delivered: under consent pending that is where it stays). Tests and shutdown
+    /// paths, never the main thread. Returns whether it got there with no write failing.
+    pub fn persist(&self, timeout_ms: u64) -> Result<bool, RejourneyError> {
+        guard(|| Ok(self.client.persist(std::time::Duration::from_millis(timeout_ms))))
+    }
 }
 
 /// What consent `to` means: whether sessions are recorded, whether anything may leave the

@@ -59,6 +59,12 @@ public struct RejourneyOptions: Equatable, Sendable {
     /// Mask every text input (core default true; unset follows the server's `textInputMasking`;
     /// secure inputs are always masked).
     public var maskTextInputs: Bool?
+    /// Where touches are recorded (core default `.maskMasked`: a touch inside a masked view
+    /// keeps only that view's bounds; `.hideAll`: no positions; `.show`).
+    public var touchPrivacy: TouchPrivacy?
+    /// Tracking consent until the user answers (core default `.granted`). An answer given
+    /// with `Rejourney.setConsent` is kept on the device and wins at later launches.
+    public var initialConsent: TrackingConsent?
 
     public init(
         apiKey: String,
@@ -88,7 +94,9 @@ public struct RejourneyOptions: Equatable, Sendable {
         bufferCaptureInterval: TimeInterval? = nil,
         remoteConfig: Bool? = nil,
         remoteConfigHold: TimeInterval? = nil,
-        maskTextInputs: Bool? = nil
+        maskTextInputs: Bool? = nil,
+        touchPrivacy: TouchPrivacy? = nil,
+        initialConsent: TrackingConsent? = nil
     ) {
         self.apiKey = apiKey
         self.apiUrl = apiUrl
@@ -118,6 +126,8 @@ public struct RejourneyOptions: Equatable, Sendable {
         self.remoteConfig = remoteConfig
         self.remoteConfigHold = remoteConfigHold
         self.maskTextInputs = maskTextInputs
+        self.touchPrivacy = touchPrivacy
+        self.initialConsent = initialConsent
     }
 
     /// Durations become whole milliseconds; values no UInt64 can hold are errors here rather
@@ -178,7 +188,9 @@ public struct RejourneyOptions: Equatable, Sendable {
             appVersion: device.appVersion,
             screenWidth: device.screenWidth,
             screenHeight: device.screenHeight,
-            screenScale: device.screenScale
+            screenScale: device.screenScale,
+            touchPrivacy: touchPrivacy,
+            initialConsent: initialConsent
         )
     }
 }

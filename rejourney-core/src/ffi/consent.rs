@@ -23,7 +23,11 @@ impl Rejourney {
     /// (not delivered: under consent pending that is where it stays). Tests and shutdown
     /// paths, never the main thread. Returns whether it got there with no write failing.
     pub fn persist(&self, timeout_ms: u64) -> Result<bool, RejourneyError> {
-        guard(|| Ok(self.client.persist(std::time::Duration::from_millis(timeout_ms))))
+        guard(|| {
+            Ok(self
+                .client
+                .persist(std::time::Duration::from_millis(timeout_ms)))
+        })
     }
 }
 

@@ -33,6 +33,9 @@ use rejourney_ingest::{write_replay, IngestServer, ReplayOptions, ServerOptions}
 enum Step {
     Show(&'static str),
     Tap,
+    /// A tap into a form field at (x, y) points: the login's inputs are masked, so touch
+    /// privacy (on by default) records only the field's bounds.
+    TapField(f32, f32, &'static str),
     /// Three quick taps on a chart that does nothing: a rage tap.
     RageTap,
     /// One tap on a view the shim's hit test says is not interactive, and nothing answers
@@ -68,8 +71,8 @@ const SCRIPT: &[(f32, Step)] = &[
     ),
     (13.6, Step::Tap),
     (14.0, Step::Show("login-000")),
-    (16.0, Step::Tap),
-    (18.0, Step::Tap),
+    (16.0, Step::TapField(196.0, 305.0, "EmailField")),
+    (18.0, Step::TapField(196.0, 380.0, "PasswordField")),
     (20.0, Step::Tap),
     (23.6, Step::Tap),
     (24.0, Step::Show("shop-000")),
@@ -242,6 +245,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 Step::Tap => {
                     client.touch_began();
                     client.gesture(Gesture::Tap, now, 196.0, 620.0, Some("Button"))?;
+                    interaction_until = Some((vt + 120, None));
+                }
+                Step::TapField(x, y, label) => {
+                    client.touch_began();
+                    client.gesture(Gesture::Tap, now, x, y, Some(label))?;
                     interaction_until = Some((vt + 120, None));
                 }
                 Step::DeadTap => {
@@ -461,8 +469,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("  masked regions {:>5}", c.masked_regions);
     let (e, h) = (&t.events, &t.hierarchy);
     println!(
-        "  events         {:>5}   in {} batches; rage taps {}, dead taps {}, dropped {}",
-        e.recorded, e.batches, e.rage_taps, e.dead_taps, e.dropped_buffer_full
+        "  events         {:>5}   in {} batches; rage taps {}, dead taps {}, dropped {}; touches on masked views {} (bounds only), hidden {}",
+        e.recorded, e.batches, e.rage_taps, e.dead_taps, e.dropped_buffer_full, e.touches_masked, e.touches_hidden
     );
     println!(
         "  hierarchy      {:>5} snapshots; unchanged {}, rate-limited {}, partial {}",

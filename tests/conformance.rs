@@ -68,6 +68,13 @@ fn options(set: &Value) -> RejourneyOptions {
         .and_then(Value::as_str)
         .map(Into::into);
     o.trace_hosts = list("traceHosts");
+    let text = |k: &str| set.get(k).and_then(Value::as_str);
+    o.touch_privacy = text("touchPrivacy").map(|t| {
+        rejourney_core::events::TouchPrivacy::parse(t).unwrap_or_else(|| panic!("touchPrivacy {t}"))
+    });
+    o.initial_consent = text("initialConsent").map(|t| {
+        rejourney_core::consent::Consent::parse(t).unwrap_or_else(|| panic!("initialConsent {t}"))
+    });
     o
 }
 
@@ -307,5 +314,38 @@ fn touch_privacy_vectors() {
             }
         };
         assert_eq!(got, want, "{name}");
+    }
+}
+
+/// `consent.json`: what each consent means, and the consent a launch starts with (its
+/// `transitions` are replayed against the real server by `tests/consent.rs`).
+#[test]
+fn consent_vectors() {
+    use rejourney_core::consent::Consent;
+    use rejourney_core::ffi::{consent_at_launch, consent_decision};
+    let path = format!(
+        "{}/tests/conformance/consent.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let consent = |v: &Value| Consent::parse(v.as_str().unwrap()).unwrap();
+    let decisions = v["decisions"].as_array().unwrap();
+    assert_eq!(decisions.len(), 3);
+    for case in decisions {
+        let d = consent_decision(consent(&case["consent"]));
+        let e = &case["expect"];
+        let want = (
+            e["records"].as_bool().unwrap(),
+            e["uploads"].as_bool().unwrap(),
+            e["deletes"].as_bool().unwrap(),
+        );
+        assert_eq!((d.records, d.uploads, d.deletes), want, "{case}");
+    }
+    let launch = v["launch"].as_array().unwrap();
+    assert!(launch.len() >= 8);
+    for case in launch {
+        let persisted = case["persisted"].as_str().map(str::to_owned);
+        let got = consent_at_launch(persisted, consent(&case["initial"]));
+        assert_eq!(got, consent(&case["expect"]), "{}", case["name"]);
     }
 }

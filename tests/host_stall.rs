@@ -129,6 +129,14 @@ fn every_host_call_returns_promptly_while_the_server_stalls() {
     // without anyone waiting for the encoder or the network.
     timed("stop", PROMPT, || c.stop(t0 + 31_000).unwrap());
     timed("start again", PROMPT, || c.start(t0 + 32_000).unwrap());
+    // Consent changes hold or release the stalled uploader; none waits for it.
+    use rejourney_core::consent::Consent;
+    timed("set_consent(pending)", PROMPT, || {
+        c.set_consent(Consent::Pending, t0 + 32_100).unwrap()
+    });
+    timed("set_consent(granted)", PROMPT, || {
+        c.set_consent(Consent::Granted, t0 + 32_200).unwrap()
+    });
 
     // Calls with a timeout: the timeout is the total, however many stages they have.
     let flushed = timed("flush(1 s)", Duration::from_millis(2500), || {
@@ -336,6 +344,17 @@ fn every_host_call_returns_promptly_while_the_disk_stalls() {
         c.flush(Duration::from_secs(1))
     });
     timed("opt_out", PROMPT, || c.opt_out(t0 + 17_000));
+    // The consent file is written off this thread; a denial deletes like an opt-out.
+    use rejourney_core::consent::Consent;
+    timed("set_consent(pending)", PROMPT, || {
+        c.set_consent(Consent::Pending, t0 + 17_100).unwrap()
+    });
+    timed("set_consent(denied)", PROMPT, || {
+        c.set_consent(Consent::Denied, t0 + 17_200).unwrap()
+    });
+    timed("set_consent(granted)", PROMPT, || {
+        c.set_consent(Consent::Granted, t0 + 17_300).unwrap()
+    });
     timed("telemetry", PROMPT, || c.telemetry());
     stall_writes(&spool, Duration::ZERO);
     timed("shutdown(1 s)", Duration::from_millis(2500), || {

@@ -104,9 +104,22 @@ fn record(srv: &IngestServer, privacy: TouchPrivacy, spool: &Path) -> (String, V
         None,
     )
     .unwrap();
+    // A drag that starts inside the masked input and ends outside every mask: it started
+    // on the masked view, so it keeps that view's bounds (its end would say where the
+    // finger went from the field).
+    let outside = (1.0, spec.height as f32 - 1.0);
+    let drag = rejourney_core::events::TouchSummary {
+        start_x: other.x + 10.0,
+        start_y: other.y + 10.0,
+        end_x: outside.0,
+        end_y: outside.1,
+        duration_ms: 300,
+        max_pointers: 1,
+    };
+    c.touch_on(T0 + 3_500, &drag, Some("dragged-out"), None)
+        .unwrap();
     // A tap outside every mask keeps its position (unless hidden), and a dead tap on a
     // masked view is still found.
-    let outside = (1.0, spec.height as f32 - 1.0);
     assert!(!rects.iter().any(|r| inside(r, (1.0, outside.1 as f64))));
     c.gesture(Gesture::Tap, T0 + 4_000, outside.0, outside.1, Some("free"))
         .unwrap();
@@ -162,6 +175,17 @@ fn no_stored_event_has_a_coordinate_inside_a_masked_view() {
         .find(|e| e["gestureType"] == "swipe")
         .unwrap();
     assert_eq!(swipe["touchPrivacy"], "masked");
+    let dragged = by_label("dragged-out").expect("the drag out of the field");
+    assert_eq!(dragged["gestureType"], "swipe");
+    assert_eq!(
+        dragged["touchPrivacy"], "masked",
+        "placed by its end: {dragged}"
+    );
+    assert_eq!(
+        dragged["targetBounds"]["y"].as_f64().unwrap() as f32,
+        rects[1].y,
+        "{dragged}"
+    );
     assert!(touches
         .iter()
         .any(|e| e["gestureType"] == "dead_tap" && e["touchPrivacy"] == "masked"));

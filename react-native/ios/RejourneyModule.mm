@@ -54,6 +54,10 @@ RCT_EXPORT_METHOD(flushBuffer:(NSString *)reason resolve:(RCTPromiseResolveBlock
   resolve(@([_impl flushBuffer:reason]));
 }
 RCT_EXPORT_METHOD(optOut:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) { [_impl optOut]; resolve(nil); }
+RCT_EXPORT_METHOD(setConsent:(NSString *)consent resolve:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) {
+  [_impl setConsent:consent];
+  resolve(nil);
+}
 RCT_EXPORT_METHOD(telemetryJson:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) { resolve([_impl telemetryJson]); }
 RCT_EXPORT_METHOD(sessionUrl:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) { resolve([_impl sessionUrl]); }
 RCT_EXPORT_METHOD(tracingHeadersJson:(NSString *)url resolve:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) {

@@ -32,6 +32,7 @@ public final class RejourneyModuleBridge: NSObject {
     }
     @objc public func flushBuffer(_ reason: String) -> Bool { impl.flushBuffer(reason: reason) }
     @objc public func optOut() { try? impl.optOut() }
+    @objc public func setConsent(_ consent: String) { try? impl.setConsent(consent) }
     @objc public func telemetryJson() -> String { impl.telemetryJson() }
     @objc public func sessionUrl() -> String? { impl.sessionUrl() }
     @objc public func tracingHeadersJson(_ url: String) -> String { impl.tracingHeadersJson(url: url) }

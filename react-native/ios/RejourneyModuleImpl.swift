@@ -90,6 +90,28 @@ public final class RejourneyModuleImpl {
 
     public func optOut() throws { try current?.core.optOut(nowMs: current?.now ?? 0) }
 
+    /// `pending`, `granted` or `denied` (validated in JS; anything else is refused here too).
+    /// Before `start` the SDK holds it for the client that opens next.
+    public func setConsent(_ consent: String) throws { Rejourney.setConsent(try Self.consent(consent)) }
+
+    static func consent(_ s: String) throws -> TrackingConsent {
+        switch s {
+        case "pending": return .pending
+        case "granted": return .granted
+        case "denied": return .denied
+        default: throw ModuleError.invalidOptions("consent must be pending, granted or denied")
+        }
+    }
+
+    static func touchPrivacy(_ s: String) throws -> TouchPrivacy {
+        switch s {
+        case "mask_masked": return .maskMasked
+        case "hide_all": return .hideAll
+        case "show": return .show
+        default: throw ModuleError.invalidOptions("touchPrivacy must be mask_masked, hide_all or show")
+        }
+    }
+
     public func telemetryJson() -> String { (try? current?.telemetry().json) ?? "{}" }
     /// Session links (the core decides; issue 26).
     public func sessionUrl() -> String? { current?.sessionUrl }
@@ -136,7 +158,9 @@ public final class RejourneyModuleImpl {
             uploadOnlyOnUnmetered: flag("uploadOnlyOnUnmetered"),
             lowBatteryThreshold: num("lowBatteryThreshold").map { Float($0) },
             dashboardUrl: m["dashboardUrl"] as? String,
-            traceHosts: list("traceHosts"))
+            traceHosts: list("traceHosts"),
+            touchPrivacy: try (m["touchPrivacy"] as? String).map(Self.touchPrivacy),
+            initialConsent: try (m["initialConsent"] as? String).map(Self.consent))
     }
 
     /// A JS property value: strings, finite numbers, booleans, null; anything else as text.

@@ -40,6 +40,7 @@ class RejourneyClient {
     this.reportError = fn(async () => false);
     this.flushBuffer = fn(async () => false);
     this.optOut = fn(async () => {});
+    this.setConsent = fn(async () => {});
     this.telemetry = fn(async () => ({}));
     this.getSessionUrl = fn(async () => null);
     this.tracingHeaders = fn(async () => ({}));

@@ -32,6 +32,8 @@ export interface Spec extends TurboModule {
   /** Uploads the session's on-error buffer now (a manual trigger); resolves to whether it was buffering. */
   flushBuffer(reason: string): Promise<boolean>;
   optOut(): Promise<void>;
+  /** The user's tracking consent (`pending`, `granted`, `denied`), kept on the device by the core. */
+  setConsent(consent: string): Promise<void>;
   telemetryJson(): Promise<string>;
   /** The current session's replay URL on the dashboard (null without one that uploads). */
   sessionUrl(): Promise<string | null>;

@@ -10,10 +10,10 @@ import { captureConsole } from "./logs";
 import { NativeModule, resolveNative, Resolution, warnOnce } from "./native";
 import { expoRouterScreen, followNavigation, NavigationContainerLike } from "./navigation";
 import { instrumentNetwork } from "./network";
-import { RejourneyConfigError, RejourneyOptions, resolveOptions } from "./options";
+import { oneOf, RejourneyConfigError, RejourneyOptions, resolveOptions, TRACKING_CONSENT, TrackingConsent } from "./options";
 
 export { RejourneyConfigError, resolveOptions, DEFAULT_API_URL, RN_TEXT_CLASSES, RN_IMAGE_CLASSES } from "./options";
-export type { RejourneyOptions, NativeOptions, JsOptions } from "./options";
+export type { RejourneyOptions, NativeOptions, JsOptions, TouchPrivacy, TrackingConsent } from "./options";
 export type { Spec as NativeRejourneySpec } from "./NativeRejourney";
 export { Mask, Unmask, MASK_TAG, UNMASK_TAG } from "./Mask";
 export type { MaskProps } from "./Mask";
@@ -217,6 +217,24 @@ export class RejourneyClient {
       return (await mod.flushBuffer(reason)) === true;
     } catch {
       return false;
+    }
+  }
+
+  /**
+   * The user's tracking consent: `"pending"` records on the device and sends nothing,
+   * `"granted"` uploads what pending kept and records on, `"denied"` deletes everything of the
+   * user on the device and records nothing. Kept on the device by the core (later launches
+   * start from it); before `start` the native SDK holds it for the core. Rejects only for a
+   * value that is none of the three.
+   */
+  async setConsent(consent: TrackingConsent): Promise<void> {
+    const c = oneOf("consent", consent, TRACKING_CONSENT);
+    const mod = this.native();
+    if (!mod) return;
+    try {
+      await mod.setConsent(c);
+    } catch {
+      // The native side never decides: a refusal (no core) is not the app's problem.
     }
   }
 

@@ -79,6 +79,30 @@ export interface RejourneyOptions {
   dashboardUrl?: string;
   /** Hosts whose requests may carry `x-rejourney-session-id` (exact, or `*.example.com`). */
   traceHosts?: string[];
+  /**
+   * Where touches are recorded (core default `"mask_masked"`: a touch inside a masked view keeps
+   * only that view's bounds; `"hide_all"`: no positions; `"show"`).
+   */
+  touchPrivacy?: TouchPrivacy;
+  /**
+   * Tracking consent until the user answers (core default `"granted"`). An answer given with
+   * `Rejourney.setConsent` is kept on the device and wins at later launches.
+   */
+  initialConsent?: TrackingConsent;
+}
+
+export type TouchPrivacy = "mask_masked" | "hide_all" | "show";
+/** `pending` records on the device and sends nothing, `granted` uploads what pending kept, `denied` deletes it all. */
+export type TrackingConsent = "pending" | "granted" | "denied";
+export const TOUCH_PRIVACY: readonly TouchPrivacy[] = ["mask_masked", "hide_all", "show"];
+export const TRACKING_CONSENT: readonly TrackingConsent[] = ["pending", "granted", "denied"];
+
+/** One of `allowed`, or a `RejourneyConfigError` naming them. */
+export function oneOf<T extends string>(name: string, v: unknown, allowed: readonly T[]): T {
+  if (typeof v !== "string" || !(allowed as readonly string[]).includes(v)) {
+    throw new RejourneyConfigError(`${name} must be one of ${allowed.join(", ")}, got ${String(v)}`);
+  }
+  return v as T;
 }
 
 /** What the native module receives: only what the app set, plus React Native's own masks. */
@@ -111,6 +135,8 @@ export interface NativeOptions {
   lowBatteryThreshold?: number;
   dashboardUrl?: string;
   traceHosts?: string[];
+  touchPrivacy?: TouchPrivacy;
+  initialConsent?: TrackingConsent;
 }
 
 /** What the JS layer itself instruments. */
@@ -176,7 +202,7 @@ const KNOWN = new Set([
   "bufferCaptureIntervalMs", "remoteConfig", "remoteConfigHoldMs", "maskTextInputs",
   "backgroundTimeoutMs", "maskAllText", "maskAllImages", "maskWebViews", "maskVideo",
   "maskedClasses", "maskedTestIds", "urlDenyList", "anrThresholdMs", "captureHierarchy",
-  "captureErrors", "captureNetwork", "captureConsoleLogs",
+  "captureErrors", "captureNetwork", "captureConsoleLogs", "touchPrivacy", "initialConsent",
   "uploadOnlyOnUnmetered", "lowBatteryThreshold", "dashboardUrl", "traceHosts",
 ]);
 
@@ -244,6 +270,9 @@ export function resolveOptions(options: RejourneyOptions): { native: NativeOptio
     lowBatteryThreshold: num(o, "lowBatteryThreshold", 0, 1),
     dashboardUrl: text(o, "dashboardUrl"),
     traceHosts: o.traceHosts === undefined ? undefined : names(o, "traceHosts"),
+    touchPrivacy: o.touchPrivacy === undefined ? undefined : oneOf("touchPrivacy", o.touchPrivacy, TOUCH_PRIVACY),
+    initialConsent:
+      o.initialConsent === undefined ? undefined : oneOf("initialConsent", o.initialConsent, TRACKING_CONSENT),
   };
   for (const k of Object.keys(native) as Array<keyof NativeOptions>) {
     if (native[k] === undefined) delete native[k];

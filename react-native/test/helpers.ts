@@ -23,6 +23,7 @@ export class RecordingModule implements NativeRejourneySpec {
   async flushBuffer(reason: string) { this.rec("flushBuffer", [reason]); return this.take(); }
   private take() { const b = this.buffered; this.buffered = false; return b; }
   async optOut() { this.rec("optOut", []); }
+  async setConsent(c: string) { this.rec("setConsent", [c]); }
   async telemetryJson() { return '{"capture":{"frames_captured":3}}'; }
   /** What the native side answers for session links (the core decides there). */
   url: string | null = null;

@@ -11,6 +11,7 @@ pub mod bundle;
 pub mod client;
 pub mod config;
 pub mod decode;
+pub mod consent;
 pub mod device;
 pub mod device_policy;
 pub mod diff;

@@ -100,6 +100,8 @@ struct Slot {
     handed: u64,
     written: u64,
     stop: bool,
+    /// Delete every state file (consent denied), before any state handed after it.
+    clear: bool,
 }
 
 struct Shared {
@@ -251,6 +253,16 @@ impl SessionStore {
         self.hand(id, None);
     }
 
+    /// Forgets every session: states waiting are dropped and every file in the directory
+    /// is deleted on the store's thread (consent denied: nothing of the user stays).
+    pub fn clear(&self) {
+        let mut slot = lock(&self.shared.slot);
+        slot.pending.clear();
+        slot.clear = true;
+        slot.handed += 1;
+        self.shared.cv.notify_all();
+    }
+
     /// Waits up to `timeout` until every state handed so far is written (and the earlier
     /// sessions' end calls are queued).
     pub fn wait_written(&self, timeout: Duration) -> bool {
@@ -285,19 +297,36 @@ impl SessionStore {
     }
 }
 
+/// Deletes every file in the store's directory.
+fn remove_all(dir: &Path) {
+    if let Ok(listing) = fs::read_dir(dir) {
+        for p in listing.filter_map(|e| e.ok().map(|e| e.path())) {
+            if p.is_file() {
+                let _ = fs::remove_file(p);
+            }
+        }
+    }
+}
+
 /// The writer loop: takes everything pending, writes or deletes each, until stopped.
 fn run(s: &Shared) {
     loop {
-        let (batch, handed) = {
+        let (batch, handed, clear) = {
             let mut slot = lock(&s.slot);
-            while slot.pending.is_empty() && !slot.stop {
+            while slot.pending.is_empty() && !slot.clear && !slot.stop {
                 slot = s.cv.wait(slot).unwrap_or_else(|p| p.into_inner());
             }
-            if slot.pending.is_empty() {
+            if slot.pending.is_empty() && !slot.clear {
                 return;
             }
-            (std::mem::take(&mut slot.pending), slot.handed)
+            let clear = std::mem::take(&mut slot.clear);
+            (std::mem::take(&mut slot.pending), slot.handed, clear)
         };
+        // Outside the lock (the host's saves never wait on the disk); the states handed
+        // with it came after the clear, so they are written after it.
+        if clear {
+            remove_all(&s.dir);
+        }
         for (id, state) in batch {
             match state {
                 Some(r) => match write(&s.dir, &r) {

@@ -71,10 +71,16 @@
     return { flag: anr ? 'anr' : 'crash', label: `${anr ? 'ANR' : 'crash'} ${what}`.trim() };
   }
 
+  /** Where a touch landed: its point, or, for a touch the SDK withheld inside a masked view
+   * (`touchPrivacy: "masked"`), that view's bounds only; a hidden one has neither. */
   function position(e) {
     const x = num(e.x) ?? num(e.touches && e.touches[0] && e.touches[0].x);
     const y = num(e.y) ?? num(e.touches && e.touches[0] && e.touches[0].y);
-    return x === null || y === null ? {} : { x, y };
+    if (x !== null && y !== null) return { x, y };
+    const b = e.targetBounds;
+    if (!b || typeof b !== 'object') return {};
+    const r = { x: num(b.x), y: num(b.y), w: num(b.width), h: num(b.height) };
+    return Object.values(r).some((v) => v === null) || r.w < 0 || r.h < 0 ? {} : { bounds: r };
   }
 
   /** Markers: one per stored event; a fault report is merged into the `anr` event carrying its

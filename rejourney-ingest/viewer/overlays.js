@@ -43,9 +43,24 @@
   function drawTouches(ctx, model, t, k) {
     let n = 0;
     for (const m of model.markers) {
-      if (m.x === undefined || m.t > t || m.t < t - TOUCH_MS) continue;
+      if ((m.x === undefined && !m.bounds) || m.t > t || m.t < t - TOUCH_MS) continue;
       if (m.kind !== 'tap' && m.kind !== 'gesture') continue;
       const fade = 1 - (t - m.t) / TOUCH_MS;
+      if (m.bounds) {
+        // Touch privacy: the SDK kept only the masked view's bounds, never a point inside.
+        const b = m.bounds;
+        ctx.globalAlpha = Math.max(0.15, fade);
+        ctx.save();
+        ctx.strokeStyle = m.kind === 'tap' ? '#1c5fd0' : '#7048e8';
+        ctx.lineWidth = 3 * k;
+        ctx.setLineDash([8 * k, 5 * k]);
+        ctx.strokeRect(b.x * k, b.y * k, b.w * k, b.h * k);
+        ctx.restore();
+        tag(ctx, b.x * k, Math.max(0, b.y * k - 18 * k), m.kind === 'tap' ? 'tap (masked view)' : 'gesture (masked view)',
+          m.kind === 'tap' ? '#1c5fd0' : '#7048e8', k);
+        n++;
+        continue;
+      }
       const x = m.x * k;
       const y = m.y * k;
       ctx.globalAlpha = Math.max(0.15, fade);

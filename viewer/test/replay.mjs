@@ -166,7 +166,7 @@ export async function replay(page, ctx) {
   });
 
   await test('taps are drawn as dots where they landed', async () => {
-    const tap = s.events.find((e) => e.type === 'touch' && !s.events.some((o) => o.gestureType && o.gestureType !== 'tap' && o.timestamp === e.timestamp));
+    const tap = s.events.find((e) => e.type === 'touch' && e.x !== undefined && !s.events.some((o) => o.gestureType && o.gestureType !== 'tap' && o.timestamp === e.timestamp));
     await overlays(page, { touches: false, wireframe: false, masks: false });
     await seek(page, tap.timestamp - s.startMs + 100);
     const { k } = await lastDraw(page);
@@ -176,6 +176,25 @@ export async function replay(page, ctx) {
     check(d.touches >= 1, `touches drawn: ${d.touches}`);
     const dot = await pixelAt(page, tap.x * k, tap.y * k);
     check(dot[2] > dot[0] + 40 && dot.join() !== plain.join(), `no blue dot at the tap: ${plain} → ${dot}`);
+  });
+
+  await test('a tap inside a masked view is drawn as that view\'s outline, never as a point', async () => {
+    // Touch privacy is on by default: the demo's taps on masked views keep only their bounds.
+    const masked = s.events.find((e) => e.touchPrivacy === 'masked' && e.targetBounds);
+    check(masked, 'no stored tap inside a masked view');
+    check(masked.x === undefined && masked.y === undefined && !(masked.touches || []).length,
+      `a masked tap carries a position: ${JSON.stringify(masked)}`);
+    await overlays(page, { touches: false, wireframe: false, masks: false });
+    await seek(page, masked.timestamp - s.startMs + 100);
+    const { k } = await lastDraw(page);
+    const b = masked.targetBounds;
+    const corner = [b.x * k + 1, b.y * k + 1];
+    const plain = await pixelAt(page, ...corner);
+    await overlays(page, { touches: true });
+    const d = await lastDraw(page);
+    check(d.touches >= 1, `touches drawn: ${d.touches}`);
+    const drawn = await pixelAt(page, ...corner);
+    check(drawn.join() !== plain.join(), `no outline at the masked view's corner: ${plain} → ${drawn}`);
   });
 
   const snaps = s.hierarchy.map((h) => ({ h, ...flatten(h), t: h.timestamp - s.startMs }));

@@ -34,6 +34,17 @@ final class RejourneyModuleImplTests: XCTestCase {
         XCTAssertThrowsError(try RejourneyModuleImpl.options(["apiUrl": "http://x"]))
     }
 
+    func testTouchPrivacyAndConsentFromJs() throws {
+        let o = try RejourneyModuleImpl.options(["apiKey": "pk", "touchPrivacy": "hide_all", "initialConsent": "pending"])
+        XCTAssertEqual(o.touchPrivacy, .hideAll)
+        XCTAssertEqual(o.initialConsent, .pending)
+        let plain = try RejourneyModuleImpl.options(["apiKey": "pk"])
+        XCTAssertNil(plain.touchPrivacy)
+        XCTAssertNil(plain.initialConsent)
+        XCTAssertThrowsError(try RejourneyModuleImpl.options(["apiKey": "pk", "touchPrivacy": "mask"]))
+        XCTAssertThrowsError(try RejourneyModuleImpl().setConsent("maybe"))
+    }
+
     func testCallsFromJsReachTheCore() throws {
         let env = ProcessInfo.processInfo.environment
         let url = try XCTUnwrap(env["RJ_INGEST_URL"], "RJ_INGEST_URL not set")

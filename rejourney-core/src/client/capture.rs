@@ -225,6 +225,9 @@ impl Client {
     /// The app went to background: capture pauses and the open bundle is sealed so it can
     /// be delivered (the OS may kill us in background).
     pub fn app_backgrounded(&self, now_ms: u64) {
+        if self.consent.denied() {
+            return;
+        }
         if let Some(p) = &self.pulse {
             p.set_paused(true);
         }
@@ -239,6 +242,9 @@ impl Client {
 
     /// The app is back: the session continues, or a new one starts after a long absence.
     pub fn app_foregrounded(&self, now_ms: u64) {
+        if self.consent.denied() {
+            return; // Nothing is recorded, not even the app's state.
+        }
         let rotation = lock(&self.sessions).foregrounded(now_ms);
         if let Some(r) = rotation {
             self.rotate(r);

@@ -68,6 +68,10 @@ impl Client {
             self.save_session(host);
         }
         self.store.stop(deadline.left());
+        // The user's last answer is on disk before the next launch reads it (a tiny write,
+        // given the same grace past `drain` as the spool's).
+        self.consent
+            .stop(deadline.left().max(Duration::from_millis(250)));
         // At most four queued trees: their snapshots reach the uploader before it drains.
         self.hierarchy.stop();
         self.pipeline.stop();

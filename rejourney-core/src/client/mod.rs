@@ -39,6 +39,7 @@ use crate::upload::{
 use crate::wait::{lock, Deadline};
 
 mod capture;
+mod consent;
 mod device;
 mod flush;
 mod links;
@@ -78,6 +79,8 @@ pub struct ClientOptions {
     pub device: crate::device_policy::DevicePolicyConfig,
     /// Session links: the dashboard's origin and the hosts that get the session header.
     pub links: crate::session_links::LinkOptions,
+    /// Tracking consent when no earlier run kept one ([`crate::consent`]; default granted).
+    pub initial_consent: crate::consent::Consent,
 }
 
 impl ClientOptions {
@@ -97,6 +100,7 @@ impl ClientOptions {
             strings: StringLimits::default(),
             device: Default::default(),
             links: Default::default(),
+            initial_consent: Default::default(),
         }
     }
 }
@@ -129,6 +133,9 @@ pub enum ClientError {
     InvalidArgument(&'static str),
     #[error("recording has not been started")]
     NotStarted,
+    /// The user denied tracking consent: nothing is recorded until it changes.
+    #[error("tracking consent is denied")]
+    ConsentDenied,
     #[error("the client is shut down")]
     Closed,
 }
@@ -156,6 +163,8 @@ pub struct ClientSnapshot {
     pub device: crate::device_policy::DeviceCounters,
     /// The debug frame observer's deliveries and drops.
     pub frame_observer: crate::frame_observer::ObserverCounters,
+    /// The tracking consent and what it did.
+    pub consent: crate::consent::ConsentCounters,
 }
 
 /// Told when sessions start and end (the host may show a badge, log, or link ids).
@@ -241,6 +250,8 @@ pub struct Client {
     device: crate::device_policy::DeviceGate,
     /// Replay URLs and tracing headers ([`crate::session_links`]).
     links: crate::session_links::SessionLinks,
+    /// The user's tracking consent ([`crate::consent`]).
+    consent: consent::ConsentState,
 }
 
 /// Sessions an opt-out remembers to purge (more than a process ends with work in flight).
@@ -320,7 +331,11 @@ impl Client {
         let links = crate::session_links::SessionLinks::new(&opts.delivery.api_url, &opts.links)?;
         // Before any thread starts: the remote-config fetch uses the same API URL.
         opts.delivery.validate()?;
-        let remote = modes::start_remote(&opts)?;
+        // Before any thread that could send starts: a launch with consent pending or
+        // denied sends nothing at all.
+        let consent = consent::ConsentState::open(&opts.delivery.spool_dir, opts.initial_consent)?;
+        let held = consent.get() != crate::consent::Consent::Granted;
+        let remote = modes::start_remote(&opts, held)?;
         let plan = modes::PlanState::new(&opts);
         // Device auth and presigns describe the device the same way event batches do.
         let no_metadata = opts
@@ -331,7 +346,7 @@ impl Client {
         if no_metadata {
             opts.delivery.device_metadata = opts.device_info.clone();
         }
-        let uploader = Uploader::start(opts.delivery.clone())?;
+        let uploader = Uploader::start_with_consent(opts.delivery.clone(), consent.get())?;
         let pipeline = Arc::new(Pipeline::new(
             opts.capture.clone(),
             SessionTag {
@@ -436,7 +451,7 @@ impl Client {
             .and_then(|u| u.host_str().map(str::to_owned))
             .into_iter()
             .collect();
-        Ok(Self {
+        let client = Self {
             observer: Mutex::new(None),
             pipeline,
             uploader,
@@ -477,7 +492,11 @@ impl Client {
             stalls,
             device: crate::device_policy::DeviceGate::new(opts.device),
             links,
-        })
+            consent,
+        };
+        // A denial kept by an earlier run finishes its deletion (and ends nothing).
+        client.apply_consent(client.consent.get(), 0);
+        Ok(client)
     }
 
     fn check_open(&self) -> Result<(), ClientError> {
@@ -489,8 +508,14 @@ impl Client {
     }
 
     /// Starts recording a new session (ending a running one). Returns the session id.
+    /// With consent denied nothing starts (`ConsentDenied`); the session begins when the
+    /// consent allows it.
     pub fn start(&self, now_ms: u64) -> Result<String, ClientError> {
         self.check_open()?;
+        self.consent.want(true);
+        if self.consent.denied() {
+            return Err(ClientError::ConsentDenied);
+        }
         let (ended, session) = lock(&self.sessions).start(now_ms);
         if let Some(e) = ended {
             self.finish_session(e);
@@ -705,6 +730,7 @@ impl Client {
     /// Ends the session (its end call is queued behind its frames) and stops capturing.
     pub fn stop(&self, now_ms: u64) -> Result<(), ClientError> {
         self.check_open()?;
+        self.consent.want(false);
         self.recording.store(false, Release);
         self.pipeline.set_capture_stopped(true);
         let ended = lock(&self.sessions).end(now_ms, EndReason::Stopped);
@@ -753,6 +779,7 @@ impl Client {
         snap.session_store = self.store.counters();
         snap.device = self.device.counters();
         snap.frame_observer = self.pipeline.observer().counters();
+        snap.consent = self.consent.counters();
         snap
     }
 }

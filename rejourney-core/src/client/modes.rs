@@ -77,8 +77,10 @@ impl PlanState {
 }
 
 /// Starts the fetch thread when remote config is on.
+/// `held`: consent is not granted, so no fetch leaves the phone until it is.
 pub(super) fn start_remote(
     opts: &ClientOptions,
+    held: bool,
 ) -> Result<Option<RemoteConfigSource>, ClientError> {
     if !opts.remote.enabled {
         return Ok(None);
@@ -93,7 +95,7 @@ pub(super) fn start_remote(
         timeouts: opts.remote.timeouts,
         sdk_version: opts.delivery.sdk_version.clone(),
     };
-    RemoteConfigSource::start(cfg)
+    RemoteConfigSource::start_held(cfg, held)
         .map(Some)
         .map_err(|e| ClientError::Delivery(DeliveryError::Thread(e.to_string())))
 }

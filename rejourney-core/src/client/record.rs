@@ -63,6 +63,37 @@ impl Client {
         )?)
     }
 
+    /// A finished touch sequence as the shim saw it (start and end points, duration,
+    /// fingers): classified here, and placed by where it started (touch privacy).
+    pub fn touch_on(
+        &self,
+        ts_ms: u64,
+        touch: &crate::events::TouchSummary,
+        target: Option<&str>,
+        interactive: Option<bool>,
+    ) -> Result<Gesture, ClientError> {
+        self.check_recording()?;
+        let kind = crate::events::classify_touch(touch);
+        // A touch that started inside a masked view keeps that view's bounds wherever it
+        // ended; one that started outside is placed by its end (which may be inside one).
+        let shown = {
+            let m = lock(&self.masks);
+            match m.touch.place(touch.start_x, touch.start_y) {
+                TouchPosition::Exact { .. } => m.touch.place(touch.end_x, touch.end_y),
+                withheld => withheld,
+            }
+        };
+        lock(&self.events).rec.gesture_placed(
+            kind,
+            ts_ms,
+            (touch.end_x, touch.end_y),
+            shown,
+            target,
+            interactive,
+        )?;
+        Ok(kind)
+    }
+
     pub fn screen_changed(&self, ts_ms: u64, name: &str) -> Result<(), ClientError> {
         self.check_recording()?;
         // The last frame's masks were another screen's: touches wait for the next frame.

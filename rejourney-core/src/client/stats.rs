@@ -59,6 +59,7 @@ impl Stats {
             session_store: Default::default(),
             device: Default::default(),
             frame_observer: Default::default(),
+            consent: Default::default(),
         }
     }
 }

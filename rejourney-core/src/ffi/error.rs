@@ -29,6 +29,10 @@ pub enum RejourneyError {
     Closed,
     #[error("internal error (reported, not crashed): {detail}")]
     Internal { detail: String },
+    /// The user denied tracking consent (`set_consent`): `start` records nothing; the
+    /// session begins when the consent becomes pending or granted.
+    #[error("tracking consent is denied")]
+    ConsentDenied,
 }
 
 impl From<ClientError> for RejourneyError {
@@ -57,6 +61,7 @@ impl From<ClientError> for RejourneyError {
                 Self::InvalidArgument { detail: message }
             }
             ClientError::NotStarted => Self::NotStarted,
+            ClientError::ConsentDenied => Self::ConsentDenied,
         }
     }
 }

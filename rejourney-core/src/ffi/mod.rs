@@ -20,6 +20,7 @@ use crate::pipeline::PipelineError;
 use crate::policy::Action;
 use crate::upload::{DeliveryConfig, DeliveryError};
 
+mod consent;
 mod error;
 mod frames;
 mod links;
@@ -28,6 +29,7 @@ mod observer;
 mod options;
 mod types;
 
+pub use consent::{consent_at_launch, consent_decision};
 pub use error::RejourneyError;
 pub use object::Rejourney;
 pub use observer::{decode_jpeg, DecodedImage, FrameObserver, ObservedFrame};

@@ -173,7 +173,8 @@ impl Rejourney {
     }
 
     /// A finished touch sequence (points): the core classifies it (`classify_touch`) and
-    /// records the gesture where the finger came up. Returns what it recorded.
+    /// records the gesture where the finger came up, unless touch privacy withholds it (it
+    /// started, or ended, inside a masked view). Returns what it recorded.
     /// `interactive`: whether the touched view is a control (see [`Self::track_gesture`]).
     #[uniffi::method(default(interactive = None))]
     pub fn track_touch(
@@ -184,16 +185,9 @@ impl Rejourney {
         interactive: Option<bool>,
     ) -> Result<Gesture, RejourneyError> {
         guard(|| {
-            let kind = crate::events::classify_touch(&touch);
-            self.client.gesture_on(
-                kind,
-                timestamp_ms,
-                touch.end_x,
-                touch.end_y,
-                target.as_deref(),
-                interactive,
-            )?;
-            Ok(kind)
+            Ok(self
+                .client
+                .touch_on(timestamp_ms, &touch, target.as_deref(), interactive)?)
         })
     }
 

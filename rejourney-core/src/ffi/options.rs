@@ -125,6 +125,10 @@ pub struct RejourneyOptions {
     /// `x-rejourney-session-id` header from `tracing_headers`; no other host ever does.
     #[uniffi(default = [])]
     pub trace_hosts: Vec<String>,
+    /// Tracking consent when no earlier launch kept one (default `Granted`; a consent set
+    /// with `set_consent` is kept and wins at later launches).
+    #[uniffi(default = None)]
+    pub initial_consent: Option<crate::consent::Consent>,
 }
 
 impl RejourneyOptions {
@@ -175,6 +179,7 @@ impl RejourneyOptions {
             low_battery_threshold: None,
             dashboard_url: None,
             trace_hosts: Vec::new(),
+            initial_consent: None,
         }
     }
 }
@@ -249,6 +254,7 @@ pub(super) fn client_options(o: RejourneyOptions) -> Result<ClientOptions, Rejou
     set(&mut opts.anr_threshold_ms, o.anr_threshold_ms);
     opts.events.url_deny_list = o.url_deny_list;
     set(&mut opts.events.touch_privacy, o.touch_privacy);
+    set(&mut opts.initial_consent, o.initial_consent);
     set(&mut opts.hierarchy.enabled, o.capture_hierarchy);
     opts.device_info = crate::device::DeviceInfo {
         platform: o.platform,
@@ -340,6 +346,7 @@ pub(super) fn effective_json(o: RejourneyOptions) -> Result<String, RejourneyErr
         "lowBatteryThreshold": opts.device.low_battery_threshold,
         "dashboardUrl": links.dashboard(),
         "traceHosts": links.trace_hosts(),
+        "initialConsent": opts.initial_consent.as_str(),
     });
     Ok(v.to_string())
 }

@@ -97,6 +97,9 @@ struct Inner {
     wanted: Mutex<u64>,
     wake: Condvar,
     stop: AtomicBool,
+    /// Tracking consent pending or denied: no request leaves the phone; a wanted fetch
+    /// waits until it is released ([`RemoteConfigSource::set_held`]).
+    held: AtomicBool,
 }
 
 /// The fetch thread's handle. Dropping it stops the thread (a fetch in flight is abandoned
@@ -183,6 +186,12 @@ fn transport_words(e: &TransportError) -> String {
 impl RemoteConfigSource {
     /// Starts the thread and its first fetch.
     pub fn start(cfg: FetchConfig) -> std::io::Result<Self> {
+        Self::start_held(cfg, false)
+    }
+
+    /// Starts the thread; with `held` its first fetch waits for [`Self::set_held`]`(false)`
+    /// (the cached answer is still loaded: reading the disk sends nothing).
+    pub fn start_held(cfg: FetchConfig, held: bool) -> std::io::Result<Self> {
         let inner = Arc::new(Inner {
             cfg,
             state: Mutex::new(RemoteState {
@@ -198,6 +207,7 @@ impl RemoteConfigSource {
             wanted: Mutex::new(1),
             wake: Condvar::new(),
             stop: AtomicBool::new(false),
+            held: AtomicBool::new(held),
         });
         let worker = inner.clone();
         let thread = std::thread::Builder::new()
@@ -223,6 +233,13 @@ impl RemoteConfigSource {
     pub fn refetch(&self) {
         *lock(&self.inner.wanted) += 1;
         lock(&self.inner.state).in_flight = true;
+        self.inner.wake.notify_all();
+    }
+
+    /// Holds (or releases) every fetch: consent pending or denied sends nothing.
+    pub fn set_held(&self, held: bool) {
+        let _wanted = lock(&self.inner.wanted);
+        self.inner.held.store(held, Release);
         self.inner.wake.notify_all();
     }
 
@@ -292,7 +309,7 @@ fn run(inner: Arc<Inner>) {
     loop {
         {
             let mut wanted = lock(&inner.wanted);
-            while *wanted == 0 && !inner.stop.load(Acquire) {
+            while (*wanted == 0 || inner.held.load(Acquire)) && !inner.stop.load(Acquire) {
                 wanted = match inner.wake.wait(wanted) {
                     Ok(g) => g,
                     Err(p) => p.into_inner(),

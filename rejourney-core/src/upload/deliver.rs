@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::http::{Response, Transport, TransportError};
 use super::protocol::{self, Declined as Closed, Presign};
 use super::retry::{classify, StatusClass};
-use super::shared::{count_drop, count_drops, delete_session, is_purged, Shared};
+use super::shared::{consent_holds, count_drop, count_drops, delete_session, is_purged, Shared};
 use super::spooler::declined;
 use super::stage::{StageFile, UploadStage};
 use super::stats::DeliveryDrop;
@@ -123,7 +123,9 @@ impl Deliverer {
         loop {
             let spooled = lock(&self.shared.spooled_ack).through;
             if self.shared.opt_out.swap(false, AcqRel) {
-                lock(&self.shared.spool).clear();
+                // The purge cleared the spool under its lock when it was asked; clearing
+                // it again here would delete what was recorded after it (a new session
+                // spooled while this thread was out on a request).
                 self.progress.clear();
             }
             self.publish();
@@ -133,8 +135,9 @@ impl Deliverer {
             // sessions left in the spool stays there for a launch the project is enabled in.
             let (oldest, wait_for) = if self.shared.disabled.load(Acquire) {
                 (None, None)
-            } else if self.shared.deferred.load(Acquire) {
-                // Deferred for the device's sake: the spool keeps it; not idle while it
+            } else if self.shared.deferred.load(Acquire) || consent_holds(&self.shared) {
+                // Deferred for the device's sake, or consent pending (nothing leaves the
+                // phone, not even device auth): the spool keeps it; not idle while it
                 // holds anything (a flush waits), woken when uploads resume.
                 let waiting = !lock(&self.shared.spool).is_empty();
                 (None, waiting.then_some(DEFERRED_RECHECK))

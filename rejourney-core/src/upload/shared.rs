@@ -70,6 +70,28 @@ pub(super) struct Shared {
     pub(super) idle_requested: AtomicU64,
     pub(super) idle_acked: Mutex<u64>,
     pub(super) idle_cv: Condvar,
+    /// Tracking consent ([`crate::consent`]): pending holds every request, denied also
+    /// deletes whatever arrives. [`consent_code`] values.
+    pub(super) consent: std::sync::atomic::AtomicU8,
+}
+
+/// [`Shared::consent`] as a number (an atomic, read by both threads on every round).
+pub(super) fn consent_code(c: crate::consent::Consent) -> u8 {
+    match c {
+        crate::consent::Consent::Granted => 0,
+        crate::consent::Consent::Pending => 1,
+        crate::consent::Consent::Denied => 2,
+    }
+}
+
+/// Nothing may leave the phone (consent pending or denied).
+pub(super) fn consent_holds(shared: &Shared) -> bool {
+    shared.consent.load(Acquire) != 0
+}
+
+/// Consent denied: nothing arriving is kept.
+pub(super) fn consent_denied(shared: &Shared) -> bool {
+    shared.consent.load(Acquire) == 2
 }
 
 /// Idle-request tokens the spooler has persisted everything for, and the ranges of tokens

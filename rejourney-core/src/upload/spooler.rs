@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 use super::buffer::is_buffered_kind;
 use super::protocol::Declined as Closed;
-use super::shared::{count_drop, count_write_failure, is_purged, Shared};
+use super::shared::{consent_denied, count_drop, count_write_failure, is_purged, Shared};
 use super::stats::DeliveryDrop;
 use crate::artifact::{Artifact, ArtifactKind};
 use crate::spool::SpoolError;
@@ -65,7 +65,7 @@ fn ingest(shared: &Shared) {
             None => shared.inbox.pop(),
         };
         let Some(a) = next else { break };
-        if is_purged(shared, &a.meta.session_id) {
+        if is_purged(shared, &a.meta.session_id) || consent_denied(shared) {
             count_drop(shared, DeliveryDrop::Purged);
             continue;
         }

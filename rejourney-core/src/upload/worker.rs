@@ -14,7 +14,9 @@ use super::deliver::Deliverer;
 use super::http::Transport;
 use super::protocol;
 pub use super::shared::BundleSource;
-use super::shared::{count_drops, delete_session, mark_purged, snapshot_of, Shared, SpooledAck};
+use super::shared::{
+    consent_code, count_drops, delete_session, mark_purged, snapshot_of, Shared, SpooledAck,
+};
 use super::spooler::run_spooler;
 use super::stats::Counters;
 use super::stats::DeliveryDrop as Drop_;
@@ -78,6 +80,15 @@ impl std::fmt::Debug for Uploader {
 impl Uploader {
     /// Opens the spool (resuming what earlier runs left) and starts the upload thread.
     pub fn start(config: DeliveryConfig) -> Result<Self, DeliveryError> {
+        Self::start_with_consent(config, crate::consent::Consent::Granted)
+    }
+
+    /// [`Uploader::start`] under a tracking consent known before any thread starts (a
+    /// launch with consent pending sends nothing, not even what earlier runs spooled).
+    pub fn start_with_consent(
+        config: DeliveryConfig,
+        consent: crate::consent::Consent,
+    ) -> Result<Self, DeliveryError> {
         config.validate()?;
         let (spool, report) = Spool::open(&config.spool_dir, config.spool)?;
         // What an earlier run buffered: triggered sessions (a crash, an error the app died
@@ -118,6 +129,7 @@ impl Uploader {
             idle_requested: AtomicU64::new(0),
             idle_acked: Mutex::new(0),
             idle_cv: Condvar::new(),
+            consent: std::sync::atomic::AtomicU8::new(consent_code(consent)),
         });
         shared.counters.with(|c| {
             c.resumed_from_spool = report.resumed as u64;
@@ -194,6 +206,16 @@ impl Uploader {
     /// in the spool. Resuming wakes the upload thread at once.
     pub fn set_deferred(&self, deferred: bool) {
         if self.shared.deferred.swap(deferred, AcqRel) != deferred {
+            self.shared.upload_bell.ring();
+        }
+    }
+
+    /// Follows the tracking consent ([`crate::consent`]): pending holds every request (the
+    /// spool keeps what arrives), denied also deletes what arrives from now on (the caller
+    /// purges what is already there), granted resumes uploads at once.
+    pub fn set_consent(&self, consent: crate::consent::Consent) {
+        let code = consent_code(consent);
+        if self.shared.consent.swap(code, AcqRel) != code {
             self.shared.upload_bell.ring();
         }
     }

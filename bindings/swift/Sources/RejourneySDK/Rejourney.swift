@@ -15,6 +15,12 @@ public typealias RejourneyError = RejourneyBindings.RejourneyError
 public typealias NetworkRequestInfo = RejourneyBindings.NetworkRequestInfo
 public typealias MaskRect = RejourneyBindings.MaskRect
 public typealias CaptureDecision = RejourneyBindings.CaptureDecision
+/// Where touches are recorded (`tests/conformance/touch_privacy.json`).
+public typealias TouchPrivacy = RejourneyBindings.TouchPrivacy
+/// The user's tracking consent (`tests/conformance/consent.json`): `.pending` records on the
+/// device and sends nothing, `.granted` uploads what pending kept and records on, `.denied`
+/// deletes everything of the user on the device and records nothing. The core decides.
+public typealias TrackingConsent = RejourneyBindings.Consent
 
 /// One recording client: the Rust core plus the Swift-side mask registry. Every method is
 /// safe from any thread and never throws into the app for events (an invalid event is
@@ -67,6 +73,16 @@ public final class RejourneyClient: @unchecked Sendable {
     public func start() throws -> String { try core.start(nowMs: now) }
     public func stop() throws { try core.stop(nowMs: now) }
     public var sessionId: String? { core.sessionId() }
+    /// Starts recording unless the user denied consent (then the core starts the session
+    /// itself once the consent allows it). Returns the session id, nil when denied.
+    @discardableResult
+    public func startUnlessDenied() throws -> String? {
+        do { return try start() } catch RejourneyError.ConsentDenied { return nil }
+    }
+    /// Sets the user's tracking consent (kept on the device by the core); never throws.
+    public func setConsent(_ consent: TrackingConsent) { swallow { try core.setConsent(consent: consent, nowMs: now) } }
+    /// The consent in force.
+    public var consent: TrackingConsent { core.consent() }
     public func telemetry() throws -> Telemetry { try core.telemetry() }
 
     /// Waits up to `timeout` for everything recorded so far to be delivered.
@@ -251,7 +267,9 @@ public enum Rejourney {
             let dir = try storageDirectory ?? StorageLocation.prepare()
             let client = try RejourneyClient(options: options, storageDirectory: dir,
                                              deviceId: deviceId(in: dir), device: currentDevice())
-            try client.start()
+            // A consent given before start reaches the core before anything is recorded.
+            if let c = consentBeforeStart.take() { client.setConsent(c) }
+            try client.startUnlessDenied()
             return client
         }, started: started)
     }
@@ -270,6 +288,19 @@ public enum Rejourney {
     }
 
     public static func identify(_ userId: String?) { lifecycle.perform { $0.identify(userId) } }
+
+    /// The user's tracking consent, kept on the device by the core. Before `start` it is held
+    /// and handed to the next client as it opens; while one opens, it is replayed into it.
+    public static func setConsent(_ consent: TrackingConsent) {
+        if let c = shared { return c.setConsent(consent) }
+        consentBeforeStart.put(consent)
+        lifecycle.perform { $0.setConsent(consent) }
+    }
+
+    /// The consent in force (nil before a client opened).
+    public static var consent: TrackingConsent? { shared?.consent }
+
+    private static let consentBeforeStart = ConsentSlot()
 
     /// A handled error (see `RejourneyClient.captureError`); false when not started or while a
     /// client opens (it is then recorded once open).
@@ -350,4 +381,12 @@ final class AdapterSlot: @unchecked Sendable {
         (slot.adapter as? UIKitAdapter)?.uninstall()
         #endif
     }
+}
+
+/// A consent set before any client opened (the latest wins).
+final class ConsentSlot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: TrackingConsent?
+    func put(_ c: TrackingConsent) { lock.lock(); value = c; lock.unlock() }
+    func take() -> TrackingConsent? { lock.lock(); defer { value = nil; lock.unlock() }; return value }
 }

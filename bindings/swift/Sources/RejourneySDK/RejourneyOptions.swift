@@ -72,6 +72,12 @@ public struct RejourneyOptions: Equatable, Sendable {
     /// Hosts whose requests get the `x-rejourney-session-id` header (`URLRequest.addRejourneyTracing`):
     /// exact host names, or `*.example.com` for its subdomains. No other host ever gets it.
     public var traceHosts: [String]
+    /// Where touches are recorded (core default `.maskMasked`: a touch inside a masked view
+    /// keeps only that view's bounds; `.hideAll`: no positions; `.show`).
+    public var touchPrivacy: TouchPrivacy?
+    /// Tracking consent until the user answers (core default `.granted`). An answer given
+    /// with `Rejourney.setConsent` is kept on the device and wins at later launches.
+    public var initialConsent: TrackingConsent?
 
     public init(
         apiKey: String,
@@ -105,7 +111,9 @@ public struct RejourneyOptions: Equatable, Sendable {
         uploadOnlyOnUnmetered: Bool? = nil,
         lowBatteryThreshold: Float? = nil,
         dashboardUrl: String? = nil,
-        traceHosts: [String] = []
+        traceHosts: [String] = [],
+        touchPrivacy: TouchPrivacy? = nil,
+        initialConsent: TrackingConsent? = nil
     ) {
         self.apiKey = apiKey
         self.apiUrl = apiUrl
@@ -139,6 +147,8 @@ public struct RejourneyOptions: Equatable, Sendable {
         self.lowBatteryThreshold = lowBatteryThreshold
         self.dashboardUrl = dashboardUrl
         self.traceHosts = traceHosts
+        self.touchPrivacy = touchPrivacy
+        self.initialConsent = initialConsent
     }
 
     /// Durations become whole milliseconds; values no UInt64 can hold are errors here rather
@@ -200,10 +210,12 @@ public struct RejourneyOptions: Equatable, Sendable {
             screenWidth: device.screenWidth,
             screenHeight: device.screenHeight,
             screenScale: device.screenScale,
+            touchPrivacy: touchPrivacy,
             uploadOnlyOnUnmetered: uploadOnlyOnUnmetered,
             lowBatteryThreshold: lowBatteryThreshold,
             dashboardUrl: dashboardUrl,
-            traceHosts: traceHosts
+            traceHosts: traceHosts,
+            initialConsent: initialConsent
         )
     }
 }

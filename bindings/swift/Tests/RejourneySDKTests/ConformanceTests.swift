@@ -49,7 +49,25 @@ final class ConformanceTests: XCTestCase {
             uploadOnlyOnUnmetered: flag("uploadOnlyOnUnmetered"),
             lowBatteryThreshold: num("lowBatteryThreshold").map { Float($0) },
             dashboardUrl: set["dashboardUrl"] as? String,
-            traceHosts: list("traceHosts"))
+            traceHosts: list("traceHosts"),
+            touchPrivacy: (set["touchPrivacy"] as? String).map(Self.touchPrivacy),
+            initialConsent: (set["initialConsent"] as? String).map(Self.consent))
+    }
+
+    static func touchPrivacy(_ s: String) -> TouchPrivacy {
+        switch s {
+        case "hide_all": return .hideAll
+        case "show": return .show
+        default: return .maskMasked
+        }
+    }
+
+    static func consent(_ s: String) -> TrackingConsent {
+        switch s {
+        case "granted": return .granted
+        case "denied": return .denied
+        default: return .pending
+        }
     }
 
     private func ffi(_ o: RejourneySDK.RejourneyOptions) throws -> RejourneyBindings.RejourneyOptions {

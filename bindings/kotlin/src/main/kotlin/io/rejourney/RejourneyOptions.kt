@@ -72,6 +72,13 @@ data class RejourneyOptions(
      * exact host names, or `*.example.com` for its subdomains. No other host ever gets it.
      */
     val traceHosts: List<String> = emptyList(),
+    /** Where touches are recorded (core default [TouchPrivacy.MASK_MASKED]: a touch inside a masked view keeps only its bounds). */
+    val touchPrivacy: TouchPrivacy? = null,
+    /**
+     * Tracking consent until the user answers (core default [TrackingConsent.GRANTED]). An answer
+     * given with `Rejourney.setConsent` is kept on the device and wins at later launches.
+     */
+    val initialConsent: TrackingConsent? = null,
 ) {
     /** `deviceInfo` of event batches; the Android adapter fills it from `Build` and the display. */
     data class DeviceInfo(
@@ -134,12 +141,55 @@ data class RejourneyOptions(
             lowBatteryThreshold = lowBatteryThreshold,
             dashboardUrl = dashboardUrl,
             traceHosts = traceHosts,
+            touchPrivacy = touchPrivacy?.toFfi(),
+            initialConsent = initialConsent?.toFfi(),
         )
 
     private companion object {
         fun unsigned(v: Long, name: String): ULong {
             require(v >= 0) { "$name must not be negative" }
             return v.toULong()
+        }
+    }
+}
+
+/** Where touches are recorded; the core decides each touch (`tests/conformance/touch_privacy.json`). */
+enum class TouchPrivacy {
+    /** A touch that starts inside a masked view keeps only that view's bounds (the default). */
+    MASK_MASKED,
+    /** No touch position at all. */
+    HIDE_ALL,
+    /** Every touch keeps its position. */
+    SHOW;
+
+    fun toFfi(): uniffi.rejourney_core.TouchPrivacy = when (this) {
+        MASK_MASKED -> uniffi.rejourney_core.TouchPrivacy.MASK_MASKED
+        HIDE_ALL -> uniffi.rejourney_core.TouchPrivacy.HIDE_ALL
+        SHOW -> uniffi.rejourney_core.TouchPrivacy.SHOW
+    }
+}
+
+/**
+ * The user's tracking consent (`tests/conformance/consent.json`): [PENDING] records on the device
+ * and sends nothing, [GRANTED] uploads what pending kept and records on, [DENIED] deletes
+ * everything of the user on the device and records nothing. The core decides what each means.
+ */
+enum class TrackingConsent {
+    PENDING,
+    GRANTED,
+    DENIED;
+
+    fun toFfi(): uniffi.rejourney_core.Consent = when (this) {
+        PENDING -> uniffi.rejourney_core.Consent.PENDING
+        GRANTED -> uniffi.rejourney_core.Consent.GRANTED
+        DENIED -> uniffi.rejourney_core.Consent.DENIED
+    }
+
+    companion object {
+        fun of(c: uniffi.rejourney_core.Consent): TrackingConsent = when (c) {
+            uniffi.rejourney_core.Consent.PENDING -> PENDING
+            uniffi.rejourney_core.Consent.GRANTED -> GRANTED
+            uniffi.rejourney_core.Consent.DENIED -> DENIED
         }
     }
 }

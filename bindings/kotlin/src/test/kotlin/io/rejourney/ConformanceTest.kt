@@ -57,6 +57,8 @@ class ConformanceTest {
             remoteConfigHoldMs = l("remoteConfigHoldMs"), maskTextInputs = b("maskTextInputs"),
             uploadOnlyOnUnmetered = b("uploadOnlyOnUnmetered"), lowBatteryThreshold = d("lowBatteryThreshold")?.toFloat(),
             dashboardUrl = set["dashboardUrl"] as String?, traceHosts = list("traceHosts"),
+            touchPrivacy = (set["touchPrivacy"] as String?)?.let { TouchPrivacy.valueOf(it.uppercase()) },
+            initialConsent = (set["initialConsent"] as String?)?.let { TrackingConsent.valueOf(it.uppercase()) },
         )
     }
 

@@ -44,7 +44,8 @@ object Rejourney {
      * the main thread (at once when called there, else posted). An Activity already showing
      * is picked up: pass it as [context] or let the window list find it. Returns the session
      * id, or null when recording could not start (the native library did not load, bad
-     * options): counted in [stats], never thrown into the app.
+     * options: counted in [stats]) or the user denied consent (see [setConsent]); never
+     * thrown into the app.
      */
     fun start(context: Context, options: RejourneyOptions, onSession: SessionCallbacks? = null): String? {
         return try {
@@ -56,14 +57,23 @@ object Rejourney {
             debuggable = (app.applicationInfo.flags and android.content.pm.ApplicationInfo.FLAG_DEBUGGABLE) != 0
             val client = uniffi.rejourney_core.Rejourney(options.toFfi(deviceId(app), storage, deviceInfo(app)))
             onSession?.let { client.setListener(it) }
-            val session: String
+            val session: String?
             val mine: Long
             synchronized(this) {
                 val old = core
                 core = client
                 mine = ++generation
                 old?.let { runCatching { it.stop(System.currentTimeMillis().toULong()) } }
-                session = client.start(System.currentTimeMillis().toULong())
+                // A consent given before start reaches the core before anything is recorded.
+                consentBeforeStart?.let { client.setConsent(it.toFfi(), System.currentTimeMillis().toULong()) }
+                consentBeforeStart = null
+                session = try {
+                    client.start(System.currentTimeMillis().toULong())
+                } catch (e: uniffi.rejourney_core.RejourneyException.ConsentDenied) {
+                    // Denied: the core records nothing and starts the session itself once
+                    // the consent allows it; the capture loop is wired all the same.
+                    null
+                }
             }
             val activity = context as? Activity
             onMain { wire(app, activity, mine) }
@@ -122,6 +132,21 @@ object Rejourney {
     }
 
     fun identify(userId: String?) { runCatching { core?.identify(userId) } }
+
+    @Volatile private var consentBeforeStart: io.rejourney.TrackingConsent? = null
+
+    /**
+     * The user's tracking consent ([io.rejourney.TrackingConsent]); kept on the device by the
+     * core. Before [start] it is held and handed to the core as it opens. Never throws.
+     */
+    fun setConsent(consent: io.rejourney.TrackingConsent) {
+        val client = synchronized(this) { core ?: run { consentBeforeStart = consent; null } } ?: return
+        runCatching { client.setConsent(consent.toFfi(), System.currentTimeMillis().toULong()) }
+    }
+
+    /** The consent in force (null before [start]: the core keeps it). */
+    fun consent(): io.rejourney.TrackingConsent? =
+        runCatching { core?.consent()?.let { io.rejourney.TrackingConsent.of(it) } }.getOrNull()
 
     /** Masks this view (and everything inside it) in recordings. */
     fun mask(view: android.view.View) = masks.mask(view)

@@ -9,4 +9,5 @@ internal class AndroidHost(private val context: Context) : RejourneyModuleImpl.H
     override fun start(options: RejourneyOptions): String? = Rejourney.start(context, options)
     override fun core() = Rejourney.client()
     override fun stop() = Rejourney.stop()
+    override fun setConsent(consent: io.rejourney.TrackingConsent) = Rejourney.setConsent(consent)
 }

@@ -1,6 +1,8 @@
 package io.rejourney.reactnative
 
 import io.rejourney.RejourneyOptions
+import io.rejourney.TouchPrivacy
+import io.rejourney.TrackingConsent
 import uniffi.rejourney_core.EventValue
 import uniffi.rejourney_core.NetworkRequestInfo
 import uniffi.rejourney_core.Rejourney
@@ -20,6 +22,10 @@ class RejourneyModuleImpl(private val host: Host) {
         fun core(): Rejourney?
         fun stop()
         fun nowMs(): Long = System.currentTimeMillis()
+        /** The user's tracking consent; the Android SDK holds one given before [start]. */
+        fun setConsent(consent: TrackingConsent) {
+            core()?.setConsent(consent.toFfi(), nowMs().coerceAtLeast(0).toULong())
+        }
     }
 
     fun start(options: Map<String, Any?>): String? = host.start(options(options))
@@ -80,6 +86,9 @@ class RejourneyModuleImpl(private val host: Host) {
 
     fun optOut() { host.core()?.optOut(now()) }
 
+    /** `pending`, `granted` or `denied` (validated in JS; anything else is refused here too). */
+    fun setConsent(consent: String) = host.setConsent(consent(consent))
+
     fun telemetryJson(): String = host.core()?.telemetry()?.json ?: "{}"
 
     /** Session links (the core decides; issue 26). */
@@ -134,7 +143,23 @@ class RejourneyModuleImpl(private val host: Host) {
                 lowBatteryThreshold = double("lowBatteryThreshold")?.toFloat(),
                 dashboardUrl = m["dashboardUrl"] as? String,
                 traceHosts = list("traceHosts"),
+                touchPrivacy = (m["touchPrivacy"] as? String)?.let { touchPrivacy(it) },
+                initialConsent = (m["initialConsent"] as? String)?.let { consent(it) },
             )
+        }
+
+        fun touchPrivacy(s: String): TouchPrivacy = when (s) {
+            "mask_masked" -> TouchPrivacy.MASK_MASKED
+            "hide_all" -> TouchPrivacy.HIDE_ALL
+            "show" -> TouchPrivacy.SHOW
+            else -> throw IllegalArgumentException("touchPrivacy must be mask_masked, hide_all or show")
+        }
+
+        fun consent(s: String): TrackingConsent = when (s) {
+            "pending" -> TrackingConsent.PENDING
+            "granted" -> TrackingConsent.GRANTED
+            "denied" -> TrackingConsent.DENIED
+            else -> throw IllegalArgumentException("consent must be pending, granted or denied")
         }
 
         /** A JS property value: strings, finite numbers, booleans, null; anything else as text. */

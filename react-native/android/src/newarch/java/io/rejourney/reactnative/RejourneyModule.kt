@@ -22,6 +22,7 @@ class RejourneyModule(context: ReactApplicationContext) : NativeRejourneySpec(co
         settle(promise) { impl.captureError(name, message, stack) }
     override fun flushBuffer(reason: String, promise: Promise) = settle(promise) { impl.flushBuffer(reason) }
     override fun optOut(promise: Promise) = settle(promise) { impl.optOut(); null }
+    override fun setConsent(consent: String, promise: Promise) = settle(promise) { impl.setConsent(consent); null }
     override fun telemetryJson(promise: Promise) = settle(promise) { impl.telemetryJson() }
     override fun sessionUrl(promise: Promise) = settle(promise) { impl.sessionUrl() }
     override fun tracingHeadersJson(url: String, promise: Promise) = settle(promise) { impl.tracingHeadersJson(url) }

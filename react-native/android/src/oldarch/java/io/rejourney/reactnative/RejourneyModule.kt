@@ -23,6 +23,7 @@ class RejourneyModule(context: ReactApplicationContext) : ReactContextBaseJavaMo
     @ReactMethod fun captureError(name: String, message: String, stack: String, promise: Promise) =
         settle(promise) { impl.captureError(name, message, stack) }
     @ReactMethod fun flushBuffer(reason: String, promise: Promise) = settle(promise) { impl.flushBuffer(reason) }
+    @ReactMethod fun setConsent(consent: String, promise: Promise) = settle(promise) { impl.setConsent(consent); null }
     @ReactMethod fun optOut(promise: Promise) = settle(promise) { impl.optOut(); null }
     @ReactMethod fun telemetryJson(promise: Promise) = settle(promise) { impl.telemetryJson() }
     @ReactMethod fun sessionUrl(promise: Promise) = settle(promise) { impl.sessionUrl() }

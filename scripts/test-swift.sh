@@ -18,6 +18,10 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 1
 fi
 chroot_dir=$(./scripts/swift-toolchain.sh)
+# One run at a time per chroot: its /work and build cache are shared by every checkout on the
+# machine (two clones testing at once would delete each other's package and resource bundle).
+exec 8>"$chroot_dir.run-lock"
+flock 8
 
 ./scripts/gen-bindings.sh swift
 cargo build --release -p rejourney-ingest >&2

@@ -41,8 +41,9 @@ fn round(shared: &Shared, requested: u64) {
     let failures = shared.write_failures.load(Acquire);
     ingest(shared);
     let failed = shared.write_failures.load(Acquire) != failures;
+    let losses = super::shared::losses(shared);
     let mut acked = lock(&shared.spooled_ack);
-    acked.ack(requested, failed);
+    acked.ack(requested, failed, losses);
     shared.spooled_cv.notify_all();
 }
 

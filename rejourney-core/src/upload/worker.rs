@@ -14,7 +14,9 @@ use super::deliver::Deliverer;
 use super::http::Transport;
 use super::protocol;
 pub use super::shared::BundleSource;
-use super::shared::{count_drops, delete_session, mark_purged, snapshot_of, Shared, SpooledAck};
+use super::shared::{
+    count_drops, count_inbox_drop, delete_session, mark_purged, snapshot_of, Shared, SpooledAck,
+};
 use super::spooler::run_spooler;
 use super::stats::Counters;
 use super::stats::DeliveryDrop as Drop_;
@@ -102,6 +104,7 @@ impl Uploader {
             spooled_ack: Mutex::new(SpooledAck::default()),
             spooled_cv: Condvar::new(),
             write_failures: AtomicU64::new(0),
+            inbox_drops: AtomicU64::new(0),
             spooler_exited: AtomicBool::new(false),
             upload_exited: AtomicBool::new(false),
             config,
@@ -162,11 +165,7 @@ impl Uploader {
         let shared = self.shared.clone();
         Arc::new(move |artifact| {
             if shared.inbox.push(artifact).is_some() {
-                shared.counters.with(|c| {
-                    *c.dropped
-                        .entry(DeliveryDrop::InboxFull.as_str().into())
-                        .or_default() += 1
-                });
+                count_inbox_drop(&shared);
             }
         })
     }
@@ -175,11 +174,7 @@ impl Uploader {
     /// oldest waiting artifact is dropped and counted.
     pub fn enqueue(&self, artifact: Artifact) {
         if self.shared.inbox.push(artifact).is_some() {
-            self.shared.counters.with(|c| {
-                *c.dropped
-                    .entry(DeliveryDrop::InboxFull.as_str().into())
-                    .or_default() += 1
-            });
+            count_inbox_drop(&self.shared);
         }
     }
 
@@ -230,7 +225,8 @@ impl Uploader {
 
     /// Waits until everything handed over before this call is on disk (not necessarily
     /// delivered), or until `timeout`. Returns whether it got there: false too if a write of
-    /// it failed (a full disk, an I/O error, an artifact larger than the quota).
+    /// it failed (a full disk, an I/O error, an artifact larger than the quota) or a bound
+    /// lost a recording since the last round (the inbox dropped one, the quota evicted one).
     pub fn wait_spooled(&self, timeout: Duration) -> bool {
         let token = self.shared.idle_requested.fetch_add(1, AcqRel) + 1;
         self.shared.inbox.ring();

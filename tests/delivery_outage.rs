@@ -261,6 +261,8 @@ fn kill_mid_upload_and_resume_from_the_spool() {
     // A new process (here: a new client on the same spool) resumes.
     srv.faults().clear();
     let c = Client::new(options(&srv.url(), &spool, 50 << 20)).unwrap();
+    // The spooler thread reads the spool (not `Client::new`): counted once it has.
+    assert!(c.persist(Duration::from_secs(10)));
     assert_eq!(c.telemetry().delivery.resumed_from_spool, left as u64);
     assert!(c.flush(Duration::from_secs(30)));
     let shots: Vec<_> = srv

@@ -115,7 +115,8 @@ pub struct Spool {
 }
 
 /// A stalled disk for the workspace's tests and benches (`test-hooks` feature, compiled
-/// out of every other build): every spool write under a stalled directory sleeps first.
+/// out of every other build): every spool write (and open) under a stalled directory sleeps
+/// first.
 #[cfg(feature = "test-hooks")]
 pub mod test_hooks {
     use std::path::{Path, PathBuf};
@@ -124,7 +125,8 @@ pub mod test_hooks {
 
     static STALLS: Mutex<Vec<(PathBuf, Duration)>> = Mutex::new(Vec::new());
 
-    /// Every write of a spool at or under `dir` sleeps `per_write` (zero: no more).
+    /// Every write of a spool at or under `dir`, and the scan that opens it, sleeps
+    /// `per_write` first (zero: no more).
     pub fn stall_writes(dir: &Path, per_write: Duration) {
         let mut s = crate::wait::lock(&STALLS);
         s.retain(|(d, _)| d != dir);
@@ -203,19 +205,9 @@ impl Spool {
         dir: impl Into<PathBuf>,
         limits: SpoolLimits,
     ) -> Result<(Self, OpenReport), SpoolError> {
-        let dir = dir.into();
-        fs::create_dir_all(&dir).map_err(io(&dir))?;
-        let mut spool = Self {
-            dir,
-            limits,
-            entries: BTreeMap::new(),
-            total_bytes: 0,
-            next_id: 1,
-            pending_bytes: 0,
-            pending_files: 0,
-            generation: 0,
-            counters: SpoolCounters::default(),
-        };
+        let mut spool = Self::empty_at(dir, limits)?;
+        #[cfg(feature = "test-hooks")]
+        test_hooks::stall(&spool.dir);
         let mut report = OpenReport::default();
         let listing = fs::read_dir(&spool.dir).map_err(io(&spool.dir))?;
         let mut names: Vec<PathBuf> = listing
@@ -274,6 +266,26 @@ impl Spool {
         }
         spool.enforce_limits(0);
         Ok((spool, report))
+    }
+
+    /// A spool at `dir` that has read nothing of it yet (the directory is created, so an
+    /// unusable path is still an error here): the client holds one while the spooler thread
+    /// runs [`Spool::open`], so the launch thread never waits on reading what earlier runs
+    /// left. Only for a spool nothing writes to before it is replaced (ids start at 1).
+    pub fn empty_at(dir: impl Into<PathBuf>, limits: SpoolLimits) -> Result<Self, SpoolError> {
+        let dir = dir.into();
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        Ok(Self {
+            dir,
+            limits,
+            entries: BTreeMap::new(),
+            total_bytes: 0,
+            next_id: 1,
+            pending_bytes: 0,
+            pending_files: 0,
+            generation: 0,
+            counters: SpoolCounters::default(),
+        })
     }
 
     pub fn dir(&self) -> &Path {

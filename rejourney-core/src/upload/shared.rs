@@ -66,6 +66,10 @@ pub(super) struct Shared {
     pub(super) stop: AtomicBool,
     pub(super) drain_until: Mutex<Option<Instant>>,
     pub(super) opt_out: AtomicBool,
+    /// Opt-outs so far (never reset, unlike `opt_out`, which the upload thread consumes):
+    /// the spooler's first read of the disk deletes what it read if any came first
+    /// (`open_stores`).
+    pub(super) opt_outs: AtomicU64,
     /// Sessions a stop-everything purged (newest last, at most [`MAX_PURGED_SESSIONS`]):
     /// whatever of them arrives later is deleted, and an upload of theirs in flight is
     /// abandoned. Checked under the spool's (or buffer's) lock, set before either is cleared.

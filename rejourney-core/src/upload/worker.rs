@@ -78,16 +78,14 @@ impl std::fmt::Debug for Uploader {
 }
 
 impl Uploader {
-    /// Opens the spool (resuming what earlier runs left) and starts the upload thread.
+    /// Creates the spool's directories and starts the spooler and upload threads. What
+    /// earlier runs left (the spool's index, the on-error buffer's triggered sessions) is
+    /// read by the spooler thread before its first round (`spooler::open_stores`), not
+    /// here: the launch thread never waits on the disk's reads, nor on its writes.
     pub fn start(config: DeliveryConfig) -> Result<Self, DeliveryError> {
         config.validate()?;
-        let (spool, report) = Spool::open(&config.spool_dir, config.spool)?;
-        // What an earlier run buffered: triggered sessions (a crash, an error the app died
-        // of) are moved to the upload spool by the spooler's first round (not here: the
-        // launch thread never waits on the disk's writes), linked to their session; the
-        // rest is gone.
-        let (buffer, triggered) = Buffer::open(config.spool_dir.join("buffer"), config.buffer)?;
-        let promotions = triggered.into_iter().map(|id| (id, false)).collect();
+        let spool = Spool::empty_at(&config.spool_dir, config.spool)?;
+        let buffer = Buffer::empty_at(config.spool_dir.join("buffer"), config.buffer)?;
         let transport = Transport::new(
             config.timeouts,
             &protocol::user_agent(&config.sdk_version, &config.device_metadata),
@@ -96,7 +94,7 @@ impl Uploader {
         let shared = Arc::new(Shared {
             spool: Mutex::new(spool),
             buffer: Mutex::new(buffer),
-            promotions: Mutex::new(promotions),
+            promotions: Mutex::new(Vec::new()),
             buffering: Mutex::new(HashMap::new()),
             buffer_triggers: AtomicU64::new(0),
             inbox: DropOldestQueue::new(config.max_inbox),
@@ -117,14 +115,11 @@ impl Uploader {
             stop: AtomicBool::new(false),
             drain_until: Mutex::new(None),
             opt_out: AtomicBool::new(false),
+            opt_outs: AtomicU64::new(0),
             purged: Mutex::new(Default::default()),
             idle_requested: AtomicU64::new(0),
             idle_acked: Mutex::new(0),
             idle_cv: Condvar::new(),
-        });
-        shared.counters.with(|c| {
-            c.resumed_from_spool = report.resumed as u64;
-            c.spool_quarantined = report.quarantined as u64;
         });
         let spooler_shared = shared.clone();
         let spooler = Thread::spawn("rejourney-spool", move || run_spooler(spooler_shared))?;
@@ -288,6 +283,7 @@ impl Uploader {
     pub fn purge(&self, sessions: &[&str]) {
         // First: an artifact checked after this is deleted, one spooled before is cleared.
         mark_purged(&self.shared, sessions.iter().copied());
+        self.shared.opt_outs.fetch_add(1, AcqRel);
         self.shared.opt_out.store(true, Release);
         let mut n = 0;
         while self.shared.inbox.pop().is_some() {

@@ -1,7 +1,8 @@
 //! What each host call costs the host's thread while the ingest server stalls every route
 //! for 60 s (the client keeps its default 60 s request timeout), then while the disk stalls
 //! (every spool write sleeps 200 ms first: the `test-hooks` feature), p50 / p99 / max per
-//! call. Not criterion: the point is the tail under a stall, so every sample is kept.
+//! call, and `flush` racing `shutdown` on a stalled server. Not criterion: the point is the
+//! tail under a stall, so every sample is kept.
 //! Run: `cargo bench --bench host_stall`; results in `benches/RESULTS.md`.
 
 use std::time::{Duration, Instant};
@@ -115,7 +116,14 @@ fn run(label: &str, disk: Duration) {
         c.record_crash(t0, "E", "r", "s", Duration::from_secs(1))
             .expect("crash")
     });
+    s.time("opt_out", || c.opt_out(t0 + ROUNDS * 250));
     s.time("shutdown(1 s)", || c.shutdown(Duration::from_secs(1)));
+    print_samples(label, s);
+    rejourney_core::spool::test_hooks::stall_writes(&spool, Duration::ZERO);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn print_samples(label: &str, s: Samples) {
     println!(
         "{:<38} {:>6} {:>10} {:>10} {:>10}",
         label, "n", "p50", "p99", "max"
@@ -131,8 +139,61 @@ fn run(label: &str, disk: Duration) {
             v[v.len() - 1]
         );
     }
-    rejourney_core::spool::test_hooks::stall_writes(&spool, Duration::ZERO);
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `flush(1.5 s)` on one thread while `shutdown(4 s)` begins on another 300 ms later, the
+/// server stalled: the flush must return at its own deadline, not the shutdown's
+/// (`tests/host_stall.rs` holds the behaviour; this measures it over `RACES` runs).
+const RACES: usize = 8;
+
+fn race() {
+    let mut s = Samples(Vec::new());
+    for i in 0..RACES {
+        let dir = std::env::temp_dir().join(format!("rj-bench-race-{}-{i}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let srv = IngestServer::start(ServerOptions::new(dir.join("srv"))).expect("server");
+        stall_every_route(&srv, Duration::from_secs(60), 100_000);
+        let opts = ClientOptions::new(DeliveryConfig::new(
+            &srv.url(),
+            "pk",
+            "dev",
+            dir.join("spool"),
+        ));
+        let c = std::sync::Arc::new(Client::new(opts).expect("client"));
+        let t0 = 1_700_000_000_000u64;
+        c.start(t0).expect("start");
+        c.screen_changed(t0, "Home").expect("screen");
+        let flusher = {
+            let c = c.clone();
+            std::thread::spawn(move || {
+                let t = Instant::now();
+                c.flush(Duration::from_millis(1_500));
+                t.elapsed()
+            })
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        let closer = {
+            let c = c.clone();
+            std::thread::spawn(move || {
+                let t = Instant::now();
+                c.shutdown(Duration::from_secs(4));
+                t.elapsed()
+            })
+        };
+        let flushed = flusher.join().expect("flusher");
+        let closed = closer.join().expect("closer");
+        for (name, d) in [
+            ("flush(1.5 s) racing shutdown", flushed),
+            ("shutdown(4 s) racing flush", closed),
+        ] {
+            match s.0.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, v)) => v.push(d),
+                None => s.0.push((name, vec![d])),
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    print_samples("call (server stalled, racing)", s);
 }
 
 fn main() {
@@ -142,4 +203,6 @@ fn main() {
         "call (disk writes stalled 200 ms)",
         Duration::from_millis(200),
     );
+    println!();
+    race();
 }

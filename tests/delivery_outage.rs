@@ -75,6 +75,21 @@ fn submit(c: &Client, i: u32, ts: u64) {
     assert!(c.sync_capture(Duration::from_secs(10)));
 }
 
+/// `persist` is true when everything is on disk and nothing recorded since its last answer
+/// was lost; false when the quota evicted something to make room (counted as
+/// `spool_evicted`): the outage fills the quota on purpose. `seen`: the evictions counted at
+/// the last answer.
+fn persisted_or_evicted(c: &Client, seen: &mut u64) {
+    let persisted = c.persist(Duration::from_secs(10));
+    let now = c.telemetry().delivery.spool_evicted;
+    assert_eq!(
+        persisted,
+        now == *seen,
+        "persist {persisted}, evicted {seen} -> {now}"
+    );
+    *seen = now;
+}
+
 #[test]
 fn ten_minute_outage_is_bounded_and_delivered_exactly_once_after() {
     let data = tmp("srv");
@@ -88,6 +103,7 @@ fn ten_minute_outage_is_bounded_and_delivered_exactly_once_after() {
     let start = 50_000_000;
     c.start(start).unwrap();
     let rss_before = rss_bytes();
+    let mut evicted = 0;
     // 10 simulated minutes at 1 fps = 600 frames = 200 bundles, more than the quota holds.
     for i in 0..600u32 {
         submit(&c, i, start + i as u64 * 1000);
@@ -95,7 +111,7 @@ fn ten_minute_outage_is_bounded_and_delivered_exactly_once_after() {
         // bundles (bounded and counted: `pending_batches_full`). Telemetry no longer waits
         // behind the spool's writes, so the loop is paced here, on the disk, explicitly.
         if i % 3 == 2 {
-            assert!(c.persist(Duration::from_secs(10)));
+            persisted_or_evicted(&c, &mut evicted);
         }
         let t = c.telemetry().delivery;
         assert!(
@@ -104,7 +120,7 @@ fn ten_minute_outage_is_bounded_and_delivered_exactly_once_after() {
             t.spool_bytes
         );
     }
-    assert!(c.persist(Duration::from_secs(10)));
+    persisted_or_evicted(&c, &mut evicted);
     let grown = rss_bytes().saturating_sub(rss_before);
     assert!(
         grown < 64 << 20,
@@ -245,6 +261,8 @@ fn kill_mid_upload_and_resume_from_the_spool() {
     // A new process (here: a new client on the same spool) resumes.
     srv.faults().clear();
     let c = Client::new(options(&srv.url(), &spool, 50 << 20)).unwrap();
+    // The spooler thread reads the spool (not `Client::new`): counted once it has.
+    assert!(c.persist(Duration::from_secs(10)));
     assert_eq!(c.telemetry().delivery.resumed_from_spool, left as u64);
     assert!(c.flush(Duration::from_secs(30)));
     let shots: Vec<_> = srv

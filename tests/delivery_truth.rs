@@ -1,7 +1,9 @@
 //! What the SDK says about delivery is true, against the real local ingest server:
 //! `persist` and `record_crash` answer true only when the bytes are on disk (a quota smaller
 //! than the artifact fails like a full disk or an I/O error), and only the backend's exact
-//! kill-switch answer stops uploading, without deleting other sessions' crash reports.
+//! kill-switch answer stops uploading, without deleting other sessions' crash reports. A
+//! recording a bound dropped before it reached the disk (full inbox) or evicted from it (the
+//! spool's quota) makes the `persist` covering it false.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -72,6 +74,64 @@ fn record_crash_and_persist_say_on_disk_only_when_it_is() {
         .unwrap();
     assert!(crash);
     assert!(spooled(&spool) >= 2);
+    c.shutdown(Duration::ZERO);
+}
+
+/// The inbox (artifacts waiting for the spooler) drops its oldest when full: a `persist`
+/// covering that recording is false, and counted (`dropped.inbox_full`). Nothing lost since:
+/// true again. The spooler is held inside a stalled write (`test-hooks`) so the inbox fills.
+#[test]
+fn persist_is_false_when_the_full_inbox_dropped_what_it_covers() {
+    use rejourney_core::spool::test_hooks::stall_writes;
+    let spool = tmp("inbox");
+    let mut o = options(&offline_url(), &spool);
+    o.delivery.max_inbox = 2;
+    let c = Client::new(o).unwrap();
+    c.start(T0).unwrap();
+    assert!(c.persist(WAIT), "nothing lost yet");
+    stall_writes(&spool, Duration::from_secs(2));
+    // One write at a time, each sleeping 2 s: at most one of the six leaves the inbox of two
+    // while the rest are handed over (microseconds), so at least three are dropped.
+    for i in 0..6 {
+        c.record_crash(T0 + 1 + i, "Boom", "reason", "at main", Duration::ZERO)
+            .unwrap();
+    }
+    stall_writes(&spool, Duration::ZERO);
+    let dropped = c.telemetry().delivery.dropped.get("inbox_full").copied();
+    assert!(dropped.unwrap_or(0) >= 3, "counted: {dropped:?}");
+    assert!(
+        !c.persist(WAIT),
+        "what the inbox dropped is not on disk: persist must not say it is"
+    );
+    assert!(c.persist(WAIT), "nothing lost since the last answer");
+    c.shutdown(Duration::ZERO);
+}
+
+/// The spool's quota evicts its oldest artifact to make room (offline long enough): the
+/// `persist` whose round evicted is false, the others true, and each eviction is counted
+/// (`spool_evicted`).
+#[test]
+fn persist_is_false_when_the_spool_quota_evicted_a_recording() {
+    let spool = tmp("quota");
+    let mut o = options(&offline_url(), &spool);
+    o.delivery.spool.max_files = 3;
+    let c = Client::new(o).unwrap();
+    c.start(T0).unwrap();
+    let mut evictions = 0;
+    for i in 0..6u64 {
+        let before = c.telemetry().delivery.spool_evicted;
+        c.log_event(T0 + 1 + i, "checkout", &[]).unwrap();
+        let persisted = c.persist(WAIT);
+        let evicted = c.telemetry().delivery.spool_evicted - before;
+        evictions += evicted;
+        assert_eq!(
+            persisted,
+            evicted == 0,
+            "round {i}: persist {persisted} with {evicted} evicted"
+        );
+    }
+    assert!(evictions >= 1, "the quota was reached");
+    assert!(spooled(&spool) <= 3);
     c.shutdown(Duration::ZERO);
 }
 

@@ -208,6 +208,8 @@ fn zero_timeouts_return_at_once_and_lose_nothing_recorded() {
         &spool,
     )))
     .unwrap();
+    // Read by the spooler thread, not `Client::new`: counted once it has.
+    assert!(c2.persist(Duration::from_secs(20)));
     assert!(c2.telemetry().delivery.resumed_from_spool >= 1);
     assert!(c2.flush(Duration::from_secs(20)));
     let frames: u64 = srv2

@@ -104,22 +104,43 @@ fn opt_out_abandons_an_upload_in_flight() {
         std::thread::sleep(Duration::from_millis(10));
     }
     c.opt_out(2_004_000);
-    // Waits for the upload thread to come back from the delayed PUT and settle it.
-    assert!(c.flush(WAIT));
-    assert_eq!(requests_of(&srv, Route::SegmentComplete, &session), 0);
-    assert_eq!(
-        stored(&srv, &session, "screenshots"),
-        0,
-        "not completed, not stored"
-    );
-    let puts = srv
+    assert!(c.flush(WAIT), "nothing of the session is waiting any more");
+    // The held PUT is answered (the server ingests its body then, on the PUT: what reached
+    // the server before the opt-out cannot be recalled). Then a later session is recorded
+    // and delivered: the upload thread is sequential, so by then it has come back from the
+    // held PUT and settled it. Nothing follows it: no complete, no PUT again.
+    let held = srv
         .requests()
-        .iter()
-        .filter(|r| r.route == Route::SegmentPut)
-        .count();
+        .into_iter()
+        .find(|r| r.route == Route::SegmentPut)
+        .map(|r| r.path)
+        .unwrap_or_default();
+    let answered = |srv: &IngestServer| {
+        srv.requests()
+            .iter()
+            .any(|r| r.path == held && r.status.is_some())
+    };
+    while !answered(&srv) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the held PUT never ended"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let next = c.start(2_010_000).unwrap();
+    submit_window_frame(&c, 200, 2_010_000);
+    c.stop(2_011_000).unwrap();
+    assert!(c.flush(WAIT));
+    assert_eq!(stored(&srv, &next, "screenshots"), 1, "the uploader works");
+    assert_eq!(requests_of(&srv, Route::SegmentComplete, &session), 0);
+    let puts = srv.requests().iter().filter(|r| r.path == held).count();
     assert_eq!(puts, 1, "nothing of it is uploaded again");
     let t = c.telemetry();
-    assert_eq!(t.delivery.delivered.get("screenshots"), None, "{t:?}");
+    assert_eq!(
+        t.delivery.delivered.get("screenshots"),
+        Some(&1),
+        "only the later session's bundle counts as delivered: {t:?}"
+    );
     assert!(purged(&c) >= 1, "{:?}", t.delivery.dropped);
 }
 
@@ -253,4 +274,47 @@ fn a_frame_held_for_the_remote_config_sends_no_hierarchy() {
     assert_eq!(c.telemetry().hierarchy.snapshots, 0);
     c.shutdown(Duration::ZERO);
     assert_eq!(requests_of(&srv, Route::SegmentPresign, &session), 0);
+}
+
+/// The spooler thread reads what earlier runs left after `Client::new` returned: an opt-out
+/// made before it has (the disk stalls the read here, `test-hooks`) still deletes all of it,
+/// and none of it is uploaded.
+#[test]
+fn an_opt_out_before_the_spool_is_read_deletes_what_earlier_runs_left() {
+    use rejourney_core::spool::test_hooks::stall_writes;
+    let srv = IngestServer::start(ServerOptions::new(tmp("early-srv"))).unwrap();
+    let spool = tmp("early-spool");
+    // Launch 1, offline: a session stays spooled.
+    let earlier = {
+        let c = client(fast_retry_options("http://127.0.0.1:9", &spool));
+        let id = c.start(3_000_000).unwrap();
+        for i in 0..3u8 {
+            submit_window_frame(&c, i * 30, 3_000_000 + i as u64 * 1_000);
+        }
+        c.stop(3_004_000).unwrap();
+        assert!(c.persist(WAIT));
+        c.shutdown(Duration::ZERO);
+        id
+    };
+    // Launch 2: the spool's read is stalled; the user opts out before it ends.
+    stall_writes(&spool, Duration::from_secs(1));
+    let c = client(fast_retry_options(&srv.url(), &spool));
+    c.opt_out(3_010_000);
+    c.flush(WAIT);
+    assert!(c.persist(WAIT), "the read is over");
+    stall_writes(&spool, Duration::ZERO);
+    assert_eq!(c.telemetry().delivery.spool_files, 0, "nothing left");
+    assert!(
+        srv.requests()
+            .iter()
+            .all(|r| r.session_id.as_deref() != Some(earlier.as_str())),
+        "nothing of the earlier session went out: {:?}",
+        srv.requests()
+            .iter()
+            .map(|r| (r.route, r.session_id.clone(), r.status))
+            .collect::<Vec<_>>()
+    );
+    assert!(srv.artifacts().is_empty());
+    assert!(purged(&c) >= 1, "counted");
+    c.shutdown(Duration::ZERO);
 }

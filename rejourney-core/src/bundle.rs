@@ -239,7 +239,7 @@ mod tests {
 
     fn fake_jpeg(n: u8, len: usize) -> Vec<u8> {
         let mut v = vec![0xFF, 0xD8];
-        v.extend(std::iter::repeat(n).take(len));
+        v.extend(std::iter::repeat_n(n, len));
         v
     }
 

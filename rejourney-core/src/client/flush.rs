@@ -13,7 +13,10 @@ impl Client {
 
     /// Seals the open bundle and waits up to `timeout` until everything captured so far is
     /// on disk in the spool (safe from a kill), without waiting for delivery.
-    /// `timeout` bounds the whole call.
+    /// `timeout` bounds the whole call. False also when a bound cut the recording since the
+    /// last answer (an artifact dropped by the full inbox, or evicted by the spool's quota:
+    /// counted as `dropped.inbox_full` and `spool_evicted`), so "on disk" is never said of
+    /// something lost.
     pub fn persist(&self, timeout: Duration) -> bool {
         let deadline = Deadline::after(timeout);
         self.flush_events(wall_clock_ms(), true);

@@ -311,3 +311,40 @@ fn hidden_and_masked_taps_still_make_rage_and_dead_taps_without_a_position() {
     let c = r.counters();
     assert_eq!((c.touches_masked, c.touches_hidden), (3, 1));
 }
+
+/// The recorder runs a network error's text through `sanitize_text` before cutting it (issue
+/// 21 item 5: transport errors quote the URL they failed on, servers echo tokens). The
+/// sanitiser's own table is in `urls.rs`; this proves the event uses it.
+#[test]
+fn a_network_errors_text_is_sanitised_before_it_is_recorded() {
+    let mut r = rec();
+    let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlLXZhbHVl";
+    r.network(
+        1_000,
+        &NetworkRequest {
+            method: "get".into(),
+            url: "https://api.example.com/v1/me".into(),
+            status: None,
+            duration_ms: 12.0,
+            request_bytes: None,
+            response_bytes: None,
+            error: Some(format!(
+                "error sending request for url (https://api.example.com/v1/me?access_token=abc123): \
+                 401 invalid token {jwt} for jane@example.com"
+            )),
+        },
+        &[],
+    )
+    .unwrap();
+    let b = r.take_batch(5_000, true).unwrap();
+    let ev = b
+        .events
+        .iter()
+        .find(|e| e["type"] == "network_request")
+        .expect("the request is recorded");
+    let error = ev["error"].as_str().unwrap_or_default();
+    assert!(error.contains("[redacted]"), "{error}");
+    for secret in ["abc123", jwt, "jane@example.com"] {
+        assert!(!error.contains(secret), "{secret} in {error}");
+    }
+}

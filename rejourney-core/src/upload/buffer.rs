@@ -82,17 +82,40 @@ impl Buffer {
     /// (oldest first): their artifacts and markers stay until the spooler moves them to the
     /// upload spool ([`Buffer::promote`], off the launch thread). The rest is deleted and
     /// counted.
+    #[cfg(test)]
     pub(super) fn open(
         dir: PathBuf,
         limits: BufferLimits,
     ) -> Result<(Self, Vec<String>), SpoolError> {
-        let (spool, _) = Spool::open(
-            &dir,
-            SpoolLimits {
-                quota_bytes: limits.max_bytes,
-                max_files: limits.max_files,
-            },
-        )?;
+        Self::open_keeping(dir, limits, &|_| false)
+    }
+
+    fn spool_limits(limits: BufferLimits) -> SpoolLimits {
+        SpoolLimits {
+            quota_bytes: limits.max_bytes,
+            max_files: limits.max_files,
+        }
+    }
+
+    /// A buffer at `dir` that has read nothing yet ([`Spool::empty_at`]), held until the
+    /// spooler thread's [`Buffer::open_keeping`] replaces it.
+    pub(super) fn empty_at(dir: PathBuf, limits: BufferLimits) -> Result<Self, SpoolError> {
+        Ok(Self {
+            spool: Spool::empty_at(dir, Self::spool_limits(limits))?,
+            limits,
+            counters: BufferCounters::default(),
+        })
+    }
+
+    /// [`Buffer::open`], run by the spooler thread after this process began: the trigger
+    /// markers of `this_run`'s sessions (written by a trigger before the open) are neither
+    /// deleted nor returned (the trigger itself queued their move).
+    pub(super) fn open_keeping(
+        dir: PathBuf,
+        limits: BufferLimits,
+        this_run: &dyn Fn(&str) -> bool,
+    ) -> Result<(Self, Vec<String>), SpoolError> {
+        let (spool, _) = Spool::open(&dir, Self::spool_limits(limits))?;
         let mut triggered = HashSet::new();
         let mut markers = Vec::new();
         if let Ok(listing) = fs::read_dir(&dir) {
@@ -103,6 +126,7 @@ impl Buffer {
                 }
                 let small = fs::metadata(&p).is_ok_and(|m| m.len() <= MAX_MARKER);
                 match (small, fs::read_to_string(&p)) {
+                    (true, Ok(id)) if this_run(&id) => {}
                     (true, Ok(id)) if marker_path(&dir, &id) == p => {
                         triggered.insert(id.clone());
                         markers.push((id, p));

@@ -539,7 +539,8 @@ impl Deliverer {
                 Err(o) => return o,
             };
             match r.status {
-                // Purged during the PUT: no complete, so the server never stores it.
+                // Purged during the PUT: no complete, never counted delivered (a backend that
+                // ingests on the PUT already holds what reached it before the stop).
                 200..=299 if self.abandoned(id, meta) => return Outcome::Abandoned,
                 200..=299 => {
                     self.shared

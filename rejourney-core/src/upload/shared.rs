@@ -45,6 +45,9 @@ pub(super) struct Shared {
     pub(super) spooled_ack: Mutex<SpooledAck>,
     /// Writes to the spool or buffer that failed (the spooler compares it around a round).
     pub(super) write_failures: AtomicU64,
+    /// Artifacts the inbox dropped when full (host threads count them; the spooler reads it
+    /// with the spool's quota evictions, so `persist` can say something recorded is lost).
+    pub(super) inbox_drops: AtomicU64,
     /// The spooler and upload threads ended (waiters read these, never the join handles,
     /// whose lock a shutdown holds while it waits).
     pub(super) spooler_exited: AtomicBool,
@@ -63,6 +66,10 @@ pub(super) struct Shared {
     pub(super) stop: AtomicBool,
     pub(super) drain_until: Mutex<Option<Instant>>,
     pub(super) opt_out: AtomicBool,
+    /// Opt-outs so far (never reset, unlike `opt_out`, which the upload thread consumes):
+    /// the spooler's first read of the disk deletes what it read if any came first
+    /// (`open_stores`).
+    pub(super) opt_outs: AtomicU64,
     /// Sessions a stop-everything purged (newest last, at most [`MAX_PURGED_SESSIONS`]):
     /// whatever of them arrives later is deleted, and an upload of theirs in flight is
     /// abandoned. Checked under the spool's (or buffer's) lock, set before either is cleared.
@@ -104,15 +111,22 @@ pub(super) struct SpooledAck {
     /// A write failed in a round no request was waiting for: it was handed over after the
     /// last acked request, so it belongs to the next one.
     pending_failure: bool,
+    /// Recorded artifacts lost so far (inbox overflow, spool quota evictions) as of the last
+    /// round: a round that sees more fails its requests, as a failed write does.
+    losses_seen: u64,
 }
 
 /// Failed rounds remembered: a waiter reads its answer as soon as its round is acked.
 const FAILED_ROUNDS: usize = 64;
 
 impl SpooledAck {
-    /// Everything handed over before request `requested` was persisted (or, `failed`, not all).
-    pub(super) fn ack(&mut self, requested: u64, failed: bool) {
-        let failed = failed || self.pending_failure;
+    /// Everything handed over before request `requested` was persisted (or, `failed`, not
+    /// all). `losses`: recorded artifacts lost so far (dropped by the full inbox, evicted by
+    /// the spool's quota); any since the last round also makes it a failed one, so `persist`
+    /// never says "on disk" for a recording the bounds cut.
+    pub(super) fn ack(&mut self, requested: u64, failed: bool, losses: u64) {
+        let failed = failed || self.pending_failure || losses != self.losses_seen;
+        self.losses_seen = losses;
         if requested <= self.through {
             self.pending_failure = failed;
             return;
@@ -131,6 +145,21 @@ impl SpooledAck {
     pub(super) fn failed(&self, token: u64) -> bool {
         self.failed.iter().any(|&(a, b)| token > a && token <= b)
     }
+}
+
+/// The inbox dropped its oldest artifact: counted for telemetry (`dropped.inbox_full`) and
+/// for the next `persist`'s answer.
+pub(super) fn count_inbox_drop(shared: &Shared) {
+    shared.inbox_drops.fetch_add(1, AcqRel);
+    count_drop(shared, DeliveryDrop::InboxFull);
+}
+
+/// Recorded artifacts lost to a bound so far: the inbox's drops and the upload spool's quota
+/// evictions. The on-error buffer's evictions are not losses: it is a window by design
+/// (counted in `buffer_evicted_*`).
+pub(super) fn losses(shared: &Shared) -> u64 {
+    let evicted = lock(&shared.spool).counters.evicted;
+    shared.inbox_drops.load(Acquire).saturating_add(evicted)
 }
 
 /// A failed spool or buffer write, counted for telemetry and for the waiters of its round.

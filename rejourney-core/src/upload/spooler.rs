@@ -5,15 +5,18 @@
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 use super::buffer::is_buffered_kind;
+use super::buffer::Buffer;
 use super::protocol::Declined as Closed;
-use super::shared::{consent_denied, count_drop, count_write_failure, is_purged, Shared};
+use super::shared::{
+    consent_denied, count_drop, count_drops, count_write_failure, is_purged, Shared,
+};
 use super::stats::DeliveryDrop;
 use crate::artifact::{Artifact, ArtifactKind};
-use crate::spool::SpoolError;
+use crate::spool::{Spool, SpoolError};
 use crate::wait::lock;
 
-/// The thread body. Its first round moves what an earlier run's triggered buffers hold
-/// (queued as promotions by the uploader's start: the launch thread never writes).
+/// The thread body. It first reads what earlier runs left ([`open_stores`]); its first round
+/// then moves what their triggered buffers hold (the launch thread neither reads nor writes).
 pub(super) fn run_spooler(shared: std::sync::Arc<Shared>) {
     struct Exited<'a>(&'a Shared);
     impl Drop for Exited<'_> {
@@ -24,6 +27,7 @@ pub(super) fn run_spooler(shared: std::sync::Arc<Shared>) {
         }
     }
     let _exited = Exited(&shared);
+    open_stores(&shared);
     loop {
         let requested = shared.idle_requested.load(Acquire);
         round(&shared, requested);
@@ -36,13 +40,57 @@ pub(super) fn run_spooler(shared: std::sync::Arc<Shared>) {
     }
 }
 
+/// Replaces the empty spool and buffer the uploader started with by what earlier runs left
+/// on disk: the spool's index (each artifact's header read, corrupt files quarantined) and
+/// the buffer's (untriggered sessions deleted, triggered ones queued to move first). Runs
+/// before the first round, so nothing of this process is on disk yet but a trigger's marker
+/// (kept). An opt-out that came first clears what was read, as it would have. A directory
+/// that cannot be read leaves its store empty, counted (`spool_open_failures`).
+fn open_stores(shared: &Shared) {
+    let cfg = &shared.config;
+    // Any opt-out since this process began: it deleted everything waiting, which includes
+    // what is being read here.
+    let opted_out = || shared.opt_outs.load(Acquire) > 0;
+    match Spool::open(&cfg.spool_dir, cfg.spool) {
+        Ok((mut spool, report)) => {
+            shared.counters.with(|c| {
+                c.resumed_from_spool = report.resumed as u64;
+                c.spool_quarantined = report.quarantined as u64;
+            });
+            let mut current = lock(&shared.spool);
+            if opted_out() {
+                count_drops(shared, DeliveryDrop::Purged, spool.len() as u64);
+                spool.clear();
+            }
+            *current = spool;
+        }
+        Err(_) => shared.counters.with(|c| c.spool_open_failures += 1),
+    }
+    let this_run = |id: &str| lock(&shared.buffering).contains_key(id);
+    match Buffer::open_keeping(cfg.spool_dir.join("buffer"), cfg.buffer, &this_run) {
+        Ok((mut buffer, triggered)) => {
+            let mut current = lock(&shared.buffer);
+            if opted_out() {
+                count_drops(shared, DeliveryDrop::Purged, buffer.files());
+                buffer.clear();
+            } else {
+                let earlier = triggered.into_iter().map(|id| (id, false));
+                lock(&shared.promotions).splice(0..0, earlier);
+            }
+            *current = buffer;
+        }
+        Err(_) => shared.counters.with(|c| c.spool_open_failures += 1),
+    }
+}
+
 /// Persists everything waiting, then acknowledges `requested`, saying whether a write failed.
 fn round(shared: &Shared, requested: u64) {
     let failures = shared.write_failures.load(Acquire);
     ingest(shared);
     let failed = shared.write_failures.load(Acquire) != failures;
+    let losses = super::shared::losses(shared);
     let mut acked = lock(&shared.spooled_ack);
-    acked.ack(requested, failed);
+    acked.ack(requested, failed, losses);
     shared.spooled_cv.notify_all();
 }
 

@@ -71,6 +71,9 @@ pub struct DeliverySnapshot {
     pub spool_evicted_bytes: u64,
     pub spool_quarantined: u64,
     pub resumed_from_spool: u64,
+    /// The spool's or buffer's directory could not be read at start (its store stays
+    /// empty for this process; what earlier runs left waits for the next).
+    pub spool_open_failures: u64,
     /// Uploads resumed at the stage an earlier run reached (presigned or PUT done).
     pub stages_resumed: u64,
     /// Upload stages the disk refused (a kill before such an upload settles may repeat it).

@@ -15,7 +15,8 @@ use super::http::Transport;
 use super::protocol;
 pub use super::shared::BundleSource;
 use super::shared::{
-    consent_code, count_drops, delete_session, mark_purged, snapshot_of, Shared, SpooledAck,
+    consent_code, count_drops, count_inbox_drop, delete_session, mark_purged, snapshot_of, Shared,
+    SpooledAck,
 };
 use super::spooler::run_spooler;
 use super::stats::Counters;
@@ -78,7 +79,10 @@ impl std::fmt::Debug for Uploader {
 }
 
 impl Uploader {
-    /// Opens the spool (resuming what earlier runs left) and starts the upload thread.
+    /// Creates the spool's directories and starts the spooler and upload threads. What
+    /// earlier runs left (the spool's index, the on-error buffer's triggered sessions) is
+    /// read by the spooler thread before its first round (`spooler::open_stores`), not
+    /// here: the launch thread never waits on the disk's reads, nor on its writes.
     pub fn start(config: DeliveryConfig) -> Result<Self, DeliveryError> {
         Self::start_with_consent(config, crate::consent::Consent::Granted)
     }
@@ -90,13 +94,8 @@ impl Uploader {
         consent: crate::consent::Consent,
     ) -> Result<Self, DeliveryError> {
         config.validate()?;
-        let (spool, report) = Spool::open(&config.spool_dir, config.spool)?;
-        // What an earlier run buffered: triggered sessions (a crash, an error the app died
-        // of) are moved to the upload spool by the spooler's first round (not here: the
-        // launch thread never waits on the disk's writes), linked to their session; the
-        // rest is gone.
-        let (buffer, triggered) = Buffer::open(config.spool_dir.join("buffer"), config.buffer)?;
-        let promotions = triggered.into_iter().map(|id| (id, false)).collect();
+        let spool = Spool::empty_at(&config.spool_dir, config.spool)?;
+        let buffer = Buffer::empty_at(config.spool_dir.join("buffer"), config.buffer)?;
         let transport = Transport::new(
             config.timeouts,
             &protocol::user_agent(&config.sdk_version, &config.device_metadata),
@@ -105,7 +104,7 @@ impl Uploader {
         let shared = Arc::new(Shared {
             spool: Mutex::new(spool),
             buffer: Mutex::new(buffer),
-            promotions: Mutex::new(promotions),
+            promotions: Mutex::new(Vec::new()),
             buffering: Mutex::new(HashMap::new()),
             buffer_triggers: AtomicU64::new(0),
             inbox: DropOldestQueue::new(config.max_inbox),
@@ -113,6 +112,7 @@ impl Uploader {
             spooled_ack: Mutex::new(SpooledAck::default()),
             spooled_cv: Condvar::new(),
             write_failures: AtomicU64::new(0),
+            inbox_drops: AtomicU64::new(0),
             spooler_exited: AtomicBool::new(false),
             upload_exited: AtomicBool::new(false),
             config,
@@ -125,15 +125,12 @@ impl Uploader {
             stop: AtomicBool::new(false),
             drain_until: Mutex::new(None),
             opt_out: AtomicBool::new(false),
+            opt_outs: AtomicU64::new(0),
             purged: Mutex::new(Default::default()),
             idle_requested: AtomicU64::new(0),
             idle_acked: Mutex::new(0),
             idle_cv: Condvar::new(),
             consent: std::sync::atomic::AtomicU8::new(consent_code(consent)),
-        });
-        shared.counters.with(|c| {
-            c.resumed_from_spool = report.resumed as u64;
-            c.spool_quarantined = report.quarantined as u64;
         });
         let spooler_shared = shared.clone();
         let spooler = Thread::spawn("rejourney-spool", move || run_spooler(spooler_shared))?;
@@ -174,11 +171,7 @@ impl Uploader {
         let shared = self.shared.clone();
         Arc::new(move |artifact| {
             if shared.inbox.push(artifact).is_some() {
-                shared.counters.with(|c| {
-                    *c.dropped
-                        .entry(DeliveryDrop::InboxFull.as_str().into())
-                        .or_default() += 1
-                });
+                count_inbox_drop(&shared);
             }
         })
     }
@@ -187,11 +180,7 @@ impl Uploader {
     /// oldest waiting artifact is dropped and counted.
     pub fn enqueue(&self, artifact: Artifact) {
         if self.shared.inbox.push(artifact).is_some() {
-            self.shared.counters.with(|c| {
-                *c.dropped
-                    .entry(DeliveryDrop::InboxFull.as_str().into())
-                    .or_default() += 1
-            });
+            count_inbox_drop(&self.shared);
         }
     }
 
@@ -252,7 +241,8 @@ impl Uploader {
 
     /// Waits until everything handed over before this call is on disk (not necessarily
     /// delivered), or until `timeout`. Returns whether it got there: false too if a write of
-    /// it failed (a full disk, an I/O error, an artifact larger than the quota).
+    /// it failed (a full disk, an I/O error, an artifact larger than the quota) or a bound
+    /// lost a recording since the last round (the inbox dropped one, the quota evicted one).
     pub fn wait_spooled(&self, timeout: Duration) -> bool {
         let token = self.shared.idle_requested.fetch_add(1, AcqRel) + 1;
         self.shared.inbox.ring();
@@ -314,6 +304,7 @@ impl Uploader {
     pub fn purge(&self, sessions: &[&str]) {
         // First: an artifact checked after this is deleted, one spooled before is cleared.
         mark_purged(&self.shared, sessions.iter().copied());
+        self.shared.opt_outs.fetch_add(1, AcqRel);
         self.shared.opt_out.store(true, Release);
         let mut n = 0;
         while self.shared.inbox.pop().is_some() {

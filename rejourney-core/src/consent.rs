@@ -163,7 +163,9 @@ fn write_durably(path: &Path, c: Consent) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
-    let tmp = path.with_extension("tmp");
+    // Not `.tmp`: the spool shares this directory and deletes `*.tmp` files when its thread
+    // opens it, which may be while this write is under way.
+    let tmp = path.with_extension("partial");
     {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(c.as_str().as_bytes())?;

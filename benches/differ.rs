@@ -49,7 +49,7 @@ fn build(modified: bool) -> Vec<Node> {
         let id = *next_id;
         *next_id += 1;
         let leaf = depth == DEPTH;
-        let changed = modified && id % 10 == 0;
+        let changed = modified && id.is_multiple_of(10);
         let index = out.len() as u32;
         out.push(Node {
             id,

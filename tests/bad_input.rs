@@ -22,11 +22,14 @@ fn spec(w: u32, h: u32) -> FrameSpec {
     FrameSpec::packed(w, h, PixelFormat::Rgba, 1.25)
 }
 
+/// A bad frame: its buffer, its spec, its masks, and the error it must be refused with.
+type BadFrame = (Vec<u8>, FrameSpec, Vec<Rect>, fn(&FrameError) -> bool);
+
 #[test]
 fn bad_frames_are_typed_errors_and_nothing_is_encoded() {
     let p = pipeline();
     let ok = Rect::new(1.0, 1.0, 2.0, 2.0);
-    let cases: Vec<(Vec<u8>, FrameSpec, Vec<Rect>, fn(&FrameError) -> bool)> = vec![
+    let cases: Vec<BadFrame> = vec![
         (vec![0; 10], spec(4, 4), vec![], |e| {
             matches!(e, FrameError::BufferLength { actual: 10, .. })
         }),

@@ -6,11 +6,11 @@
 //! (the process really aborts) is uploaded on the next launch, linked to its session.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rejourney_core::client::{Client, ClientOptions};
 use rejourney_core::remote_config::SessionMode;
+use rejourney_harness::child::run_aborting_child;
 use rejourney_harness::{fast_retry_options, temp_path};
 use rejourney_ingest::{IngestServer, ServerOptions, StoredArtifact};
 use serde_json::json;
@@ -203,19 +203,7 @@ fn crash_child() {
 #[test]
 fn a_crash_while_buffering_is_uploaded_on_the_next_launch() {
     let spool = tmp("crash-spool");
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
-        .env("RJ_BUFFER_CRASH_SPOOL", &spool)
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "the child aborts");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let id = stdout
-        .lines()
-        .find_map(|l| l.split("SESSION=").nth(1))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no session id: {stdout}"))
-        .to_owned();
+    let id = run_aborting_child("crash_child", "RJ_BUFFER_CRASH_SPOOL", &spool);
     // Next launch, the server reachable: the crash and the window before it arrive.
     let srv = IngestServer::start(ServerOptions::new(tmp("crash"))).unwrap();
     let c = Client::new(options(&srv.url(), &spool)).unwrap();

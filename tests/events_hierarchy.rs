@@ -112,7 +112,7 @@ fn masks_from_every_corpus_tree_cover_what_they_must_and_nothing_else() {
         }
         // One rect per masked subtree root: no duplicates for descendants.
         let roots = (0..s.nodes.len())
-            .filter(|&i| masked[i] && s.nodes[i].parent.map_or(true, |p| !masked[p as usize]))
+            .filter(|&i| masked[i] && s.nodes[i].parent.is_none_or(|p| !masked[p as usize]))
             .count();
         assert_eq!(rects.len(), roots, "{}", s.id);
 

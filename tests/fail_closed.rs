@@ -310,11 +310,14 @@ fn extreme_host_values_saturate() {
     c.shutdown(Duration::from_millis(100));
 }
 
+/// (scale, frame width px, frame height px, expected (x0, x1, y0, y1) of the masked span).
+type AlignmentCase = (f32, u32, u32, (u32, u32, u32, u32));
+
 #[test]
 fn hand_computed_alignment_at_odd_sizes_and_every_common_scale() {
     // Mask (3.3, 5.5, 10.1 × 7.2) pt, rounded outwards: x0 = floor(3.3 s),
     // x1 = ceil(13.4 s), y0 = floor(5.5 s), y1 = ceil(12.7 s).
-    let cases: [(f32, u32, u32, (u32, u32, u32, u32)); 4] = [
+    let cases: [AlignmentCase; 4] = [
         (1.0, 41, 31, (3, 14, 5, 13)),
         (1.25, 51, 39, (4, 17, 6, 16)),
         (2.0, 83, 61, (6, 27, 11, 26)),

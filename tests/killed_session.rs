@@ -4,11 +4,11 @@
 //! moment it went to background) through the spool, with the crash it recorded, once.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use rejourney_core::client::{Client, ClientOptions};
 use rejourney_core::events::Gesture;
+use rejourney_harness::child::run_aborting_child;
 use rejourney_harness::{fast_retry_options, temp_path};
 use rejourney_ingest::{IngestServer, ServerOptions};
 use serde_json::json;
@@ -61,19 +61,7 @@ fn killed_child() {
 #[test]
 fn a_killed_apps_session_is_ended_by_the_next_launch_at_its_last_activity() {
     let spool = tmp("spool");
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "killed_child", "--nocapture", "--test-threads=1"])
-        .env("RJ_KILLED_SPOOL", &spool)
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "the child aborts");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let id = stdout
-        .lines()
-        .find_map(|l| l.split("SESSION=").nth(1))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no session id: {stdout}"))
-        .to_owned();
+    let id = run_aborting_child("killed_child", "RJ_KILLED_SPOOL", &spool);
     // Next launch, the server reachable; this process records a session of its own.
     let srv = IngestServer::start(ServerOptions::new(tmp("srv"))).unwrap();
     let c = Client::new(options(&srv.url(), &spool)).unwrap();

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 mod bundle_outcome;
+pub mod child;
 pub mod recorder;
 pub use bundle_outcome::{bundle_outcome, crc32};
 

@@ -116,14 +116,26 @@ pub struct Spool {
 
 /// A stalled disk for the workspace's tests and benches (`test-hooks` feature, compiled
 /// out of every other build): every spool write (and open) under a stalled directory sleeps
-/// first.
+/// first; a held directory's writes or deletions wait until it is released (a disk that
+/// answers nothing, for as long as a test needs, with no timing in the test).
 #[cfg(feature = "test-hooks")]
 pub mod test_hooks {
     use std::path::{Path, PathBuf};
-    use std::sync::Mutex;
+    use std::sync::{Condvar, Mutex};
     use std::time::Duration;
 
     static STALLS: Mutex<Vec<(PathBuf, Duration)>> = Mutex::new(Vec::new());
+    static HELD: Mutex<Vec<(PathBuf, DiskOp)>> = Mutex::new(Vec::new());
+    static RELEASED: Condvar = Condvar::new();
+
+    /// What a held directory holds back.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum DiskOp {
+        /// Writes (spool and buffer files, the purge marker) and the open's scan.
+        Write,
+        /// Deletions (of artifacts, and of what a purge deletes).
+        Delete,
+    }
 
     /// Every write of a spool at or under `dir`, and the scan that opens it, sleeps
     /// `per_write` first (zero: no more).
@@ -135,6 +147,18 @@ pub mod test_hooks {
         }
     }
 
+    /// Holds every `op` at or under `dir` until [`release`].
+    pub fn hold(dir: &Path, op: DiskOp) {
+        crate::wait::lock(&HELD).push((dir.to_path_buf(), op));
+    }
+
+    /// Lets what [`hold`] held go on.
+    pub fn release(dir: &Path, op: DiskOp) {
+        crate::wait::lock(&HELD).retain(|(d, o)| !(d == dir && *o == op));
+        RELEASED.notify_all();
+    }
+
+    /// A write (or the open's scan) under `dir`.
     pub(crate) fn stall(dir: &Path) {
         let wait = crate::wait::lock(&STALLS)
             .iter()
@@ -143,6 +167,21 @@ pub mod test_hooks {
             .max();
         if let Some(w) = wait {
             std::thread::sleep(w);
+        }
+        wait_held(dir, DiskOp::Write);
+    }
+
+    /// A deletion under `dir`.
+    pub(crate) fn stall_delete(dir: &Path) {
+        wait_held(dir, DiskOp::Delete);
+    }
+
+    fn wait_held(dir: &Path, op: DiskOp) {
+        let held =
+            |h: &Vec<(PathBuf, DiskOp)>| h.iter().any(|(d, o)| *o == op && dir.starts_with(d));
+        let mut h = crate::wait::lock(&HELD);
+        while held(&h) {
+            h = RELEASED.wait(h).unwrap_or_else(|p| p.into_inner());
         }
     }
 }
@@ -430,6 +469,8 @@ impl Spool {
     fn delete(&mut self, id: u64) -> bool {
         let known = self.forget(id);
         if known {
+            #[cfg(feature = "test-hooks")]
+            test_hooks::stall_delete(&self.dir);
             let _ = fs::remove_file(self.path_of(id));
             let _ = fs::remove_file(self.stage_paths(id).0);
         }
@@ -443,6 +484,24 @@ impl Spool {
         for id in ids {
             self.remove(id);
         }
+    }
+
+    /// Forgets every artifact at once, in memory only, and returns the files to delete
+    /// (artifacts and stage sidecars): the caller deletes them without the spool's lock, so
+    /// readers of the spool never wait on those deletions. Writes reserved before it are
+    /// deleted when they finish, as after [`Spool::clear`].
+    pub fn take_all(&mut self) -> Vec<PathBuf> {
+        self.generation = self.generation.wrapping_add(1);
+        let ids: Vec<u64> = self.entries.keys().copied().collect();
+        let mut files = Vec::with_capacity(ids.len() * 2);
+        for id in ids {
+            if self.forget(id) {
+                self.counters.removed += 1;
+                files.push(self.path_of(id));
+                files.push(self.stage_paths(id).0);
+            }
+        }
+        files
     }
 
     fn forget(&mut self, id: u64) -> bool {

@@ -438,13 +438,16 @@ impl Client {
         // Sessions earlier processes never ended (killed in background, crashed) are ended
         // now, at their last activity, through the spool.
         let (enqueue, sdk) = (uploader.enqueuer(), opts.delivery.sdk_version.clone());
-        let store = SessionStore::start(opts.delivery.spool_dir.join("sessions"), move |earlier| {
-            for r in earlier {
-                let ended = r.ended();
-                let body = ended.end_body(&sdk, r.metrics.to_json(), Value::Null);
-                enqueue(end_artifact(&ended, body));
-            }
-        })
+        let store = SessionStore::start(
+            opts.delivery.spool_dir.join(crate::session_store::DIR_NAME),
+            move |earlier| {
+                for r in earlier {
+                    let ended = r.ended();
+                    let body = ended.end_body(&sdk, r.metrics.to_json(), Value::Null);
+                    enqueue(end_artifact(&ended, body));
+                }
+            },
+        )
         .map_err(|e| ClientError::Delivery(DeliveryError::Thread(e.to_string())))?;
         let own_hosts = url::Url::parse(&opts.delivery.api_url)
             .ok()
@@ -747,8 +750,16 @@ impl Client {
     /// raw frames, the open and the sealed bundles, queued trees, events and the session's
     /// figures, spool and buffer — and abandons an upload in flight; whatever of this
     /// process's sessions is still on another thread (a last tree, a session end queued
-    /// behind it) is deleted when it reaches the uploader. Each counted `purged`.
+    /// behind it) is deleted when it reaches the uploader. Each counted `purged`. Never waits
+    /// on the disk: nothing is recorded, queued or sent from this instant, and the files
+    /// are deleted by the spooler thread behind a durable marker that a next launch honours
+    /// ([`crate::upload::Uploader::purge`]).
     pub fn opt_out(&self, now_ms: u64) {
+        self.stop_everything(now_ms, false);
+    }
+
+    /// [`Client::opt_out`]; `denial`: a consent denial asked.
+    fn stop_everything(&self, now_ms: u64, denial: bool) {
         self.recording.store(false, Release);
         self.pipeline.purge();
         let ended = lock(&self.sessions).end(now_ms, EndReason::OptOut);
@@ -764,7 +775,7 @@ impl Client {
         }
         let recent: Vec<Arc<str>> = lock(&self.recent).iter().cloned().collect();
         let ids: Vec<&str> = recent.iter().map(|s| &**s).collect();
-        self.uploader.purge(&ids);
+        self.uploader.purge(&ids, denial);
         // The app's listener hears of every session's end, this one's too.
         if let Some(e) = ended {
             self.notify_ended(&e.session.id, e.reason.as_str());
@@ -780,6 +791,7 @@ impl Client {
         snap.device = self.device.counters();
         snap.frame_observer = self.pipeline.observer().counters();
         snap.consent = self.consent.counters();
+        snap.consent.deleted = self.uploader.denial_deleted();
         snap
     }
 }

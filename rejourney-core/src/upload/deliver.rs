@@ -123,8 +123,8 @@ impl Deliverer {
         loop {
             let spooled = lock(&self.shared.spooled_ack).through;
             if self.shared.opt_out.swap(false, AcqRel) {
-                // The purge cleared the spool under its lock when it was asked; clearing
-                // it again here would delete what was recorded after it (a new session
+                // The spooler deletes what the purge covers (`purge::run_pending`); clearing
+                // the spool here would delete what was recorded after it (a new session
                 // spooled while this thread was out on a request).
                 self.progress.clear();
             }
@@ -135,6 +135,10 @@ impl Deliverer {
             // sessions left in the spool stays there for a launch the project is enabled in.
             let (oldest, wait_for) = if self.shared.disabled.load(Acquire) {
                 (None, None)
+            } else if super::purge::pending(&self.shared) {
+                // A stop-everything's deletion waits for the spooler: nothing spooled goes
+                // meanwhile (not idle: a flush waits for the deletion too).
+                (None, Some(DEFERRED_RECHECK))
             } else if self.shared.deferred.load(Acquire) || consent_holds(&self.shared) {
                 // Deferred for the device's sake, or consent pending (nothing leaves the
                 // phone, not even device auth): the spool keeps it; not idle while it
@@ -226,6 +230,7 @@ impl Deliverer {
     /// cleared it from the spool, or purged its session).
     fn abandoned(&self, id: u64, meta: &ArtifactMeta) -> bool {
         is_purged(&self.shared, &meta.session_id)
+            || super::purge::pending(&self.shared)
             || !lock(&self.shared.spool).entries().any(|e| e.id == id)
     }
 

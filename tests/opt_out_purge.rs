@@ -230,3 +230,38 @@ fn an_app_killed_right_after_opt_out_never_sends_the_old_spool() {
 fn an_app_killed_right_after_a_consent_denial_never_sends_the_old_spool() {
     killed_after_stop_everything(true);
 }
+
+/// An upload in flight at the opt-out is abandoned when its request returns: deleted and
+/// counted `purged` once, with the rest of the spool (it was counted a second time when the
+/// upload thread dropped it after the purge had).
+#[test]
+fn an_upload_in_flight_at_the_opt_out_is_counted_purged_once() {
+    use rejourney_ingest::{Fault, Route};
+    let srv = IngestServer::start(ServerOptions::new(tmp("inflight-srv"))).unwrap();
+    srv.faults().push(
+        Route::SegmentPut,
+        Fault::Delay(Duration::from_millis(1_500)),
+    );
+    let spool = tmp("inflight");
+    let c = Client::new(options(&srv.url(), &spool)).unwrap();
+    record(&c, T0);
+    let deadline = std::time::Instant::now() + WAIT;
+    while !srv.requests().iter().any(|r| r.route == Route::SegmentPut) {
+        assert!(std::time::Instant::now() < deadline, "no PUT");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The upload thread is inside the delayed PUT: nothing else leaves the spool meanwhile.
+    let spooled = c.telemetry().delivery.spool_files;
+    assert!(spooled > 0);
+    c.opt_out(T0 + 6_000);
+    assert!(c.flush(WAIT), "the PUT came back and was abandoned");
+    let t = c.telemetry().delivery;
+    assert_eq!(t.spool_files, 0);
+    assert_eq!(
+        t.dropped.get("purged").copied(),
+        Some(spooled),
+        "each spooled artifact counted once: {:?}",
+        t.dropped
+    );
+    c.shutdown(WAIT);
+}

@@ -706,9 +706,18 @@ impl Deliverer {
         }
     }
 
+    /// Deletes an artifact and counts why, once: one a purge already took from the spool
+    /// (an upload abandoned when its request returned) was counted by the purge.
     fn drop_entry(&mut self, id: u64, reason: DeliveryDrop) {
-        lock(&self.shared.spool).remove(id);
+        let known = {
+            let mut spool = lock(&self.shared.spool);
+            let known = spool.entries().any(|e| e.id == id);
+            spool.remove(id);
+            known
+        };
         self.progress.remove(&id);
-        self.count_drop(reason);
+        if known {
+            self.count_drop(reason);
+        }
     }
 }

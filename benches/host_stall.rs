@@ -116,9 +116,20 @@ fn run(label: &str, disk: Duration) {
         c.record_crash(t0, "E", "r", "s", Duration::from_secs(1))
             .expect("crash")
     });
+    // What the opt-out row deletes: the spool as it stands (the host's call returns before
+    // the spooler has deleted it; `persist` after it waits for that deletion).
+    let spooled = c.telemetry().delivery.spool_files;
     s.time("opt_out", || c.opt_out(t0 + ROUNDS * 250));
+    let purge = Instant::now();
+    let purged = c.persist(Duration::from_secs(30));
+    let purge = purge.elapsed();
+    let left = c.telemetry().delivery.spool_files;
     s.time("shutdown(1 s)", || c.shutdown(Duration::from_secs(1)));
     print_samples(label, s);
+    println!(
+        "opt_out: {spooled} files spooled before it; the deletion off the host's thread took \
+         {purge:.3?} (persist after it: {purged}, {left} left)"
+    );
     rejourney_core::spool::test_hooks::stall_writes(&spool, Duration::ZERO);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -146,7 +146,8 @@ struct Shared {
     write_failed: AtomicU64,
 }
 
-/// Writes the latest answer on its own thread (temp file, fsync, rename, directory fsync):
+/// Writes the latest answer on its own thread ([`crate::durable_file::write`]: temp file,
+/// fsync, rename, directory fsync):
 /// the host's `set_consent` never waits on the disk. Only the latest answer waits.
 #[derive(Clone)]
 pub struct ConsentStore {
@@ -157,22 +158,6 @@ impl std::fmt::Debug for ConsentStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConsentStore").finish_non_exhaustive()
     }
-}
-
-fn write_durably(path: &Path, c: Consent) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    // Not `.tmp`: the spool shares this directory and deletes `*.tmp` files when its thread
-    // opens it, which may be while this write is under way.
-    let tmp = path.with_extension("partial");
-    {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(c.as_str().as_bytes())?;
-        f.sync_all()?;
-    }
-    fs::rename(&tmp, path)?;
-    fs::File::open(dir).and_then(|d| d.sync_all())
 }
 
 impl ConsentStore {
@@ -235,7 +220,7 @@ fn run(s: &Shared) {
                 None => return,
             }
         };
-        match write_durably(&s.path, c) {
+        match crate::durable_file::write(&s.path, c.as_str().as_bytes()) {
             Ok(()) => s.written.fetch_add(1, Relaxed),
             Err(_) => s.write_failed.fetch_add(1, Relaxed),
         };

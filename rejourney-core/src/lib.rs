@@ -15,6 +15,7 @@ pub mod decode;
 pub mod device;
 pub mod device_policy;
 pub mod diff;
+pub mod durable_file;
 pub mod encode;
 pub mod error;
 pub mod events;

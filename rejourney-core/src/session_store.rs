@@ -163,7 +163,11 @@ fn read_earlier(dir: &Path, discarded: &AtomicU64) -> Vec<(PathBuf, SessionRecor
     found
 }
 
-fn file_of(dir: &Path, id: &str) -> PathBuf {
+/// The store's directory under the storage (spool) directory.
+pub const DIR_NAME: &str = "sessions";
+
+/// The state file of session `id` in the store's directory `dir` (a purge deletes it too).
+pub fn state_file(dir: &Path, id: &str) -> PathBuf {
     // Session ids are ours (`session_<ms>_<hex>`); anything else is made a safe name.
     let safe: String = id
         .chars()
@@ -180,7 +184,7 @@ fn file_of(dir: &Path, id: &str) -> PathBuf {
 
 fn write(dir: &Path, r: &SessionRecord) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;
-    let path = file_of(dir, &r.id);
+    let path = state_file(dir, &r.id);
     let tmp = path.with_extension("tmp");
     fs::write(&tmp, serde_json::to_vec(r).unwrap_or_default())?;
     fs::rename(&tmp, &path)
@@ -334,7 +338,7 @@ fn run(s: &Shared) {
                     Err(_) => s.write_failed.fetch_add(1, Relaxed),
                 },
                 None => {
-                    let _ = fs::remove_file(file_of(&s.dir, &id));
+                    let _ = fs::remove_file(state_file(&s.dir, &id));
                     0
                 }
             };

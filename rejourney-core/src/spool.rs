@@ -116,36 +116,10 @@ pub struct Spool {
 
 /// A stalled disk for the workspace's tests and benches (`test-hooks` feature, compiled
 /// out of every other build): every spool write (and open) under a stalled directory sleeps
-/// first.
+/// first; a held directory's writes or deletions wait until it is released (a disk that
+/// answers nothing, for as long as a test needs, with no timing in the test).
 #[cfg(feature = "test-hooks")]
-pub mod test_hooks {
-    use std::path::{Path, PathBuf};
-    use std::sync::Mutex;
-    use std::time::Duration;
-
-    static STALLS: Mutex<Vec<(PathBuf, Duration)>> = Mutex::new(Vec::new());
-
-    /// Every write of a spool at or under `dir`, and the scan that opens it, sleeps
-    /// `per_write` first (zero: no more).
-    pub fn stall_writes(dir: &Path, per_write: Duration) {
-        let mut s = crate::wait::lock(&STALLS);
-        s.retain(|(d, _)| d != dir);
-        if !per_write.is_zero() {
-            s.push((dir.to_path_buf(), per_write));
-        }
-    }
-
-    pub(crate) fn stall(dir: &Path) {
-        let wait = crate::wait::lock(&STALLS)
-            .iter()
-            .filter(|(d, _)| dir.starts_with(d))
-            .map(|(_, w)| *w)
-            .max();
-        if let Some(w) = wait {
-            std::thread::sleep(w);
-        }
-    }
-}
+pub mod test_hooks;
 
 /// A write reserved by [`Spool::begin_put`]: its id and bytes are counted, its file is
 /// written by [`PendingPut::write`] without the spool (so without the lock that guards it:
@@ -430,6 +404,8 @@ impl Spool {
     fn delete(&mut self, id: u64) -> bool {
         let known = self.forget(id);
         if known {
+            #[cfg(feature = "test-hooks")]
+            test_hooks::stall_delete(&self.dir);
             let _ = fs::remove_file(self.path_of(id));
             let _ = fs::remove_file(self.stage_paths(id).0);
         }
@@ -443,6 +419,24 @@ impl Spool {
         for id in ids {
             self.remove(id);
         }
+    }
+
+    /// Forgets every artifact at once, in memory only, and returns the files to delete
+    /// (artifacts and stage sidecars): the caller deletes them without the spool's lock, so
+    /// readers of the spool never wait on those deletions. Writes reserved before it are
+    /// deleted when they finish, as after [`Spool::clear`].
+    pub fn take_all(&mut self) -> Vec<PathBuf> {
+        self.generation = self.generation.wrapping_add(1);
+        let ids: Vec<u64> = self.entries.keys().copied().collect();
+        let mut files = Vec::with_capacity(ids.len() * 2);
+        for id in ids {
+            if self.forget(id) {
+                self.counters.removed += 1;
+                files.push(self.path_of(id));
+                files.push(self.stage_paths(id).0);
+            }
+        }
+        files
     }
 
     fn forget(&mut self, id: u64) -> bool {

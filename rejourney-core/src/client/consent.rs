@@ -17,7 +17,6 @@ pub(super) struct ConsentState {
     wanted: AtomicBool,
     loaded: bool,
     changes: AtomicU64,
-    deleted: AtomicU64,
 }
 
 impl ConsentState {
@@ -37,7 +36,6 @@ impl ConsentState {
             wanted: AtomicBool::new(false),
             loaded: kept.is_some(),
             changes: AtomicU64::new(0),
-            deleted: AtomicU64::new(0),
         })
     }
 
@@ -53,17 +51,14 @@ impl ConsentState {
         self.wanted.store(wanted, Release);
     }
 
-    pub(super) fn count_deleted(&self, n: u64) {
-        self.deleted.fetch_add(n, Relaxed);
-    }
-
     pub(super) fn counters(&self) -> ConsentCounters {
         let (written, write_failed) = self.store.counts();
         ConsentCounters {
             state: self.get(),
             loaded: self.loaded,
             changes: self.changes.load(Relaxed),
-            deleted: self.deleted.load(Relaxed),
+            // The uploader counts them (its spooler deletes): `Client::telemetry`.
+            deleted: 0,
             written,
             write_failed,
         }
@@ -124,17 +119,10 @@ impl Client {
 
     /// A denial: an opt-out of everything of this process, plus the session state files
     /// of earlier runs (their end calls would name the user's sessions). The running
-    /// session ends unsent; the app's wish to record is kept for a later grant.
+    /// session ends unsent; the app's wish to record is kept for a later grant. Memory
+    /// only, like the opt-out: the deletions run on the spooler and store threads.
     fn delete_for_denial(&self, now_ms: u64) {
-        let before = self.deleted_so_far();
-        self.opt_out(now_ms);
+        self.stop_everything(now_ms, true);
         self.store.clear();
-        self.consent
-            .count_deleted(self.deleted_so_far().saturating_sub(before));
-    }
-
-    fn deleted_so_far(&self) -> u64 {
-        let t = self.uploader.snapshot();
-        t.dropped.get("purged").copied().unwrap_or(0)
     }
 }

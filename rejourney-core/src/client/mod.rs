@@ -42,12 +42,15 @@ mod capture;
 mod consent;
 mod device;
 mod flush;
+mod lifecycle;
 mod links;
 mod modes;
 mod observer;
 mod record;
 mod stalls;
 mod stats;
+
+use lifecycle::{end_artifact, record_stall};
 
 pub use modes::RemoteOptions;
 
@@ -272,14 +275,6 @@ struct EventState {
     batch_number: u64,
 }
 
-/// Puts a stall's `anr` event in the stream of the session it happened in (a stall that
-/// outlived its session is left to its fault).
-fn record_stall(st: &mut EventState, stall: &stalls::OpenStall, current: Option<&SessionRef>) {
-    if current.is_some_and(|c| c.id == stall.session) {
-        st.rec.anr(stall.at_ms, stall.duration_ms, &stall.incident);
-    }
-}
-
 fn artifact(
     s: &SessionRef,
     kind: ArtifactKind,
@@ -299,14 +294,6 @@ fn artifact(
         batch,
         body,
     )
-}
-
-/// The session end call as an artifact.
-fn end_artifact(ended: &Ended, body: Value) -> Artifact {
-    let s = &ended.session;
-    let body = serde_json::to_vec(&body).unwrap_or_default();
-    let (kind, end) = (ArtifactKind::SessionEnd, ended.ended_at_ms);
-    Artifact::new(kind, &s.id, s.sampled_in, s.start_ms, end, 0, 0, body)
 }
 
 /// The uploader pulls sealed frame bundles straight from the pipeline.
@@ -438,13 +425,16 @@ impl Client {
         // Sessions earlier processes never ended (killed in background, crashed) are ended
         // now, at their last activity, through the spool.
         let (enqueue, sdk) = (uploader.enqueuer(), opts.delivery.sdk_version.clone());
-        let store = SessionStore::start(opts.delivery.spool_dir.join("sessions"), move |earlier| {
-            for r in earlier {
-                let ended = r.ended();
-                let body = ended.end_body(&sdk, r.metrics.to_json(), Value::Null);
-                enqueue(end_artifact(&ended, body));
-            }
-        })
+        let store = SessionStore::start(
+            opts.delivery.spool_dir.join(crate::session_store::DIR_NAME),
+            move |earlier| {
+                for r in earlier {
+                    let ended = r.ended();
+                    let body = ended.end_body(&sdk, r.metrics.to_json(), Value::Null);
+                    enqueue(end_artifact(&ended, body));
+                }
+            },
+        )
         .map_err(|e| ClientError::Delivery(DeliveryError::Thread(e.to_string())))?;
         let own_hosts = url::Url::parse(&opts.delivery.api_url)
             .ok()
@@ -505,151 +495,6 @@ impl Client {
         } else {
             Ok(())
         }
-    }
-
-    /// Starts recording a new session (ending a running one). Returns the session id.
-    /// With consent denied nothing starts (`ConsentDenied`); the session begins when the
-    /// consent allows it.
-    pub fn start(&self, now_ms: u64) -> Result<String, ClientError> {
-        self.check_open()?;
-        self.consent.want(true);
-        if self.consent.denied() {
-            return Err(ClientError::ConsentDenied);
-        }
-        let (ended, session) = lock(&self.sessions).start(now_ms);
-        if let Some(e) = ended {
-            self.finish_session(e);
-        }
-        // Every new session asks the server again (the first one's fetch is in flight).
-        if self.stats.sessions_started.load(Relaxed) > 0 {
-            self.refetch_remote();
-        }
-        self.begin_capture(&session);
-        Ok(session.id)
-    }
-
-    fn begin_capture(&self, s: &crate::session::Session) {
-        *lock(&self.telemetry_since) = self.stats.baseline();
-        self.stats.sessions_started.fetch_add(1, Relaxed);
-        let id: Arc<str> = s.id.as_str().into();
-        {
-            let mut recent = lock(&self.recent);
-            if recent.len() >= RECENT_SESSIONS {
-                recent.pop_front();
-            }
-            recent.push_back(id.clone());
-        }
-        *lock(&self.current) = Some(SessionRef {
-            id,
-            sampled_in: s.sampled_in,
-        });
-        lock(&self.events).batch_number = 0;
-        // Touch privacy: no touch of the new session is placed against an older frame.
-        lock(&self.masks).touch.forget();
-        self.pipeline.set_session(SessionTag {
-            id: s.id.as_str().into(),
-            start_ms: s.start_ms,
-        });
-        // The plan decides what is captured: an unsampled session captures nothing (its
-        // events and end call still say so), a buffered one keeps its last window on the
-        // device, and the first capture may wait briefly for the remote config.
-        self.plan_new_session(s);
-        self.save_session(s.start_ms);
-        self.recording.store(true, Release);
-        let observer = lock(&self.observer).clone();
-        if let Some(o) = observer {
-            o.session_started(&s.id);
-        }
-    }
-
-    /// Hands the running session's state to the store (written off this thread).
-    pub(super) fn save_session(&self, now_ms: u64) {
-        let metrics = lock(&self.events).rec.metrics();
-        let record = lock(&self.sessions)
-            .current()
-            .map(|s| SessionRecord::of(s, now_ms, metrics));
-        if let Some(r) = record {
-            self.saved_ms.store(now_ms, Relaxed);
-            self.store.save(r);
-        }
-    }
-
-    /// Registers (or clears) the session observer.
-    pub fn set_observer(&self, observer: Option<Arc<dyn SessionObserver>>) {
-        *lock(&self.observer) = observer;
-    }
-
-    /// Cuts and queues event batches for the current session: the due ones, or everything
-    /// buffered when `force`.
-    fn flush_events(&self, now_ms: u64, force: bool) {
-        let Some(session) = lock(&self.current).clone() else {
-            return;
-        };
-        let off = self.events_off();
-        let mut st = lock(&self.events);
-        if force {
-            // Everything recorded goes now, a stall whose end is not seen yet included.
-            if let Some(stall) = self.stalls.take() {
-                record_stall(&mut st, &stall, Some(&session));
-            }
-        }
-        while let Some(batch) = st.rec.take_batch(now_ms, force) {
-            if off {
-                // The server switched the project off: nothing is sent.
-                continue;
-            }
-            let body = gzip(&batch_body(&batch, &self.device_info));
-            let n = st.batch_number;
-            st.batch_number += 1;
-            let items = batch.events.len() as u64;
-            self.uploader.enqueue(artifact(
-                &session,
-                ArtifactKind::Events,
-                batch.first_ms,
-                batch.last_ms,
-                items,
-                n,
-                body,
-            ));
-            if !force {
-                break;
-            }
-        }
-    }
-
-    /// Seals the ended session's frames and queues its end call behind them, without the
-    /// caller waiting: the hierarchy worker finishes the session's last trees, then the
-    /// encoder seals its last bundle, then the end call (with the session's final figures)
-    /// is queued, so the spool holds them in that order.
-    fn finish_session(&self, ended: Ended) {
-        self.flush_events(ended.ended_at_ms, true);
-        let metrics = lock(&self.events).rec.take_metrics();
-        let since = std::mem::take(&mut *lock(&self.telemetry_since));
-        let (pipeline, stats) = (self.pipeline.clone(), self.stats.clone());
-        let (enqueue, sdk) = (self.uploader.enqueuer(), self.sdk_version.clone());
-        let session_id = ended.session.id.clone();
-        let reason = ended.reason.as_str();
-        let store = self.store.clone();
-        self.hierarchy.then(Box::new(move || {
-            let encoder = pipeline.clone();
-            encoder.flush_then(Box::new(move || {
-                let body = ended.end_body(&sdk, metrics.to_json(), stats.sdk_telemetry(&since));
-                enqueue(end_artifact(&ended, body));
-                // Its end call is queued: the next launch must not end it again.
-                store.remove(&ended.session.id);
-            }));
-        }));
-        *lock(&self.current) = None;
-        let observer = lock(&self.observer).clone();
-        if let Some(o) = observer {
-            o.session_ended(&session_id, reason);
-        }
-    }
-
-    fn rotate(&self, r: Rotation) {
-        self.finish_session(r.ended);
-        self.refetch_remote();
-        self.begin_capture(&r.started);
     }
 
     /// The current session id, if recording.
@@ -727,50 +572,6 @@ impl Client {
         Ok(())
     }
 
-    /// Ends the session (its end call is queued behind its frames) and stops capturing.
-    pub fn stop(&self, now_ms: u64) -> Result<(), ClientError> {
-        self.check_open()?;
-        self.consent.want(false);
-        self.recording.store(false, Release);
-        self.pipeline.set_capture_stopped(true);
-        let ended = lock(&self.sessions).end(now_ms, EndReason::Stopped);
-        match ended {
-            Some(e) => {
-                self.finish_session(e);
-                Ok(())
-            }
-            None => Err(ClientError::NotStarted),
-        }
-    }
-
-    /// Opt-out: stops capture and deletes everything not yet delivered, wherever it is —
-    /// raw frames, the open and the sealed bundles, queued trees, events and the session's
-    /// figures, spool and buffer — and abandons an upload in flight; whatever of this
-    /// process's sessions is still on another thread (a last tree, a session end queued
-    /// behind it) is deleted when it reaches the uploader. Each counted `purged`.
-    pub fn opt_out(&self, now_ms: u64) {
-        self.recording.store(false, Release);
-        self.pipeline.purge();
-        let ended = lock(&self.sessions).end(now_ms, EndReason::OptOut);
-        if let Some(e) = &ended {
-            // Opted out: nothing of it is sent, not even by the next launch.
-            self.store.remove(&e.session.id);
-        }
-        *lock(&self.current) = None;
-        {
-            let mut ev = lock(&self.events);
-            ev.rec.clear();
-            ev.batch_number = 0;
-        }
-        let recent: Vec<Arc<str>> = lock(&self.recent).iter().cloned().collect();
-        let ids: Vec<&str> = recent.iter().map(|s| &**s).collect();
-        self.uploader.purge(&ids);
-        // The app's listener hears of every session's end, this one's too.
-        if let Some(e) = ended {
-            self.notify_ended(&e.session.id, e.reason.as_str());
-        }
-    }
-
     pub fn telemetry(&self) -> ClientSnapshot {
         let mut snap = self.stats.read(self.session_id());
         snap.plan = self.session_plan();
@@ -780,6 +581,7 @@ impl Client {
         snap.device = self.device.counters();
         snap.frame_observer = self.pipeline.observer().counters();
         snap.consent = self.consent.counters();
+        snap.consent.deleted = self.uploader.denial_deleted();
         snap
     }
 }

@@ -307,6 +307,12 @@ impl Buffer {
         self.spool.clear();
     }
 
+    /// Opt-out, deferred: everything is forgotten in memory; the files to delete are
+    /// returned ([`Spool::take_all`]).
+    pub(super) fn take_all(&mut self) -> Vec<std::path::PathBuf> {
+        self.spool.take_all()
+    }
+
     pub(super) fn files(&self) -> u64 {
         self.spool.len() as u64
     }

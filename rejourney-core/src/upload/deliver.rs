@@ -20,6 +20,9 @@ use crate::artifact::{wall_clock_ms, ArtifactKind, ArtifactMeta};
 use crate::spool::SpoolEntry;
 use crate::wait::lock;
 
+mod presigned;
+mod settle;
+
 /// Per-artifact progress. Its upload stage (presigned, uploaded) is also kept on disk
 /// beside the artifact ([`super::stage`]), loaded the first time this run sees it, so a
 /// restart resumes where the last run stopped.
@@ -123,8 +126,8 @@ impl Deliverer {
         loop {
             let spooled = lock(&self.shared.spooled_ack).through;
             if self.shared.opt_out.swap(false, AcqRel) {
-                // The purge cleared the spool under its lock when it was asked; clearing
-                // it again here would delete what was recorded after it (a new session
+                // The spooler deletes what the purge covers (`purge::run_pending`); clearing
+                // the spool here would delete what was recorded after it (a new session
                 // spooled while this thread was out on a request).
                 self.progress.clear();
             }
@@ -135,6 +138,10 @@ impl Deliverer {
             // sessions left in the spool stays there for a launch the project is enabled in.
             let (oldest, wait_for) = if self.shared.disabled.load(Acquire) {
                 (None, None)
+            } else if super::purge::pending(&self.shared) {
+                // A stop-everything's deletion waits for the spooler: nothing spooled goes
+                // meanwhile (not idle: a flush waits for the deletion too).
+                (None, Some(DEFERRED_RECHECK))
             } else if self.shared.deferred.load(Acquire) || consent_holds(&self.shared) {
                 // Deferred for the device's sake, or consent pending (nothing leaves the
                 // phone, not even device auth): the spool keeps it; not idle while it
@@ -226,6 +233,7 @@ impl Deliverer {
     /// cleared it from the spool, or purged its session).
     fn abandoned(&self, id: u64, meta: &ArtifactMeta) -> bool {
         is_purged(&self.shared, &meta.session_id)
+            || super::purge::pending(&self.shared)
             || !lock(&self.shared.spool).entries().any(|e| e.id == id)
     }
 
@@ -452,258 +460,18 @@ impl Deliverer {
         }
     }
 
-    /// presign → PUT → complete, resuming from whatever step last succeeded, in this run or
-    /// (by the stage kept beside the artifact) an earlier one.
-    fn upload(&mut self, id: u64, meta: &ArtifactMeta, body: Vec<u8>) -> Outcome {
-        let size = body.len();
-        let sdk = self.shared.config.sdk_version.clone();
-        let stage_file = {
-            let (path, tmp) = lock(&self.shared.spool).stage_paths(id);
-            StageFile { path, tmp }
-        };
-        let p = self.progress.entry(id).or_default();
-        if !std::mem::replace(&mut p.loaded, true) {
-            if let Some(st) = stage_file.load() {
-                p.represigns = st.represigns;
-                p.presigned = Some((st.url, st.batch_id));
-                p.uploaded = st.uploaded;
-                self.shared.counters.with(|c| c.stages_resumed += 1);
-            }
-        }
-        let represigns = p.represigns;
-        if self
-            .progress
-            .get(&id)
-            .is_some_and(|p| p.presigned.is_none())
-        {
-            let key = upload_key(meta, represigns);
-            let mut req = protocol::presign_body(meta, size, &sdk);
-            protocol::add_device_fields(&mut req, &self.shared.config.device_metadata);
-            let res = self.post_json(
-                &self.url(protocol::presign_path(meta.kind)),
-                &self.headers(Some(&meta.session_id), Some(&key)),
-                &req,
-            );
-            let r = match self.send(res) {
-                Ok(r) => r,
-                Err(o) => return o,
-            };
-            if r.status == 403 && protocol::is_project_disabled(&r.body) {
-                return Outcome::Disabled;
-            }
-            if classify(r.status) != StatusClass::Success {
-                return self.failure(&r);
-            }
-            match protocol::parse_presign(r.status, &r.body) {
-                Ok(Presign::Upload { .. }) if self.abandoned(id, meta) => {
-                    return Outcome::Abandoned
-                }
-                Ok(Presign::Upload { url, batch_id }) => {
-                    // Durable before the PUT: a restart PUTs this URL again (stored once)
-                    // instead of presigning a new batch the backend would ingest again.
-                    let stage = UploadStage {
-                        represigns,
-                        url: url.clone(),
-                        batch_id: batch_id.clone(),
-                        uploaded: false,
-                    };
-                    self.store_stage(&stage_file, &stage);
-                    if let Some(p) = self.progress.get_mut(&id) {
-                        p.presigned = Some((url, batch_id));
-                    }
-                }
-                Ok(Presign::Skip {
-                    deduplicated: true, ..
-                }) => return Outcome::Duplicate,
-                Ok(Presign::Skip { reason, .. }) => {
-                    return Outcome::Decline {
-                        scope: protocol::skip_scope(&reason, meta.kind),
-                        reason,
-                    }
-                }
-                Ok(Presign::Later(d)) => return Outcome::Later(d),
-                // Refused for this artifact, counted, never sent in clear.
-                Err(protocol::ProtocolError::InsecureUrl(_)) => {
-                    return Outcome::Drop(DeliveryDrop::InsecureUrl)
-                }
-                Err(_) => return self.bad_response(),
-            }
-        }
-        let Some((url, batch_id)) = self.progress.get(&id).and_then(|p| p.presigned.clone()) else {
-            return self.bad_response();
-        };
-        if !self.progress.get(&id).is_some_and(|p| p.uploaded) {
-            let res = self.put_gzip(&url, body);
-            let r = match self.send(res) {
-                Ok(r) => r,
-                Err(o) => return o,
-            };
-            match r.status {
-                // Purged during the PUT: no complete, never counted delivered (a backend that
-                // ingests on the PUT already holds what reached it before the stop).
-                200..=299 if self.abandoned(id, meta) => return Outcome::Abandoned,
-                200..=299 => {
-                    self.shared
-                        .counters
-                        .with(|c| c.bytes_uploaded += size as u64);
-                    // Durable before the complete: a restart only completes.
-                    let stage = UploadStage {
-                        represigns,
-                        url: url.clone(),
-                        batch_id: batch_id.clone(),
-                        uploaded: true,
-                    };
-                    self.store_stage(&stage_file, &stage);
-                    if let Some(p) = self.progress.get_mut(&id) {
-                        p.uploaded = true;
-                    }
-                }
-                // An expired or revoked presigned URL: presign again, do not retry the PUT.
-                401 | 403 => {
-                    self.shared.counters.with(|c| c.presign_expired += 1);
-                    stage_file.remove();
-                    if let Some(p) = self.progress.get_mut(&id) {
-                        p.presigned = None;
-                        p.represigns += 1;
-                    }
-                    return Outcome::Retry {
-                        hint: Some(Duration::ZERO),
-                        charge: true,
-                    };
-                }
-                _ => return self.failure(&r),
-            }
-        }
-        let (path, req) = protocol::complete_request(meta, &batch_id, size, &sdk);
-        // The presign's own key: the backend marks a key done only on the complete call
-        // that carries it, and answers a presign repeating an unfinished key 202 for days.
-        let key = upload_key(meta, represigns);
-        let res = self.post_json(
-            &self.url(path),
-            &self.headers(Some(&meta.session_id), Some(&key)),
-            &req,
-        );
-        match self.send(res) {
-            Ok(r) if classify(r.status) == StatusClass::Success => Outcome::Done,
-            Ok(r) => self.failure(&r),
-            Err(o) => o,
-        }
-    }
-
-    /// Best effort: if the disk refuses the stage, this run still resumes from memory; only
-    /// a kill before the artifact is settled could then repeat a step (counted).
-    fn store_stage(&self, file: &StageFile, stage: &UploadStage) {
-        if file.store(stage).is_err() {
-            self.shared.counters.with(|c| c.stage_write_failures += 1);
-        }
-    }
-
-    fn settle(&mut self, entry: &SpoolEntry, outcome: Outcome) {
-        let policy = self.shared.config.retry;
-        match outcome {
-            Outcome::Done => {
-                let removed = {
-                    let mut spool = lock(&self.shared.spool);
-                    let known = spool.entries().any(|e| e.id == entry.id);
-                    spool.remove(entry.id);
-                    known
-                };
-                if removed {
-                    self.shared.counters.with(|c| {
-                        *c.delivered
-                            .entry(entry.meta.kind.as_str().into())
-                            .or_default() += 1
-                    });
-                } else {
-                    // Purged while its last request was in flight: not counted delivered.
-                    self.count_drop(DeliveryDrop::Purged);
-                }
-                self.progress.remove(&entry.id);
-                self.consecutive_failures = 0;
-                self.not_before = None;
-            }
-            Outcome::Retry { hint, charge } => {
-                self.shared.counters.with(|c| c.retries += 1);
-                let p = self.progress.entry(entry.id).or_default();
-                if charge {
-                    p.attempts += 1;
-                }
-                if p.attempts >= policy.max_attempts {
-                    self.drop_entry(entry.id, DeliveryDrop::MaxAttempts);
-                    return;
-                }
-                self.consecutive_failures = self.consecutive_failures.saturating_add(1);
-                let wait = policy.delay(self.consecutive_failures, hint, fastrand::f64());
-                self.not_before = Some(Instant::now() + wait);
-            }
-            Outcome::Drop(reason) => {
-                self.drop_entry(entry.id, reason);
-                self.not_before = None;
-            }
-            Outcome::Decline { scope, reason } => {
-                let mut closed = lock(&self.shared.closed_sessions);
-                let was = closed.get(&entry.meta.session_id).copied();
-                if was != Some(Closed::All) && scope != Closed::Upload {
-                    // Bounded: sessions of this process only, and few are declined.
-                    if closed.len() >= 1_000 {
-                        closed.clear();
-                    }
-                    closed.insert(entry.meta.session_id.clone(), scope);
-                }
-                drop(closed);
-                let drop_reason = if reason == BILLING {
-                    DeliveryDrop::Billing
-                } else {
-                    self.shared
-                        .counters
-                        .with(|c| *c.skipped.entry(reason).or_default() += 1);
-                    DeliveryDrop::SkipUpload
-                };
-                self.drop_entry(entry.id, drop_reason);
-                if scope == Closed::All {
-                    // The whole session is declined: nothing of it stays on the phone
-                    // (what of it arrives later is dropped on arrival, `declined`).
-                    let rest = delete_session(&self.shared, &entry.meta.session_id);
-                    count_drops(&self.shared, drop_reason, rest);
-                }
-            }
-            Outcome::Duplicate => {
-                self.shared.counters.with(|c| c.deduplicated += 1);
-                self.settle(entry, Outcome::Done);
-            }
-            Outcome::Later(hint) => {
-                // The key is stuck `processing` (a presign whose answer we lost): a fresh
-                // key, and only this artifact waits.
-                self.shared.counters.with(|c| c.retries += 1);
-                // Not a failure (no attempt charged), but bounded: each 202 costs a key.
-                let p = self.progress.entry(entry.id).or_default();
-                p.represigns += 1;
-                p.presigned = None;
-                p.not_before = Some(Instant::now() + hint.min(Duration::from_secs(300)));
-                if p.represigns > MAX_REPRESIGNS {
-                    self.drop_entry(entry.id, DeliveryDrop::MaxAttempts);
-                }
-            }
-            Outcome::Disabled => {
-                self.shared.disabled.store(true, Release);
-                self.drop_session(&entry.meta.session_id);
-            }
-            Outcome::Abandoned => self.drop_entry(entry.id, DeliveryDrop::Purged),
-            Outcome::Unauthorized => {
-                // Credentials, not the artifact, are at fault: keep it, drop the token, and
-                // pause uploads with back-off until device auth succeeds again.
-                self.token = None;
-                self.auth_failures = self.auth_failures.saturating_add(1);
-                self.shared.counters.with(|c| c.auth_failures += 1);
-                let wait = policy.backoff(self.auth_failures, 0.5 + fastrand::f64() / 2.0);
-                self.not_before = Some(Instant::now() + wait);
-            }
-        }
-    }
-
+    /// Deletes an artifact and counts why, once: one a purge already took from the spool
+    /// (an upload abandoned when its request returned) was counted by the purge.
     fn drop_entry(&mut self, id: u64, reason: DeliveryDrop) {
-        lock(&self.shared.spool).remove(id);
+        let known = {
+            let mut spool = lock(&self.shared.spool);
+            let known = spool.entries().any(|e| e.id == id);
+            spool.remove(id);
+            known
+        };
         self.progress.remove(&id);
-        self.count_drop(reason);
+        if known {
+            self.count_drop(reason);
+        }
     }
 }

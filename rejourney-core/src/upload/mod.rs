@@ -4,13 +4,16 @@
 //! requests and answers (pure), the [`http`] transport under the one [`url_policy`], the [`config`] and [`stats`], the
 //! [`spooler`] thread that persists to the [`crate::spool`] first (or, for a session buffered
 //! for on-error upload, to the [`buffer`]), the [`deliver`] state
-//! machine on the upload thread (resuming each artifact at the [`stage`] kept beside it), and the [`worker`] handle the client holds.
+//! machine on the upload thread (resuming each artifact at the [`stage`] kept beside it), the
+//! [`purge`] of a stop-everything (the host flips memory, the spooler deletes behind a
+//! durable marker), and the [`worker`] handle the client holds.
 
 pub mod buffer;
 pub mod config;
 mod deliver;
 pub mod http;
 pub mod protocol;
+mod purge;
 pub mod retry;
 mod shared;
 mod spooler;

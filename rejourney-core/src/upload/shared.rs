@@ -38,7 +38,7 @@ pub(super) struct Shared {
     /// Triggers that found a buffering session (counted here: the host's thread counts them).
     pub(super) buffer_triggers: AtomicU64,
     /// Artifacts waiting to be persisted; its doorbell wakes the spooler thread.
-    pub(super) inbox: DropOldestQueue<Artifact>,
+    pub(super) inbox: DropOldestQueue<Queued>,
     /// Doorbell of the upload thread (rung when something was persisted).
     pub(super) upload_bell: DropOldestQueue<()>,
     /// How far the spooler has persisted, and which requests saw a write fail.
@@ -70,6 +70,13 @@ pub(super) struct Shared {
     /// the spooler's first read of the disk deletes what it read if any came first
     /// (`open_stores`).
     pub(super) opt_outs: AtomicU64,
+    /// Purges the spooler has run (`opt_outs` as of the last one, [`super::purge`]): while
+    /// fewer than requested, nothing spooled is uploaded.
+    pub(super) purges_done: AtomicU64,
+    /// A consent denial requested a purge not run yet, and what denials deleted (telemetry
+    /// `consent.deleted`).
+    pub(super) denial_pending: AtomicBool,
+    pub(super) denial_deleted: AtomicU64,
     /// Sessions a stop-everything purged (newest last, at most [`MAX_PURGED_SESSIONS`]):
     /// whatever of them arrives later is deleted, and an upload of theirs in flight is
     /// abandoned. Checked under the spool's (or buffer's) lock, set before either is cleared.
@@ -80,6 +87,26 @@ pub(super) struct Shared {
     /// Tracking consent ([`crate::consent`]): pending holds every request, denied also
     /// deletes whatever arrives. [`consent_code`] values.
     pub(super) consent: std::sync::atomic::AtomicU8,
+}
+
+/// An artifact in the inbox, with the purges requested when it was handed over: one handed
+/// over before a purge is deleted when the spooler takes it, even if the purge came while
+/// the spooler held it.
+pub(super) struct Queued {
+    pub(super) purges_before: u64,
+    pub(super) artifact: Artifact,
+}
+
+/// Hands an artifact to the spooler (never blocks; a full inbox drops its oldest, counted).
+pub(super) fn hand_over(shared: &Shared, artifact: Artifact) {
+    let purges_before = shared.opt_outs.load(Acquire);
+    let queued = Queued {
+        purges_before,
+        artifact,
+    };
+    if shared.inbox.push(queued).is_some() {
+        count_inbox_drop(shared);
+    }
 }
 
 /// [`Shared::consent`] as a number (an atomic, read by both threads on every round).

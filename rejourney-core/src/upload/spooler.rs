@@ -44,48 +44,54 @@ pub(super) fn run_spooler(shared: std::sync::Arc<Shared>) {
 /// on disk: the spool's index (each artifact's header read, corrupt files quarantined) and
 /// the buffer's (untriggered sessions deleted, triggered ones queued to move first). Runs
 /// before the first round, so nothing of this process is on disk yet but a trigger's marker
-/// (kept). An opt-out that came first clears what was read, as it would have. A directory
-/// that cannot be read leaves its store empty, counted (`spool_open_failures`).
+/// (kept). A purge an earlier run did not finish (its marker is on disk) is finished here,
+/// before anything read is uploaded; one this process requested before the open runs at the
+/// first round, on what was read. A directory that cannot be read leaves its store empty,
+/// counted (`spool_open_failures`).
 fn open_stores(shared: &Shared) {
     let cfg = &shared.config;
-    // Any opt-out since this process began: it deleted everything waiting, which includes
-    // what is being read here.
-    let opted_out = || shared.opt_outs.load(Acquire) > 0;
+    let unfinished = super::purge::honour_marker(shared);
+    let dir = &cfg.spool_dir;
     match Spool::open(&cfg.spool_dir, cfg.spool) {
         Ok((mut spool, report)) => {
             shared.counters.with(|c| {
                 c.resumed_from_spool = report.resumed as u64;
                 c.spool_quarantined = report.quarantined as u64;
             });
-            let mut current = lock(&shared.spool);
-            if opted_out() {
-                count_drops(shared, DeliveryDrop::Purged, spool.len() as u64);
-                spool.clear();
+            if unfinished {
+                let files = spool.take_all();
+                count_drops(shared, DeliveryDrop::Purged, files.len() as u64 / 2);
+                super::purge::delete(dir, &files, &[]);
+                shared.counters.with(|c| c.resumed_from_spool = 0);
             }
-            *current = spool;
+            *lock(&shared.spool) = spool;
         }
         Err(_) => shared.counters.with(|c| c.spool_open_failures += 1),
     }
     let this_run = |id: &str| lock(&shared.buffering).contains_key(id);
     match Buffer::open_keeping(cfg.spool_dir.join("buffer"), cfg.buffer, &this_run) {
         Ok((mut buffer, triggered)) => {
-            let mut current = lock(&shared.buffer);
-            if opted_out() {
-                count_drops(shared, DeliveryDrop::Purged, buffer.files());
-                buffer.clear();
+            if unfinished {
+                let files = buffer.take_all();
+                count_drops(shared, DeliveryDrop::Purged, files.len() as u64 / 2);
+                super::purge::delete(dir, &files, &[]);
             } else {
                 let earlier = triggered.into_iter().map(|id| (id, false));
                 lock(&shared.promotions).splice(0..0, earlier);
             }
-            *current = buffer;
+            *lock(&shared.buffer) = buffer;
         }
         Err(_) => shared.counters.with(|c| c.spool_open_failures += 1),
+    }
+    if unfinished {
+        super::purge::forget_marker(shared);
     }
 }
 
 /// Persists everything waiting, then acknowledges `requested`, saying whether a write failed.
 fn round(shared: &Shared, requested: u64) {
     let failures = shared.write_failures.load(Acquire);
+    super::purge::run_pending(shared);
     ingest(shared);
     let failed = shared.write_failures.load(Acquire) != failures;
     let losses = super::shared::losses(shared);
@@ -108,12 +114,19 @@ fn ingest(shared: &Shared) {
     let source = lock(&shared.source).clone();
     let sampled = shared.sampled_in.load(Relaxed);
     loop {
+        // Bundles are of this process's sessions: a purge names them (`is_purged`).
         let next = match source.as_ref().and_then(|s| s.take_bundle()) {
-            Some(b) => Some(Artifact::from_bundle(b, sampled)),
-            None => shared.inbox.pop(),
+            Some(b) => Some((u64::MAX, Artifact::from_bundle(b, sampled))),
+            None => shared.inbox.pop().map(|q| (q.purges_before, q.artifact)),
         };
-        let Some(a) = next else { break };
-        if is_purged(shared, &a.meta.session_id) || consent_denied(shared) {
+        let Some((purges_before, a)) = next else {
+            break;
+        };
+        // A purge requested by now runs before this is persisted; one requested after it
+        // was handed over deletes it.
+        super::purge::run_pending(shared);
+        let stale = purges_before < shared.opt_outs.load(Acquire);
+        if stale || is_purged(shared, &a.meta.session_id) || consent_denied(shared) {
             count_drop(shared, DeliveryDrop::Purged);
             continue;
         }
@@ -184,6 +197,7 @@ fn buffer_one(shared: &Shared, meta: &crate::artifact::ArtifactMeta, body: &[u8]
 /// Moves triggered sessions' buffers to the upload spool, oldest first, after everything
 /// handed over before the trigger was persisted (so the window's last bundle is included).
 fn promote(shared: &Shared) {
+    super::purge::run_pending(shared);
     let asked = std::mem::take(&mut *lock(&shared.promotions));
     for (id, marker) in asked {
         if marker {

@@ -15,7 +15,7 @@ use super::http::Transport;
 use super::protocol;
 pub use super::shared::BundleSource;
 use super::shared::{
-    consent_code, count_drops, count_inbox_drop, delete_session, mark_purged, snapshot_of, Shared,
+    consent_code, count_drops, delete_session, hand_over, mark_purged, snapshot_of, Shared,
     SpooledAck,
 };
 use super::spooler::run_spooler;
@@ -126,6 +126,9 @@ impl Uploader {
             drain_until: Mutex::new(None),
             opt_out: AtomicBool::new(false),
             opt_outs: AtomicU64::new(0),
+            purges_done: AtomicU64::new(0),
+            denial_pending: AtomicBool::new(false),
+            denial_deleted: AtomicU64::new(0),
             purged: Mutex::new(Default::default()),
             idle_requested: AtomicU64::new(0),
             idle_acked: Mutex::new(0),
@@ -169,19 +172,13 @@ impl Uploader {
     /// watchdog).
     pub fn enqueuer(&self) -> Arc<dyn Fn(Artifact) + Send + Sync> {
         let shared = self.shared.clone();
-        Arc::new(move |artifact| {
-            if shared.inbox.push(artifact).is_some() {
-                count_inbox_drop(&shared);
-            }
-        })
+        Arc::new(move |artifact| hand_over(&shared, artifact))
     }
 
     /// Queues an artifact for spooling and delivery. Never blocks; if the inbox is full the
     /// oldest waiting artifact is dropped and counted.
     pub fn enqueue(&self, artifact: Artifact) {
-        if self.shared.inbox.push(artifact).is_some() {
-            count_inbox_drop(&self.shared);
-        }
+        hand_over(&self.shared, artifact);
     }
 
     /// Whether the backend declined this session's replay (a policy `skipUpload` on its
@@ -301,28 +298,16 @@ impl Uploader {
     /// from now on whatever of `sessions` still arrives (their last trees, bundle and end
     /// call, queued on other threads); an upload in flight is abandoned when its request
     /// returns (not counted delivered, not completed, not sent again). Counted `purged`.
-    pub fn purge(&self, sessions: &[&str]) {
-        // First: an artifact checked after this is deleted, one spooled before is cleared.
-        mark_purged(&self.shared, sessions.iter().copied());
-        self.shared.opt_outs.fetch_add(1, AcqRel);
-        self.shared.opt_out.store(true, Release);
-        let mut n = 0;
-        while self.shared.inbox.pop().is_some() {
-            n += 1;
-        }
-        lock(&self.shared.buffering).clear();
-        {
-            let mut buffer = lock(&self.shared.buffer);
-            n += buffer.files();
-            buffer.clear();
-        }
-        {
-            let mut spool = lock(&self.shared.spool);
-            n += spool.len() as u64;
-            spool.clear();
-        }
-        count_drops(&self.shared, Drop_::Purged, n);
-        self.shared.upload_bell.ring();
+    /// Never waits on the disk: this only flips memory, and the spooler thread deletes
+    /// (after a durable marker a next launch honours if the process dies first: see
+    /// [`super::purge`]). `denial`: a consent denial asked (counted for its telemetry).
+    pub fn purge(&self, sessions: &[&str], denial: bool) {
+        super::purge::request(&self.shared, sessions, denial);
+    }
+
+    /// Artifacts consent denials deleted so far (waiting, spooled or buffered).
+    pub fn denial_deleted(&self) -> u64 {
+        self.shared.denial_deleted.load(Acquire)
     }
 
     /// A stop-everything for one session (its project was switched off, its key refused):

@@ -29,7 +29,7 @@ stdlib=$(dirname "$(dirname "$kotlinc")")/lib/kotlin-stdlib.jar
 deps=$(./scripts/android-deps.sh)
 android_all=$(ls "$deps"/compile/android-all-*.jar)
 ra_dir=$(./scripts/react-android-deps.sh)
-react_android=$ra_dir/classes.jar:$ra_dir/fbcore.jar
+react_android=$ra_dir/classes.jar:$ra_dir/fbcore.jar:$ra_dir/androidx-core.jar:$ra_dir/androidx-core-ktx.jar
 jna=/usr/share/java/jna.jar
 jars=$(find "$deps/jars" -name '*.jar' | sort | tr '\n' ':')
 # The bindings from the library the test loads (stale ones fail every call that carries a

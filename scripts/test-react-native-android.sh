@@ -7,7 +7,8 @@
 # the real core (host .so through JNA) and the local ingest server; examples/verify_stored.rs
 # then decodes every stored frame (private regions black, the rest visible).
 # Reuses the Android suite's cached dependencies (scripts/android-deps.sh), react-android's jar
-# (scripts/react-android-deps.sh) and the built core. Prints "rn-android: N passed, M failed" last.
+# (scripts/react-android-deps.sh) and the built core. Prints its wall time ("rn-android: Ns")
+# and "rn-android: N passed, M failed" last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -22,7 +23,7 @@ fi
 mkdir -p "$out/classes" "$out/sdk"
 failed=0
 n=0
-finish() { echo "rn-android: $((n - failed)) passed, $failed failed"; if [[ $failed -eq 0 ]]; then exit 0; else exit 1; fi; }
+finish() { echo "rn-android: ${SECONDS}s"; echo "rn-android: $((n - failed)) passed, $failed failed"; if [[ $failed -eq 0 ]]; then exit 0; else exit 1; fi; }
 
 kotlinc=$(./scripts/kotlin-toolchain.sh)
 stdlib=$(dirname "$(dirname "$kotlinc")")/lib/kotlin-stdlib.jar

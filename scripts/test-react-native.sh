@@ -213,7 +213,7 @@ if [[ -n ${np:-} ]]; then
   passed=$((passed + np)); failed=$((failed + nf))
   [[ $rna_rc -ne 0 && $nf -eq 0 ]] && note 1 "the JS-driven Android session exited $rna_rc"
   [[ $rna_rc -ne 0 ]] && grep -vE "$summary" "$out/android.log" | tail -40
-  echo "rn-android: $np ok, $nf not ok (counted in the total below; log: $out/android.log)"
+  echo "rn-android: $np ok, $nf not ok in $(sed -nE 's/^rn-android: ([0-9]+s)$/\1/p' "$out/android.log" | tail -1) (counted in the total below; log: $out/android.log)"
 else
   grep -vE "$summary" "$out/android.log" | tail -40; note 1 "the JS-driven Android session did not run"
 fi

@@ -7,7 +7,8 @@
 # the real core (host .so through JNA) and the local ingest server; examples/verify_stored.rs
 # then decodes every stored frame (private regions black, the rest visible).
 # Reuses the Android suite's cached dependencies (scripts/android-deps.sh), react-android's jar
-# (scripts/react-android-deps.sh) and the built core. Prints "rn-android: N passed, M failed" last.
+# (scripts/react-android-deps.sh) and the built core. Prints its wall time ("rn-android: Ns")
+# and "rn-android: N passed, M failed" last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -22,14 +23,14 @@ fi
 mkdir -p "$out/classes" "$out/sdk"
 failed=0
 n=0
-finish() { echo "rn-android: $((n - failed)) passed, $failed failed"; if [[ $failed -eq 0 ]]; then exit 0; else exit 1; fi; }
+finish() { echo "rn-android: ${SECONDS}s"; echo "rn-android: $((n - failed)) passed, $failed failed"; if [[ $failed -eq 0 ]]; then exit 0; else exit 1; fi; }
 
 kotlinc=$(./scripts/kotlin-toolchain.sh)
 stdlib=$(dirname "$(dirname "$kotlinc")")/lib/kotlin-stdlib.jar
 deps=$(./scripts/android-deps.sh)
 android_all=$(ls "$deps"/compile/android-all-*.jar)
 ra_dir=$(./scripts/react-android-deps.sh)
-react_android=$ra_dir/classes.jar:$ra_dir/fbcore.jar
+react_android=$(printf '%s:' "$ra_dir"/*.jar); react_android=${react_android%:}  # react-android and what its views load
 jna=/usr/share/java/jna.jar
 jars=$(find "$deps/jars" -name '*.jar' | sort | tr '\n' ':')
 # The bindings from the library the test loads (stale ones fail every call that carries a
@@ -47,27 +48,38 @@ cat >"$out/gen/io/rejourney/reactnative/BuildConfig.java" <<'JAVA'
 package io.rejourney.reactnative;
 public final class BuildConfig { public static final boolean IS_NEW_ARCHITECTURE_ENABLED = false; }
 JAVA
-# react-android's R class, as an app build generates it from the AAR's R.txt (ids numbered
-# 0x7f<type><entry>; the library's own R.txt holds placeholders): its views use R.id values as
-# tag keys.
-python3 - "$ra_dir/R.txt" "$out/gen/com/facebook/react/R.java" <<'PY'
+# The libraries' R classes, as an app build generates them from the AARs' R.txt (the
+# libraries' own hold placeholders): one numbering for the whole app, 0x7f<type><entry>, the
+# same id for the same name in every library; styleable indexes kept. Their views use R.id
+# values as tag keys.
+python3 - "$out/gen" "$ra_dir/R.txt=com.facebook.react" "$ra_dir/androidx-core.R.txt=androidx.core" \
+  "$ra_dir/androidx-customview.R.txt=androidx.customview" <<'PY'
 import os, sys
-types = {}
-for line in open(sys.argv[1]):
-    parts = line.split()
-    if len(parts) >= 3 and parts[0] == "int":
-        types.setdefault(parts[1], []).append(parts[2])
-os.makedirs(os.path.dirname(sys.argv[2]), exist_ok=True)
-with open(sys.argv[2], "w") as f:
-    f.write("package com.facebook.react;\npublic final class R {\n")
-    for t, (kind, names) in enumerate(sorted(types.items()), start=1):
-        f.write(f"  public static final class {kind} {{\n")
-        for e, name in enumerate(names):
-            f.write(f"    public static int {name} = 0x7f{t:02x}{e:04x};\n")
-        f.write("  }\n")
-    f.write("}\n")
+gen, libs = sys.argv[1], [a.split("=") for a in sys.argv[2:]]
+entries = {}  # package -> {type: {name: styleable index or None}}
+names = {}    # type -> every name any library has
+for path, package in libs:
+    own = entries.setdefault(package, {})
+    for line in open(path):
+        parts = line.split()
+        if len(parts) >= 4 and parts[0] == "int":
+            kind, name = parts[1], parts[2]
+            own.setdefault(kind, {})[name] = parts[3] if kind == "styleable" else None
+            names.setdefault(kind, set()).add(name)
+ids = {(k, n): f"0x7f{t:02x}{e:04x}" for t, k in enumerate(sorted(names), start=1) for e, n in enumerate(sorted(names[k]))}
+for package, kinds in entries.items():
+    out = os.path.join(gen, *package.split("."), "R.java")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        f.write(f"package {package};\npublic final class R {{\n")
+        for kind, own in sorted(kinds.items()):
+            f.write(f"  public static final class {kind} {{\n")
+            for name, index in sorted(own.items()):
+                f.write(f"    public static int {name} = {index if index is not None else ids[(kind, name)]};\n")
+            f.write("  }\n")
+        f.write("}\n")
 PY
-javac -nowarn -d "$out/sdk" "$out/gen/io/rejourney/reactnative/BuildConfig.java" "$out/gen/com/facebook/react/R.java"
+javac -nowarn -d "$out/sdk" $(find "$out/gen" -name '*.java')
 rn=react-native/android/src
 compile() {  # $1 output dir, then the sources
   local dir=$1; shift

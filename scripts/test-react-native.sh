@@ -8,7 +8,10 @@
 #   and no tests;
 # - the Kotlin module implementation on the JVM: the native calls a JS-driven session made
 #   (test/session.test.ts) replayed through it into the real core and the local ingest server,
-#   whose stored frames examples/verify_stored.rs then checks for masks.
+#   whose stored frames examples/verify_stored.rs then checks for masks;
+# - the same kind of session live on Android (scripts/test-react-native-android.sh): the
+#   package's JS in Node drives the real module and <Mask> view managers under Robolectric into
+#   the ingest server, verify_stored checks its frames (its counts join the total);
 # - apps as a user makes them (template and Expo, scripts/test-react-native-apps.sh);
 # (The Swift implementation is built and tested in the Swift chroot by scripts/test-swift.sh.)
 # Prints "react-native: N passed, M failed" last.
@@ -184,17 +187,9 @@ else
 fi
 note $kt_rc "Kotlin module implementation (JVM)"
 # --- the module's React Native glue (settle/quietly) against the real react-android classes
-# from Maven Central (0.86.0: the newest react-android the registry serves here; its androidx
-# dependencies come from Google's Maven, which is not reachable, so only classes.jar is used)
-ra_version=0.86.0
-ra_dir=$HOME/.cache/rejourney/react-android-$ra_version
+# from Maven Central (scripts/react-android-deps.sh: react-android 0.86.0's classes.jar)
 ra_rc=0
-if [[ ! -f $ra_dir/classes.jar ]]; then
-  mvn -q -B dependency:get -Dmaven.repo.local="$HOME/.cache/rejourney/m2" \
-    -Dartifact=com.facebook.react:react-android:$ra_version:aar:release -Dtransitive=false >"$out/react-android.log" 2>&1 \
-    && mkdir -p "$ra_dir" && unzip -o -q "$HOME/.cache/rejourney/m2/com/facebook/react/react-android/$ra_version/react-android-$ra_version-release.aar" classes.jar -d "$ra_dir" \
-    || { ra_rc=1; cat "$out/react-android.log"; }
-fi
+ra_dir=$(./scripts/react-android-deps.sh 2>"$out/react-android.log") || { ra_rc=1; ra_dir=/nonexistent; cat "$out/react-android.log"; }
 if [[ $ra_rc -eq 0 ]]; then
   "$kotlinc" -nowarn -jvm-target 17 -cp "$ra_dir/classes.jar:$junit" -d "$out/glue" \
     react-native/android/src/main/java/io/rejourney/reactnative/Calls.kt react-native/android/src/test/kotlin/io/rejourney/reactnative/CallsTest.kt >"$out/glue.log" 2>&1 \
@@ -205,6 +200,23 @@ note $ra_rc "the module's calls against react-android (Throwable caught)"
 v_rc=0
 [[ $kt_rc -eq 0 ]] && { cargo run --release -q --example verify_stored -- "$out/ingest-data" || v_rc=$?; } || v_rc=1
 note $v_rc "frames of the JS-driven session, masked in the server"
+
+# --- the JS-driven session live: the package's JS in Node drives the real Android module and
+# view managers under Robolectric (native graphics) into the ingest server, whose stored frames
+# verify_stored checks (scripts/test-react-native-android.sh). Its counts join the total here;
+# its own summary line stays in its log, so scripts/test.sh does not count it twice.
+rna_rc=0
+./scripts/test-react-native-android.sh >"$out/android.log" 2>&1 || rna_rc=$?
+summary='^rn-android: ([0-9]+) passed, ([0-9]+) failed$'
+read -r np nf < <(sed -nE "s/$summary/\\1 \\2/p" "$out/android.log" | tail -1) || true
+if [[ -n ${np:-} ]]; then
+  passed=$((passed + np)); failed=$((failed + nf))
+  [[ $rna_rc -ne 0 && $nf -eq 0 ]] && note 1 "the JS-driven Android session exited $rna_rc"
+  [[ $rna_rc -ne 0 ]] && grep -vE "$summary" "$out/android.log" | tail -40
+  echo "rn-android: $np ok, $nf not ok in $(sed -nE 's/^rn-android: ([0-9]+s)$/\1/p' "$out/android.log" | tail -1) (counted in the total below; log: $out/android.log)"
+else
+  grep -vE "$summary" "$out/android.log" | tail -40; note 1 "the JS-driven Android session did not run"
+fi
 
 # --- the package in a template app and an Expo app (scripts/test-react-native-apps.sh)
 apps_rc=0

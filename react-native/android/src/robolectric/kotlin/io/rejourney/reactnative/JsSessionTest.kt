@@ -105,8 +105,8 @@ class JsSessionTest {
                 "RJ_VIEW_MANAGERS" to JSONArray(managers.keys.toList()).toString(),
                 "RJ_INGEST_URL" to server.url,
             )
+            val seen = java.util.Collections.synchronizedList(mutableListOf<String>())
             NodeSession(script, env).use { node ->
-                val seen = java.util.Collections.synchronizedList(mutableListOf<String>())
                 val calls = BridgeCalls(module, object : BridgeCalls.Answer {
                     override fun resolve(id: Int, value: Any?) { seen.add("resolved $id: $value"); node.resolve(id, value) }
                     override fun reject(id: Int, code: String, message: String) { seen.add("rejected $id: $message"); node.reject(id, code, message) }
@@ -180,6 +180,9 @@ class JsSessionTest {
                 it.optString("type") == "custom" && it.optString("name") == "checkout_opened" &&
                     it.toString().contains("\"items\":3") && it.toString().contains("\"express\":true")
             }
+            // Where a lost request went: JS's capture reports it to the module (a `networkRequest`
+            // call), the module hands it to the core, which records it unless its URL is denied.
+            assertTrue("JS reported the fetch to the module: $seen", "networkRequest" in seen)
             has("the fetch, its secret redacted") {
                 it.optString("type") == "network_request" && it.optString("url").startsWith(result.getString("shopUrl") + "/api/cart") &&
                     !it.toString().contains("s3cret") && it.optInt("statusCode") == 200

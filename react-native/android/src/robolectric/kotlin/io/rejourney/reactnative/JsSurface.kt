@@ -10,20 +10,18 @@ import com.facebook.react.bridge.JavaOnlyMap
 import com.facebook.react.uimanager.ReactStylesDiffMap
 import com.facebook.react.uimanager.ThemedReactContext
 import com.facebook.react.uimanager.ViewManager
-import com.facebook.react.uimanager.ViewManagerPropertyUpdater
 import org.json.JSONArray
 import org.json.JSONObject
 
 /**
  * Mounts the host tree React rendered in JS (react-test-renderer's `toJSON()`: what the
  * renderer hands Paper's UIManager) as real views: each host component by its real view
- * manager (`createViewInstance`, then every prop through react-android's own
- * `ViewManagerPropertyUpdater`, which finds the `@ReactProp` setters), as `UIManager.createView`
- * does. Not run: `ViewManager.createView`'s after-update step, whose accessibility delegate
- * needs androidx.customview, which is on Google's Maven only (not reachable here). Layout is what Yoga would compute for these trees (explicit
- * sizes, a row or a column), applied as React Native applies layout: `view.layout(...)` on
- * each view, since a React view group does not lay out its children itself. `RCTText` is an
- * Android `TextView` (React Native's text view needs its C++ text layout).
+ * manager's `createView` (the call `UIManager.createView` makes: the instance, every prop
+ * through its `@ReactProp` setters, then the after-update step with its accessibility
+ * delegate). Layout is what Yoga would compute for these trees (explicit sizes, a row or a
+ * column), applied as React Native applies layout: `view.layout(...)` on each view, since a
+ * React view group does not lay out its children itself. `RCTText` is an Android `TextView`
+ * (React Native's text view needs its C++ text layout).
  */
 class JsSurface(context: Context, private val themed: ThemedReactContext, private val managers: Map<String, ViewManager<*, *>>) :
     FrameLayout(context) {
@@ -51,10 +49,7 @@ class JsSurface(context: Context, private val themed: ThemedReactContext, privat
             val manager = managers[type] ?: error("no view manager for $type (have ${managers.keys})")
             @Suppress("UNCHECKED_CAST")
             val m = manager as ViewManager<View, *>
-            (createViewInstance.invoke(m, themed) as View).also {
-                it.id = nextTag++
-                ViewManagerPropertyUpdater.updateProps(m, it, ReactStylesDiffMap(props(node)))
-            }
+            createView.invoke(m, nextTag++, themed, ReactStylesDiffMap(props(node)), null, responder) as View
         }
         mounted.getOrPut(type) { mutableListOf() }.add(view)
         layoutOf[view] = node
@@ -122,8 +117,13 @@ class JsSurface(context: Context, private val themed: ThemedReactContext, privat
     private companion object {
         val LAYOUT = setOf("width", "height", "flexDirection")
 
-        // The view manager's own `createViewInstance` (protected: by reflection).
-        val createViewInstance: java.lang.reflect.Method =
-            ViewManager::class.java.getDeclaredMethod("createViewInstance", ThemedReactContext::class.java).apply { isAccessible = true }
+        // `UIManager.createView`'s own call (its JS responder handler's class is Kotlin-internal:
+        // by reflection).
+        val responderClass: Class<*> = Class.forName("com.facebook.react.touch.JSResponderHandler")
+        val responder: Any = responderClass.getDeclaredConstructor().newInstance()
+        val createView: java.lang.reflect.Method = ViewManager::class.java.getMethod(
+            "createView", Int::class.javaPrimitiveType, ThemedReactContext::class.java, ReactStylesDiffMap::class.java,
+            com.facebook.react.uimanager.StateWrapper::class.java, responderClass,
+        )
     }
 }

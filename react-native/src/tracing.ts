@@ -5,12 +5,12 @@
  * parser; this layer only caches its answers and copies them onto the request.
  *
  * An XHR `send` (React Native's `fetch` runs on XHR) never waits on the native side: answers
- * are cached per origin (`scheme://authority`, which holds all a host decision depends on) for
+ * are cached per origin (`scheme://authority` without the port: all a host decision depends on) for
  * the current session, and cleared when the session or the consent changes. So:
  * - the session unknown (not started, ended, opted out, denied): no header;
  * - an origin not yet answered in this session: no header on that request while the answer
  *   is fetched (the hosts listed exactly are asked for when the session starts, so their first
- *   request has it; a `*.` entry's subdomains and other ports are learned on their first one);
+ *   request has it; a `*.` entry's subdomains are learned on their first one);
  * - an answer older than [`TRACE_ANSWER_TTL_MS`] is still used and asked again, so a change only
  *   the core sees (the project switched off) reaches the cache within one request.
  * Headers the app set itself are kept. Nothing here throws into the app's request.
@@ -20,10 +20,16 @@ export const TRACE_ANSWER_TTL_MS = 30_000;
 
 type Headers = Record<string, string>;
 
-/** `scheme://authority` of an absolute URL, lower case, or null (then no header: fail closed). */
+/**
+ * What a host decision depends on, from an absolute URL: `scheme://authority` in lower case
+ * without its port (the core traces hosts, whatever the port), or null (then no header: fail
+ * closed). The authority is kept verbatim otherwise (user info included), so two URLs with one
+ * key name one host for any URL parser; the answer cached under it is the core's for the
+ * first such URL.
+ */
 export function originKey(url: string): string | null {
-  const m = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]*)/i.exec(url);
-  return m ? m[1].toLowerCase() : null;
+  const m = /^([a-z][a-z0-9+.-]*:\/\/[^/?#\\]*)/i.exec(url);
+  return m ? m[1].toLowerCase().replace(/:\d*$/, "") : null;
 }
 
 export class TraceHeaders {

@@ -88,7 +88,7 @@ export class RejourneyClient {
   private resolution: Resolution | null = null;
   private uninstall: Array<() => void> = [];
   /** The app's session listeners (and the SDK's own, for tracing): one native subscription. */
-  private readonly sessions = new SessionEvents(() => this.emitter(), (e) => warnOnce(`Rejourney: a session listener threw (${String((e as Error)?.message ?? e)}); it was contained.`));
+  private readonly sessions = new SessionEvents(() => this.nativeEmitter(), (e) => warnOnce(`Rejourney: a session listener threw (${String((e as Error)?.message ?? e)}); it was contained.`));
   private readonly trace = new TraceHeaders((url) => this.tracingHeaders(url));
   /** The exact hosts of `traceHosts`, asked about as a session starts. */
   private traceUrls: string[] = [];
@@ -96,7 +96,7 @@ export class RejourneyClient {
 
   constructor(private readonly env: ClientEnvironment = {}) {}
 
-  private emitter(): EmitterLike | null {
+  private nativeEmitter(): EmitterLike | null {
     if (this.env.emitter) return this.env.emitter();
     const mod = this.native();
     const Emitter = reactNative()?.NativeEventEmitter;

@@ -23,17 +23,6 @@ internal inline fun quietly(body: () -> Unit) {
     }
 }
 
-/**
- * Sends [event] to JS as the device event [name] (`RCTDeviceEventEmitter`, which the New
- * Architecture's interop layer carries too). Never throws: no active React instance (a reload
- * in progress, the app shutting down) drops the event.
- */
-internal fun emitToJs(context: com.facebook.react.bridge.ReactApplicationContext, name: String, event: Map<String, Any?>) = quietly {
-    if (!context.hasActiveReactInstance()) return@quietly
-    context.getJSModule(com.facebook.react.modules.core.DeviceEventManagerModule.RCTDeviceEventEmitter::class.java)
-        .emit(name, writable(event, com.facebook.react.bridge.Arguments.createMap()))
-}
-
 /** [event]'s string and null values into [into] (session events carry nothing else). */
 internal fun writable(event: Map<String, Any?>, into: com.facebook.react.bridge.WritableMap): com.facebook.react.bridge.WritableMap {
     for ((k, v) in event) if (v == null) into.putNull(k) else into.putString(k, v.toString())

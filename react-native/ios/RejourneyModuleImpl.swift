@@ -221,14 +221,14 @@ public final class SessionEventRelay: @unchecked Sendable {
         if urls.count >= Self.maxLiveSessions { urls.removeAll() }
         if let url { urls[id] = url }
         lock.unlock()
-        emit(["type": "started", "sessionId": id, "replayUrl": url ?? NSNull(), "reason": NSNull()])
+        emit(["type": "started", "sessionId": id, "replayUrl": url.map { $0 as Any } ?? NSNull(), "reason": NSNull()])
     }
 
     func ended(_ id: String, reason: String) {
         lock.lock()
         let url = urls.removeValue(forKey: id)
         lock.unlock()
-        emit(["type": "ended", "sessionId": id, "replayUrl": url ?? NSNull(), "reason": reason])
+        emit(["type": "ended", "sessionId": id, "replayUrl": url.map { $0 as Any } ?? NSNull(), "reason": reason])
     }
 
     private func emit(_ event: [String: Any]) {

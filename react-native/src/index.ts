@@ -88,7 +88,7 @@ export class RejourneyClient {
   private resolution: Resolution | null = null;
   private uninstall: Array<() => void> = [];
   /** The app's session listeners (and the SDK's own, for tracing): one native subscription. */
-  private readonly sessions = new SessionEvents(() => this.nativeEmitter(), (e) => warnOnce(`Rejourney: a session listener threw (${String((e as Error)?.message ?? e)}); it was contained.`));
+  private readonly sessions = new SessionEvents(() => this.nativeEmitter(), () => warnOnce("Rejourney: a session listener threw; it was contained (the other listeners still heard the event)."));
   private readonly trace = new TraceHeaders((url) => this.tracingHeaders(url));
   /** The exact hosts of `traceHosts`, asked about as a session starts. */
   private traceUrls: string[] = [];
@@ -147,7 +147,7 @@ export class RejourneyClient {
     this.lastScreen = null;
     const ownApi = nativeOptions.apiUrl;
     if (hosts.length > 0) {
-      // Installed first, so it is the innermost XHR hook (hooks are removed in reverse).
+      // Installed first: the network hook wraps it, and hooks are removed in reverse.
       this.uninstall.push(instrumentTracing((url) => this.trace.headersFor(url), this.env.globals));
       if (typeof this.sessionId === "string") {
         this.trace.setSession(this.sessionId);

@@ -122,3 +122,30 @@ fn the_listener_hears_every_start_and_end_an_opt_out_included() {
     );
     rj.shutdown(0).unwrap();
 }
+
+/// Pending consent records on the phone only: the session id must not leave it either, not
+/// in a tracing header nor as a replay link; granted gives both (issue 26, React Native).
+#[test]
+fn pending_consent_gives_no_link_and_no_header() {
+    use rejourney_core::consent::Consent;
+    let srv = IngestServer::start(ServerOptions::new(temp_path("links", "srv"))).unwrap();
+    let mut o = options(&srv, "pending");
+    o.initial_consent = Some(Consent::Pending);
+    let rj = Rejourney::new(o).unwrap();
+    let id = rj.start(1_000).unwrap();
+    assert!(rj
+        .tracing_headers("https://api.example.com/".into())
+        .is_empty());
+    assert_eq!(rj.session_url(), None);
+    rj.set_consent(Consent::Granted, 2_000).unwrap();
+    assert_eq!(
+        rj.tracing_headers("https://api.example.com/".into())["x-rejourney-session-id"],
+        id
+    );
+    assert!(rj.session_url().is_some());
+    rj.set_consent(Consent::Denied, 3_000).unwrap();
+    assert!(rj
+        .tracing_headers("https://api.example.com/".into())
+        .is_empty());
+    rj.shutdown(0).unwrap();
+}

@@ -5,16 +5,19 @@
 // binding, so the compiler checks every method against the spec; the old bridge sees the same
 // methods through RCT_EXPORT_METHOD. The selectors and argument types are the generated
 // protocol's (the tests generate it and compare, since this file cannot be compiled on Linux).
+// Session events: an RCTEventEmitter (on both architectures), which counts JS's subscriptions
+// (addListener / removeListeners, declared in the spec) and says when to start and stop.
 #import <React/RCTBridgeModule.h>
+#import <React/RCTEventEmitter.h>
 #import "RejourneyReactNative-Swift.h"
 #ifdef RCT_NEW_ARCH_ENABLED
 #import <RNRejourneySpec/RNRejourneySpec.h>
 #endif
 
 #ifdef RCT_NEW_ARCH_ENABLED
-@interface Rejourney : NSObject <NativeRejourneySpec>
+@interface Rejourney : RCTEventEmitter <NativeRejourneySpec>
 #else
-@interface Rejourney : NSObject <RCTBridgeModule>
+@interface Rejourney : RCTEventEmitter <RCTBridgeModule>
 #endif
 @end
 
@@ -25,9 +28,20 @@
 RCT_EXPORT_MODULE(Rejourney)
 
 - (instancetype)init {
-  if (self = [super init]) { _impl = [RejourneyModuleBridge new]; }
+  if (self = [super init]) {
+    _impl = [RejourneyModuleBridge new];
+    __weak Rejourney *weakSelf = self;
+    [_impl setSessionSink:^(NSDictionary *event) { [weakSelf sendEventWithName:@"RejourneySession" body:event]; }];
+  }
   return self;
 }
+
+- (NSArray<NSString *> *)supportedEvents { return @[ @"RejourneySession" ]; }
+- (void)startObserving { [_impl setListening:YES]; }
+- (void)stopObserving { [_impl setListening:NO]; }
+// The spec's emitter methods; RCTEventEmitter counts and exports them (old bridge).
+- (void)addListener:(NSString *)eventName { [super addListener:eventName]; }
+- (void)removeListeners:(double)count { [super removeListeners:count]; }
 
 + (BOOL)requiresMainQueueSetup { return NO; }
 

@@ -36,6 +36,12 @@ public final class RejourneyModuleBridge: NSObject {
     @objc public func telemetryJson() -> String { impl.telemetryJson() }
     @objc public func sessionUrl() -> String? { impl.sessionUrl() }
     @objc public func tracingHeadersJson(_ url: String) -> String { impl.tracingHeadersJson(url: url) }
+    /// The module's `sendEventWithName` for session events (`RejourneySession`).
+    @objc public func setSessionSink(_ send: @escaping (NSDictionary) -> Void) {
+        impl.sessionEvents.setSink { send($0 as NSDictionary) }
+    }
+    /// RCTEventEmitter's startObserving / stopObserving: JS holds a subscription or not.
+    @objc public func setListening(_ on: Bool) { impl.sessionEvents.setListening(on) }
 }
 
 /// `<Mask>` / `<Unmask>`: a plain view registered with the process-wide mask registry

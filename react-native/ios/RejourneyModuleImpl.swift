@@ -30,10 +30,17 @@ public final class RejourneyModuleImpl {
     /// the client is open (nil if it could not open, or was stopped or replaced first), on the
     /// SDK's lifecycle queue: JS's promise resolves then, the JS thread never waits.
     public func start(_ options: [String: Any], started: @escaping (String?) -> Void) throws {
+        let events = sessionEvents
         try Rejourney.start(try Self.options(options), storageDirectory: storageDirectory) { c in
+            if let c { events.follow(c) }
             started(c?.sessionId)
         }
     }
+
+    /// Session changes for JS, `{type, sessionId, replayUrl, reason}`: `send` is the module's
+    /// `sendEventWithName`, called only while JS listens (`setListening`, from RCTEventEmitter's
+    /// start/stopObserving: React Native counts the subscriptions).
+    public let sessionEvents = SessionEventRelay()
 
     /// Ends the session and stops capturing; uploads drain off the caller's thread.
     public func stop() {
@@ -173,5 +180,61 @@ public final class RejourneyModuleImpl {
         case let s as String: return s
         default: return String(describing: v)
         }
+    }
+}
+
+/// Relays the core's session listener to JS as plain dictionaries. The Swift SDK opens its
+/// client and starts the session before a listener can be set on it, so the open client's
+/// session is announced here once (`follow`) and the core's own callbacks report every later
+/// start and end (rotations, stop, opt-out, consent denial). Nothing is sent while JS does not
+/// listen; a sink that throws cannot (Swift closures do not), and none of it blocks the core.
+public final class SessionEventRelay: @unchecked Sendable {
+    private let lock = NSLock()
+    private var send: (([String: Any]) -> Void)?
+    private var listening = false
+    /// The replay URL each running session was announced with; its end repeats it.
+    private var urls: [String: String] = [:]
+    private static let maxLiveSessions = 8
+
+    public init() {}
+
+    public func setSink(_ send: (([String: Any]) -> Void)?) { lock.lock(); self.send = send; lock.unlock() }
+    public func setListening(_ on: Bool) { lock.lock(); listening = on; lock.unlock() }
+
+    /// Listens to `client`'s core and announces its current session.
+    func follow(_ client: RejourneyClient) {
+        try? client.setCallbacks(SessionCallbacks(
+            onStarted: { [weak self, weak client] id in self?.started(id, url: client.flatMap { SessionEventRelay.link($0, id) }) },
+            onEnded: { [weak self] id, reason in self?.ended(id, reason: reason) }))
+        if let id = client.sessionId { started(id, url: Self.link(client, id)) }
+    }
+
+    /// The URL only while the core gives it for this session (uploaded: not sampled out,
+    /// consent granted).
+    static func link(_ c: RejourneyClient, _ id: String) -> String? {
+        guard let current = c.sessionUrl, current == c.replayUrl(sessionId: id) else { return nil }
+        return current
+    }
+
+    func started(_ id: String, url: String?) {
+        lock.lock()
+        if urls.count >= Self.maxLiveSessions { urls.removeAll() }
+        if let url { urls[id] = url }
+        lock.unlock()
+        emit(["type": "started", "sessionId": id, "replayUrl": url.map { $0 as Any } ?? NSNull(), "reason": NSNull()])
+    }
+
+    func ended(_ id: String, reason: String) {
+        lock.lock()
+        let url = urls.removeValue(forKey: id)
+        lock.unlock()
+        emit(["type": "ended", "sessionId": id, "replayUrl": url.map { $0 as Any } ?? NSNull(), "reason": reason])
+    }
+
+    private func emit(_ event: [String: Any]) {
+        lock.lock()
+        let sink = listening ? send : nil
+        lock.unlock()
+        sink?(event)
     }
 }

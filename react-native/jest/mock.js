@@ -44,6 +44,8 @@ class RejourneyClient {
     this.telemetry = fn(async () => ({}));
     this.getSessionUrl = fn(async () => null);
     this.tracingHeaders = fn(async () => ({}));
+    // A subscription that hears nothing (no session starts under the mock); remove() is a jest.fn.
+    this.addSessionListener = fn(() => ({ remove: fn(() => {}) }));
   }
 }
 
@@ -69,5 +71,9 @@ module.exports = {
   resolveOptions: fn(() => ({ native: {}, js: {} })),
   sanitizeProperties: fn((p) => (p && typeof p === "object" ? { ...p } : {})),
   setReactNative: fn(() => {}),
+  SESSION_EVENT: "RejourneySession",
+  parseSessionEvent: fn(() => null),
+  MAX_TRACE_ORIGINS: 64,
+  TRACE_ANSWER_TTL_MS: 30000,
   resolveNative: fn(() => ({ kind: "not-linked", module: null, message: "Rejourney: mocked" })),
 };

@@ -39,6 +39,13 @@ export interface Spec extends TurboModule {
   sessionUrl(): Promise<string | null>;
   /** The headers for the app's request to `url`, as JSON: the session header for `traceHosts` only. */
   tracingHeadersJson(url: string): Promise<string>;
+  /**
+   * React Native's event-emitter convention (`NativeEventEmitter` calls them as JS subscribes
+   * and unsubscribes): the native side counts subscriptions and emits the session event
+   * (`RejourneySession`: `{type, sessionId, replayUrl, reason}`) only while one is held.
+   */
+  addListener(eventName: string): void;
+  removeListeners(count: number): void;
 }
 
 export default TurboModuleRegistry.get<Spec>("Rejourney");

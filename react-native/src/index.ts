@@ -7,9 +7,11 @@
  */
 import { describeError, installErrorHandler, ErrorUtilsLike } from "./errors";
 import { captureConsole } from "./logs";
-import { NativeModule, resolveNative, Resolution, warnOnce } from "./native";
+import { NativeModule, reactNative, resolveNative, Resolution, warnOnce } from "./native";
 import { expoRouterScreen, followNavigation, NavigationContainerLike } from "./navigation";
 import { instrumentNetwork } from "./network";
+import { EmitterLike, SessionEvents, SessionListener, Subscription } from "./sessionEvents";
+import { instrumentTracing, TraceHeaders } from "./tracing";
 import { oneOf, RejourneyConfigError, RejourneyOptions, resolveOptions, TRACKING_CONSENT, TrackingConsent } from "./options";
 
 export { RejourneyConfigError, resolveOptions, DEFAULT_API_URL, RN_TEXT_CLASSES, RN_IMAGE_CLASSES } from "./options";
@@ -20,6 +22,9 @@ export type { MaskProps } from "./Mask";
 export { setReactNative, resolveNative } from "./native";
 export type { ReactNativeLike, Resolution } from "./native";
 export type { NetworkEvent } from "./network";
+export { SESSION_EVENT, parseSessionEvent } from "./sessionEvents";
+export type { SessionEvent, SessionListener, Subscription } from "./sessionEvents";
+export { MAX_TRACE_ORIGINS, TRACE_ANSWER_TTL_MS } from "./tracing";
 
 /** Largest event property string; longer ones are cut. */
 export const MAX_PROPERTY_CHARS = 1024;
@@ -73,6 +78,8 @@ export interface ClientEnvironment {
   now?: () => number;
   globals?: Parameters<typeof instrumentNetwork>[3];
   console?: Record<string, unknown>;
+  /** The native module's event emitter (default: React Native's `NativeEventEmitter` on it). */
+  emitter?: () => EmitterLike | null;
 }
 
 export class RejourneyClient {
@@ -80,8 +87,21 @@ export class RejourneyClient {
   private lastScreen: string | null = null;
   private resolution: Resolution | null = null;
   private uninstall: Array<() => void> = [];
+  /** The app's session listeners (and the SDK's own, for tracing): one native subscription. */
+  private readonly sessions = new SessionEvents(() => this.nativeEmitter(), () => warnOnce("Rejourney: a session listener threw; it was contained (the other listeners still heard the event)."));
+  private readonly trace = new TraceHeaders((url) => this.tracingHeaders(url));
+  /** The exact hosts of `traceHosts`, asked about as a session starts. */
+  private traceUrls: string[] = [];
+  private traceFollow: Subscription | null = null;
 
   constructor(private readonly env: ClientEnvironment = {}) {}
+
+  private nativeEmitter(): EmitterLike | null {
+    if (this.env.emitter) return this.env.emitter();
+    const mod = this.native();
+    const Emitter = reactNative()?.NativeEventEmitter;
+    return mod && Emitter ? new Emitter(mod) : null;
+  }
 
   /** The native module, or null (said once) when there is none. */
   private native(): NativeModule | null {
@@ -106,9 +126,34 @@ export class RejourneyClient {
     const mod = this.native();
     if (!mod) return null;
     this.stopInstrumentation();
+    const hosts = nativeOptions.traceHosts ?? [];
+    this.trace.setSession(null);
+    if (hosts.length > 0 && !this.traceFollow) {
+      // The SDK's own listener: the session a header names follows rotations and ends.
+      this.traceFollow = this.sessions.add((e) => {
+        if (e.type === "started") {
+          this.trace.setSession(e.sessionId);
+          void this.trace.prime(this.traceUrls);
+        } else if (e.sessionId === this.trace.currentSession()) {
+          this.trace.setSession(null);
+        }
+      });
+    } else if (hosts.length === 0 && this.traceFollow) {
+      this.traceFollow.remove();
+      this.traceFollow = null;
+    }
+    this.traceUrls = hosts.filter((h) => !h.startsWith("*.")).flatMap((h) => [`https://${h}/`, `http://${h}/`]);
     this.sessionId = await mod.start(nativeOptions);
     this.lastScreen = null;
     const ownApi = nativeOptions.apiUrl;
+    if (hosts.length > 0) {
+      // Installed first: the network hook wraps it, and hooks are removed in reverse.
+      this.uninstall.push(instrumentTracing((url) => this.trace.headersFor(url), this.env.globals));
+      if (typeof this.sessionId === "string") {
+        this.trace.setSession(this.sessionId);
+        await this.trace.prime(this.traceUrls);
+      }
+    }
     if (js.captureErrors) {
       const errorUtils = this.env.errorUtils ?? (globalThis as { ErrorUtils?: ErrorUtilsLike }).ErrorUtils;
       // Fatal: a crash fault, on disk before the app's own handler runs (the handler waits
@@ -133,12 +178,25 @@ export class RejourneyClient {
     return this.sessionId;
   }
 
+  /** Removes the hooks, last installed first (each restores what it wrapped). */
   private stopInstrumentation(): void {
-    for (const u of this.uninstall.splice(0)) u();
+    for (const u of this.uninstall.splice(0).reverse()) u();
+  }
+
+  /**
+   * Calls `listener` with each session's start and end (`{type, sessionId, replayUrl,
+   * reason}`): the start of `start`'s session, a rotation (an end then a start), a stop, an
+   * opt-out, a consent denial. Listeners added before `start` hear its session; they stay
+   * through stop and start until removed. A listener that throws is contained (said once).
+   * Without any listener the native side sends nothing.
+   */
+  addSessionListener(listener: SessionListener): Subscription {
+    return this.sessions.add(listener);
   }
 
   async stop(): Promise<void> {
     this.stopInstrumentation();
+    this.trace.setSession(null);
     if (this.sessionId === null) return;
     this.sessionId = null;
     await this.native()?.stop();
@@ -231,15 +289,19 @@ export class RejourneyClient {
     const c = oneOf("consent", consent, TRACKING_CONSENT);
     const mod = this.native();
     if (!mod) return;
+    // Cached tracing answers are the old consent's: none is used until the core answers again.
+    this.trace.invalidate();
     try {
       await mod.setConsent(c);
     } catch {
       // The native side never decides: a refusal (no core) is not the app's problem.
     }
+    await this.trace.prime(this.traceUrls);
   }
 
   async optOut(): Promise<void> {
     this.stopInstrumentation();
+    this.trace.setSession(null);
     this.sessionId = null;
     await this.native()?.optOut();
   }

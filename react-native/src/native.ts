@@ -13,6 +13,7 @@ export interface ReactNativeLike {
   UIManager?: { hasViewManagerConfig?(name: string): boolean; getViewManagerConfig?(name: string): unknown };
   requireNativeComponent?(name: string): unknown;
   View?: unknown;
+  NativeEventEmitter?: new (module: unknown) => { addListener(event: string, cb: (payload: unknown) => void): { remove(): void } };
 }
 
 export type NativeModule = Spec;

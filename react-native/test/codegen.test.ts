@@ -20,7 +20,7 @@ test("codegen generates every native interface from the spec", () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { codegenConfig: { name: string; android: { javaPackageName: string } } };
   const schema = combine.combineSchemasInFileList([path.join(root, "src/NativeRejourney.ts")], null) as { modules: Record<string, { spec: { methods: Array<{ name: string }> } }> };
   const methods = schema.modules.NativeRejourney.spec.methods.map((m) => m.name).sort();
-  assert.deepEqual(methods, ["captureError", "flushBuffer", "identify", "logEvent", "logMessage", "networkRequest", "optOut", "reportError", "screenChanged", "sessionUrl", "setConsent", "start", "stop", "telemetryJson", "tracingHeadersJson"]);
+  assert.deepEqual(methods, ["addListener", "captureError", "flushBuffer", "identify", "logEvent", "logMessage", "networkRequest", "optOut", "removeListeners", "reportError", "screenChanged", "sessionUrl", "setConsent", "start", "stop", "telemetryJson", "tracingHeadersJson"]);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "rj-codegen-"));
   const ok = RNCodegen.generate(
     { libraryName: pkg.codegenConfig.name, schema, outputDirectory: out, packageName: pkg.codegenConfig.android.javaPackageName, assumeNonnull: false },
@@ -40,6 +40,8 @@ test("codegen generates every native interface from the spec", () => {
     assert.ok(implemented(kotlin("oldarch")).includes(m), `old bridge module implements ${m}`);
   }
   const objc = fs.readFileSync(path.join(root, "ios/RejourneyModule.mm"), "utf8");
-  for (const m of methods) assert.match(objc, new RegExp(`RCT_EXPORT_METHOD\\(${m}[:)]`), `iOS exports ${m}`);
+  // addListener / removeListeners: RCTEventEmitter exports them; the module overrides them.
+  for (const m of methods) assert.match(objc, new RegExp(`RCT_EXPORT_METHOD\\(${m}[:)]|^- \\(void\\)${m}:`, "m"), `iOS exports ${m}`);
+  assert.match(objc, /@interface Rejourney : RCTEventEmitter <NativeRejourneySpec>/);
   fs.rmSync(out, { recursive: true, force: true });
 });

@@ -30,6 +30,10 @@ export class RecordingModule implements NativeRejourneySpec {
   headersJson = "{}";
   async sessionUrl() { this.rec("sessionUrl", []); return this.url; }
   async tracingHeadersJson(url: string) { this.rec("tracingHeadersJson", [url]); return this.headersJson; }
+  /** React Native's emitter convention: the count of JS subscriptions. */
+  listening = 0;
+  addListener(_eventName: string) { this.listening++; }
+  removeListeners(count: number) { this.listening -= count; }
   getConstants() { return {}; }
   names() { return this.calls.map((c) => c.call); }
 }

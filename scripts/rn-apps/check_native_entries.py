@@ -59,7 +59,7 @@ def main():
             problems.append(f"ios/RejourneyModule.mm: no method {sel} of NativeRejourneySpec")
         elif have[sel] != types:
             problems.append(f"ios/RejourneyModule.mm: {sel} takes {have[sel]}, the spec {types}")
-    if not re.search(r"#ifdef RCT_NEW_ARCH_ENABLED\s*\n@interface Rejourney : NSObject <NativeRejourneySpec>", mm):
+    if not re.search(r"#ifdef RCT_NEW_ARCH_ENABLED\s*\n@interface Rejourney : (?:NSObject|RCTEventEmitter) <NativeRejourneySpec>", mm):
         problems.append("ios/RejourneyModule.mm: Rejourney does not adopt NativeRejourneySpec under RCT_NEW_ARCH_ENABLED")
     if "make_shared<facebook::react::NativeRejourneySpecJSI>" not in mm:
         problems.append("ios/RejourneyModule.mm: getTurboModule does not return NativeRejourneySpecJSI")

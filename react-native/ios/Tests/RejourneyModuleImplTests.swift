@@ -87,4 +87,41 @@ final class RejourneyModuleImplTests: XCTestCase {
         impl.stop()
         XCTAssertEqual(impl.telemetryJson(), "{}", "stopped: no client")
     }
+
+    /// Session events for JS (issue 26) through the real core: the open client's session is
+    /// announced with its replay URL, an opt-out ends it with the same URL, and nothing is
+    /// sent while JS does not listen.
+    func testSessionEventsReachJsOnlyWhileListening() throws {
+        let url = try XCTUnwrap(ProcessInfo.processInfo.environment["RJ_INGEST_URL"], "RJ_INGEST_URL not set")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rj-rn-events-\(UUID().uuidString)")
+        let impl = RejourneyModuleImpl(storageDirectory: dir)
+        Rejourney.stop(drain: 0)
+        let lock = NSLock()
+        var heard: [[String: Any]] = []
+        impl.sessionEvents.setSink { e in lock.lock(); heard.append(e); lock.unlock() }
+        let options: [String: Any] = ["apiKey": "pk_test", "apiUrl": url, "remoteConfig": NSNumber(value: false),
+                                      "anrThresholdMs": NSNumber(value: 0)]
+        let quiet = expectation(description: "a client opens unheard")
+        try impl.start(options) { _ in quiet.fulfill() }
+        wait(for: [quiet], timeout: 10)
+        impl.stop()
+        lock.lock(); XCTAssertTrue(heard.isEmpty, "no JS listener: nothing sent, \(heard)"); lock.unlock()
+        impl.sessionEvents.setListening(true)
+        let opened = expectation(description: "the client opens")
+        var session: String?
+        try impl.start(options) { id in session = id; opened.fulfill() }
+        wait(for: [opened], timeout: 10)
+        let id = try XCTUnwrap(session, "the client could not open")
+        try impl.optOut()
+        lock.lock()
+        let got = heard
+        lock.unlock()
+        let replay = "\(url.hasSuffix("/") ? String(url.dropLast()) : url)/dashboard/sessions/\(id)"
+        XCTAssertEqual(got.map { $0["type"] as? String }, ["started", "ended"], "\(got)")
+        XCTAssertEqual(got.map { $0["sessionId"] as? String }, [id, id])
+        XCTAssertEqual(got.map { $0["replayUrl"] as? String }, [replay, replay])
+        XCTAssertEqual(got.last?["reason"] as? String, "opt_out")
+        impl.sessionEvents.setListening(false)
+        impl.stop()
+    }
 }

@@ -5,10 +5,12 @@ use super::*;
 
 impl Client {
     /// The session a link may name: a current one whose data may reach the backend (not
-    /// sampled out, the project not switched off by the server).
+    /// sampled out, the project not switched off by the server, the consent granted: under
+    /// `pending` nothing leaves the phone, the session id in a tracing header included).
     fn linkable_session(&self) -> Option<Arc<str>> {
         let s = lock(&self.current).clone()?;
-        if self.uploader.is_disabled() || self.events_off() {
+        let granted = self.consent() == crate::consent::Consent::Granted;
+        if !granted || self.uploader.is_disabled() || self.events_off() {
             return None;
         }
         let sampled_out = self

@@ -22,3 +22,9 @@ internal inline fun quietly(body: () -> Unit) {
     } catch (_: Throwable) {
     }
 }
+
+/** [event]'s string and null values into [into] (session events carry nothing else). */
+internal fun writable(event: Map<String, Any?>, into: com.facebook.react.bridge.WritableMap): com.facebook.react.bridge.WritableMap {
+    for ((k, v) in event) if (v == null) into.putNull(k) else into.putString(k, v.toString())
+    return into
+}

@@ -3,9 +3,12 @@ package io.rejourney.reactnative
 import io.rejourney.RejourneyOptions
 import io.rejourney.TouchPrivacy
 import io.rejourney.TrackingConsent
+import io.rejourney.sdk.SessionCallbacks
 import uniffi.rejourney_core.EventValue
 import uniffi.rejourney_core.NetworkRequestInfo
 import uniffi.rejourney_core.Rejourney
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.atomic.AtomicInteger
 
 /**
  * What the React Native module does, in plain Kotlin (no React Native types) so the JVM tests
@@ -13,11 +16,20 @@ import uniffi.rejourney_core.Rejourney
  * the Kotlin SDK's types and forwards. It adds no capture logic. The new- and old-architecture
  * module classes only unwrap `ReadableMap`s and promises and call this.
  */
-class RejourneyModuleImpl(private val host: Host) {
+class RejourneyModuleImpl(
+    private val host: Host,
+    /** Sends a session event to JS (the module classes: `RCTDeviceEventEmitter`). */
+    emit: (Map<String, Any?>) -> Unit = {},
+) {
     /** The platform SDK behind the module: on Android `io.rejourney.android.Rejourney`. */
     interface Host {
         /** Starts recording with [options]; returns the session id (null when not sampled in). */
         fun start(options: RejourneyOptions): String?
+        /**
+         * Starts with [onSession] registered on the new core before its session begins, so
+         * the start itself is heard (the Android SDK: `Rejourney.start(context, options, onSession)`).
+         */
+        fun start(options: RejourneyOptions, onSession: SessionCallbacks): String? = start(options)
         /** The running core, if started. */
         fun core(): Rejourney?
         fun stop()
@@ -28,7 +40,19 @@ class RejourneyModuleImpl(private val host: Host) {
         }
     }
 
-    fun start(options: Map<String, Any?>): String? = host.start(options(options))
+    private val sessions = SessionEvents(emit) { id ->
+        // The URL only while the core would give it for this session (uploaded: not sampled
+        // out, consent granted); the core decides, this only asks.
+        host.core()?.let { c -> c.sessionUrl()?.takeIf { it == c.replayUrl(id) } }
+    }
+
+    fun start(options: Map<String, Any?>): String? = host.start(options(options), sessions.callbacks)
+
+    /** RN's emitter convention: JS subscribed once more (any event name: one count). */
+    fun addListener(@Suppress("UNUSED_PARAMETER") eventName: String) = sessions.addListener()
+
+    /** RN's emitter convention: JS dropped [count] subscriptions. */
+    fun removeListeners(count: Double) = sessions.removeListeners(count)
 
     fun stop() = host.stop()
 
@@ -170,5 +194,51 @@ class RejourneyModuleImpl(private val host: Host) {
             is Number -> v.toDouble().let { if (it.isFinite()) EventValue.Number(it) else EventValue.Null }
             else -> EventValue.Text(v.toString())
         }
+    }
+}
+
+/**
+ * Session changes as the JS event [EVENT]: `{type: "started" | "ended", sessionId, replayUrl,
+ * reason}` (reason: the core's end reason, null for a start). Emitted only while JS listens
+ * (React Native's convention: `addListener` / `removeListeners` count subscriptions), so an app
+ * without a listener pays nothing. Runs on the thread the core reports on; [emit] and [link]
+ * errors never reach the core (the SDK's callbacks swallow them too).
+ */
+internal class SessionEvents(private val emit: (Map<String, Any?>) -> Unit, private val link: (String) -> String?) {
+    private val listeners = AtomicInteger(0)
+    /** The replay URL each running session was announced with; its end repeats it. */
+    private val urls = ConcurrentHashMap<String, String>()
+
+    val callbacks = SessionCallbacks(onStarted = { started(it) }, onEnded = { id, reason -> ended(id, reason) })
+
+    fun addListener() { listeners.incrementAndGet() }
+
+    fun removeListeners(count: Double) {
+        val n = if (count.isFinite() && count > 0) count.toInt() else 0
+        listeners.updateAndGet { (it - n).coerceAtLeast(0) }
+    }
+
+    private fun started(id: String) {
+        val url = runCatching { link(id) }.getOrNull()
+        // Bounded: one session runs at a time; a start whose end was never heard is dropped.
+        if (urls.size >= MAX_LIVE_SESSIONS) urls.clear()
+        if (url != null) urls[id] = url
+        send(mapOf("type" to "started", "sessionId" to id, "replayUrl" to url, "reason" to null))
+    }
+
+    private fun ended(id: String, reason: String) {
+        val url = urls.remove(id)
+        send(mapOf("type" to "ended", "sessionId" to id, "replayUrl" to url, "reason" to reason))
+    }
+
+    private fun send(event: Map<String, Any?>) {
+        if (listeners.get() == 0) return
+        runCatching { emit(event) }
+    }
+
+    companion object {
+        /** The event name JS subscribes to (`src/sessionEvents.ts`). */
+        const val EVENT = "RejourneySession"
+        private const val MAX_LIVE_SESSIONS = 8
     }
 }

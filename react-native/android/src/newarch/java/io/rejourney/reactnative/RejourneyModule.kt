@@ -6,7 +6,9 @@ import com.facebook.react.bridge.ReadableMap
 
 /** New Architecture: implements the codegen'd spec; every call forwards to [RejourneyModuleImpl]. */
 class RejourneyModule(context: ReactApplicationContext) : NativeRejourneySpec(context) {
-    private val impl = RejourneyModuleImpl(AndroidHost(context.applicationContext))
+    private val impl = RejourneyModuleImpl(AndroidHost(context.applicationContext)) { event ->
+        emitToJs(context, SessionEvents.EVENT, event)
+    }
 
     override fun getName() = NAME
     override fun start(options: ReadableMap, promise: Promise) = settle(promise) { impl.start(options.toHashMap()) }
@@ -26,6 +28,9 @@ class RejourneyModule(context: ReactApplicationContext) : NativeRejourneySpec(co
     override fun telemetryJson(promise: Promise) = settle(promise) { impl.telemetryJson() }
     override fun sessionUrl(promise: Promise) = settle(promise) { impl.sessionUrl() }
     override fun tracingHeadersJson(url: String, promise: Promise) = settle(promise) { impl.tracingHeadersJson(url) }
+    /** RN's event-emitter convention (`NativeEventEmitter` calls them): session events flow only while counted. */
+    override fun addListener(eventName: String) = quietly { impl.addListener(eventName) }
+    override fun removeListeners(count: Double) = quietly { impl.removeListeners(count) }
 
     companion object { const val NAME = "Rejourney" }
 }

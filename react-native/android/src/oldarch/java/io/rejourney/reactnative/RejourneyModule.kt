@@ -8,7 +8,9 @@ import com.facebook.react.bridge.ReadableMap
 
 /** Old bridge: the same methods as `@ReactMethod`s, forwarding to [RejourneyModuleImpl]. */
 class RejourneyModule(context: ReactApplicationContext) : ReactContextBaseJavaModule(context) {
-    private val impl = RejourneyModuleImpl(AndroidHost(context.applicationContext))
+    private val impl = RejourneyModuleImpl(AndroidHost(context.applicationContext)) { event ->
+        emitToJs(context, SessionEvents.EVENT, event)
+    }
 
     override fun getName() = NAME
     @ReactMethod fun start(options: ReadableMap, promise: Promise) = settle(promise) { impl.start(options.toHashMap()) }
@@ -28,6 +30,9 @@ class RejourneyModule(context: ReactApplicationContext) : ReactContextBaseJavaMo
     @ReactMethod fun telemetryJson(promise: Promise) = settle(promise) { impl.telemetryJson() }
     @ReactMethod fun sessionUrl(promise: Promise) = settle(promise) { impl.sessionUrl() }
     @ReactMethod fun tracingHeadersJson(url: String, promise: Promise) = settle(promise) { impl.tracingHeadersJson(url) }
+    /** RN's event-emitter convention (`NativeEventEmitter` calls them): session events flow only while counted. */
+    @ReactMethod fun addListener(eventName: String) = quietly { impl.addListener(eventName) }
+    @ReactMethod fun removeListeners(count: Double) = quietly { impl.removeListeners(count) }
 
     companion object { const val NAME = "Rejourney" }
 }

@@ -37,4 +37,16 @@ class CallsTest {
         after = true
         assertEquals(true, after)
     }
+
+    /** A session event as the map React Native's emitter sends (JavaOnlyMap: the same interface, no JNI). */
+    @Test fun sessionEventsBecomeAWritableMap() {
+        val m = writable(
+            mapOf("type" to "ended", "sessionId" to "s1", "replayUrl" to null, "reason" to "opt_out"),
+            com.facebook.react.bridge.JavaOnlyMap(),
+        )
+        assertEquals("ended", m.getString("type"))
+        assertEquals("s1", m.getString("sessionId"))
+        assertEquals(true, m.isNull("replayUrl"))
+        assertEquals("opt_out", m.getString("reason"))
+    }
 }

@@ -64,6 +64,62 @@ class RejourneyModuleImplTest {
         assertEquals(EventValue.Number(3.0), RejourneyModuleImpl.eventValue(3))
     }
 
+    /**
+     * Session events for JS through the module against the real core: heard only while JS
+     * holds a subscription (React Native's addListener / removeListeners count), the start
+     * with its replay URL (none while consent is pending), the end (an opt-out) repeating it.
+     */
+    @Test
+    fun sessionEventsReachJsOnlyWhileItListens() {
+        var core: Rejourney? = null
+        var now = 1_000L
+        val host = object : RejourneyModuleImpl.Host {
+            override fun start(options: RejourneyOptions): String? = throw AssertionError("the module starts with its session listener")
+            override fun start(options: RejourneyOptions, onSession: io.rejourney.sdk.SessionCallbacks): String? {
+                core?.shutdown(0uL)
+                val c = Rejourney(options.toFfi("rn-jvm-device", tempDir("rj-rn-events").path))
+                c.setListener(onSession)
+                core = c
+                return c.start(now.toULong())
+            }
+            override fun core() = core
+            override fun stop() { core?.stop(now.toULong()) }
+            override fun nowMs() = now
+        }
+        val events = mutableListOf<Map<String, Any?>>()
+        val impl = RejourneyModuleImpl(host) { events.add(it) }
+        val api = "http://127.0.0.1:9"
+        val opts = mapOf("apiKey" to "pk", "apiUrl" to api, "remoteConfig" to false, "anrThresholdMs" to 0.0)
+        impl.start(opts)
+        impl.stop()
+        assertEquals("no JS listener: nothing sent", emptyList<Map<String, Any?>>(), events)
+        impl.addListener("RejourneySession")
+        now += 1_000
+        val a = impl.start(opts)!!
+        now += 1_000
+        impl.optOut()
+        val url = "$api/dashboard/sessions/$a"
+        assertEquals(
+            listOf(
+                mapOf("type" to "started", "sessionId" to a, "replayUrl" to url, "reason" to null),
+                mapOf("type" to "ended", "sessionId" to a, "replayUrl" to url, "reason" to "opt_out"),
+            ),
+            events,
+        )
+        events.clear()
+        val b = impl.start(opts + ("initialConsent" to "pending"))!!
+        assertEquals(listOf(mapOf("type" to "started", "sessionId" to b, "replayUrl" to null, "reason" to null)), events)
+        impl.removeListeners(1.0)
+        impl.removeListeners(5.0)
+        impl.stop()
+        impl.start(opts)
+        assertEquals("unsubscribed: nothing more", 1, events.size)
+        impl.addListener("RejourneySession")
+        val c = impl.start(opts)!!
+        assertEquals(c, events.last()["sessionId"])
+        core?.shutdown(0uL)
+    }
+
     @Suppress("UNCHECKED_CAST")
     @Test
     fun aJsDrivenSessionLandsInTheIngestServerMasked() {

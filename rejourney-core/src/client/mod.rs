@@ -48,6 +48,7 @@ mod observer;
 mod record;
 mod stalls;
 mod stats;
+mod wrapper;
 
 pub use modes::RemoteOptions;
 

@@ -7,6 +7,7 @@
 # privacy manifest (scripts/check-privacy-manifest.py). A second local server that never answers
 # (RJ_STALL_URL) lets tests drain against a hung backend. proc is mounted for the run and
 # unmounted on every exit path.
+# REJOURNEY_SWIFT_TESTS=Filter runs only the matching tests (`swift test --filter`).
 # Needs root (chroot, mount). Prints "swift: N passed, M failed" last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -98,12 +99,12 @@ mkdir -p "$repo/target"
 rc=0
 chroot "$chroot_dir" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 \
   RJ_INGEST_URL="$url" RJ_STALL_URL="$stall_url" RJ_INGEST_DATA=/work/ingest-data RJ_CORPUS=/work/corpus RJ_CONFORMANCE=/work/conformance \
-  LD_LIBRARY_PATH=/work/lib \
+  LD_LIBRARY_PATH=/work/lib RJ_FILTER="${REJOURNEY_SWIFT_TESTS:-}" \
   /bin/sh -c 'cd /work/package && (swiftc -parse Sources/RejourneySDK/*.swift && echo "uikit-adapter-parses") 2>&1;
     swift build --build-tests -Xlinker -L/work/lib -Xlinker -rpath=/work/lib >/work/build.log 2>&1; rc=$?;
     tail -n 40 /work/build.log;
     if [ $rc -ne 0 ]; then echo "swift-build-failed (exit $rc)"; exit 1; fi;
-    swift test --skip-build 2>&1' \
+    swift test --skip-build ${RJ_FILTER:+--filter "$RJ_FILTER"} 2>&1' \
   | tee "$log" || rc=$?
 
 # A failed build must fail the suite: never run the stale binary of the cached .build.
@@ -126,7 +127,9 @@ grep -q '^uikit-adapter-parses$' "$log" || { echo "swift: the UIKit adapter does
 # Privacy end to end through the Swift SDK: decode every frame the server stored from the Swift
 # session and check each private region is black (Swift on Linux cannot decode JPEG itself).
 n=$((n + 1))
-if ! cargo run --release -q --example verify_stored -- "$work/ingest-data"; then
+if [[ -n ${REJOURNEY_SWIFT_TESTS:-} ]]; then
+  echo "swift: focused run: the stored frames are verified by the full suite"
+elif ! cargo run --release -q --example verify_stored -- "$work/ingest-data"; then
   echo "swift: stored frames failed the privacy check"
   f=$((f + 1))
 fi

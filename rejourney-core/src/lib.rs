@@ -42,6 +42,7 @@ pub mod strings;
 pub mod telemetry;
 pub mod upload;
 pub mod wait;
+pub mod wrapper_calls;
 
 pub use bundle::{parse_bundle, Bundle, BundleFrame, ParseLimits};
 pub use client::{Client, ClientError, ClientOptions, ClientSnapshot};

@@ -65,6 +65,14 @@ named_enum!(
 );
 
 named_enum!(
+    /// Calls a platform wrapper dropped before a client existed to take them, reported by
+    /// the wrapper once one opens (`wrapper_calls`).
+    WrapperDrop {
+        PendingCalls => "pending_calls",
+    }
+);
+
+named_enum!(
     /// Pipeline stages that are timed.
     Stage {
         Submit => "submit",
@@ -91,6 +99,7 @@ pub struct Telemetry {
     pub bundles_dropped: AtomicU64,
     dropped: Vec<AtomicU64>,
     skipped: Vec<AtomicU64>,
+    wrapper_dropped: Vec<AtomicU64>,
     timings: Mutex<Vec<Ring>>,
 }
 
@@ -116,6 +125,7 @@ impl Default for Telemetry {
             bundles_dropped: AtomicU64::new(0),
             dropped: zeros(DropReason::ALL.len()),
             skipped: zeros(SkipReason::ALL.len()),
+            wrapper_dropped: zeros(WrapperDrop::ALL.len()),
             timings: Mutex::new(vec![
                 Ring {
                     samples: Vec::new(),
@@ -143,6 +153,11 @@ impl Telemetry {
 
     pub fn skipped(&self, reason: SkipReason) {
         self.skipped[reason as usize].fetch_add(1, Relaxed);
+    }
+
+    /// Calls the wrapper dropped (`n` more of `kind`).
+    pub fn wrapper_dropped(&self, kind: WrapperDrop, n: u64) {
+        self.wrapper_dropped[kind as usize].fetch_add(n, Relaxed);
     }
 
     pub fn dropped_count(&self, reason: DropReason) -> u64 {
@@ -194,7 +209,17 @@ impl Telemetry {
                 )
             })
             .collect();
+        let wrapper_dropped = WrapperDrop::ALL
+            .iter()
+            .map(|k| {
+                (
+                    k.as_str().to_string(),
+                    self.wrapper_dropped[*k as usize].load(Relaxed),
+                )
+            })
+            .collect();
         TelemetrySnapshot {
+            wrapper_dropped,
             frames_offered: load(&self.frames_offered),
             frames_captured: load(&self.frames_captured),
             frames_skipped_unchanged: load(&self.frames_skipped_unchanged),
@@ -255,6 +280,9 @@ pub struct TelemetrySnapshot {
     pub bundles: u64,
     pub bundles_dropped: u64,
     pub stage_ms: BTreeMap<String, StageStats>,
+    /// Calls the platform wrapper dropped before a client opened, by kind.
+    #[serde(default)]
+    pub wrapper_dropped: BTreeMap<String, u64>,
 }
 
 #[cfg(test)]

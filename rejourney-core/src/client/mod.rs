@@ -49,6 +49,7 @@ mod observer;
 mod record;
 mod stalls;
 mod stats;
+mod wrapper;
 
 use lifecycle::{end_artifact, record_stall};
 

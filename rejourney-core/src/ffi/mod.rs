@@ -28,6 +28,7 @@ mod object;
 mod observer;
 mod options;
 mod types;
+mod wrapper;
 
 pub use consent::{consent_at_launch, consent_decision};
 pub use error::RejourneyError;
@@ -35,6 +36,7 @@ pub use object::Rejourney;
 pub use observer::{decode_jpeg, DecodedImage, FrameObserver, ObservedFrame};
 pub use options::RejourneyOptions;
 pub use types::*;
+pub use wrapper::{pending_call_limit, WrapperDrop};
 
 /// Runs `f`, turning a panic into [`RejourneyError::Internal`].
 fn guard<T>(f: impl FnOnce() -> Result<T, RejourneyError>) -> Result<T, RejourneyError> {

@@ -429,6 +429,7 @@ impl Rejourney {
                 buffer_files: t.delivery.buffer_files,
                 buffer_triggers: t.delivery.buffer.triggers,
                 json: serde_json::to_string(&t).unwrap_or_default(),
+                wrapper_calls_dropped: t.capture.wrapper_dropped.values().sum(),
             })
         })
     }

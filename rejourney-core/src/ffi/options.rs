@@ -129,6 +129,12 @@ pub struct RejourneyOptions {
     /// with `set_consent` is kept and wins at later launches).
     #[uniffi(default = None)]
     pub initial_consent: Option<crate::consent::Consent>,
+    // --- wrapper calls (issue 26) ---
+    /// Calls (events, screens, errors) a wrapper keeps while its client opens off the
+    /// caller's thread; past it a call is dropped and counted (default 1000, at most
+    /// 100 000; `pending_call_limit` reads it).
+    #[uniffi(default = None)]
+    pub pending_call_limit: Option<u32>,
 }
 
 impl RejourneyOptions {
@@ -180,6 +186,7 @@ impl RejourneyOptions {
             dashboard_url: None,
             trace_hosts: Vec::new(),
             initial_consent: None,
+            pending_call_limit: None,
         }
     }
 }
@@ -285,6 +292,7 @@ pub(super) fn client_options(o: RejourneyOptions) -> Result<ClientOptions, Rejou
     crate::session_links::SessionLinks::new(&opts.delivery.api_url, &opts.links)
         .map_err(|e| invalid(&e.to_string()))?;
     opts.capture.validate()?;
+    crate::wrapper_calls::pending_call_limit(o.pending_call_limit)?;
     if !(0.0..=1.0).contains(&opts.session.sample_rate) {
         return Err(invalid("sample_rate must be within 0..=1"));
     }

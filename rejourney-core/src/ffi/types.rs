@@ -182,6 +182,8 @@ pub struct Telemetry {
     pub buffer_triggers: u64,
     /// Everything, as JSON (stage timings, drops by reason, statuses).
     pub json: String,
+    /// Calls the wrapper dropped before this client opened (`record_wrapper_drops`).
+    pub wrapper_calls_dropped: u64,
 }
 
 /// Session start/end notifications, implemented by the host.

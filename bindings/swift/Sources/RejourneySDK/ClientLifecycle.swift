@@ -11,14 +11,14 @@ import Foundation
 ///
 /// Calls made while a client opens (`perform`) are kept, in order, and replayed into it the
 /// moment it is open, before any later call reaches it directly: a restart loses nothing
-/// recorded in between. At most `pendingLimit` are kept; past it a call is dropped and counted
-/// in `droppedCalls`. Calls made while stopped are not recorded (there is no session).
+/// recorded in between. At most `pendingLimit` are kept (the option `pendingCallLimit`, whose
+/// default the core holds: each `start` passes it); past it a call is dropped, counted in
+/// `droppedCalls` and reported to the next client that opens (`record_wrapper_drops`), so it
+/// is in that session's telemetry. Calls made while stopped are not recorded (no session).
 final class ClientLifecycle: @unchecked Sendable {
-    /// Most calls kept while a client opens (each is one event, screen or error).
-    static let defaultPendingLimit = 1_000
-
     private let queue = DispatchQueue(label: "co.rejourney.lifecycle", qos: .utility)
-    private let pendingLimit: Int
+    /// Most calls kept while a client opens (each is one event, screen or error).
+    private var _pendingLimit: Int
     private let lock = NSLock()
     private var generation: UInt64 = 0
     /// The generation that should be running; nil after `stop`.
@@ -26,6 +26,8 @@ final class ClientLifecycle: @unchecked Sendable {
     private var client: RejourneyClient?
     private var pending: [(RejourneyClient) -> Void] = []
     private var _droppedCalls: UInt64 = 0
+    /// Of `_droppedCalls`, those already reported to a client's telemetry.
+    private var _reportedDrops: UInt64 = 0
     private var _retiring = 0
     private var _openFailures: UInt64 = 0
     private var _lastOpenError: Error?
@@ -37,10 +39,11 @@ final class ClientLifecycle: @unchecked Sendable {
     /// UIKit adapter stops its timers and observers).
     private let willRetire: (RejourneyClient) -> Void
 
-    init(pendingLimit: Int = ClientLifecycle.defaultPendingLimit,
+    /// `pendingLimit` applies until a `start` passes the options' own.
+    init(pendingLimit: Int = 0,
          didOpen: @escaping (RejourneyClient) -> Void = { _ in },
          willRetire: @escaping (RejourneyClient) -> Void = { _ in }) {
-        self.pendingLimit = max(0, pendingLimit)
+        self._pendingLimit = max(0, pendingLimit)
         self.didOpen = didOpen
         self.willRetire = willRetire
     }
@@ -54,6 +57,8 @@ final class ClientLifecycle: @unchecked Sendable {
 
     /// Calls dropped because `pendingLimit` calls were already waiting for a client to open.
     var droppedCalls: UInt64 { locked { _droppedCalls } }
+    /// The limit in force (the last `start`'s).
+    var pendingLimit: Int { locked { _pendingLimit } }
     /// Clients stopped and still draining (or waiting to drain).
     var retiring: Int { locked { _retiring } }
     /// Clients that could not be opened (their options were valid: storage, threads).
@@ -68,10 +73,12 @@ final class ClientLifecycle: @unchecked Sendable {
 
     /// Retires the current client (if any) and opens a new one with `open`, both on the queue.
     /// `started` gets the new client once it is current, or nil if it could not be opened or
-    /// was stopped or replaced first; it runs on the queue.
-    func start(drain: TimeInterval, open: @escaping () throws -> RejourneyClient,
+    /// was stopped or replaced first; it runs on the queue. `pendingLimit` (nil: unchanged)
+    /// bounds the calls kept from now on.
+    func start(drain: TimeInterval, pendingLimit: Int? = nil, open: @escaping () throws -> RejourneyClient,
                started: @escaping (RejourneyClient?) -> Void = { _ in }) {
         lock.lock()
+        if let pendingLimit { _pendingLimit = max(0, pendingLimit) }
         generation += 1
         let g = generation
         wanted = g
@@ -101,7 +108,7 @@ final class ClientLifecycle: @unchecked Sendable {
         }
         defer { lock.unlock() }
         guard wanted != nil else { return }
-        guard pending.count < pendingLimit else {
+        guard pending.count < _pendingLimit else {
             _droppedCalls += 1
             return
         }
@@ -115,6 +122,10 @@ final class ClientLifecycle: @unchecked Sendable {
         let done = DispatchSemaphore(value: 0)
         queue.async { done.signal() }
         return done.wait(timeout: .now() + timeout) == .success
+    }
+
+    private func report(_ drops: UInt64, to c: RejourneyClient) {
+        if drops > 0 { try? c.core.recordWrapperDrops(kind: .pendingCalls, count: drops) }
     }
 
     private func detachLocked() -> RejourneyClient? {
@@ -162,14 +173,20 @@ final class ClientLifecycle: @unchecked Sendable {
         while true {
             lock.lock()
             if pending.isEmpty {
+                // Every drop so far (this opening's, an earlier failed one's) goes to this
+                // client's telemetry: no later call is kept for it.
+                let unreported = _droppedCalls - _reportedDrops
+                _reportedDrops = _droppedCalls
                 if wanted == g {
                     didOpen(c)
                     client = c
                     lock.unlock()
+                    report(unreported, to: c)
                     return started(c)
                 }
                 _retiring += 1
                 lock.unlock()
+                report(unreported, to: c)
                 break
             }
             let calls = pending

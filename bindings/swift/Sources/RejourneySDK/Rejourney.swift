@@ -259,11 +259,13 @@ public enum Rejourney {
     /// excluded from backups; see `StorageLocation`).
     public static func start(_ options: RejourneyOptions, storageDirectory: URL? = nil, drain: TimeInterval = 2,
                              started: @escaping (RejourneyClient?) -> Void = { _ in }) throws {
-        // The core validates the options now, without opening anything.
-        _ = try effectiveOptions(options: options.toFFI(deviceId: "validation", storageDir: StorageLocation.directoryName,
-                                                        device: DeviceInfo()))
+        // The core validates the options now, without opening anything, and says how many
+        // calls to keep while the client opens.
+        let ffi = try options.toFFI(deviceId: "validation", storageDir: StorageLocation.directoryName, device: DeviceInfo())
+        _ = try effectiveOptions(options: ffi)
+        let limit = try pendingCallLimit(options: ffi)
         _ = try RejourneyOptions.millis(drain, "drain")
-        lifecycle.start(drain: drain, open: {
+        lifecycle.start(drain: drain, pendingLimit: Int(limit), open: {
             let dir = try storageDirectory ?? StorageLocation.prepare()
             let client = try RejourneyClient(options: options, storageDirectory: dir,
                                              deviceId: deviceId(in: dir), device: currentDevice())

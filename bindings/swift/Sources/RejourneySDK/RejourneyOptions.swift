@@ -78,6 +78,10 @@ public struct RejourneyOptions: Equatable, Sendable {
     /// Tracking consent until the user answers (core default `.granted`). An answer given
     /// with `Rejourney.setConsent` is kept on the device and wins at later launches.
     public var initialConsent: TrackingConsent?
+    /// Calls (events, screens, errors) kept while `Rejourney.start` opens its client off the
+    /// caller's thread; past it a call is dropped and counted in `Rejourney.droppedCalls` and
+    /// in the next client's telemetry (`wrapperCallsDropped`). Core default 1000, at most 100 000.
+    public var pendingCallLimit: Int?
 
     public init(
         apiKey: String,
@@ -113,7 +117,8 @@ public struct RejourneyOptions: Equatable, Sendable {
         dashboardUrl: String? = nil,
         traceHosts: [String] = [],
         touchPrivacy: TouchPrivacy? = nil,
-        initialConsent: TrackingConsent? = nil
+        initialConsent: TrackingConsent? = nil,
+        pendingCallLimit: Int? = nil
     ) {
         self.apiKey = apiKey
         self.apiUrl = apiUrl
@@ -149,6 +154,7 @@ public struct RejourneyOptions: Equatable, Sendable {
         self.traceHosts = traceHosts
         self.touchPrivacy = touchPrivacy
         self.initialConsent = initialConsent
+        self.pendingCallLimit = pendingCallLimit
     }
 
     /// Durations become whole milliseconds; values no UInt64 can hold are errors here rather
@@ -215,7 +221,8 @@ public struct RejourneyOptions: Equatable, Sendable {
             lowBatteryThreshold: lowBatteryThreshold,
             dashboardUrl: dashboardUrl,
             traceHosts: traceHosts,
-            initialConsent: initialConsent
+            initialConsent: initialConsent,
+            pendingCallLimit: try pendingCallLimit.map { try Self.count($0, "pendingCallLimit") }
         )
     }
 }

@@ -154,6 +154,8 @@ final class LifecycleTests: XCTestCase {
         XCTAssertEqual(log.items, [1, 2, 4])
         let c = try XCTUnwrap(lifecycle.current)
         XCTAssertEqual(try c.telemetry().eventsRecorded, 3)
+        XCTAssertEqual(try c.telemetry().wrapperCallsDropped, 1, "the drop is in the opened client's telemetry")
+        XCTAssertTrue(try c.telemetry().json.contains("\"pending_calls\":1"))
 
         // Stopped before it opened: the call made meanwhile is recorded, then it is retired.
         let second = tempDir("opening-stopped")
@@ -183,6 +185,24 @@ final class LifecycleTests: XCTestCase {
         lifecycle.perform { _ in XCTFail("no client after stop") }
         XCTAssertEqual(lifecycle.droppedCalls, 1, "calls while stopped are not recorded, not counted as drops")
         XCTAssertTrue(c.masks === MaskRegistry.shared)
+    }
+
+    /// `pendingCallLimit` is an option whose default the core holds; `start` applies it to the
+    /// calls kept while its client opens, and refuses one past the core's maximum at once.
+    func testThePendingCallLimitIsTheOptionsOrTheCoresDefault() throws {
+        let env = try TestEnv.load()
+        let dir = tempDir("pending-limit")
+        func options(_ limit: Int?) -> RejourneySDK.RejourneyOptions {
+            RejourneySDK.RejourneyOptions(apiKey: "pk_test", apiUrl: env.url, anrThreshold: 0, remoteConfig: false,
+                                          pendingCallLimit: limit)
+        }
+        _ = try startAndWait(options(7), dir)
+        XCTAssertEqual(Rejourney.lifecycle.pendingLimit, 7)
+        _ = try startAndWait(options(nil), dir)
+        XCTAssertEqual(Rejourney.lifecycle.pendingLimit, 1_000, "the core's default")
+        XCTAssertThrowsError(try Rejourney.start(options(100_001), storageDirectory: dir))
+        XCTAssertThrowsError(try Rejourney.start(options(-1), storageDirectory: dir))
+        XCTAssertEqual(Rejourney.lifecycle.pendingLimit, 1_000, "a refused start changes nothing")
     }
 
     /// Invalid options throw at once, before anything is queued.

@@ -104,6 +104,75 @@ class ConsentTest {
         }
     }
 
+    /**
+     * `consent.json`'s transitions through the Kotlin options and [TrackingConsent]: step 0 is
+     * the launch with `initial`; each later step sets a consent (or restarts over the same
+     * storage directory) and then logs a labelled event. Under granted each label is delivered
+     * before the next step, so "uploaded" does not depend on upload timing. "Kept" is what a
+     * final launch that grants delivers from the phone; "deleted" is neither.
+     */
+    @Test
+    fun consentTransitionVectors() {
+        val cases = doc("consent.json")["transitions"] as List<Map<String, Any?>>
+        assertTrue(cases.size >= 8)
+        IngestProcess().use { server ->
+            for ((n, case) in cases.withIndex()) {
+                val name = case["name"] as String
+                val dir = tempDir("rj-kt-transition").path
+                val tag = "v$n-${System.nanoTime()}"
+                val options = RejourneyOptions(
+                    apiKey = "pk_test", apiUrl = server.url, remoteConfig = false, anrThresholdMs = 0,
+                    initialConsent = consent(case["initial"]),
+                )
+                fun open() = Rejourney(options.toFfi("device-kt-consent", dir))
+                fun at(i: Int) = (T0 + i * 10_000L).toULong()
+                var core = open()
+                fun chunk(i: Int) {
+                    runCatching { core.logEvent(at(i) + 1uL, "$tag-chunk-$i", emptyMap()) }
+                    if (core.consent() == Consent.GRANTED) {
+                        assertTrue("$name: chunk $i delivered", core.flush(WAIT_MS))
+                    } else {
+                        core.persist(WAIT_MS)
+                    }
+                }
+                fun begin(i: Int) {
+                    try {
+                        core.start(at(i))
+                    } catch (e: RejourneyException.ConsentDenied) {
+                    }
+                }
+                begin(0)
+                chunk(0)
+                for ((k, step) in (case["steps"] as List<String>).withIndex()) {
+                    val i = k + 1
+                    if (step == "restart") {
+                        core.shutdown(0uL)
+                        core = open()
+                        begin(i)
+                    } else {
+                        core.setConsent(consent(step).toFfi(), at(i))
+                    }
+                    chunk(i)
+                }
+                core.shutdown(2_000uL)
+                val uploaded = server.customEvents(tag)
+                // What is still on the phone: a last launch over the same directory grants it.
+                val last = open()
+                last.setConsent(Consent.GRANTED, at(99))
+                assertTrue("$name: the last launch delivered", last.flush(WAIT_MS))
+                last.shutdown(0uL)
+                val kept = server.customEvents(tag) - uploaded.toSet()
+                fun labels(key: String) = ((case["expect"] as Map<String, Any?>)[key] as List<Double>)
+                    .map { "$tag-chunk-${it.toInt()}" }
+                assertEquals("$name: uploaded (once each)", labels("uploaded"), uploaded.sorted())
+                assertEquals("$name: kept on the phone", labels("kept"), kept.sorted())
+                for (gone in labels("deleted")) {
+                    assertFalse("$name: $gone should be gone", gone in uploaded || gone in kept)
+                }
+            }
+        }
+    }
+
     @Test
     fun touchPrivacyVectors() {
         val cases = doc("touch_privacy.json")["cases"] as List<Map<String, Any?>>
@@ -135,5 +204,7 @@ class ConsentTest {
     private companion object {
         /** A loopback port nothing listens on. */
         const val NO_SERVER_URL = "http://127.0.0.1:9"
+        const val T0 = 1_700_000_000_000L
+        const val WAIT_MS = 20_000uL
     }
 }

@@ -65,6 +65,22 @@ class IngestProcess : AutoCloseable {
             .map { f -> Json(GZIPInputStream(f.inputStream()).use { it.readBytes() }.decodeToString()).parse() as Map<String, Any?> }
             .sortedBy { it["timestamp"] as Double }
 
+    /**
+     * Names of the custom events whose name starts with [prefix] in every events batch the
+     * server stored (one entry per stored copy: a duplicate upload shows twice).
+     */
+    @Suppress("UNCHECKED_CAST")
+    fun customEvents(prefix: String): List<String> =
+        (dataDir.listFiles() ?: emptyArray()).flatMap { session ->
+            (File(session, "events").listFiles() ?: emptyArray()).filter { it.name.endsWith(".gz") }
+        }.flatMap { f ->
+            val batch = Json(GZIPInputStream(f.inputStream()).use { it.readBytes() }.decodeToString()).parse() as Map<String, Any?>
+            (batch["events"] as? List<Map<String, Any?>> ?: emptyList())
+                .filter { it["type"] == "custom" }
+                .mapNotNull { it["name"] as? String }
+                .filter { it.startsWith(prefix) }
+        }
+
     private fun manifest(line: String) = File(dataDir, "submitted.jsonl").appendText(line + "\n")
 
     override fun close() {

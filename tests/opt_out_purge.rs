@@ -265,3 +265,44 @@ fn an_upload_in_flight_at_the_opt_out_is_counted_purged_once() {
     );
     c.shutdown(WAIT);
 }
+
+/// A remote answer that stops everything for the running session (billing blocked) deletes
+/// what it buffered while it waited for that answer, off the host's thread: the `tick` that
+/// applies the answer returns while the disk holds every deletion.
+#[test]
+fn a_remote_stop_everything_deletes_off_the_ticking_thread() {
+    use rejourney_ingest::{Fault, Route};
+    let srv = IngestServer::start(ServerOptions::new(tmp("remote-srv"))).unwrap();
+    srv.set_sdk_config_fields(serde_json::json!({"billingBlocked": true}));
+    srv.faults()
+        .push(Route::SdkConfig, Fault::Delay(Duration::from_millis(300)));
+    let spool = tmp("remote");
+    let mut o = options(&srv.url(), &spool);
+    o.remote.enabled = true;
+    o.remote.hold_ms = 60_000;
+    o.session.on_error_sample_rate = 1.0;
+    let c = Client::new(o).unwrap();
+    let id = c.start(T0).unwrap();
+    // Held for the answer: the session's events wait in the on-error buffer.
+    c.screen_changed(T0 + 10, "Checkout").unwrap();
+    c.log_event(T0 + 20, "paid", &[]).unwrap();
+    assert!(c.persist(WAIT));
+    assert!(
+        c.telemetry().delivery.buffer_files > 0,
+        "buffered meanwhile"
+    );
+    assert!(c.wait_remote_config(WAIT));
+    let returned = returns_while_disk_held(&c, &spool, |c| {
+        c.tick(T0 + 1_000).unwrap();
+    });
+    assert!(returned, "the tick waited on the held disk");
+    assert_eq!(
+        c.session_plan().and_then(|p| p.off_reason),
+        Some("remote_billing_blocked")
+    );
+    assert!(c.persist(WAIT));
+    assert_eq!(c.telemetry().delivery.buffer_files, 0, "deleted");
+    assert!(c.flush(WAIT));
+    assert!(srv.artifacts().iter().all(|a| a.session_id != id));
+    c.shutdown(WAIT);
+}

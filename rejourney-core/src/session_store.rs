@@ -8,8 +8,10 @@
 //! through the spool, so the end call survives another kill.
 //!
 //! Cheap by construction: the host only hands the latest state to a slot (no disk on its
-//! thread); one writer thread writes temp file + rename, without fsync (a power cut may lose
-//! the last write, a kill may not: the page cache survives the process). The client hands a
+//! thread); one writer thread writes each state durably ([`crate::durable_file::write`]:
+//! temp file, fsync, rename, directory fsync; a power cut then loses no state counted
+//! `written`, where a rename without fsync could leave an empty file on some filesystems).
+//! The fsyncs cost the writer thread only (one per save below). The client hands a
 //! new state on every session change and at most every [`SAVE_EVERY_MS`] of host time
 //! otherwise, so a kill at any moment loses at most those last seconds of activity.
 //!
@@ -183,11 +185,8 @@ pub fn state_file(dir: &Path, id: &str) -> PathBuf {
 }
 
 fn write(dir: &Path, r: &SessionRecord) -> std::io::Result<()> {
-    fs::create_dir_all(dir)?;
-    let path = state_file(dir, &r.id);
-    let tmp = path.with_extension("tmp");
-    fs::write(&tmp, serde_json::to_vec(r).unwrap_or_default())?;
-    fs::rename(&tmp, &path)
+    let bytes = serde_json::to_vec(r).unwrap_or_default();
+    crate::durable_file::write(&state_file(dir, &r.id), &bytes)
 }
 
 impl SessionStore {

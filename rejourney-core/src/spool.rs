@@ -427,7 +427,18 @@ impl Spool {
     /// deleted when they finish, as after [`Spool::clear`].
     pub fn take_all(&mut self) -> Vec<PathBuf> {
         self.generation = self.generation.wrapping_add(1);
-        let ids: Vec<u64> = self.entries.keys().copied().collect();
+        self.take_where(|_| true)
+    }
+
+    /// [`Spool::take_all`] for the artifacts `pick` chooses (no generation bump: only a
+    /// caller that writes nothing meanwhile, the spooler, may use it for one session).
+    pub fn take_where(&mut self, pick: impl Fn(&ArtifactMeta) -> bool) -> Vec<PathBuf> {
+        let ids: Vec<u64> = self
+            .entries
+            .values()
+            .filter(|e| pick(&e.meta))
+            .map(|e| e.id)
+            .collect();
         let mut files = Vec::with_capacity(ids.len() * 2);
         for id in ids {
             if self.forget(id) {

@@ -313,6 +313,14 @@ impl Buffer {
         self.spool.take_all()
     }
 
+    /// One session's part of [`Buffer::take_all`]: its artifacts' files, then its trigger
+    /// marker (so the count of artifacts is `(len - 1) / 2`).
+    pub(super) fn take_session(&mut self, session_id: &str) -> Vec<std::path::PathBuf> {
+        let mut files = self.spool.take_where(|m| m.session_id == session_id);
+        files.push(marker_path(self.spool.dir(), session_id));
+        files
+    }
+
     pub(super) fn files(&self) -> u64 {
         self.spool.len() as u64
     }

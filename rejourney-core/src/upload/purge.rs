@@ -9,7 +9,8 @@
 //!   the request), writes the durable marker `<spool>/purge-pending` (the purged session
 //!   ids, one a line) FIRST, then forgets the spool and buffer in memory and deletes their
 //!   files and the sessions' state files without holding their locks, then removes the
-//!   marker.
+//!   marker. A stop-everything for one session (the remote config's off switches) is
+//!   deferred the same way, without a marker ([`request_session`]).
 //! - [`honour_marker`], on the spooler thread when it first opens the stores: a marker an
 //!   earlier run left means its purge did not finish; it is finished before anything is
 //!   read for upload (the run's spool and buffer are deleted, its sessions stay purged so
@@ -32,7 +33,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::*;
 
-use super::shared::{count_drops, mark_purged, Shared};
+use super::shared::{count_drops, mark_purged, Shared, MAX_PURGED_SESSIONS};
 use super::stats::DeliveryDrop;
 use crate::wait::lock;
 
@@ -66,6 +67,38 @@ pub(super) fn request(shared: &Shared, sessions: &[&str], denial: bool) -> u64 {
     n
 }
 
+/// A stop-everything for one session (the remote config's off switches), host side: the
+/// session is marked purged (nothing of it is persisted or uploaded from now; an upload of
+/// it in flight is abandoned) and the spooler deletes its spooled and buffered files. No
+/// marker: a kill first leaves its buffer to the next launch, which deletes it as every
+/// untriggered buffer, and may upload what of it was in the spool (its faults).
+pub(super) fn request_session(shared: &Shared, session_id: &str) {
+    mark_purged(shared, [session_id]);
+    lock(&shared.buffering).remove(session_id);
+    {
+        let mut asked = lock(&shared.session_purges);
+        if !asked.iter().any(|s| s == session_id) && asked.len() < MAX_PURGED_SESSIONS {
+            asked.push(session_id.to_owned());
+        }
+    }
+    shared.inbox.ring();
+    shared.upload_bell.ring();
+}
+
+/// The spooler's side of [`request_session`].
+fn run_session_purges(shared: &Shared) {
+    let asked = std::mem::take(&mut *lock(&shared.session_purges));
+    for id in asked {
+        let mut files = lock(&shared.spool).take_where(|m| m.session_id == id);
+        let mut n = files.len() as u64 / 2;
+        let buffered = lock(&shared.buffer).take_session(&id);
+        n += buffered.len().saturating_sub(1) as u64 / 2;
+        files.extend(buffered);
+        delete(&shared.config.spool_dir, &files, &[]);
+        count_drops(shared, DeliveryDrop::Purged, n);
+    }
+}
+
 /// A purge was requested and has not run yet: nothing spooled may be uploaded.
 pub(super) fn pending(shared: &Shared) -> bool {
     shared.purges_done.load(Acquire) < shared.opt_outs.load(Acquire)
@@ -73,6 +106,7 @@ pub(super) fn pending(shared: &Shared) -> bool {
 
 /// The spooler's side: runs the purges requested so far, if any.
 pub(super) fn run_pending(shared: &Shared) {
+    run_session_purges(shared);
     let target = shared.opt_outs.load(Acquire);
     if shared.purges_done.load(Acquire) >= target {
         return;

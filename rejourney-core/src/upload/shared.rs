@@ -77,6 +77,9 @@ pub(super) struct Shared {
     /// `consent.deleted`).
     pub(super) denial_pending: AtomicBool,
     pub(super) denial_deleted: AtomicU64,
+    /// Sessions a stop-everything for one session purged whose files the spooler has not
+    /// deleted yet ([`super::purge::request_session`]; at most `MAX_PURGED_SESSIONS`).
+    pub(super) session_purges: Mutex<Vec<String>>,
     /// Sessions a stop-everything purged (newest last, at most [`MAX_PURGED_SESSIONS`]):
     /// whatever of them arrives later is deleted, and an upload of theirs in flight is
     /// abandoned. Checked under the spool's (or buffer's) lock, set before either is cleared.

@@ -14,13 +14,9 @@ use super::deliver::Deliverer;
 use super::http::Transport;
 use super::protocol;
 pub use super::shared::BundleSource;
-use super::shared::{
-    consent_code, count_drops, delete_session, hand_over, mark_purged, snapshot_of, Shared,
-    SpooledAck,
-};
+use super::shared::{consent_code, hand_over, snapshot_of, Shared, SpooledAck};
 use super::spooler::run_spooler;
 use super::stats::Counters;
-use super::stats::DeliveryDrop as Drop_;
 pub use super::stats::{DeliveryDrop, DeliverySnapshot};
 use crate::artifact::Artifact;
 use crate::queue::DropOldestQueue;
@@ -129,6 +125,7 @@ impl Uploader {
             purges_done: AtomicU64::new(0),
             denial_pending: AtomicBool::new(false),
             denial_deleted: AtomicU64::new(0),
+            session_purges: Mutex::new(Vec::new()),
             purged: Mutex::new(Default::default()),
             idle_requested: AtomicU64::new(0),
             idle_acked: Mutex::new(0),
@@ -312,11 +309,9 @@ impl Uploader {
 
     /// A stop-everything for one session (its project was switched off, its key refused):
     /// everything of it, spooled, buffered or still to come, is deleted like an opt-out's.
+    /// Memory only, like [`Uploader::purge`]: the spooler deletes its files.
     pub fn purge_session(&self, session_id: &str) {
-        mark_purged(&self.shared, [session_id]);
-        let n = delete_session(&self.shared, session_id);
-        count_drops(&self.shared, Drop_::Purged, n);
-        self.shared.upload_bell.ring();
+        super::purge::request_session(&self.shared, session_id);
     }
 
     /// Whether the upload thread ended (an atomic: never the lock a shutdown holds).

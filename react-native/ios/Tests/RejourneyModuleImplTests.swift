@@ -93,35 +93,42 @@ final class RejourneyModuleImplTests: XCTestCase {
     /// sent while JS does not listen.
     func testSessionEventsReachJsOnlyWhileListening() throws {
         let url = try XCTUnwrap(ProcessInfo.processInfo.environment["RJ_INGEST_URL"], "RJ_INGEST_URL not set")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rj-rn-events-\(UUID().uuidString)")
-        let impl = RejourneyModuleImpl(storageDirectory: dir)
         Rejourney.stop(drain: 0)
-        let lock = NSLock()
-        var heard: [[String: Any]] = []
-        impl.sessionEvents.setSink { e in lock.lock(); heard.append(e); lock.unlock() }
         let options: [String: Any] = ["apiKey": "pk_test", "apiUrl": url, "remoteConfig": NSNumber(value: false),
                                       "anrThresholdMs": NSNumber(value: 0)]
-        let quiet = expectation(description: "a client opens unheard")
-        try impl.start(options) { _ in quiet.fulfill() }
-        wait(for: [quiet], timeout: 10)
-        impl.stop()
-        lock.lock(); XCTAssertTrue(heard.isEmpty, "no JS listener: nothing sent, \(heard)"); lock.unlock()
-        impl.sessionEvents.setListening(true)
-        let opened = expectation(description: "the client opens")
-        var session: String?
-        try impl.start(options) { id in session = id; opened.fulfill() }
-        wait(for: [opened], timeout: 10)
-        let id = try XCTUnwrap(session, "the client could not open")
-        try impl.optOut()
-        lock.lock()
-        let got = heard
-        lock.unlock()
+        let lock = NSLock()
+        var heard: [String: [[String: Any]]] = [:]
+        /// A module (its own storage: an opt-out is kept) whose events land in `heard[name]`.
+        func module(_ name: String) -> RejourneyModuleImpl {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rj-rn-events-\(UUID().uuidString)")
+            let impl = RejourneyModuleImpl(storageDirectory: dir)
+            impl.sessionEvents.setSink { e in lock.lock(); heard[name, default: []].append(e); lock.unlock() }
+            return impl
+        }
+        func open(_ impl: RejourneyModuleImpl) throws -> String {
+            let opened = expectation(description: "the client opens")
+            var session: String?
+            try impl.start(options) { id in session = id; opened.fulfill() }
+            wait(for: [opened], timeout: 10)
+            return try XCTUnwrap(session, "the client could not open")
+        }
+        func events(_ name: String) -> [[String: Any]] { lock.lock(); defer { lock.unlock() }; return heard[name] ?? [] }
+        // Not listening: the open client's start (announced before it is handed over) and its
+        // opt-out (on this thread) send nothing.
+        let quiet = module("quiet")
+        _ = try open(quiet)
+        try quiet.optOut()
+        XCTAssertEqual(events("quiet").count, 0, "no JS listener: nothing sent, \(events("quiet"))")
+        let heardOne = module("heard")
+        heardOne.sessionEvents.setListening(true)
+        let id = try open(heardOne)
+        try heardOne.optOut()
+        let got = events("heard")
         let replay = "\(url.hasSuffix("/") ? String(url.dropLast()) : url)/dashboard/sessions/\(id)"
         XCTAssertEqual(got.map { $0["type"] as? String }, ["started", "ended"], "\(got)")
         XCTAssertEqual(got.map { $0["sessionId"] as? String }, [id, id])
         XCTAssertEqual(got.map { $0["replayUrl"] as? String }, [replay, replay])
         XCTAssertEqual(got.last?["reason"] as? String, "opt_out")
-        impl.sessionEvents.setListening(false)
-        impl.stop()
+        heardOne.stop()
     }
 }

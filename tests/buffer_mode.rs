@@ -176,7 +176,7 @@ fn a_manual_flush_and_an_anr_trigger_too() {
     c.tick(T0 + 1_000).unwrap();
     assert_eq!(c.session_plan().unwrap().mode, SessionMode::Record);
     assert!(c.flush(WAIT));
-    assert_eq!(frames_of(&srv, &id).len(), 1);
+    assert_eq!(frames_of(&srv, &id).len(), 1, "{:#?}", c.telemetry());
 }
 
 /// The child half of the crash test: records into a buffer that cannot be uploaded (a dead

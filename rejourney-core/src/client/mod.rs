@@ -372,8 +372,8 @@ impl Client {
                         return;
                     }
                 };
-                anrs.fetch_add(1, Relaxed);
                 let Some(s) = lock(&current).clone() else {
+                    anrs.fetch_add(1, Relaxed);
                     return;
                 };
                 let now = wall_clock_ms();
@@ -384,6 +384,9 @@ impl Client {
                 // An ANR flushes an on-error buffer (durably: the OS may kill the app now);
                 // the host's next tick switches the session to recording.
                 trigger(&s.id);
+                // Counted once its effects are in place: a host that sees the count sees
+                // the buffer triggered too.
+                anrs.fetch_add(1, Relaxed);
                 // Also in the event stream (same incident id: the backend counts it once), at
                 // the host's time of its last tick, once its duration is known (`stalls`).
                 let at = host_ms.load(Relaxed);

@@ -355,13 +355,20 @@ fn trigger_on(shared: &Shared, session_id: &str, durable_now: bool) -> bool {
         _ => return false,
     }
     shared.buffer_triggers.fetch_add(1, Relaxed);
+    // Queued with the flag, before any disk work: a host thread that sees the session
+    // triggered (its next tick records) and then flushes finds the move queued, so the
+    // flush covers it. The spooler writes the marker before it moves (a kill mid-move
+    // keeps the rest for the next launch).
+    lock(&shared.promotions).push((session_id.to_owned(), true));
+    shared.inbox.ring();
     if durable_now {
+        // Also here, before returning, for a process that dies before the spooler runs. If
+        // the spooler moved and cleared first, this leaves a marker of an empty buffer: the
+        // next launch moves nothing and removes it.
         let dir = shared.config.spool_dir.join("buffer");
         // Best effort: without the marker the buffer still moves in this process.
         let _ = Buffer::mark_triggered(&dir, session_id);
     }
-    lock(&shared.promotions).push((session_id.to_owned(), !durable_now));
-    shared.inbox.ring();
     true
 }
 

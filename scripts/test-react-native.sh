@@ -232,18 +232,17 @@ fi
 
 # --- <Mask>'s Android view managers against the real react-android and android-all classes:
 # the Paper one (oldarch) and the Fabric one (newarch) through the delegate codegen generated in
-# the template app above. androidx.annotation is on Google's Maven only (not reachable here), so
-# the generated Java is compiled with its @Nullable annotations removed (nothing else changes).
+# the template app above, compiled as generated (androidx.annotation from
+# scripts/react-android-deps.sh).
 mv_rc=0
 gen_vm=$out/apps/codegen/android/app/build/generated/source/codegen/java/com/facebook/react/viewmanagers
 android_all=$(ls "$HOME"/.cache/rejourney/android-robolectric-*/compile/android-all-*.jar 2>/dev/null | head -1)
 if [[ -d $gen_vm && -n $android_all && -f $ra_dir/classes.jar ]]; then
   mkdir -p "$out/viewmanagers/java"
   cp "$gen_vm"/RejourneyMaskViewManager*.java "$out/viewmanagers/java/"
-  sed -i '/import androidx.annotation.Nullable;/d; s/@Nullable //g' "$out/viewmanagers/java/"*.java
   sdk=$(find bindings/kotlin/generated bindings/kotlin/src/main/kotlin -name '*.kt')
   rnj=react-native/android/src
-  cp_vm="$android_all:$ra_dir/classes.jar:$jna"
+  cp_vm="$android_all:$ra_dir/classes.jar:$ra_dir/androidx-annotation.jar:$jna"
   for arch in oldarch newarch; do
     extra=()
     [[ $arch == newarch ]] && extra=("$rnj/newarch/java/io/rejourney/reactnative/MaskViewDelegate.java" "$out/viewmanagers/java/"*.java)

@@ -229,7 +229,7 @@ pub struct Client {
     pulse: Option<Pulse>,
     stats: Stats,
     device_info: Value,
-    /// Hosts of the SDK's own API: its requests are never recorded as network events.
+    /// The SDK's own API (its URL prefix): its requests are never recorded as network events.
     own_hosts: Vec<String>,
     recording: AtomicBool,
     closed: AtomicBool,
@@ -440,9 +440,7 @@ impl Client {
             },
         )
         .map_err(|e| ClientError::Delivery(DeliveryError::Thread(e.to_string())))?;
-        let own_hosts = url::Url::parse(&opts.delivery.api_url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
+        let own_hosts = crate::events::own_api_prefix(&opts.delivery.api_url)
             .into_iter()
             .collect();
         let client = Self {

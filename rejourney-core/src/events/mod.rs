@@ -18,7 +18,7 @@ mod urls;
 pub use gesture::{classify as classify_touch, Gesture, TouchSummary, LONG_PRESS_MS, TAP_SLOP_PT};
 pub use touch_privacy::{place_touch, TouchPosition, TouchPrivacy};
 use url::Url;
-pub use urls::{sanitize_text, sanitize_url, url_denied};
+pub use urls::{own_api_prefix, sanitize_text, sanitize_url, url_denied};
 
 /// Limits and detector thresholds.
 #[derive(Debug, Clone, PartialEq)]

@@ -161,12 +161,16 @@ pub fn sanitize_text(text: &str) -> String {
 
 /// Whether a URL is on the deny list (host or subdomain, or URL prefix).
 pub fn url_denied(raw: &str, deny: &[String]) -> bool {
-    let host = Url::parse(raw)
-        .ok()
+    let parsed = Url::parse(raw).ok();
+    let host = parsed
+        .as_ref()
         .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+    // Prefixes compare with the URL as parsed (host lower case, default port dropped), so
+    // `HTTPS://API.example.com:443/x` is the same place as `https://api.example.com/x`.
+    let normal = parsed.as_ref().map(Url::as_str).unwrap_or(raw);
     deny.iter().any(|d| {
         if d.contains("://") {
-            raw.starts_with(d.as_str())
+            normal.starts_with(d.as_str()) || raw.starts_with(d.as_str())
         } else {
             let d = d.trim_start_matches('.').to_ascii_lowercase();
             host.as_deref()
@@ -175,9 +179,49 @@ pub fn url_denied(raw: &str, deny: &[String]) -> bool {
     })
 }
 
+/// The prefix of the SDK's own API, as a deny entry: scheme, host, port and path (as a
+/// directory) of `api_url`. Only its own requests are left out, not every request to a host
+/// it shares with the app (a self-hosted backend behind the app's API domain), nor other
+/// ports of that host. `None` for a URL that does not parse (nothing is left out then).
+pub fn own_api_prefix(api_url: &str) -> Option<String> {
+    let mut u = Url::parse(api_url).ok()?;
+    u.host_str()?;
+    u.set_query(None);
+    u.set_fragment(None);
+    if !u.path().ends_with('/') {
+        let dir = format!("{}/", u.path());
+        u.set_path(&dir);
+    }
+    Some(u.as_str().to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_own_api_is_its_origin_and_path_not_its_host() {
+        let own = vec![own_api_prefix("https://API.example.com/rejourney").unwrap()];
+        for url in [
+            "https://api.example.com/rejourney/api/ingest/presign",
+            "HTTPS://api.example.com:443/rejourney/",
+        ] {
+            assert!(url_denied(url, &own), "{url}");
+        }
+        for url in [
+            "https://api.example.com/orders",
+            "https://api.example.com/rejourneyx",
+            "https://api.example.com:8443/rejourney/x",
+            "http://api.example.com/rejourney/x",
+            "https://api.example.com.evil.test/rejourney/x",
+        ] {
+            assert!(!url_denied(url, &own), "{url}");
+        }
+        let root = vec![own_api_prefix("http://127.0.0.1:3000").unwrap()];
+        assert!(url_denied("http://127.0.0.1:3000/api/x", &root));
+        assert!(!url_denied("http://127.0.0.1:3001/api/x", &root));
+        assert_eq!(own_api_prefix("not a url"), None);
+    }
 
     /// Real-world shapes: what must lose its secret, and what must stay as it was.
     #[test]

@@ -202,6 +202,9 @@ fn hierarchy_snapshots_are_stored_nested_masked_and_without_input_text() {
         c.screen_changed(ts, &s.id).unwrap();
         c.submit_frame(px.clone(), spec, &nodes, update, ts)
             .unwrap();
+        // The snapshot thread keeps a few trees and drops past them (counted `dropped_busy`,
+        // tested elsewhere); here each tree is awaited, so a loaded machine drops none.
+        assert!(c.persist(WAIT));
         // The corpus has consecutive screens with the same tree (a scroll that moved pixels,
         // not views): those are no new snapshot.
         let same = |a: &Screen, b: &Screen| (&a.nodes, &a.strings) == (&b.nodes, &b.strings);
@@ -212,6 +215,7 @@ fn hierarchy_snapshots_are_stored_nested_masked_and_without_input_text() {
         let (_, again) = s.report(&mut table);
         assert!(again.added.is_empty(), "each string crosses once");
         c.submit_frame(px, spec, &nodes, again, ts + 300).unwrap();
+        assert!(c.persist(WAIT));
     }
     assert_eq!(sent, table.len(), "nothing sent twice");
     c.stop(t0 + 60_000).unwrap();

@@ -32,11 +32,12 @@ RCT_EXPORT_MODULE(Rejourney)
     _impl = [RejourneyModuleBridge new];
     __weak Rejourney *weakSelf = self;
     [_impl setSessionSink:^(NSDictionary *event) { [weakSelf sendEventWithName:@"RejourneySession" body:event]; }];
+    [_impl setFrameSink:^(NSDictionary *event) { [weakSelf sendEventWithName:@"RejourneyFrame" body:event]; }];
   }
   return self;
 }
 
-- (NSArray<NSString *> *)supportedEvents { return @[ @"RejourneySession" ]; }
+- (NSArray<NSString *> *)supportedEvents { return @[ @"RejourneySession", @"RejourneyFrame" ]; }
 - (void)startObserving { [_impl setListening:YES]; }
 - (void)stopObserving { [_impl setListening:NO]; }
 // The spec's emitter methods; RCTEventEmitter counts and exports them (old bridge).
@@ -74,6 +75,11 @@ RCT_EXPORT_METHOD(setConsent:(NSString *)consent resolve:(RCTPromiseResolveBlock
 }
 RCT_EXPORT_METHOD(telemetryJson:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) { resolve([_impl telemetryJson]); }
 RCT_EXPORT_METHOD(sessionUrl:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) { resolve([_impl sessionUrl]); }
+// Debug builds only (the Swift SDK registers nothing without DEBUG): JS's frame observers.
+RCT_EXPORT_METHOD(setFrameObserver:(BOOL)enabled resolve:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) {
+  resolve(@([_impl setFrameObserver:enabled]));
+}
+RCT_EXPORT_METHOD(frameObserved) { [_impl frameObserved]; }
 RCT_EXPORT_METHOD(tracingHeadersJson:(NSString *)url resolve:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject) {
   resolve([_impl tracingHeadersJson:url]);
 }

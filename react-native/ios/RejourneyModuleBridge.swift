@@ -42,6 +42,12 @@ public final class RejourneyModuleBridge: NSObject {
     }
     /// RCTEventEmitter's startObserving / stopObserving: JS holds a subscription or not.
     @objc public func setListening(_ on: Bool) { impl.sessionEvents.setListening(on) }
+    /// The module's `sendEventWithName` for debug frames (`RejourneyFrame`).
+    @objc public func setFrameSink(_ send: @escaping (NSDictionary) -> Void) {
+        impl.frameEvents.setSink { send($0 as NSDictionary) }
+    }
+    @objc public func setFrameObserver(_ enabled: Bool) -> Bool { impl.setFrameObserver(enabled) }
+    @objc public func frameObserved() { impl.frameObserved() }
 }
 
 /// `<Mask>` / `<Unmask>`: a plain view registered with the process-wide mask registry

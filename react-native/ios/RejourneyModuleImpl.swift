@@ -31,11 +31,30 @@ public final class RejourneyModuleImpl {
     /// SDK's lifecycle queue: JS's promise resolves then, the JS thread never waits.
     public func start(_ options: [String: Any], started: @escaping (String?) -> Void) throws {
         let events = sessionEvents
+        let frames = frameEvents
         try Rejourney.start(try Self.options(options), storageDirectory: storageDirectory) { c in
             if let c { events.follow(c) }
+            // Each start opens a new client: JS's frame observer, if it holds one, follows it.
+            if let c, frames.wanted { c.setFrameObserver(frames.observe) }
             started(c?.sessionId)
         }
     }
+
+    /// Debug frames for JS (`RejourneyFrame`): `send` is the module's `sendEventWithName`.
+    public let frameEvents = FrameEventRelay()
+
+    /// JS's first frame observer (true) or its last one removed (false): only while one is held
+    /// is the core's observer attached, so nothing is copied or encoded otherwise. Returns
+    /// whether frames will flow: false in a release build (the SDK's `#if DEBUG`) or before the
+    /// client is open (it attaches at start).
+    public func setFrameObserver(_ enabled: Bool) -> Bool {
+        frameEvents.setWanted(enabled)
+        guard let c = current else { return false }
+        return c.setFrameObserver(enabled ? frameEvents.observe : nil) && enabled
+    }
+
+    /// JS handled one frame event.
+    public func frameObserved() { frameEvents.delivered() }
 
     /// Session changes for JS, `{type, sessionId, replayUrl, reason}`: `send` is the module's
     /// `sendEventWithName`, called only while JS listens (`setListening`, from RCTEventEmitter's
@@ -44,6 +63,7 @@ public final class RejourneyModuleImpl {
 
     /// Ends the session and stops capturing; uploads drain off the caller's thread.
     public func stop() {
+        current?.setFrameObserver(nil)
         Rejourney.stop()
     }
 
@@ -167,7 +187,8 @@ public final class RejourneyModuleImpl {
             dashboardUrl: m["dashboardUrl"] as? String,
             traceHosts: list("traceHosts"),
             touchPrivacy: try (m["touchPrivacy"] as? String).map(Self.touchPrivacy),
-            initialConsent: try (m["initialConsent"] as? String).map(Self.consent))
+            initialConsent: try (m["initialConsent"] as? String).map(Self.consent),
+            pendingCallLimit: num("pendingCallLimit").flatMap { $0.isFinite && $0 >= 0 && $0 <= 1e9 ? Int($0) : nil })
     }
 
     /// A JS property value: strings, finite numbers, booleans, null; anything else as text.
@@ -236,5 +257,57 @@ public final class SessionEventRelay: @unchecked Sendable {
         let sink = listening ? send : nil
         lock.unlock()
         sink?(event)
+    }
+}
+
+/// Observed frames for JS as plain dictionaries: `{sessionId, timestampMs, width, height,
+/// pixelsPerPoint, jpegBase64, masks: [{x, y, width, height}], droppedFrames}`. Called on the
+/// core's observer thread. Bounded: at most `maxInFlight` events wait for JS's acknowledgement
+/// (`frameObserved`); past it a frame is dropped before it is encoded, and counted. Nothing is
+/// encoded unless JS asked for frames.
+public final class FrameEventRelay: @unchecked Sendable {
+    /// The core's own observer queue (`OBSERVER_QUEUE`) holds 8 too.
+    public static let maxInFlight = 8
+    private let lock = NSLock()
+    private var send: (([String: Any]) -> Void)?
+    private var isWanted = false
+    private var inFlight = 0
+    private var dropped: UInt64 = 0
+
+    public init() {}
+
+    public var wanted: Bool { lock.lock(); defer { lock.unlock() }; return isWanted }
+    public var droppedFrames: UInt64 { lock.lock(); defer { lock.unlock() }; return dropped }
+
+    public func setSink(_ send: (([String: Any]) -> Void)?) { lock.lock(); self.send = send; lock.unlock() }
+
+    /// A new JS subscription (or none) also forgets acknowledgements owed by an earlier one.
+    public func setWanted(_ on: Bool) { lock.lock(); isWanted = on; inFlight = 0; lock.unlock() }
+
+    public func delivered() { lock.lock(); inFlight = max(0, inFlight - 1); lock.unlock() }
+
+    public var observe: (ObservedFrame) -> Void { { [weak self] f in self?.frame(f) } }
+
+    func frame(_ f: ObservedFrame) {
+        lock.lock()
+        guard isWanted, let sink = send else { lock.unlock(); return }
+        if inFlight >= Self.maxInFlight {
+            dropped += 1
+            lock.unlock()
+            return
+        }
+        inFlight += 1
+        let droppedSoFar = dropped
+        lock.unlock()
+        sink([
+            "sessionId": f.sessionId,
+            "timestampMs": Double(f.timestampMs),
+            "width": Double(f.width),
+            "height": Double(f.height),
+            "pixelsPerPoint": Double(f.pixelsPerPoint),
+            "jpegBase64": f.jpeg.base64EncodedString(),
+            "masks": f.masks.map { ["x": Double($0.x), "y": Double($0.y), "width": Double($0.width), "height": Double($0.height)] },
+            "droppedFrames": Double(droppedSoFar),
+        ])
     }
 }

@@ -46,6 +46,8 @@ class RejourneyClient {
     this.tracingHeaders = fn(async () => ({}));
     // A subscription that hears nothing (no session starts under the mock); remove() is a jest.fn.
     this.addSessionListener = fn(() => ({ remove: fn(() => {}) }));
+    // A debug frame observer that gets no frames (nothing is captured under the mock).
+    this.addFrameObserver = fn(() => ({ remove: fn(() => {}) }));
   }
 }
 
@@ -73,6 +75,8 @@ module.exports = {
   setReactNative: fn(() => {}),
   SESSION_EVENT: "RejourneySession",
   parseSessionEvent: fn(() => null),
+  FRAME_EVENT: "RejourneyFrame",
+  parseObservedFrame: fn(() => null),
   MAX_TRACE_ORIGINS: 64,
   TRACE_ANSWER_TTL_MS: 30000,
   resolveNative: fn(() => ({ kind: "not-linked", module: null, message: "Rejourney: mocked" })),

@@ -45,6 +45,15 @@ export interface Spec extends TurboModule {
    * (`RejourneySession`: `{type, sessionId, replayUrl, reason}`) only while one is held.
    */
   addListener(eventName: string): void;
+  /**
+   * Debug builds only: attaches (true) or detaches (false) the native SDK's frame observer,
+   * which emits `RejourneyFrame` events (`{sessionId, timestampMs, width, height,
+   * pixelsPerPoint, jpegBase64, masks, droppedFrames}`); resolves whether frames will flow
+   * (false in a release build, or before start: it attaches at the next start).
+   */
+  setFrameObserver(enabled: boolean): Promise<boolean>;
+  /** JS handled one frame event (at most 8 wait unacknowledged; later ones are dropped, counted). */
+  frameObserved(): void;
   removeListeners(count: number): void;
 }
 

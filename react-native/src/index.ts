@@ -11,6 +11,7 @@ import { NativeModule, reactNative, resolveNative, Resolution, warnOnce } from "
 import { expoRouterScreen, followNavigation, NavigationContainerLike } from "./navigation";
 import { instrumentNetwork } from "./network";
 import { EmitterLike, SessionEvents, SessionListener, Subscription } from "./sessionEvents";
+import { FrameEvents, FrameObserver, isDev } from "./frameEvents";
 import { instrumentTracing, TraceHeaders } from "./tracing";
 import { oneOf, RejourneyConfigError, RejourneyOptions, resolveOptions, TRACKING_CONSENT, TrackingConsent } from "./options";
 
@@ -24,6 +25,8 @@ export type { ReactNativeLike, Resolution } from "./native";
 export type { NetworkEvent } from "./network";
 export { SESSION_EVENT, parseSessionEvent } from "./sessionEvents";
 export type { SessionEvent, SessionListener, Subscription } from "./sessionEvents";
+export { FRAME_EVENT, parseObservedFrame } from "./frameEvents";
+export type { ObservedFrame, FrameObserver, MaskRect } from "./frameEvents";
 export { MAX_TRACE_ORIGINS, TRACE_ANSWER_TTL_MS } from "./tracing";
 
 /** Largest event property string; longer ones are cut. */
@@ -80,6 +83,8 @@ export interface ClientEnvironment {
   console?: Record<string, unknown>;
   /** The native module's event emitter (default: React Native's `NativeEventEmitter` on it). */
   emitter?: () => EmitterLike | null;
+  /** Whether this is a debug build (default: React Native's `__DEV__`); the frame observer works only then. */
+  dev?: () => boolean;
 }
 
 export class RejourneyClient {
@@ -89,6 +94,8 @@ export class RejourneyClient {
   private uninstall: Array<() => void> = [];
   /** The app's session listeners (and the SDK's own, for tracing): one native subscription. */
   private readonly sessions = new SessionEvents(() => this.nativeEmitter(), () => warnOnce("Rejourney: a session listener threw; it was contained (the other listeners still heard the event)."));
+  /** The app's debug frame observers: one native subscription, the native observer attached only while one is held. */
+  private readonly frames = new FrameEvents(() => this.nativeEmitter(), () => this.native(), () => (this.env.dev ?? isDev)(), warnOnce);
   private readonly trace = new TraceHeaders((url) => this.tracingHeaders(url));
   /** The exact hosts of `traceHosts`, asked about as a session starts. */
   private traceUrls: string[] = [];
@@ -192,6 +199,18 @@ export class RejourneyClient {
    */
   addSessionListener(listener: SessionListener): Subscription {
     return this.sessions.add(listener);
+  }
+
+  /**
+   * Debug builds only (`__DEV__`, and a debuggable native build): `observer` receives every
+   * frame exactly as it is stored — `{timestampMs, width, height, pixelsPerPoint, jpegBase64,
+   * masks: [{x, y, width, height}] (points), droppedFrames}` — for the app's own privacy tests
+   * (decode the JPEG, assert each mask is black). Observers stay through stop and start until
+   * removed; the native side attaches its observer at each start and detaches it at stop and
+   * when the last one is removed. In a release build this is a no-op that says so once.
+   */
+  addFrameObserver(observer: FrameObserver): Subscription {
+    return this.frames.add(observer);
   }
 
   async stop(): Promise<void> {

@@ -89,6 +89,13 @@ export interface RejourneyOptions {
    * `Rejourney.setConsent` is kept on the device and wins at later launches.
    */
   initialConsent?: TrackingConsent;
+  /**
+   * Calls (events, screens, errors) kept while `start` opens the native client off the JS
+   * thread; past it a call is dropped and counted (`wrapperCallsDropped`). Core default 1000,
+   * 0..100 000. iOS uses it; Android ignores it (its SDK opens the client before `start`
+   * returns, so no call waits).
+   */
+  pendingCallLimit?: number;
 }
 
 export type TouchPrivacy = "mask_masked" | "hide_all" | "show";
@@ -137,6 +144,7 @@ export interface NativeOptions {
   traceHosts?: string[];
   touchPrivacy?: TouchPrivacy;
   initialConsent?: TrackingConsent;
+  pendingCallLimit?: number;
 }
 
 /** What the JS layer itself instruments. */
@@ -204,6 +212,7 @@ const KNOWN = new Set([
   "maskedClasses", "maskedTestIds", "urlDenyList", "anrThresholdMs", "captureHierarchy",
   "captureErrors", "captureNetwork", "captureConsoleLogs", "touchPrivacy", "initialConsent",
   "uploadOnlyOnUnmetered", "lowBatteryThreshold", "dashboardUrl", "traceHosts",
+  "pendingCallLimit",
 ]);
 
 /** Validates `options`; returns what goes to the native module and what JS instruments. */
@@ -273,6 +282,7 @@ export function resolveOptions(options: RejourneyOptions): { native: NativeOptio
     touchPrivacy: o.touchPrivacy === undefined ? undefined : oneOf("touchPrivacy", o.touchPrivacy, TOUCH_PRIVACY),
     initialConsent:
       o.initialConsent === undefined ? undefined : oneOf("initialConsent", o.initialConsent, TRACKING_CONSENT),
+    pendingCallLimit: num(o, "pendingCallLimit", 0, 100_000, true),
   };
   for (const k of Object.keys(native) as Array<keyof NativeOptions>) {
     if (native[k] === undefined) delete native[k];

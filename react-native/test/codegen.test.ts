@@ -20,7 +20,7 @@ test("codegen generates every native interface from the spec", () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { codegenConfig: { name: string; android: { javaPackageName: string } } };
   const schema = combine.combineSchemasInFileList([path.join(root, "src/NativeRejourney.ts")], null) as { modules: Record<string, { spec: { methods: Array<{ name: string }> } }> };
   const methods = schema.modules.NativeRejourney.spec.methods.map((m) => m.name).sort();
-  assert.deepEqual(methods, ["addListener", "captureError", "flushBuffer", "identify", "logEvent", "logMessage", "networkRequest", "optOut", "removeListeners", "reportError", "screenChanged", "sessionUrl", "setConsent", "start", "stop", "telemetryJson", "tracingHeadersJson"]);
+  assert.deepEqual(methods, ["addListener", "captureError", "flushBuffer", "frameObserved", "identify", "logEvent", "logMessage", "networkRequest", "optOut", "removeListeners", "reportError", "screenChanged", "sessionUrl", "setConsent", "setFrameObserver", "start", "stop", "telemetryJson", "tracingHeadersJson"]);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "rj-codegen-"));
   const ok = RNCodegen.generate(
     { libraryName: pkg.codegenConfig.name, schema, outputDirectory: out, packageName: pkg.codegenConfig.android.javaPackageName, assumeNonnull: false },

@@ -34,6 +34,8 @@ export class RecordingModule implements NativeRejourneySpec {
   listening = 0;
   addListener(_eventName: string) { this.listening++; }
   removeListeners(count: number) { this.listening -= count; }
+  async setFrameObserver(enabled: boolean) { this.rec("setFrameObserver", [enabled]); return false; }
+  frameObserved() { this.rec("frameObserved", []); }
   getConstants() { return {}; }
   names() { return this.calls.map((c) => c.call); }
 }

@@ -75,3 +75,12 @@ test("device policy and session-link options go to the native side as set (issue
     assert.throws(() => resolveOptions({ apiKey: "k", ...(bad as object) }), RejourneyConfigError, JSON.stringify(bad));
   }
 });
+
+test("pendingCallLimit goes to the native side as set (iOS keeps that many calls while start opens; Android ignores it)", () => {
+  assert.equal(resolveOptions({ apiKey: "k", pendingCallLimit: 250 }).native.pendingCallLimit, 250);
+  assert.equal(resolveOptions({ apiKey: "k", pendingCallLimit: 0 }).native.pendingCallLimit, 0);
+  assert.equal("pendingCallLimit" in resolveOptions({ apiKey: "k" }).native, false);
+  for (const bad of [-1, 1.5, 100_001, Number.NaN]) {
+    assert.throws(() => resolveOptions({ apiKey: "k", pendingCallLimit: bad }), RejourneyConfigError);
+  }
+});

@@ -131,4 +131,32 @@ final class RejourneyModuleImplTests: XCTestCase {
         XCTAssertEqual(got.last?["reason"] as? String, "opt_out")
         heardOne.stop()
     }
+
+    /// The frame relay (issue 26): nothing encoded or sent before JS asks; at most
+    /// `maxInFlight` frames wait for JS's acknowledgement, the rest dropped and counted; none
+    /// after JS removed its observer. Frames as the core hands them over.
+    func testFrameEventsAreBoundedAndOnlyWhileJsObserves() throws {
+        let impl = RejourneyModuleImpl()
+        Rejourney.stop(drain: 0)
+        var sent: [[String: Any]] = []
+        impl.frameEvents.setSink { sent.append($0) }
+        let frame = ObservedFrame(sessionId: "s1", timestampMs: 1000, jpeg: Data([0xFF, 0xD8, 0xFF]), width: 4, height: 2,
+                                  pixelsPerPoint: 2, masks: [MaskRect(x: 0, y: 0, width: 1, height: 1)])
+        impl.frameEvents.frame(frame)
+        XCTAssertEqual(sent.count, 0, "no JS observer: nothing sent")
+        XCTAssertFalse(impl.setFrameObserver(true), "no client open: nothing attached yet")
+        XCTAssertTrue(impl.frameEvents.wanted, "it attaches at the next start")
+        for _ in 0..<(FrameEventRelay.maxInFlight + 3) { impl.frameEvents.frame(frame) }
+        XCTAssertEqual(sent.count, FrameEventRelay.maxInFlight)
+        XCTAssertEqual(impl.frameEvents.droppedFrames, 3)
+        XCTAssertEqual(sent.first?["jpegBase64"] as? String, "/9j/")
+        XCTAssertEqual((sent.first?["masks"] as? [[String: Double]])?.first?["width"], 1)
+        impl.frameObserved()
+        impl.frameEvents.frame(frame)
+        XCTAssertEqual(sent.count, FrameEventRelay.maxInFlight + 1, "an acknowledgement makes room for one")
+        XCTAssertEqual(sent.last?["droppedFrames"] as? Double, 3)
+        _ = impl.setFrameObserver(false)
+        impl.frameEvents.frame(frame)
+        XCTAssertEqual(sent.count, FrameEventRelay.maxInFlight + 1, "removed: nothing sent")
+    }
 }

@@ -12,4 +12,5 @@ internal class AndroidHost(private val context: Context) : RejourneyModuleImpl.H
     override fun core() = Rejourney.client()
     override fun stop() = Rejourney.stop()
     override fun setConsent(consent: io.rejourney.TrackingConsent) = Rejourney.setConsent(consent)
+    override fun setFrameObserver(observer: ((uniffi.rejourney_core.ObservedFrame) -> Unit)?) = Rejourney.setFrameObserver(observer)
 }

@@ -6,9 +6,11 @@ import io.rejourney.TrackingConsent
 import io.rejourney.sdk.SessionCallbacks
 import uniffi.rejourney_core.EventValue
 import uniffi.rejourney_core.NetworkRequestInfo
+import uniffi.rejourney_core.ObservedFrame
 import uniffi.rejourney_core.Rejourney
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicInteger
+import java.util.concurrent.atomic.AtomicLong
 
 /**
  * What the React Native module does, in plain Kotlin (no React Native types) so the JVM tests
@@ -18,6 +20,10 @@ import java.util.concurrent.atomic.AtomicInteger
  */
 class RejourneyModuleImpl(
     private val host: Host,
+    /** Sends a frame event ([FrameEvents.EVENT]) to JS (the module classes: `RCTDeviceEventEmitter`). */
+    emitFrame: (Map<String, Any?>) -> Unit = {},
+    /** Base64 of an observed JPEG (Android: `android.util.Base64`, as `java.util.Base64` needs API 26). */
+    base64: (ByteArray) -> String = { java.util.Base64.getEncoder().encodeToString(it) },
     /** Sends a session event to JS (the module classes: `RCTDeviceEventEmitter`). */
     emit: (Map<String, Any?>) -> Unit = {},
 ) {
@@ -38,7 +44,15 @@ class RejourneyModuleImpl(
         fun setConsent(consent: TrackingConsent) {
             core()?.setConsent(consent.toFfi(), nowMs().coerceAtLeast(0).toULong())
         }
+        /**
+         * Registers the debug frame observer on the running core (null clears it); false, doing
+         * nothing, in a release build or before start (the Android SDK: `Rejourney.setFrameObserver`,
+         * which checks `FLAG_DEBUGGABLE`).
+         */
+        fun setFrameObserver(observer: ((ObservedFrame) -> Unit)?): Boolean = false
     }
+
+    private val frames = FrameEvents(emitFrame, base64)
 
     private val sessions = SessionEvents(emit) { id ->
         // The URL only while the core would give it for this session (uploaded: not sampled
@@ -46,7 +60,30 @@ class RejourneyModuleImpl(
         host.core()?.let { c -> c.sessionUrl()?.takeIf { it == c.replayUrl(id) } }
     }
 
-    fun start(options: Map<String, Any?>): String? = host.start(options(options), sessions.callbacks)
+    fun start(options: Map<String, Any?>): String? {
+        val id = host.start(options(options), sessions.callbacks)
+        // Each start makes a new core: JS's frame observer, if it holds one, follows it.
+        if (frames.wanted) runCatching { host.setFrameObserver(frames.observer) }
+        return id
+    }
+
+    /**
+     * JS's first frame observer (true) or its last one removed (false). Only while one is held
+     * is the core's observer registered, so without one no frame is copied or encoded. Returns
+     * whether frames will flow: false in a release build (the SDK registers nothing) or before
+     * start (then the next start registers it).
+     */
+    fun setFrameObserver(enabled: Boolean): Boolean {
+        frames.wanted = enabled
+        frames.reset()
+        return runCatching { host.setFrameObserver(if (enabled) frames.observer else null) }.getOrDefault(false)
+    }
+
+    /** JS handled one frame event: it no longer counts against [FrameEvents.MAX_IN_FLIGHT]. */
+    fun frameObserved() = frames.delivered()
+
+    /** Frames dropped because JS had [FrameEvents.MAX_IN_FLIGHT] unhandled. */
+    fun framesDropped(): Long = frames.dropped()
 
     /** RN's emitter convention: JS subscribed once more (any event name: one count). */
     fun addListener(@Suppress("UNUSED_PARAMETER") eventName: String) = sessions.addListener()
@@ -54,7 +91,11 @@ class RejourneyModuleImpl(
     /** RN's emitter convention: JS dropped [count] subscriptions. */
     fun removeListeners(count: Double) = sessions.removeListeners(count)
 
-    fun stop() = host.stop()
+    /** Stops; the frame observer is detached first (JS's stays wanted: the next start re-attaches it). */
+    fun stop() {
+        runCatching { host.setFrameObserver(null) }
+        host.stop()
+    }
 
     fun identify(userId: String?) { host.core()?.identify(userId) }
 
@@ -240,5 +281,60 @@ internal class SessionEvents(private val emit: (Map<String, Any?>) -> Unit, priv
         /** The event name JS subscribes to (`src/sessionEvents.ts`). */
         const val EVENT = "RejourneySession"
         private const val MAX_LIVE_SESSIONS = 8
+    }
+}
+
+/**
+ * Observed frames as the JS event [EVENT]: `{timestampMs, width, height, pixelsPerPoint,
+ * jpegBase64, masks: [{x, y, width, height}] (points), droppedFrames}`. Runs on the core's
+ * observer thread. Bounded: at most [MAX_IN_FLIGHT] events wait for JS (it acknowledges each,
+ * `frameObserved`); past that a frame is dropped before it is encoded, and counted
+ * (`droppedFrames`, carried by the next event). Nothing is encoded unless JS asked for frames.
+ */
+internal class FrameEvents(private val emit: (Map<String, Any?>) -> Unit, private val base64: (ByteArray) -> String) {
+    @Volatile var wanted = false
+    private val inFlight = AtomicInteger(0)
+    private val dropped = AtomicLong(0)
+
+    val observer: (ObservedFrame) -> Unit = { frame(it) }
+
+    private fun frame(f: ObservedFrame) {
+        if (!wanted) return
+        if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
+            inFlight.decrementAndGet()
+            dropped.incrementAndGet()
+            return
+        }
+        val sent = runCatching {
+            emit(
+                mapOf(
+                    "sessionId" to f.sessionId,
+                    "timestampMs" to f.timestampMs.toDouble(),
+                    "width" to f.width.toDouble(),
+                    "height" to f.height.toDouble(),
+                    "pixelsPerPoint" to f.pixelsPerPoint.toDouble(),
+                    "jpegBase64" to base64(f.jpeg),
+                    "masks" to f.masks.map {
+                        mapOf("x" to it.x.toDouble(), "y" to it.y.toDouble(), "width" to it.width.toDouble(), "height" to it.height.toDouble())
+                    },
+                    "droppedFrames" to dropped.get().toDouble(),
+                ),
+            )
+        }
+        if (sent.isFailure) inFlight.decrementAndGet()
+    }
+
+    fun delivered() { inFlight.updateAndGet { (it - 1).coerceAtLeast(0) } }
+
+    /** A new JS subscription: acknowledgements owed by an earlier one (a reload) are forgotten. */
+    fun reset() { inFlight.set(0) }
+
+    fun dropped(): Long = dropped.get()
+
+    companion object {
+        /** The event name JS subscribes to (`src/frameEvents.ts`). */
+        const val EVENT = "RejourneyFrame"
+        /** Frame events waiting for JS; the core's own observer queue (`OBSERVER_QUEUE`) is 8 too. */
+        const val MAX_IN_FLIGHT = 8
     }
 }

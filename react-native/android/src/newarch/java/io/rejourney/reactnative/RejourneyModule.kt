@@ -6,9 +6,7 @@ import com.facebook.react.bridge.ReadableMap
 
 /** New Architecture: implements the codegen'd spec; every call forwards to [RejourneyModuleImpl]. */
 class RejourneyModule(context: ReactApplicationContext) : NativeRejourneySpec(context) {
-    private val impl = RejourneyModuleImpl(AndroidHost(context.applicationContext)) { event ->
-        emitToJs(context, SessionEvents.EVENT, event)
-    }
+    private val impl = moduleImpl(context)
 
     override fun getName() = NAME
     override fun start(options: ReadableMap, promise: Promise) = settle(promise) { impl.start(options.toHashMap()) }
@@ -31,6 +29,9 @@ class RejourneyModule(context: ReactApplicationContext) : NativeRejourneySpec(co
     /** RN's event-emitter convention (`NativeEventEmitter` calls them): session events flow only while counted. */
     override fun addListener(eventName: String) = quietly { impl.addListener(eventName) }
     override fun removeListeners(count: Double) = quietly { impl.removeListeners(count) }
+    /** Debug builds only: JS's frame observers (the Android SDK checks `FLAG_DEBUGGABLE`); resolves whether frames will flow. */
+    override fun setFrameObserver(enabled: Boolean, promise: Promise) = settle(promise) { impl.setFrameObserver(enabled) }
+    override fun frameObserved() = quietly { impl.frameObserved() }
 
     companion object { const val NAME = "Rejourney" }
 }

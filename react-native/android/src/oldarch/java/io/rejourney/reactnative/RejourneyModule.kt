@@ -8,9 +8,7 @@ import com.facebook.react.bridge.ReadableMap
 
 /** Old bridge: the same methods as `@ReactMethod`s, forwarding to [RejourneyModuleImpl]. */
 class RejourneyModule(context: ReactApplicationContext) : ReactContextBaseJavaModule(context) {
-    private val impl = RejourneyModuleImpl(AndroidHost(context.applicationContext)) { event ->
-        emitToJs(context, SessionEvents.EVENT, event)
-    }
+    private val impl = moduleImpl(context)
 
     override fun getName() = NAME
     @ReactMethod fun start(options: ReadableMap, promise: Promise) = settle(promise) { impl.start(options.toHashMap()) }
@@ -33,6 +31,9 @@ class RejourneyModule(context: ReactApplicationContext) : ReactContextBaseJavaMo
     /** RN's event-emitter convention (`NativeEventEmitter` calls them): session events flow only while counted. */
     @ReactMethod fun addListener(eventName: String) = quietly { impl.addListener(eventName) }
     @ReactMethod fun removeListeners(count: Double) = quietly { impl.removeListeners(count) }
+    /** Debug builds only: JS's frame observers (the Android SDK checks `FLAG_DEBUGGABLE`); resolves whether frames will flow. */
+    @ReactMethod fun setFrameObserver(enabled: Boolean, promise: Promise) = settle(promise) { impl.setFrameObserver(enabled) }
+    @ReactMethod fun frameObserved() = quietly { impl.frameObserved() }
 
     companion object { const val NAME = "Rejourney" }
 }

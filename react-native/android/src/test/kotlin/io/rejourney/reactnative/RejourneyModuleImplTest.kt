@@ -120,6 +120,111 @@ class RejourneyModuleImplTest {
         core?.shutdown(0uL)
     }
 
+    /**
+     * Frames for JS's observer through the module against the real core (issue 26): nothing is
+     * encoded or sent before JS asks; then one event per stored frame whose JPEG (decoded by
+     * ImageIO, not the core) is black inside each mask and not black outside them; at most
+     * [FrameEvents.MAX_IN_FLIGHT] wait for JS, the rest counted; detached when JS removes it.
+     */
+    @Test
+    fun observedFramesReachJsOnlyWhileItObserves() {
+        var core: Rejourney? = null
+        var now = 5_000L
+        val encoded = java.util.concurrent.atomic.AtomicInteger()
+        val host = object : RejourneyModuleImpl.Host {
+            override fun start(options: RejourneyOptions): String? {
+                core?.shutdown(0uL)
+                val c = Rejourney(options.toFfi("rn-jvm-device", tempDir("rj-rn-frames").path))
+                core = c
+                return c.start(now.toULong())
+            }
+            override fun core() = core
+            override fun stop() { core?.stop(now.toULong()) }
+            override fun nowMs() = now
+            override fun setFrameObserver(observer: ((uniffi.rejourney_core.ObservedFrame) -> Unit)?) =
+                io.rejourney.sdk.FrameObservers.register(core, debuggable = true, observer)
+        }
+        val events = java.util.Collections.synchronizedList(mutableListOf<Map<String, Any?>>())
+        val impl = RejourneyModuleImpl(
+            host,
+            emitFrame = { events.add(it) },
+            base64 = { encoded.incrementAndGet(); java.util.Base64.getEncoder().encodeToString(it) },
+        )
+        // The corpus screens in turn (a repeated screen is skipped as unchanged).
+        val screens = Corpus.ids().map { Corpus.load(it) }
+        val walk = TreeFlattener(MaskRegistry())
+        var index = 0
+        val pending = ArrayDeque<() -> Unit>()
+        var loop: CaptureLoop? = null
+        fun submitOne() {
+            val c = core!!
+            if (loop == null) {
+                loop = CaptureLoop(c, {
+                    val s = screens[index++ % screens.size]
+                    CapturedFrame(s.pixels, s.width, s.height, s.width * 4, PixelFormat.RGBA, s.scale, walk.walk(s))
+                }, { _, tick -> pending.addLast(tick) }, clockMs = { now }, nanoTime = { 0L }).also { it.start() }
+            } else {
+                pending.removeFirstOrNull()?.invoke()
+            }
+            while (c.telemetry().let { it.framesCaptured + it.framesSkippedUnchanged + it.framesDropped < it.framesOffered }) Thread.sleep(2)
+            now += 1_000
+        }
+        val opts = mapOf("apiKey" to "pk", "apiUrl" to "http://127.0.0.1:9", "remoteConfig" to false, "anrThresholdMs" to 0.0)
+        impl.start(opts)
+        submitOne()
+        Thread.sleep(200)
+        assertEquals("no JS observer: nothing sent", 0, events.size)
+        assertEquals("no JS observer: nothing encoded", 0, encoded.get())
+        assertTrue("a debuggable host registers it", impl.setFrameObserver(true))
+        val storedBefore = core!!.telemetry().framesCaptured
+        now += 1_000
+        submitOne()
+        val deadline = System.nanoTime() + 20_000_000_000L
+        while (events.isEmpty() && System.nanoTime() < deadline) Thread.sleep(5)
+        assertEquals(1, events.size)
+        /** The masked pixels checked in [e] (each black); its unmasked pixels are not all black. */
+        fun check(e: Map<String, Any?>): Int {
+        val img = javax.imageio.ImageIO.read(java.io.ByteArrayInputStream(java.util.Base64.getDecoder().decode(e["jpegBase64"] as String)))
+        assertEquals((e["width"] as Double).toInt(), img.width)
+        assertEquals((e["height"] as Double).toInt(), img.height)
+        val ppp = e["pixelsPerPoint"] as Double
+        @Suppress("UNCHECKED_CAST")
+        val masks = (e["masks"] as List<Map<String, Double>>).map { m ->
+            intArrayOf(((m["x"]!!) * ppp).toInt(), ((m["y"]!!) * ppp).toInt(), Math.ceil((m["x"]!! + m["width"]!!) * ppp).toInt(), Math.ceil((m["y"]!! + m["height"]!!) * ppp).toInt())
+        }
+        fun bright(x: Int, y: Int) = img.getRGB(x, y).let { maxOf((it shr 16) and 0xFF, (it shr 8) and 0xFF, it and 0xFF) }
+        var maskedChecked = 0
+        for ((x0, y0, x1, y1) in masks) for (y in y0 + 2 until minOf(y1, img.height) - 2) for (x in x0 + 2 until minOf(x1, img.width) - 2) {
+            assertTrue("masked pixel ($x,$y) shows ${bright(x, y)}", bright(x, y) <= 40)
+            maskedChecked++
+        }
+        val inMask = { x: Int, y: Int -> masks.any { (x0, y0, x1, y1) -> x >= x0 - 2 && x < x1 + 2 && y >= y0 - 2 && y < y1 + 2 } }
+        var visible = 0
+        for (y in 0 until img.height) for (x in 0 until img.width) if (!inMask(x, y) && bright(x, y) > 100) visible++
+        assertTrue("the unmasked screen is not black ($visible bright pixels)", visible > img.width)
+        return maskedChecked
+        }
+        check(events[0])
+        // JS never acknowledges: at most MAX_IN_FLIGHT wait, the rest are dropped and counted.
+        repeat(FrameEvents.MAX_IN_FLIGHT + 3) { submitOne() }
+        // Every frame stored while JS observes is either sent or counted dropped, never both.
+        val stored = (core!!.telemetry().framesCaptured - storedBefore).toLong()
+        assertTrue("$stored frames stored", stored > FrameEvents.MAX_IN_FLIGHT)
+        while (events.size + impl.framesDropped() < stored && System.nanoTime() < deadline) Thread.sleep(5)
+        assertEquals(FrameEvents.MAX_IN_FLIGHT, events.size)
+        assertEquals(stored - FrameEvents.MAX_IN_FLIGHT, impl.framesDropped())
+        assertTrue("masked pixels checked", events.sumOf { check(it) } > 0)
+        val encodedBefore = encoded.get()
+        repeat(events.size) { impl.frameObserved() }
+        impl.setFrameObserver(false)
+        events.clear()
+        submitOne()
+        Thread.sleep(200)
+        assertEquals("removed: nothing sent", 0, events.size)
+        assertEquals("removed: nothing encoded", encodedBefore, encoded.get())
+        core?.shutdown(0uL)
+    }
+
     @Suppress("UNCHECKED_CAST")
     @Test
     fun aJsDrivenSessionLandsInTheIngestServerMasked() {

@@ -302,6 +302,11 @@ impl BundleSource for Pipeline {
     fn take_bundle(&self) -> Option<crate::bundle::Bundle> {
         Pipeline::take_bundle(self)
     }
+
+    fn seal(&self, timeout: Duration) {
+        let token = self.flush();
+        self.wait_flushed(token, timeout);
+    }
 }
 
 impl std::fmt::Debug for Client {
@@ -334,7 +339,11 @@ impl Client {
         if no_metadata {
             opts.delivery.device_metadata = opts.device_info.clone();
         }
-        let uploader = Uploader::start_with_consent(opts.delivery.clone(), consent.get())?;
+        // One client per directory at a time: an earlier one over it is told to hand it
+        // over, and this one's disk threads wait for that, not this caller.
+        let dir = &opts.delivery.spool_dir;
+        let claim = crate::storage_owner::Claim::take(dir, opts.delivery.handoff_wait);
+        let uploader = Uploader::start_claimed(opts.delivery.clone(), consent.get(), &claim)?;
         let pipeline = Arc::new(Pipeline::new(
             opts.capture.clone(),
             SessionTag {
@@ -426,8 +435,9 @@ impl Client {
         // Sessions earlier processes never ended (killed in background, crashed) are ended
         // now, at their last activity, through the spool.
         let (enqueue, sdk) = (uploader.enqueuer(), opts.delivery.sdk_version.clone());
-        let store = SessionStore::start(
+        let store = SessionStore::start_after(
             opts.delivery.spool_dir.join(crate::session_store::DIR_NAME),
+            claim.ticket(),
             move |earlier| {
                 for r in earlier {
                     let ended = r.ended();
@@ -437,6 +447,11 @@ impl Client {
             },
         )
         .map_err(|e| ClientError::Delivery(DeliveryError::Thread(e.to_string())))?;
+        let handed = store.clone();
+        // Its last state is written, then its thread exits (the newer owner's store ends
+        // the session it describes, as a next launch would).
+        claim.on_hand_off(move || handed.signal_stop());
+        drop(claim);
         let own_hosts = url::Url::parse(&opts.delivery.api_url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
@@ -491,7 +506,8 @@ impl Client {
     }
 
     fn check_open(&self) -> Result<(), ClientError> {
-        if self.closed.load(Acquire) {
+        // A newer client over the same spool directory took it over: this one is done.
+        if self.closed.load(Acquire) || self.uploader.is_handed_off() {
             Err(ClientError::Closed)
         } else {
             Ok(())

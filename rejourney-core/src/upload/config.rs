@@ -30,6 +30,10 @@ pub struct DeliveryConfig {
     /// Artifacts waiting to be spooled (events, hierarchy, session end, faults).
     pub max_inbox: usize,
     pub sdk_version: String,
+    /// Longest total a new client's disk threads wait for an earlier client over the same
+    /// `spool_dir` to hand it over ([`crate::storage_owner`]); past it the new one records to
+    /// nothing on disk (`storage_busy` drops, `storage_wait_timeouts`).
+    pub handoff_wait: std::time::Duration,
 }
 
 impl DeliveryConfig {
@@ -51,6 +55,7 @@ impl DeliveryConfig {
             timeouts: Timeouts::default(),
             max_inbox: 256,
             sdk_version: crate::SDK_VERSION.to_owned(),
+            handoff_wait: std::time::Duration::from_secs(10),
         }
     }
 

@@ -89,6 +89,18 @@ impl Uploader {
         config: DeliveryConfig,
         consent: crate::consent::Consent,
     ) -> Result<Self, DeliveryError> {
+        let claim = crate::storage_owner::Claim::take(&config.spool_dir, config.handoff_wait);
+        Self::start_claimed(config, consent, &claim)
+    }
+
+    /// [`Uploader::start_with_consent`] under a claim on the spool directory the caller
+    /// holds ([`crate::storage_owner`]): the spooler thread opens the spool only once an
+    /// earlier owner released it, and this uploader stops when a newer one takes it.
+    pub fn start_claimed(
+        config: DeliveryConfig,
+        consent: crate::consent::Consent,
+        claim: &crate::storage_owner::Claim,
+    ) -> Result<Self, DeliveryError> {
         config.validate()?;
         let spool = Spool::empty_at(&config.spool_dir, config.spool)?;
         let buffer = Buffer::empty_at(config.spool_dir.join("buffer"), config.buffer)?;
@@ -131,16 +143,38 @@ impl Uploader {
             idle_acked: Mutex::new(0),
             idle_cv: Condvar::new(),
             consent: std::sync::atomic::AtomicU8::new(consent_code(consent)),
+            handed_off: AtomicBool::new(false),
+            storage_busy: AtomicBool::new(false),
+        });
+        let signal = shared.clone();
+        claim.on_hand_off(move || {
+            // Never blocks (it runs on the new client's constructor thread).
+            signal.handed_off.store(true, Release);
+            signal.stop.store(true, Release);
+            signal.inbox.ring();
+            signal.upload_bell.ring();
         });
         let spooler_shared = shared.clone();
-        let spooler = Thread::spawn("rejourney-spool", move || run_spooler(spooler_shared))?;
+        let ticket = claim.ticket();
+        let spooler = Thread::spawn("rejourney-spool", move || {
+            run_spooler(spooler_shared, ticket)
+        })?;
         let worker = Deliverer::new(shared.clone(), transport);
-        let thread = Thread::spawn("rejourney-upload", move || worker.run())?;
+        let ticket = claim.ticket();
+        let thread = Thread::spawn("rejourney-upload", move || {
+            let _ticket = ticket;
+            worker.run()
+        })?;
         Ok(Self {
             shared,
             spooler: Mutex::new(Some(spooler)),
             thread: Mutex::new(Some(thread)),
         })
+    }
+
+    /// Whether a newer client took the spool directory over (this one stopped).
+    pub fn is_handed_off(&self) -> bool {
+        self.shared.handed_off.load(Acquire)
     }
 
     /// Pulls frame bundles from `source` whenever [`Uploader::notify`] rings.

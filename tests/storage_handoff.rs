@@ -172,3 +172,29 @@ fn a_directory_never_handed_over_is_never_opened_twice() {
     assert_eq!(srv.stats().puts_already_stored, 0);
     assert!(left_on_disk(&spool).is_empty());
 }
+
+#[test]
+fn a_stop_right_before_a_restart_ends_the_old_session_once() {
+    let srv = IngestServer::start(ServerOptions::new(tmp("restart-srv"))).unwrap();
+    let spool = tmp("restart");
+    let a = Client::new(options(&srv.url(), &spool)).unwrap();
+    let a_id = a.start(T0).unwrap();
+    record(&a, T0);
+    // What a wrapper's restart does: stop the old core, build the new one at once.
+    a.stop(T0 + 6_000).unwrap();
+    let b = Client::new(options(&srv.url(), &spool)).unwrap();
+    let b_id = b.start(T0 + 10_000).unwrap();
+    record(&b, T0 + 10_000);
+    b.stop(T0 + 16_000).unwrap();
+    assert!(b.flush(WAIT));
+    drop(a);
+    let stats = srv.stats();
+    assert_eq!(stats.sessions_ended, 2, "both sessions ended");
+    assert_eq!(stats.session_end_repeats, 0, "each once");
+    assert_eq!(stats.puts_already_stored, 0);
+    assert_eq!(stats.duplicates_suppressed, 0);
+    for id in [&a_id, &b_id] {
+        assert!(srv.session_summary(id).is_some(), "session {id} delivered");
+    }
+    assert!(left_on_disk(&spool).is_empty());
+}

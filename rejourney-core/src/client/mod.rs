@@ -42,6 +42,7 @@ mod capture;
 mod consent;
 mod device;
 mod flush;
+mod handoff;
 mod lifecycle;
 mod links;
 mod modes;
@@ -256,6 +257,8 @@ pub struct Client {
     links: crate::session_links::SessionLinks,
     /// The user's tracking consent ([`crate::consent`]).
     consent: consent::ConsentState,
+    /// Session ends on their way to the uploader (a hand-over of the spool waits for them).
+    ends: handoff::EndsInFlight,
 }
 
 /// Sessions an opt-out remembers to purge (more than a process ends with work in flight).
@@ -301,11 +304,6 @@ fn artifact(
 impl BundleSource for Pipeline {
     fn take_bundle(&self) -> Option<crate::bundle::Bundle> {
         Pipeline::take_bundle(self)
-    }
-
-    fn seal(&self, timeout: Duration) {
-        let token = self.flush();
-        self.wait_flushed(token, timeout);
     }
 }
 
@@ -353,7 +351,13 @@ impl Client {
         )?);
         pipeline.set_capture_stopped(true);
         pipeline.set_bundle_notify(uploader.notifier());
-        uploader.set_source(pipeline.clone());
+        let ends = handoff::EndsInFlight::default();
+        let source = Arc::new(handoff::HandOffSource {
+            pipeline: pipeline.clone(),
+            ends: ends.clone(),
+            after_seal: Mutex::new(None),
+        });
+        uploader.set_source(source.clone());
         let current: Arc<Mutex<Option<SessionRef>>> = Arc::new(Mutex::new(None));
         let touch_privacy = opts.events.touch_privacy;
         let events = Arc::new(Mutex::new(EventState {
@@ -448,9 +452,10 @@ impl Client {
         )
         .map_err(|e| ClientError::Delivery(DeliveryError::Thread(e.to_string())))?;
         let handed = store.clone();
-        // Its last state is written, then its thread exits (the newer owner's store ends
-        // the session it describes, as a next launch would).
-        claim.on_hand_off(move || handed.signal_stop());
+        // On a hand-over, once the session ends on their way are queued (their state files
+        // removed), the store writes what it holds and exits: the newer owner's store ends
+        // only a session this one did not (as a next launch would).
+        *lock(&source.after_seal) = Some(Box::new(move || handed.signal_stop()));
         drop(claim);
         let own_hosts = url::Url::parse(&opts.delivery.api_url)
             .ok()
@@ -499,6 +504,7 @@ impl Client {
             device: crate::device_policy::DeviceGate::new(opts.device),
             links,
             consent,
+            ends,
         };
         // A denial kept by an earlier run finishes its deletion (and ends nothing).
         client.apply_consent(client.consent.get(), 0);

@@ -28,6 +28,10 @@ pub struct Uploader {
     shared: Arc<Shared>,
     spooler: Mutex<Option<Thread>>,
     thread: Mutex<Option<Thread>>,
+    /// The upload thread's share of the spool directory: dropped when it exits, or when a
+    /// shutdown abandons its request in flight (as a kill would: a next owner resumes that
+    /// artifact with its kept idempotency key, which the backend answers once).
+    upload_ticket: Arc<Mutex<Option<crate::storage_owner::Ticket>>>,
 }
 
 /// One of our threads, and a channel that disconnects when it exits: a wait for its end can
@@ -160,15 +164,17 @@ impl Uploader {
             run_spooler(spooler_shared, ticket)
         })?;
         let worker = Deliverer::new(shared.clone(), transport);
-        let ticket = claim.ticket();
+        let upload_ticket = Arc::new(Mutex::new(Some(claim.ticket())));
+        let mine = upload_ticket.clone();
         let thread = Thread::spawn("rejourney-upload", move || {
-            let _ticket = ticket;
-            worker.run()
+            worker.run();
+            lock(&mine).take();
         })?;
         Ok(Self {
             shared,
             spooler: Mutex::new(Some(spooler)),
             thread: Mutex::new(Some(thread)),
+            upload_ticket,
         })
     }
 
@@ -378,6 +384,7 @@ impl Uploader {
         if let Some(t) = thread {
             t.join_until(deadline);
         }
+        lock(&self.upload_ticket).take();
     }
 }
 

@@ -38,6 +38,7 @@ pub mod session;
 pub mod session_links;
 pub mod session_store;
 pub mod spool;
+pub mod storage_owner;
 pub mod strings;
 pub mod telemetry;
 pub mod upload;

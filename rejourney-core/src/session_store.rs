@@ -196,6 +196,18 @@ impl SessionStore {
         dir: PathBuf,
         recovered: impl FnOnce(Vec<SessionRecord>) + Send + 'static,
     ) -> std::io::Result<Self> {
+        let claim = crate::storage_owner::Claim::take(&dir, std::time::Duration::ZERO);
+        Self::start_after(dir, claim.ticket(), recovered)
+    }
+
+    /// [`SessionStore::start`] once `ticket`'s turn comes: an earlier client over the same
+    /// directory released it ([`crate::storage_owner`]). If it never does, this store
+    /// touches nothing on disk (its saves are never written; `persist` says so).
+    pub fn start_after(
+        dir: PathBuf,
+        ticket: crate::storage_owner::Ticket,
+        recovered: impl FnOnce(Vec<SessionRecord>) + Send + 'static,
+    ) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             dir,
             // The recovery counts as the first hand-over: waits see its end calls queued.
@@ -213,6 +225,10 @@ impl SessionStore {
         let thread = std::thread::Builder::new()
             .name("rejourney-session-state".into())
             .spawn(move || {
+                let _ticket = &ticket;
+                if !ticket.wait_turn() {
+                    return;
+                }
                 let earlier = read_earlier(&s.dir, &s.discarded);
                 let (paths, records): (Vec<_>, Vec<_>) = earlier.into_iter().unzip();
                 s.recovered.fetch_add(records.len() as u64, Relaxed);
@@ -278,6 +294,12 @@ impl SessionStore {
 
     /// Writes what is pending (for at most `timeout`), then stops the thread. The states
     /// stay on disk: a session not ended by then is ended by the next launch.
+    /// Tells the thread to exit once what is pending is written, without waiting.
+    pub fn signal_stop(&self) {
+        lock(&self.shared.slot).stop = true;
+        self.shared.cv.notify_all();
+    }
+
     pub fn stop(&self, timeout: Duration) {
         let done = self.wait_written(timeout);
         lock(&self.shared.slot).stop = true;

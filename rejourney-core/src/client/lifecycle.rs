@@ -148,6 +148,7 @@ impl Client {
         let session_id = ended.session.id.clone();
         let reason = ended.reason.as_str();
         let store = self.store.clone();
+        let on_its_way = self.ends.begin();
         self.hierarchy.then(Box::new(move || {
             let encoder = pipeline.clone();
             encoder.flush_then(Box::new(move || {
@@ -155,6 +156,7 @@ impl Client {
                 enqueue(end_artifact(&ended, body));
                 // Its end call is queued: the next launch must not end it again.
                 store.remove(&ended.session.id);
+                drop(on_its_way);
             }));
         }));
         *lock(&self.current) = None;

@@ -42,6 +42,7 @@ mod capture;
 mod consent;
 mod device;
 mod flush;
+mod handoff;
 mod lifecycle;
 mod links;
 mod modes;
@@ -256,6 +257,8 @@ pub struct Client {
     links: crate::session_links::SessionLinks,
     /// The user's tracking consent ([`crate::consent`]).
     consent: consent::ConsentState,
+    /// Session ends on their way to the uploader (a hand-over of the spool waits for them).
+    ends: handoff::EndsInFlight,
 }
 
 /// Sessions an opt-out remembers to purge (more than a process ends with work in flight).
@@ -334,7 +337,11 @@ impl Client {
         if no_metadata {
             opts.delivery.device_metadata = opts.device_info.clone();
         }
-        let uploader = Uploader::start_with_consent(opts.delivery.clone(), consent.get())?;
+        // One client per directory at a time: an earlier one over it is told to hand it
+        // over, and this one's disk threads wait for that, not this caller.
+        let dir = &opts.delivery.spool_dir;
+        let claim = crate::storage_owner::Claim::take(dir, opts.delivery.handoff_wait);
+        let uploader = Uploader::start_claimed(opts.delivery.clone(), consent.get(), &claim)?;
         let pipeline = Arc::new(Pipeline::new(
             opts.capture.clone(),
             SessionTag {
@@ -344,7 +351,13 @@ impl Client {
         )?);
         pipeline.set_capture_stopped(true);
         pipeline.set_bundle_notify(uploader.notifier());
-        uploader.set_source(pipeline.clone());
+        let ends = handoff::EndsInFlight::default();
+        let source = Arc::new(handoff::HandOffSource {
+            pipeline: pipeline.clone(),
+            ends: ends.clone(),
+            after_seal: Mutex::new(None),
+        });
+        uploader.set_source(source.clone());
         let current: Arc<Mutex<Option<SessionRef>>> = Arc::new(Mutex::new(None));
         let touch_privacy = opts.events.touch_privacy;
         let events = Arc::new(Mutex::new(EventState {
@@ -429,8 +442,9 @@ impl Client {
         // Sessions earlier processes never ended (killed in background, crashed) are ended
         // now, at their last activity, through the spool.
         let (enqueue, sdk) = (uploader.enqueuer(), opts.delivery.sdk_version.clone());
-        let store = SessionStore::start(
+        let store = SessionStore::start_after(
             opts.delivery.spool_dir.join(crate::session_store::DIR_NAME),
+            claim.ticket(),
             move |earlier| {
                 for r in earlier {
                     let ended = r.ended();
@@ -440,6 +454,12 @@ impl Client {
             },
         )
         .map_err(|e| ClientError::Delivery(DeliveryError::Thread(e.to_string())))?;
+        let handed = store.clone();
+        // On a hand-over, once the session ends on their way are queued (their state files
+        // removed), the store writes what it holds and exits: the newer owner's store ends
+        // only a session this one did not (as a next launch would).
+        *lock(&source.after_seal) = Some(Box::new(move || handed.signal_stop()));
+        drop(claim);
         let own_hosts = crate::events::own_api_prefix(&opts.delivery.api_url)
             .into_iter()
             .collect();
@@ -485,6 +505,7 @@ impl Client {
             device: crate::device_policy::DeviceGate::new(opts.device),
             links,
             consent,
+            ends,
         };
         // A denial kept by an earlier run finishes its deletion (and ends nothing).
         client.apply_consent(client.consent.get(), 0);
@@ -492,7 +513,8 @@ impl Client {
     }
 
     fn check_open(&self) -> Result<(), ClientError> {
-        if self.closed.load(Acquire) {
+        // A newer client over the same spool directory took it over: this one is done.
+        if self.closed.load(Acquire) || self.uploader.is_handed_off() {
             Err(ClientError::Closed)
         } else {
             Ok(())

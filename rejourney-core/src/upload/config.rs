@@ -30,6 +30,12 @@ pub struct DeliveryConfig {
     /// Artifacts waiting to be spooled (events, hierarchy, session end, faults).
     pub max_inbox: usize,
     pub sdk_version: String,
+    /// Longest total a new client's disk threads wait for an earlier client over the same
+    /// `spool_dir` to hand it over ([`crate::storage_owner`]); past it the new one records to
+    /// nothing on disk (`storage_busy` drops, `storage_wait_timeouts`). The default (75 s)
+    /// outlasts the longest request an old upload thread may still finish (connect 10 s +
+    /// request 60 s): a slow network alone never makes a restart fail closed.
+    pub handoff_wait: std::time::Duration,
 }
 
 impl DeliveryConfig {
@@ -51,6 +57,7 @@ impl DeliveryConfig {
             timeouts: Timeouts::default(),
             max_inbox: 256,
             sdk_version: crate::SDK_VERSION.to_owned(),
+            handoff_wait: std::time::Duration::from_secs(75),
         }
     }
 

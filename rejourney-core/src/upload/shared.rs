@@ -19,6 +19,9 @@ use crate::wait::lock;
 /// Where the uploader pulls frame bundles from (the pipeline).
 pub trait BundleSource: Send + Sync {
     fn take_bundle(&self) -> Option<Bundle>;
+    /// Seals what is open and waits up to `timeout` for it (a hand-over of the spool
+    /// directory persists the open bundle before the spooler exits).
+    fn seal(&self, _timeout: std::time::Duration) {}
 }
 
 pub(super) struct Shared {
@@ -90,6 +93,12 @@ pub(super) struct Shared {
     /// Tracking consent ([`crate::consent`]): pending holds every request, denied also
     /// deletes whatever arrives. [`consent_code`] values.
     pub(super) consent: std::sync::atomic::AtomicU8,
+    /// A newer client took the spool directory over ([`crate::storage_owner`]): this
+    /// uploader persists what it holds and stops.
+    pub(super) handed_off: AtomicBool,
+    /// The earlier owner never handed the directory over: nothing touches the disk, and
+    /// whatever arrives is dropped (`storage_busy`).
+    pub(super) storage_busy: AtomicBool,
 }
 
 /// An artifact in the inbox, with the purges requested when it was handed over: one handed

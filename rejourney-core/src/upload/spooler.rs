@@ -17,7 +17,9 @@ use crate::wait::lock;
 
 /// The thread body. It first reads what earlier runs left ([`open_stores`]); its first round
 /// then moves what their triggered buffers hold (the launch thread neither reads nor writes).
-pub(super) fn run_spooler(shared: std::sync::Arc<Shared>) {
+pub(super) fn run_spooler(shared: std::sync::Arc<Shared>, ticket: crate::storage_owner::Ticket) {
+    // Dropped last: the directory is released after this thread's final round.
+    let _ticket = &ticket;
     struct Exited<'a>(&'a Shared);
     impl Drop for Exited<'_> {
         fn drop(&mut self) {
@@ -27,17 +29,53 @@ pub(super) fn run_spooler(shared: std::sync::Arc<Shared>) {
         }
     }
     let _exited = Exited(&shared);
-    open_stores(&shared);
+    if !ticket.wait_turn() {
+        // The earlier owner kept the directory: fail closed, never open it concurrently.
+        shared.storage_busy.store(true, Release);
+        shared.counters.with(|c| c.storage_wait_timeouts += 1);
+    } else {
+        open_stores(&shared);
+    }
     loop {
         let requested = shared.idle_requested.load(Acquire);
         round(&shared, requested);
         shared.upload_bell.ring();
         if shared.stop.load(Acquire) {
+            if shared.handed_off.load(Acquire) {
+                // Handed over: the open bundle is sealed and persisted before the newer
+                // owner opens the directory.
+                let source = lock(&shared.source).clone();
+                if let Some(s) = source {
+                    s.seal(HAND_OFF_SEAL);
+                }
+            }
             round(&shared, shared.idle_requested.load(Acquire));
             return;
         }
         shared.inbox.wait(None);
     }
+}
+
+/// How long a handed-over spooler waits for the encoder to seal the open bundle (disk only).
+const HAND_OFF_SEAL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Fail-closed round of a spooler whose directory was never handed over: everything that
+/// arrives is dropped, counted.
+fn drop_round(shared: &Shared, requested: u64) {
+    let source = lock(&shared.source).clone();
+    let mut dropped = 0u64;
+    while source.as_ref().and_then(|s| s.take_bundle()).is_some() {
+        dropped += 1;
+    }
+    while shared.inbox.pop().is_some() {
+        dropped += 1;
+    }
+    count_drops(shared, DeliveryDrop::StorageBusy, dropped);
+    lock(&shared.promotions).clear();
+    let losses = super::shared::losses(shared);
+    let mut acked = lock(&shared.spooled_ack);
+    acked.ack(requested, dropped > 0, losses);
+    shared.spooled_cv.notify_all();
 }
 
 /// Replaces the empty spool and buffer the uploader started with by what earlier runs left
@@ -90,6 +128,9 @@ fn open_stores(shared: &Shared) {
 
 /// Persists everything waiting, then acknowledges `requested`, saying whether a write failed.
 fn round(shared: &Shared, requested: u64) {
+    if shared.storage_busy.load(Acquire) {
+        return drop_round(shared, requested);
+    }
     let failures = shared.write_failures.load(Acquire);
     super::purge::run_pending(shared);
     ingest(shared);

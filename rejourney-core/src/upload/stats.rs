@@ -27,6 +27,9 @@ pub enum DeliveryDrop {
     /// The presign answered a URL the HTTP policy refuses (`http://` to a non-loopback
     /// host): the body was never sent there.
     InsecureUrl,
+    /// An earlier client over the same spool directory did not hand it over within
+    /// `handoff_wait`: this one never touches the directory ([`crate::storage_owner`]).
+    StorageBusy,
 }
 
 impl DeliveryDrop {
@@ -43,6 +46,7 @@ impl DeliveryDrop {
             Self::InboxFull => "inbox_full",
             Self::Purged => "purged",
             Self::InsecureUrl => "insecure_url",
+            Self::StorageBusy => "storage_busy",
         }
     }
 }
@@ -91,6 +95,8 @@ pub struct DeliverySnapshot {
     pub buffer_bytes: u64,
     /// Buffered artifacts evicted by the buffer's byte or file limit.
     pub buffer_evicted_quota: u64,
+    /// Waits for an earlier client's hand-over of the spool directory that ran out.
+    pub storage_wait_timeouts: u64,
 }
 
 #[derive(Default)]

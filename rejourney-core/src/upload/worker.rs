@@ -28,6 +28,10 @@ pub struct Uploader {
     shared: Arc<Shared>,
     spooler: Mutex<Option<Thread>>,
     thread: Mutex<Option<Thread>>,
+    /// The upload thread's share of the spool directory: dropped when it exits, or when a
+    /// shutdown abandons its request in flight (as a kill would: a next owner resumes that
+    /// artifact with its kept idempotency key, which the backend answers once).
+    upload_ticket: Arc<Mutex<Option<crate::storage_owner::Ticket>>>,
 }
 
 /// One of our threads, and a channel that disconnects when it exits: a wait for its end can
@@ -89,6 +93,18 @@ impl Uploader {
         config: DeliveryConfig,
         consent: crate::consent::Consent,
     ) -> Result<Self, DeliveryError> {
+        let claim = crate::storage_owner::Claim::take(&config.spool_dir, config.handoff_wait);
+        Self::start_claimed(config, consent, &claim)
+    }
+
+    /// [`Uploader::start_with_consent`] under a claim on the spool directory the caller
+    /// holds ([`crate::storage_owner`]): the spooler thread opens the spool only once an
+    /// earlier owner released it, and this uploader stops when a newer one takes it.
+    pub fn start_claimed(
+        config: DeliveryConfig,
+        consent: crate::consent::Consent,
+        claim: &crate::storage_owner::Claim,
+    ) -> Result<Self, DeliveryError> {
         config.validate()?;
         let spool = Spool::empty_at(&config.spool_dir, config.spool)?;
         let buffer = Buffer::empty_at(config.spool_dir.join("buffer"), config.buffer)?;
@@ -131,16 +147,40 @@ impl Uploader {
             idle_acked: Mutex::new(0),
             idle_cv: Condvar::new(),
             consent: std::sync::atomic::AtomicU8::new(consent_code(consent)),
+            handed_off: AtomicBool::new(false),
+            storage_busy: AtomicBool::new(false),
+        });
+        let signal = shared.clone();
+        claim.on_hand_off(move || {
+            // Never blocks (it runs on the new client's constructor thread).
+            signal.handed_off.store(true, Release);
+            signal.stop.store(true, Release);
+            signal.inbox.ring();
+            signal.upload_bell.ring();
         });
         let spooler_shared = shared.clone();
-        let spooler = Thread::spawn("rejourney-spool", move || run_spooler(spooler_shared))?;
+        let ticket = claim.ticket();
+        let spooler = Thread::spawn("rejourney-spool", move || {
+            run_spooler(spooler_shared, ticket)
+        })?;
         let worker = Deliverer::new(shared.clone(), transport);
-        let thread = Thread::spawn("rejourney-upload", move || worker.run())?;
+        let upload_ticket = Arc::new(Mutex::new(Some(claim.ticket())));
+        let mine = upload_ticket.clone();
+        let thread = Thread::spawn("rejourney-upload", move || {
+            worker.run();
+            lock(&mine).take();
+        })?;
         Ok(Self {
             shared,
             spooler: Mutex::new(Some(spooler)),
             thread: Mutex::new(Some(thread)),
+            upload_ticket,
         })
+    }
+
+    /// Whether a newer client took the spool directory over (this one stopped).
+    pub fn is_handed_off(&self) -> bool {
+        self.shared.handed_off.load(Acquire)
     }
 
     /// Pulls frame bundles from `source` whenever [`Uploader::notify`] rings.
@@ -344,6 +384,7 @@ impl Uploader {
         if let Some(t) = thread {
             t.join_until(deadline);
         }
+        lock(&self.upload_ticket).take();
     }
 }
 

@@ -55,15 +55,20 @@ object Rejourney {
             }
             val storage = app.noBackupFilesDir.resolve("rejourney").path
             debuggable = (app.applicationInfo.flags and android.content.pm.ApplicationInfo.FLAG_DEBUGGABLE) != 0
-            val client = uniffi.rejourney_core.Rejourney(options.toFfi(deviceId(app), storage, deviceInfo(app)))
-            onSession?.let { client.setListener(it) }
             val session: String?
             val mine: Long
+            val client: uniffi.rejourney_core.Rejourney
             synchronized(this) {
+                // A restart: the old core ends its session first (its end call queued behind
+                // its frames), then the new core takes its storage over (the core hands the
+                // directory from one to the other: never two over one spool).
                 val old = core
+                old?.let { runCatching { it.stop(System.currentTimeMillis().toULong()) } }
+                client = uniffi.rejourney_core.Rejourney(options.toFfi(deviceId(app), storage, deviceInfo(app)))
+                onSession?.let { client.setListener(it) }
                 core = client
                 mine = ++generation
-                old?.let { runCatching { it.stop(System.currentTimeMillis().toULong()) } }
+                old?.let { retire(it) }
                 // A consent given before start reaches the core before anything is recorded.
                 consentBeforeStart?.let { client.setConsent(it.toFfi(), System.currentTimeMillis().toULong()) }
                 consentBeforeStart = null
@@ -85,6 +90,21 @@ object Rejourney {
             null
         }
     }
+
+    /**
+     * Shuts an old core down off the caller's thread (it may wait on its disk for a moment):
+     * its threads stop and it releases the storage directory to the new core.
+     */
+    private fun retire(old: uniffi.rejourney_core.Rejourney) {
+        runCatching {
+            Thread({ runCatching { old.shutdown(RETIRE_DRAIN_MS) } }, "rejourney-retire")
+                .apply { isDaemon = true }
+                .start()
+        }.onFailure { runCatching { old.shutdown(0uL) } }
+    }
+
+    /** How long a replaced core may keep uploading before it stops (the new core resumes). */
+    private const val RETIRE_DRAIN_MS: ULong = 0uL
 
     /** Main thread: replaces the capture loop and heartbeat, hooks what is showing. */
     private fun wire(app: Application, activity: Activity?, mine: Long) {

@@ -38,6 +38,7 @@ use crate::upload::{
 };
 use crate::wait::{lock, Deadline};
 
+mod anr_sink;
 mod capture;
 mod consent;
 mod device;
@@ -368,53 +369,16 @@ impl Client {
         let anrs = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let stalls = stalls::Stalls::default();
         let watchdog = if opts.anr_threshold_ms > 0 {
-            let (current, anrs, enqueue) = (current.clone(), anrs.clone(), uploader.enqueuer());
-            let trigger = uploader.buffer_trigger();
-            let (events, host_ms, stalls) = (events.clone(), host_ms.clone(), stalls.clone());
-            // Runs on the watchdog thread. At the start the main thread is stuck: the
-            // incident goes to the spool at once, so it survives the OS killing the app.
-            let sink = move |r: AnrReport| {
-                let duration_ms = match r {
-                    AnrReport::Started { duration_ms } => duration_ms,
-                    AnrReport::Ended { duration_ms } => {
-                        // The main thread answers again: the event, with the real duration.
-                        if let Some(stall) = stalls.ended(duration_ms) {
-                            let current = lock(&current).clone();
-                            record_stall(&mut lock(&events), &stall, current.as_ref());
-                        }
-                        return;
-                    }
-                };
-                let Some(s) = lock(&current).clone() else {
-                    anrs.fetch_add(1, Relaxed);
-                    return;
-                };
-                let now = wall_clock_ms();
-                let incident = new_incident_id();
-                let body = serde_json::to_vec(&anr_body(&incident, &s.id, now, duration_ms))
-                    .unwrap_or_default();
-                enqueue(artifact(&s, ArtifactKind::Fault, now, now, 1, 0, body));
-                // An ANR flushes an on-error buffer (durably: the OS may kill the app now);
-                // the host's next tick switches the session to recording.
-                trigger(&s.id);
-                // Counted once its effects are in place: a host that sees the count sees
-                // the buffer triggered too.
-                anrs.fetch_add(1, Relaxed);
-                // Also in the event stream (same incident id: the backend counts it once), at
-                // the host's time of its last tick, once its duration is known (`stalls`).
-                let at = host_ms.load(Relaxed);
-                let unfinished = stalls.started(stalls::OpenStall {
-                    session: s.id.clone(),
-                    at_ms: if at == 0 { now } else { at },
-                    incident,
-                    duration_ms,
-                });
-                // An earlier stall whose end was never seen. Never wait for the events lock
-                // while the main thread is stuck: its fault already carries that incident.
-                if let (Some(stall), Ok(mut ev)) = (unfinished, events.try_lock()) {
-                    record_stall(&mut ev, &stall, Some(&s));
-                }
-            };
+            let sink = anr_sink::AnrSink {
+                current: current.clone(),
+                anrs: anrs.clone(),
+                enqueue: uploader.enqueuer(),
+                trigger: uploader.buffer_trigger(),
+                events: events.clone(),
+                host_ms: host_ms.clone(),
+                stalls: stalls.clone(),
+            }
+            .into_fn();
             Some(
                 Watchdog::start(opts.anr_threshold_ms, sink)
                     .map_err(|e| ClientError::Delivery(DeliveryError::Thread(e.to_string())))?,

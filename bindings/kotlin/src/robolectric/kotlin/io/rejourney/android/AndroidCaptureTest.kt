@@ -123,8 +123,9 @@ class AndroidCaptureTest {
             val hook = activity.window.callback as TouchCallback
             assertFalse("hooked once", hook.inner is TouchCallback)
             Recording.untilCaptured(2)
-            // The first session: its frames stored as recorded then (label visible).
-            assertTrue(firstCore.flush(30_000uL))
+            // The first session: its frames stored as recorded then (label visible). The first
+            // core was shut down and handed its spool over: the new core delivers what it kept.
+            assertTrue("the new core delivers the first session", Rejourney.client()!!.flush(30_000uL))
             val line = "{\"session\":\"$first\",\"start\":$firstStart,\"captured\":${firstCore.telemetry().framesCaptured}," +
                 "\"screen_pt\":[${screenPt()}],\"private\":[${Box.of(activity.password).json()}],\"visible\":[${Box.of(activity.label).json()}]}"
             java.io.File(server.dataDir, "submitted.jsonl").appendText(line + "\n")
